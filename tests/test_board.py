@@ -1,0 +1,101 @@
+"""The board state: incremental ordering, filters, counts, transitions, hot reload."""
+
+from __future__ import annotations
+
+import random
+
+from wahdx_tui.core.board import Board
+from wahdx_tui.core.model import PostStatus, State, WatchedPost
+
+
+def posts(n: int) -> list[WatchedPost]:
+    return [WatchedPost(f"acc_{i % 7}", f"pub_{i:05d}", "video", f"post {i:05d}") for i in range(n)]
+
+
+def status(p: WatchedPost, state: State, t: float = 100.0, error: str | None = None) -> PostStatus:
+    return PostStatus(p.key, state, state.value, None, error, t)
+
+
+def expected_order(board: Board) -> list[tuple[str, str]]:
+    rows = sorted(board.rows.values(), key=board._tuple)
+    keys = [r.key for r in rows if board._matches(r)]
+    return keys[::-1] if board.reverse else keys
+
+
+def test_default_order_is_failed_processing_queued_unknown_published_then_label() -> None:
+    ps = posts(5)
+    board = Board(ps)
+    states = [State.PUBLISHED, State.QUEUED, State.FAILED, State.UNKNOWN, State.PROCESSING]
+    board.apply([status(p, s) for p, s in zip(ps, states, strict=True)])
+    shown = [board.row_at(i).state for i in range(len(board))]
+    assert shown == [State.FAILED, State.PROCESSING, State.QUEUED, State.UNKNOWN, State.PUBLISHED]
+
+
+def test_one_changed_post_moves_one_row_without_a_full_sort() -> None:
+    ps = posts(1000)
+    board = Board(ps)
+    board.apply([status(p, State.QUEUED) for p in ps])
+    sorts = board.stats.full_sorts
+    moved = board.stats.moved_rows
+    changes = board.apply(
+        [status(ps[500], State.FAILED, 200.0, "token expired")]
+        + [status(p, State.QUEUED, 200.0) for p in ps if p is not ps[500]]
+    )
+    assert changes.changed == [ps[500].key]
+    assert changes.new_failures == [ps[500].key]
+    assert board.stats.full_sorts == sorts
+    assert board.stats.moved_rows == moved + 1
+    assert board.key_at(0) == ps[500].key
+
+
+def test_incremental_updates_keep_the_same_order_as_a_fresh_sort() -> None:
+    rng = random.Random(3)
+    ps = posts(400)
+    board = Board(ps)
+    for sort in ("state", "label", "since", "detail", "account"):
+        board.set_sort(sort, reverse=rng.random() < 0.5)
+        board.set_state_filter(rng.choice([None, State.FAILED, State.QUEUED]))
+        board.set_text_filter(rng.choice(["", "acc_3", "post 00"]))
+        for t in range(5):
+            batch = [
+                status(p, rng.choice(list(State)), 100.0 + t, rng.choice([None, "boom"]))
+                for p in rng.sample(ps, 20)
+            ]
+            board.apply(batch)
+            assert [board.key_at(i) for i in range(len(board))] == expected_order(board)
+
+
+def test_counts_and_transitions() -> None:
+    ps = posts(3)
+    board = Board(ps)
+    board.apply([status(ps[0], State.QUEUED), status(ps[1], State.FAILED)])
+    counts = board.counts()
+    assert counts[State.QUEUED] == 1 and counts[State.FAILED] == 1 and counts[State.UNKNOWN] == 1
+    changes = board.apply([status(ps[0], State.PROCESSING, 150.0)])
+    assert changes.transitions == [(ps[0].key, State.QUEUED, State.PROCESSING)]
+    assert board.rows[ps[0].key].since == 150.0
+
+
+def test_index_of_follows_the_post_through_sort_and_filter() -> None:
+    ps = posts(50)
+    board = Board(ps)
+    board.apply([status(p, State.QUEUED) for p in ps])
+    key = ps[17].key
+    board.set_sort("label", reverse=True)
+    assert board.key_at(board.index_of(key) or 0) == key
+    board.set_text_filter("post 00017")
+    assert len(board) == 1 and board.index_of(key) == 0
+    board.set_text_filter("nothing matches this")
+    assert board.index_of(key) is None and len(board) == 0
+
+
+def test_set_posts_keeps_known_state_and_reports_added_and_removed() -> None:
+    ps = posts(10)
+    board = Board(ps)
+    board.apply([status(p, State.PUBLISHED) for p in ps])
+    new = ps[2:] + [WatchedPost("acc_new", "pub_new", None, "new one")]
+    added, removed = board.set_posts(new)
+    assert (added, removed) == (1, 2)
+    assert board.rows[ps[5].key].state is State.PUBLISHED
+    assert board.rows[("acc_new", "pub_new")].state is State.UNKNOWN
+    assert board.counts()[State.PUBLISHED] == 8

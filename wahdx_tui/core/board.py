@@ -1,0 +1,348 @@
+"""The board's state: one row per post, kept sorted and filtered incrementally as statuses arrive."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, insort
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wahdx_tui.core.display import STATE_RANK, detail_text
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.sanitize import clean
+
+SORT_COLUMNS = ("state", "label", "account", "publish", "media", "since", "checked", "detail")
+STATE_FILTERS: tuple[State | None, ...] = (
+    None,
+    State.FAILED,
+    State.PROCESSING,
+    State.QUEUED,
+    State.PUBLISHED,
+    State.UNKNOWN,
+)
+# Above this share of changed rows a full sort is cheaper than moving rows one by one.
+_REBUILD_SHARE = 0.125
+
+SortTuple = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class Row:
+    """One watched post as the board shows it."""
+
+    post: WatchedPost
+    label: str
+    account: str
+    publish: str
+    status: PostStatus | None = None
+    state: State = State.UNKNOWN
+    since: float | None = None
+    checked_at: float | None = None
+    from_last_run: bool = False
+    acked: bool = False
+    note: str = ""
+    stuck: bool = False
+    detail: str = "not checked yet"
+    haystack: str = ""
+    sort_tuple: SortTuple = ()
+
+    @property
+    def key(self) -> PostKey:
+        """The post's (accountId, publishId)."""
+        return self.post.key
+
+    @property
+    def unreviewed_failure(self) -> bool:
+        """A failed post nobody has acknowledged yet."""
+        return self.state is State.FAILED and not self.acked
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one apply() changed: rows whose shown data moved, and state transitions."""
+
+    changed: list[PostKey] = field(default_factory=list)
+    transitions: list[tuple[PostKey, State | None, State]] = field(default_factory=list)
+    new_failures: list[PostKey] = field(default_factory=list)
+    reordered: bool = False
+
+
+@dataclass(slots=True)
+class BoardStats:
+    """Counters that show which path the board took, for tests and benchmarks."""
+
+    full_sorts: int = 0
+    moved_rows: int = 0
+
+
+def _make_row(post: WatchedPost) -> Row:
+    row = Row(
+        post=post,
+        label=clean(post.label, 200),
+        account=clean(post.account_id, 256),
+        publish=clean(post.publish_id, 256),
+    )
+    _refresh_haystack(row)
+    return row
+
+
+def _refresh_haystack(row: Row) -> None:
+    row.haystack = " ".join(
+        (
+            row.label,
+            row.account,
+            row.publish,
+            row.post.media_type or "",
+            row.state.value,
+            row.detail,
+        )
+    ).casefold()
+
+
+class Board:
+    """Rows keyed by post, a sorted list of them, and the filtered view the table shows."""
+
+    def __init__(
+        self, posts: Iterable[WatchedPost] = (), *, sort: str = "state", reverse: bool = False
+    ) -> None:
+        self.rows: dict[PostKey, Row] = {}
+        self.posts: list[WatchedPost] = []
+        self.sort_column = sort if sort in SORT_COLUMNS else "state"
+        self.reverse = reverse
+        self.state_filter: State | None = None
+        self.text_filter = ""
+        self.stats = BoardStats()
+        self._counts: Counter[State] = Counter()
+        self._all: list[SortTuple] = []
+        self._shown: list[SortTuple] | None = None
+        self.set_posts(posts)
+
+    # -- the view -------------------------------------------------------------------------
+
+    def _view(self) -> list[SortTuple]:
+        return self._all if self._shown is None else self._shown
+
+    def __len__(self) -> int:
+        return len(self._view())
+
+    def _pos(self, index: int) -> int:
+        return len(self._view()) - 1 - index if self.reverse else index
+
+    def key_at(self, index: int) -> PostKey:
+        """The key of the row shown at `index` of the view."""
+        key: PostKey = self._view()[self._pos(index)][-1]
+        return key
+
+    def row_at(self, index: int) -> Row:
+        """The row shown at `index` of the view."""
+        return self.rows[self.key_at(index)]
+
+    def index_of(self, key: PostKey) -> int | None:
+        """Where the post stands in the view, or None when it is filtered out or gone."""
+        row = self.rows.get(key)
+        if row is None:
+            return None
+        view = self._view()
+        i = bisect_left(view, row.sort_tuple)
+        if i < len(view) and view[i] == row.sort_tuple:
+            return self._pos(i)
+        return None
+
+    def keys_in_view(self) -> list[PostKey]:
+        """Every key in view order (for export); O(n)."""
+        keys = [t[-1] for t in self._view()]
+        return keys[::-1] if self.reverse else keys
+
+    # -- counts ---------------------------------------------------------------------------
+
+    def counts(self) -> Counter[State]:
+        """How many posts are in each state."""
+        return Counter(self._counts)
+
+    @property
+    def unreviewed(self) -> int:
+        """Failed posts not yet acknowledged."""
+        return sum(1 for r in self.rows.values() if r.unreviewed_failure)
+
+    @property
+    def stuck(self) -> int:
+        """Posts flagged as stuck."""
+        return sum(1 for r in self.rows.values() if r.stuck)
+
+    # -- sorting and filtering ------------------------------------------------------------
+
+    def _rank(self, row: Row) -> float:
+        rank = float(STATE_RANK[row.state])
+        if row.state is State.FAILED and row.acked:
+            rank += 0.5
+        elif row.stuck:
+            rank -= 0.25
+        return rank
+
+    def _tuple(self, row: Row) -> SortTuple:
+        col = self.sort_column
+        rank = self._rank(row)
+        tail = (row.label.casefold(), row.account, row.publish, row.key)
+        if col == "state":
+            return (rank, *tail)
+        if col == "label":
+            return (row.label.casefold(), rank, row.account, row.publish, row.key)
+        if col == "account":
+            return (row.account, rank, *tail)
+        if col == "publish":
+            return (row.publish, row.account, row.key)
+        if col == "media":
+            return (row.post.media_type or "~", rank, *tail)
+        if col == "since":
+            return (-(row.since or -math.inf), rank, *tail)
+        if col == "checked":
+            return (-(row.checked_at or -math.inf), rank, *tail)
+        return (row.detail.casefold(), rank, *tail)
+
+    def _matches(self, row: Row) -> bool:
+        if self.state_filter is not None and row.state is not self.state_filter:
+            return False
+        return not self.text_filter or self.text_filter in row.haystack
+
+    def _filtering(self) -> bool:
+        return self.state_filter is not None or bool(self.text_filter)
+
+    def _rebuild(self) -> None:
+        for row in self.rows.values():
+            row.sort_tuple = self._tuple(row)
+        self._all = sorted(row.sort_tuple for row in self.rows.values())
+        self._refilter()
+        self.stats.full_sorts += 1
+
+    def _refilter(self) -> None:
+        if not self._filtering():
+            self._shown = None
+            return
+        rows = self.rows
+        self._shown = [t for t in self._all if self._matches(rows[t[-1]])]
+
+    def set_sort(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by `column` (one of SORT_COLUMNS); keep or set the direction."""
+        if column not in SORT_COLUMNS:
+            raise ValueError(f"unknown sort column {column!r}")
+        if reverse is not None:
+            self.reverse = reverse
+        if column != self.sort_column:
+            self.sort_column = column
+            self._rebuild()
+
+    def set_state_filter(self, state: State | None) -> None:
+        """Show only posts in `state` (None for all)."""
+        self.state_filter = state
+        self._refilter()
+
+    def set_text_filter(self, text: str) -> None:
+        """Show only posts whose text (any column) contains `text`, case-insensitively."""
+        self.text_filter = text.strip().casefold()
+        self._refilter()
+
+    # -- updates --------------------------------------------------------------------------
+
+    def set_posts(self, posts: Iterable[WatchedPost]) -> tuple[int, int]:
+        """Replace the watched posts, keeping what is known of those that stay; (added, removed)."""
+        new = list(posts)
+        keys = {p.key for p in new}
+        removed = [k for k in self.rows if k not in keys]
+        for k in removed:
+            self._counts[self.rows.pop(k).state] -= 1
+        added = 0
+        for post in new:
+            row = self.rows.get(post.key)
+            if row is None:
+                self.rows[post.key] = _make_row(post)
+                self._counts[State.UNKNOWN] += 1
+                added += 1
+            elif row.post != post:
+                row.post = post
+                row.label = clean(post.label, 200)
+                _refresh_haystack(row)
+        self.posts = new
+        self._rebuild()
+        return added, len(removed)
+
+    def _move(self, row: Row, old: SortTuple, was_shown: bool) -> None:
+        """Put a row whose sort tuple or filter match changed where it now belongs."""
+        new = row.sort_tuple
+        if new != old:
+            i = bisect_left(self._all, old)
+            if i < len(self._all) and self._all[i] == old:
+                del self._all[i]
+            insort(self._all, new)
+        if self._shown is not None:
+            if was_shown:
+                i = bisect_left(self._shown, old)
+                if i < len(self._shown) and self._shown[i] == old:
+                    del self._shown[i]
+            if self._matches(row):
+                insort(self._shown, new)
+        self.stats.moved_rows += 1
+
+    def apply(self, statuses: Sequence[PostStatus], now: float | None = None) -> Changes:
+        """Take a pass's statuses; return what changed. Rows not in `statuses` are left alone."""
+        changes = Changes()
+        touched: list[tuple[Row, SortTuple, bool]] = []
+        for st in statuses:
+            row = self.rows.get(st.key)
+            if row is None:
+                continue
+            old = row.status
+            row.checked_at = st.checked_at
+            row.from_last_run = False
+            if (
+                old is not None
+                and old.state is st.state
+                and old.raw_status == st.raw_status
+                and old.error == st.error
+                and old.public_url == st.public_url
+            ):
+                row.status = st
+                continue
+            was_shown = self._shown is not None and self._matches(row)
+            old_sort = row.sort_tuple
+            previous = row.state if old is not None else None
+            row.status = st
+            if previous is not st.state or row.since is None:
+                changes.transitions.append((row.key, previous, st.state))
+                self._counts[row.state] -= 1
+                self._counts[st.state] += 1
+                row.state = st.state
+                row.since = st.checked_at if now is None else min(now, st.checked_at)
+                if st.state is State.FAILED:
+                    row.acked = False
+                    changes.new_failures.append(row.key)
+                if st.state not in (State.QUEUED, State.PROCESSING):
+                    row.stuck = False
+            row.detail = detail_text(st, 500)
+            _refresh_haystack(row)
+            changes.changed.append(row.key)
+            touched.append((row, old_sort, was_shown))
+        many = len(touched) > max(16, len(self.rows) * _REBUILD_SHARE)
+        if many or (self.sort_column == "checked" and statuses):
+            self._rebuild()
+            changes.reordered = True
+        else:
+            for row, old_sort, was_shown in touched:
+                row.sort_tuple = self._tuple(row)
+                if row.sort_tuple != old_sort or self._shown is not None:
+                    self._move(row, old_sort, was_shown)
+                    changes.reordered = changes.reordered or row.sort_tuple != old_sort
+        return changes
+
+    def update_row(self, row: Row) -> None:
+        """Re-place one row after its flags (acked, stuck, note) were changed by the caller."""
+        was_shown = self._shown is not None and self.index_of(row.key) is not None
+        old = row.sort_tuple
+        _refresh_haystack(row)
+        row.sort_tuple = self._tuple(row)
+        self._move(row, old, was_shown)
+
+    def states(self) -> dict[PostKey, State]:
+        """Each post's last known state (for the poller's choice of due posts)."""
+        return {k: r.state for k, r in self.rows.items()}

@@ -1,0 +1,343 @@
+"""The Wahdx status API client: batch and single checks with retries, backoff and 429 handling."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from wahdx_tui import __version__
+from wahdx_tui.core.errors import (
+    ApiError,
+    ApiUnavailable,
+    AuthError,
+    BatchTooLarge,
+    ResponseShapeError,
+)
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.normalise import _error_text, decode_json, parse_batch, parse_single
+
+BATCH_PATH = "/api/content/status/batch"
+SINGLE_PATH = "/api/content/status/{account}/{publish}"
+_LIMIT_WORDS = ("too many", "limit", "too large", "maximum", "exceed")
+
+_T = TypeVar("_T")
+EventKind = Literal["retry", "rate_limited", "shrink"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """Tunables of the client; defaults suit the public API."""
+
+    batch_size: int = 50
+    concurrency: int = 4
+    timeout: float = 10.0
+    max_attempts: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 20.0
+    max_rate_limited: int = 6
+    max_retry_after: float = 300.0
+    max_body_bytes: int = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEvent:
+    """Something the operator may want to see: a retry, a rate limit, a smaller batch size."""
+
+    kind: EventKind
+    message: str
+    wait: float = 0.0
+
+
+@dataclass(slots=True)
+class PassResult:
+    """The outcome of checking many posts: what came back, and what could not be checked."""
+
+    statuses: list[PostStatus]
+    failed: list[WatchedPost] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every requested post was checked."""
+        return not self.failed
+
+
+class _TooBig(Exception):
+    """A response body over the size cap."""
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is not None:
+        return max(0.0, seconds) if seconds == seconds else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _message_of(body: object) -> str:
+    if isinstance(body, Mapping):
+        text = _error_text(body.get("error")) or _error_text(body.get("message"))
+        if text:
+            return text[:200]
+    return ""
+
+
+class WahdxClient:
+    """One keep-alive HTTP client per process; never prints or logs the key."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        options: ClientOptions | None = None,
+        *,
+        on_event: Callable[[ClientEvent], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.options = options or ClientOptions()
+        self.batch_size = max(1, self.options.batch_size)
+        self.requests = 0
+        self._on_event = on_event
+        self._sleep = sleep
+        self._sem = asyncio.Semaphore(max(1, self.options.concurrency))
+        self._not_before = 0.0
+        self._rng = random.Random()
+        limits = httpx.Limits(
+            max_connections=self.options.concurrency,
+            max_keepalive_connections=self.options.concurrency,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"X-API-Key": api_key, "User-Agent": f"wahdx-tui/{__version__}"},
+            timeout=httpx.Timeout(self.options.timeout),
+            limits=limits,
+            follow_redirects=False,
+            transport=transport,
+            trust_env=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"WahdxClient(base_url={str(self._http.base_url)!r})"
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> WahdxClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _emit(self, kind: EventKind, message: str, wait: float = 0.0) -> None:
+        if self._on_event is not None:
+            self._on_event(ClientEvent(kind, message, wait))
+
+    async def _send(
+        self, method: str, url: str, body: Any, params: Mapping[str, str] | None
+    ) -> tuple[int, bytes, httpx.Headers]:
+        cap = self.options.max_body_bytes
+        async with self._http.stream(method, url, json=body, params=params) as resp:
+            length = resp.headers.get("content-length", "")
+            if length.isdigit() and int(length) > cap:
+                raise _TooBig
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise _TooBig
+                chunks.append(chunk)
+            return resp.status_code, b"".join(chunks), resp.headers
+
+    async def _wait_gate(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (delay := self._not_before - loop.time()) > 0:
+            await self._sleep(delay)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        parse: Callable[[object], _T],
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> tuple[int, _T | object]:
+        """Send with retries; return (status, parse(body)) for 2xx, (status, body) for other 4xx.
+
+        A 2xx body that `parse` cannot read (ResponseShapeError) is retried like a 5xx.
+        """
+        opts = self.options
+        attempts = 0
+        limited = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wait_gate()
+            try:
+                async with self._sem:
+                    self.requests += 1
+                    status, content, headers = await self._send(method, url, body, params)
+            except _TooBig:
+                mib = opts.max_body_bytes // (1024 * 1024)
+                raise ApiError(f"response larger than {mib} MiB; not read") from None
+            except httpx.TimeoutException:
+                reason = f"no answer within {opts.timeout:g} s"
+            except httpx.TransportError as exc:
+                reason = f"connection failed ({exc.__class__.__name__})"
+            else:
+                if status in (401, 403):
+                    raise AuthError(
+                        f"API key rejected (HTTP {status}): check WAHDX_API_KEY or --api-key-file"
+                    )
+                if status == 429:
+                    limited += 1
+                    asked = parse_retry_after(headers.get("retry-after"))
+                    wait = asked if asked is not None else self._backoff(limited)
+                    if limited > opts.max_rate_limited or wait > opts.max_retry_after:
+                        raise ApiUnavailable(
+                            f"rate limited by the API (asked to wait {wait:.0f} s)"
+                        )
+                    self._not_before = max(self._not_before, loop.time() + wait)
+                    self._emit("rate_limited", f"rate limited: waiting {wait:.0f} s", wait)
+                    continue
+                try:
+                    decoded = decode_json(content) if content else None
+                    message = _message_of(decoded)
+                    if status == 413 or (
+                        status == 400 and any(w in message.lower() for w in _LIMIT_WORDS)
+                    ):
+                        raise BatchTooLarge(f"HTTP {status}: {message or 'batch too large'}")
+                    if status < 300:
+                        return status, parse(decoded)
+                    if status < 500:
+                        return status, decoded
+                    reason = f"HTTP {status}" + (f": {message}" if message else "")
+                except ResponseShapeError as exc:
+                    if 400 <= status < 500:
+                        raise ApiError(
+                            f"HTTP {status} from the API, with an unreadable body"
+                        ) from None
+                    reason = str(exc) if status < 300 else f"HTTP {status}"
+            attempts += 1
+            if attempts >= opts.max_attempts:
+                raise ApiUnavailable(f"{reason} (gave up after {attempts} attempts)")
+            delay = self._backoff(attempts)
+            self._emit("retry", f"{reason}; retry {attempts} in {delay:.1f} s", delay)
+            await self._sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter between half and all of the capped step."""
+        step: float = min(
+            self.options.backoff_cap, self.options.backoff_base * 2.0 ** (attempt - 1)
+        )
+        return step * (0.5 + self._rng.random() / 2)
+
+    async def _batch(self, chunk: Sequence[WatchedPost]) -> list[PostStatus]:
+        checks = []
+        for p in chunk:
+            check = {"accountId": p.account_id, "publishId": p.publish_id}
+            if p.media_type:
+                check["mediaType"] = p.media_type
+            checks.append(check)
+        status, result = await self._request(
+            "POST",
+            BATCH_PATH,
+            lambda body: parse_batch(body, chunk, time.time()),
+            body={"checks": checks},
+        )
+        if status >= 400 or not isinstance(result, list):
+            raise ApiError(f"HTTP {status} from the API: {_message_of(result) or 'no message'}")
+        return result
+
+    async def check_posts(self, posts: Sequence[WatchedPost]) -> PassResult:
+        """Check every post in batches of at most batch_size, at most `concurrency` at once."""
+        found: dict[PostKey, PostStatus] = {}
+        result = PassResult(statuses=[])
+        start_requests = self.requests
+
+        async def run(chunk: Sequence[WatchedPost]) -> None:
+            try:
+                statuses = await self._batch(chunk)
+            except BatchTooLarge as exc:
+                if len(chunk) <= 1:
+                    result.failed.extend(chunk)
+                    result.errors.append(str(exc))
+                    return
+                smaller = max(1, len(chunk) // 2)
+                if smaller < self.batch_size:
+                    self.batch_size = smaller
+                    self._emit("shrink", f"batch too large: now {smaller} posts per request")
+                size = min(self.batch_size, smaller)
+                await asyncio.gather(
+                    *(run(chunk[i : i + size]) for i in range(0, len(chunk), size))
+                )
+                return
+            except AuthError:
+                raise
+            except ApiError as exc:
+                result.failed.extend(chunk)
+                result.errors.append(str(exc))
+                return
+            for s in statuses:
+                found[s.key] = s
+
+        size = self.batch_size
+        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
+        try:
+            async with asyncio.TaskGroup() as group:
+                for chunk in chunks:
+                    group.create_task(run(chunk))
+        except BaseExceptionGroup as eg:
+            auth = eg.subgroup(AuthError)
+            if auth is not None:
+                raise _first_leaf(auth) from None
+            raise
+        result.statuses = [found[p.key] for p in posts if p.key in found]
+        result.requests = self.requests - start_requests
+        return result
+
+    async def check_one(self, post: WatchedPost) -> PostStatus:
+        """Re-check one post through the single-status endpoint."""
+        path = SINGLE_PATH.format(
+            account=quote(post.account_id, safe=""), publish=quote(post.publish_id, safe="")
+        )
+        params = {"mediaType": post.media_type} if post.media_type else None
+        status, result = await self._request(
+            "GET", path, lambda body: parse_single(body, post, time.time()), params=params
+        )
+        if isinstance(result, PostStatus):
+            return result
+        if status == 404:
+            message = _message_of(result) or "not found"
+            return PostStatus(post.key, State.UNKNOWN, None, None, message, time.time(), result)
+        raise ApiError(f"HTTP {status} from the API: {_message_of(result) or 'no message'}")
+
+
+def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc

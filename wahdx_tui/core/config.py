@@ -1,0 +1,101 @@
+"""Resolve the API base URL and key from flags and environment, refusing unsafe set-ups."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import stat
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from wahdx_tui.core.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.wahdx.com"
+KEY_ENV = "WAHDX_API_KEY"
+BASE_URL_ENV = "WAHDX_BASE_URL"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Return the URL without a trailing slash, or raise ConfigError when it is unusable or unsafe."""
+    url = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"invalid base URL {url[:80]!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(
+            f"invalid base URL {url[:80]!r}: use https://HOST, for example {DEFAULT_BASE_URL}"
+        )
+    if parts.username or parts.password:
+        raise ConfigError("the base URL must not hold a user name or password")
+    if parts.query or parts.fragment:
+        raise ConfigError("the base URL must not hold a query or fragment")
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ConfigError(
+            f"refusing plain http:// to {host}: the API key would cross the network in clear; "
+            "use https://"
+        )
+    return url
+
+
+def resolve_base_url(flag: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The base URL from --base-url, else WAHDX_BASE_URL, else the public API."""
+    env = os.environ if env is None else env
+    return check_base_url(flag or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+
+
+def _valid_key(key: str, where: str) -> str:
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"the API key in {where} is empty")
+    if not key.isprintable() or any(c.isspace() for c in key):
+        raise ConfigError(
+            f"the API key in {where} holds spaces, line breaks or control characters; "
+            "it must be the key alone on one line"
+        )
+    return key
+
+
+def read_api_key(key_file: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The key from --api-key-file (owner-only permissions required), else WAHDX_API_KEY."""
+    env = os.environ if env is None else env
+    if key_file:
+        try:
+            st = os.stat(key_file)
+        except OSError as exc:
+            raise ConfigError(f"cannot read API key file {key_file}: {exc.strerror}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"API key file {key_file} is not a regular file")
+        if st.st_mode & 0o077:
+            mode = stat.S_IMODE(st.st_mode)
+            raise ConfigError(
+                f"refusing API key file {key_file}: it is readable by group or others "
+                f"(mode {mode:04o}); run: chmod 600 {key_file}"
+            )
+        if st.st_size > 4096:
+            raise ConfigError(f"API key file {key_file} is too large to hold one key")
+        try:
+            with open(key_file, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read API key file {key_file}: {exc}") from None
+        return _valid_key(text, key_file)
+    value = env.get(KEY_ENV)
+    if value is None or not value.strip():
+        raise ConfigError(
+            f"no API key: set {KEY_ENV} or pass --api-key-file FILE (a file only you can read)"
+        )
+    return _valid_key(value, KEY_ENV)

@@ -1,0 +1,261 @@
+"""Turn any of the API's undocumented response shapes into PostStatus records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from wahdx_tui.core.errors import ApiError, ResponseShapeError
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+
+_QUEUED = {"queued", "pending", "scheduled", "waiting", "created", "submitted"}
+_PROCESSING = {
+    "processing",
+    "in_progress",
+    "in-progress",
+    "publishing",
+    "uploading",
+    "running",
+    "send_to_user_inbox",
+}
+_PUBLISHED = {
+    "published",
+    "publish_complete",
+    "success",
+    "succeeded",
+    "completed",
+    "complete",
+    "done",
+    "live",
+    "posted",
+}
+_FAILED = {"failed", "failure", "error", "errored", "rejected"}
+
+_CONTAINER_KEYS = ("results", "statuses", "items")
+_ACCOUNT_KEYS = ("accountId", "account_id")
+_PUBLISH_KEYS = ("publishId", "publish_id")
+_STATUS_KEYS = ("status", "state", "publishStatus", "publish_status")
+_STATUS_INNER_KEYS = ("status", "code", "name")
+_URL_KEYS = (
+    "publicUrl",
+    "public_url",
+    "postUrl",
+    "post_url",
+    "url",
+    "permalink",
+    "shareUrl",
+    "share_url",
+)
+_ERROR_KEYS = (
+    "error",
+    "errorMessage",
+    "error_message",
+    "failReason",
+    "fail_reason",
+    "failureReason",
+    "failure_reason",
+    "reason",
+)
+NOT_RETURNED = "not returned by the API"
+_MAX_TEXT = 20_000
+
+
+def normalise_state(raw: str) -> State:
+    """Map one status spelling to a State, case-insensitively; anything else is UNKNOWN."""
+    s = raw.strip().lower()
+    if s in _QUEUED:
+        return State.QUEUED
+    if s in _PROCESSING or s.startswith("processing_"):
+        return State.PROCESSING
+    if s in _PUBLISHED:
+        return State.PUBLISHED
+    if s in _FAILED:
+        return State.FAILED
+    return State.UNKNOWN
+
+
+def describe(value: object) -> str:
+    """Say briefly what a JSON value is, for error messages that name what was received."""
+    if isinstance(value, Mapping):
+        keys = [str(k)[:30] for k in list(value)[:6]]
+        more = ", ..." if len(value) > 6 else ""
+        return (
+            f"a JSON object with keys {', '.join(keys)}{more}" if keys else "an empty JSON object"
+        )
+    if isinstance(value, list):
+        return f"a JSON array of {len(value)} items"
+    if isinstance(value, str):
+        return f"a JSON string {value[:40]!r}"
+    if value is None:
+        return "JSON null"
+    return f"the JSON value {str(value)[:40]}"
+
+
+def _text(value: object) -> str | None:
+    """A scalar as a string (None for null, containers and empty strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value[:_MAX_TEXT] if value else None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _first(item: Mapping[str, Any], keys: Sequence[str]) -> object:
+    for k in keys:
+        if k in item and item[k] is not None:
+            return item[k]
+    return None
+
+
+def _error_text(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        message = _text(value.get("message"))
+        code = _text(value.get("code"))
+        if message and code:
+            return f"{message} ({code})"
+        return message or code
+    return _text(value)
+
+
+def _status_text(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        return _text(_first(value, _STATUS_INNER_KEYS))
+    return _text(value)
+
+
+def _envelope_error(body: Mapping[str, Any]) -> None:
+    """Raise the API's own error when the envelope says success: false."""
+    if body.get("success") is False:
+        message = _error_text(_first(body, _ERROR_KEYS)) or "no error message given"
+        raise ApiError(f"the API reported an error: {message[:300]}")
+
+
+def _looks_like_item(value: object) -> bool:
+    return isinstance(value, Mapping) and any(
+        k in value for k in (*_STATUS_KEYS, *_PUBLISH_KEYS, "success")
+    )
+
+
+def extract_items(body: object) -> list[tuple[str | None, object]]:
+    """Find the per-post items in a batch body, each with the map key it was found under."""
+    if isinstance(body, list):
+        return [(None, item) for item in body]
+    if not isinstance(body, Mapping):
+        raise ResponseShapeError(f"unexpected response: {describe(body)}")
+    _envelope_error(body)
+    node: object = body
+    if "data" in body:
+        node = body["data"]
+        if isinstance(node, list):
+            return [(None, item) for item in node]
+    if isinstance(node, Mapping):
+        for key in _CONTAINER_KEYS:
+            inner = node.get(key)
+            if isinstance(inner, list):
+                return [(None, item) for item in inner]
+            if isinstance(inner, Mapping):
+                node = inner
+                break
+        # A map keyed by publishId: every value an item object or a status string.
+        pairs = [(k, v) for k, v in node.items() if k not in ("success", "meta", "count")]
+        if pairs and all(isinstance(k, str) and isinstance(v, Mapping | str) for k, v in pairs):
+            return [(str(k), v) for k, v in pairs]
+    raise ResponseShapeError(f"unexpected response: {describe(body)}")
+
+
+def status_from_item(
+    item: object, key: PostKey, checked_at: float, map_key: str | None = None
+) -> PostStatus:
+    """Read one item (an object, or a bare status string) into a PostStatus for `key`."""
+    del map_key
+    if isinstance(item, str):
+        raw = item[:_MAX_TEXT]
+        return PostStatus(key, normalise_state(raw), raw, None, None, checked_at, item)
+    if not isinstance(item, Mapping):
+        return PostStatus(
+            key, State.UNKNOWN, None, None, f"unreadable item: {describe(item)}", checked_at, item
+        )
+    raw_status = _status_text(_first(item, _STATUS_KEYS))
+    url = _text(_first(item, _URL_KEYS))
+    error = _error_text(_first(item, _ERROR_KEYS))
+    if item.get("success") is False:
+        return PostStatus(
+            key,
+            State.UNKNOWN,
+            raw_status,
+            url,
+            error or "the API reported an error",
+            checked_at,
+            item,
+        )
+    state = normalise_state(raw_status) if raw_status is not None else State.UNKNOWN
+    if raw_status is None and error is None:
+        error = "no status in the response"
+    return PostStatus(key, state, raw_status, url, error, checked_at, item)
+
+
+def _item_ids(item: object, map_key: str | None) -> tuple[str | None, str | None]:
+    if not isinstance(item, Mapping):
+        return None, map_key
+    account = _text(_first(item, _ACCOUNT_KEYS))
+    publish = _text(_first(item, _PUBLISH_KEYS)) or map_key
+    return account, publish
+
+
+def parse_batch(
+    body: object, requested: Sequence[WatchedPost], checked_at: float
+) -> list[PostStatus]:
+    """Match a batch body to the requested posts; a post missing from it comes back UNKNOWN."""
+    items = extract_items(body)
+    by_key: dict[PostKey, PostStatus] = {}
+    wanted = {p.key for p in requested}
+    by_publish: dict[str, list[PostKey]] = {}
+    for p in requested:
+        by_publish.setdefault(p.publish_id, []).append(p.key)
+    ids = [_item_ids(item, map_key) for map_key, item in items]
+    if len(items) == len(requested) and all(a is None and p is None for a, p in ids):
+        for post, (map_key, item) in zip(requested, items, strict=True):
+            by_key[post.key] = status_from_item(item, post.key, checked_at, map_key)
+    else:
+        for (map_key, item), (account, publish) in zip(items, ids, strict=True):
+            if publish is None:
+                continue
+            if account is not None:
+                key = (account, publish)
+                if key not in wanted:
+                    continue
+            else:
+                candidates = by_publish.get(publish, [])
+                if len(candidates) != 1:
+                    continue
+                key = candidates[0]
+            if key not in by_key:
+                by_key[key] = status_from_item(item, key, checked_at, map_key)
+    return [
+        by_key.get(p.key) or PostStatus(p.key, State.UNKNOWN, None, None, NOT_RETURNED, checked_at)
+        for p in requested
+    ]
+
+
+def parse_single(body: object, post: WatchedPost, checked_at: float) -> PostStatus:
+    """Read the single-status endpoint's body for one post."""
+    if isinstance(body, Mapping):
+        _envelope_error(body)
+        data = body.get("data", body)
+        if _looks_like_item(data) or isinstance(data, str):
+            return status_from_item(data, post.key, checked_at)
+    return parse_batch(body, [post], checked_at)[0]
+
+
+def decode_json(content: bytes) -> object:
+    """Parse a body as JSON, turning every failure (deep nesting included) into ResponseShapeError."""
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError) as exc:
+        head = content[:60].decode("utf-8", "replace")
+        raise ResponseShapeError(
+            f"malformed JSON in the response ({exc.__class__.__name__}): {head!r}"
+        ) from None

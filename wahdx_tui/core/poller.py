@@ -1,0 +1,74 @@
+"""One polling pass at a time: choose which posts are due, check them, report what happened."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from wahdx_tui.core.client import PassResult, WahdxClient
+from wahdx_tui.core.model import PostKey, State, WatchedPost
+
+DEFAULT_FINAL_EVERY = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """The outcome of one pass: results, what was asked, and how long it took."""
+
+    result: PassResult
+    asked: int
+    skipped: int
+    started: float
+    finished: float
+    pass_no: int
+
+    @property
+    def duration(self) -> float:
+        """Seconds the pass took."""
+        return self.finished - self.started
+
+
+class Poller:
+    """Runs passes; posts in a final state are re-checked only every `final_every` passes."""
+
+    def __init__(self, client: WahdxClient, final_every: int = DEFAULT_FINAL_EVERY) -> None:
+        self.client = client
+        self.final_every = max(1, final_every)
+        self.pass_no = 0
+
+    def due(
+        self, posts: Sequence[WatchedPost], states: Mapping[PostKey, State]
+    ) -> list[WatchedPost]:
+        """The posts to check in the next pass; final ones are spread evenly over passes."""
+        n, every = self.pass_no, self.final_every
+        if every == 1 or n == 0:
+            return list(posts)
+        due: list[WatchedPost] = []
+        for i, post in enumerate(posts):
+            state = states.get(post.key)
+            if state is None or not state.is_final or (i + n) % every == 0:
+                due.append(post)
+        return due
+
+    async def poll(
+        self,
+        posts: Sequence[WatchedPost],
+        states: Mapping[PostKey, State] | None = None,
+        *,
+        everything: bool = False,
+    ) -> PollReport:
+        """Check the due posts (all of them when `everything`) in one pass."""
+        chosen = list(posts) if everything else self.due(posts, states or {})
+        started = time.time()
+        result = await self.client.check_posts(chosen)
+        report = PollReport(
+            result=result,
+            asked=len(chosen),
+            skipped=len(posts) - len(chosen),
+            started=started,
+            finished=time.time(),
+            pass_no=self.pass_no,
+        )
+        self.pass_no += 1
+        return report

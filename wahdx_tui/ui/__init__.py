@@ -1,0 +1,1 @@
+"""The Textual board: app, table, screens and stylesheet, on top of the core."""

@@ -1,0 +1,506 @@
+"""The board app: polls on a self-rescheduling timer and reconciles the table by row key."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Row
+from wahdx_tui.core.client import ClientEvent, WahdxClient
+from wahdx_tui.core.errors import ApiError, AuthError
+from wahdx_tui.core.health import Health
+from wahdx_tui.core.model import State, WatchedPost
+from wahdx_tui.core.poller import Poller
+from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
+from wahdx_tui.ui.keys import KEYS, bindings
+from wahdx_tui.ui.messages import (
+    PollFailed,
+    PollFinished,
+    PostRechecked,
+    WatchlistInvalid,
+    WatchlistReloaded,
+)
+from wahdx_tui.ui.screens import DetailScreen, HelpScreen
+from wahdx_tui.ui.summary import SummaryLine, counts_text, status_text, view_text
+from wahdx_tui.ui.table import BoardTable, TableHeader
+
+INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+MAX_TOASTS = 3
+ClientFactory = Callable[[Callable[[ClientEvent], None]], WahdxClient]
+
+
+class BoardApp(App[int]):
+    """The live board of watched posts."""
+
+    CSS_PATH = "board.tcss"
+    TITLE = "wahdx-tui"
+    BINDINGS = [*bindings(), Binding("escape", "clear_filter", "Clear filter", show=False)]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        client_factory: ClientFactory,
+        *,
+        interval: float = 15.0,
+        final_every: int = 10,
+        bell: bool = True,
+        watch_file: bool = True,
+        subtitle: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.watchlist = watchlist
+        self.board = Board(watchlist.posts)
+        self.health = Health()
+        self.interval = interval
+        self.final_every = final_every
+        self.ring_bell = bell
+        self.watch_file = watch_file
+        self.sub_title = subtitle
+        self.paused = False
+        self.polling = False
+        self.refresh_again = False
+        self.next_at: float | None = None
+        self.passes = 0
+        self.clock = clock
+        self._client_factory = client_factory
+        self._client: WahdxClient | None = None
+        self._poller: Poller | None = None
+        self._timer: Timer | None = None
+        self._file_stamp = self._stamp()
+        self._title_shown = ""
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Summary, banner, headings, table, filter box, footer."""
+        table = BoardTable(self.board, id="table")
+        with Static(id="summary"):
+            yield SummaryLine(id="counts")
+            with Horizontal(id="status-row"):
+                yield SummaryLine(id="status")
+                yield SummaryLine(id="view")
+        yield Static(id="banner")
+        yield TableHeader(table, id="header")
+        yield table
+        yield Input(
+            placeholder="filter: text in any column · Enter keeps · Esc clears", id="filter"
+        )
+        yield Footer()
+
+    @property
+    def table(self) -> BoardTable:
+        """The board table."""
+        return self.query_one(BoardTable)
+
+    def on_mount(self) -> None:
+        """Create the client inside the app's loop, draw, and start the first poll."""
+        self._client = self._client_factory(self._client_event)
+        self._poller = Poller(self._client, self.final_every)
+        self.query_one("#filter", Input).display = False
+        self.query_one("#banner", Static).display = False
+        self.table.focus()
+        self.update_summary()
+        self.set_interval(1.0, self._tick)
+        self.start_poll()
+
+    async def on_unmount(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- polling ------------------------------------------------------------------------------
+
+    def start_poll(self, everything: bool = False) -> None:
+        """Begin a pass unless one is running; a request during a pass is coalesced."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.polling:
+            self.refresh_again = True
+            return
+        self.polling = True
+        self.next_at = None
+        self.update_summary()
+        self._poll(everything)
+
+    @work(exclusive=False, exit_on_error=False, group="poll")
+    async def _poll(self, everything: bool) -> None:
+        assert self._poller is not None
+        try:
+            report = await self._poller.poll(
+                self.board.posts, self.board.states(), everything=everything
+            )
+        except AuthError as exc:
+            self.post_message(PollFailed(str(exc), auth=True))
+        except ApiError as exc:
+            self.post_message(PollFailed(str(exc)))
+        except Exception as exc:  # a bug must not take the board down
+            self.post_message(PollFailed(f"internal error: {exc.__class__.__name__}: {exc}"))
+        else:
+            self.post_message(PollFinished(report))
+
+    def _client_event(self, event: ClientEvent) -> None:
+        self.health.on_event(event)
+        self.update_summary()
+
+    def on_poll_finished(self, message: PollFinished) -> None:
+        """Apply the statuses, redraw what changed, and schedule the next pass."""
+        report = message.report
+        self.passes += 1
+        self.health.on_report(report)
+        changes = self.board.apply(report.result.statuses)
+        self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
+        if report.result.complete:
+            self._hide_banner("poll")
+        else:
+            self._show_banner(
+                f"⚠ {len(report.result.failed)} of {report.asked} posts could not be refreshed: "
+                f"{self.health.last_error}; showing their last known state",
+                "poll",
+            )
+        self._announce_failures(changes.new_failures, first=self.passes == 1)
+        self._poll_ended()
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        """Keep every last-known state, mark stale, say what happened, and try again later."""
+        self.health.on_failure(message.error)
+        stamp = time.strftime("%H:%M:%S")
+        self._show_banner(
+            f"⚠ refresh failed at {stamp}: {clean(message.error, 200)} — showing last known data",
+            "poll",
+        )
+        self.table.stale = True
+        self.table.reconcile(full=True)
+        self._poll_ended()
+
+    def _poll_ended(self) -> None:
+        self.polling = False
+        if self.table.stale and not self.health.stale:
+            self.table.stale = False
+            self.table.reconcile(full=True)
+        if self.refresh_again:
+            self.refresh_again = False
+            self.start_poll()
+            return
+        self._schedule()
+        self.update_summary()
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.paused or self.polling:
+            self.next_at = None
+            return
+        delay = self.interval
+        if self.health.rate_limited_until:
+            delay = max(delay, self.health.rate_limited_until - self.clock())
+        self.next_at = self.clock() + delay
+        self._timer = self.set_timer(delay, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self.start_poll()
+
+    def _announce_failures(self, keys: list[tuple[str, str]], *, first: bool) -> None:
+        if not keys:
+            return
+        rows = [self.board.rows[k] for k in keys if k in self.board.rows]
+        if first and len(rows) > MAX_TOASTS:
+            self.notify(f"{len(rows)} posts have failed", severity="error", markup=False)
+        else:
+            for row in rows[:MAX_TOASTS]:
+                error = row.status.error if row.status else None
+                self.notify(
+                    f"{row.label or row.publish}: {clean(error, 160) or 'failed'}",
+                    title=f"✗ FAILED · {row.account}",
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
+            if len(rows) > MAX_TOASTS:
+                self.notify(
+                    f"and {len(rows) - MAX_TOASTS} more failed posts",
+                    severity="error",
+                    markup=False,
+                )
+        if self.ring_bell:
+            self.bell()
+
+    # -- re-checking one post -----------------------------------------------------------------
+
+    def recheck(self, post: WatchedPost) -> None:
+        """Re-check one post through the single-status endpoint (from the detail screen)."""
+        self._recheck(post)
+
+    @work(exclusive=False, exit_on_error=False, group="recheck")
+    async def _recheck(self, post: WatchedPost) -> None:
+        assert self._client is not None
+        try:
+            status = await self._client.check_one(post)
+        except ApiError as exc:
+            self.post_message(PostRechecked(None, str(exc)))
+        except Exception as exc:
+            self.post_message(PostRechecked(None, f"internal error: {exc.__class__.__name__}"))
+        else:
+            self.post_message(PostRechecked(status))
+
+    def on_post_rechecked(self, message: PostRechecked) -> None:
+        """Fold the answer into the board and show it on the detail screen."""
+        if message.status is not None:
+            changes = self.board.apply([message.status])
+            self.table.reconcile()
+            self._announce_failures(changes.new_failures, first=False)
+        screen = self.screen
+        if isinstance(screen, DetailScreen):
+            screen.show_recheck(message.status, message.error)
+        self.update_summary()
+
+    # -- the summary, banner and title ----------------------------------------------------------
+
+    def update_summary(self) -> None:
+        """Redraw the summary lines (each only if its text changed) and the terminal title."""
+        try:
+            counts = self.query_one("#counts", SummaryLine)
+        except NoMatches:
+            return
+        board_counts = self.board.counts()
+        counts.show(counts_text(self.board, board_counts))
+        next_in = None if self.next_at is None else self.next_at - self.clock()
+        self.query_one("#status", SummaryLine).show(
+            status_text(self.health, next_in, self.paused, self.interval)
+        )
+        self.query_one("#view", SummaryLine).show(view_text(self.board))
+        failed = board_counts.get(State.FAILED, 0)
+        title = f"wahdx-tui: {failed} failed" if failed else "wahdx-tui: no failures"
+        if self.health.stale:
+            title += " (stale)"
+        self._set_terminal_title(title)
+
+    def _set_terminal_title(self, title: str) -> None:
+        if title == self._title_shown or self._driver is None:
+            return
+        self._title_shown = title
+        self.title = title
+        if not self.is_headless:
+            self._driver.write(f"\x1b]2;{clean(title, 80)}\x07")
+
+    def _show_banner(self, text: str, source: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(Text(clean(text, 400)))
+        banner.display = True
+        banner.set_class(True, "-error")
+        self._banner_source = source
+
+    def _hide_banner(self, source: str) -> None:
+        banner = self.query_one("#banner", Static)
+        if banner.display and getattr(self, "_banner_source", "") == source:
+            banner.display = False
+
+    def _tick(self) -> None:
+        """Once a second: countdown, coarse ages, and the watchlist file."""
+        self.update_summary()
+        if not isinstance(self.screen, DetailScreen | HelpScreen):
+            self.table.reconcile()
+        if self.watch_file and int(self.clock()) % 2 == 0:
+            self._check_watchlist_file()
+
+    # -- hot reload of the watchlist ------------------------------------------------------------
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.watchlist.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _check_watchlist_file(self) -> None:
+        stamp = self._stamp()
+        if stamp is None or stamp == self._file_stamp:
+            return
+        self._file_stamp = stamp
+        self._reload(self.watchlist.path)
+
+    @work(thread=True, exit_on_error=False, group="reload")
+    def _reload(self, path: str) -> None:
+        try:
+            watchlist = load_watchlist(path)
+        except WatchlistError as exc:
+            self.post_message(WatchlistInvalid(str(exc)))
+        except Exception as exc:
+            self.post_message(WatchlistInvalid(f"{path}: {exc.__class__.__name__}: {exc}"))
+        else:
+            self.post_message(WatchlistReloaded(watchlist))
+
+    def on_watchlist_reloaded(self, message: WatchlistReloaded) -> None:
+        """Swap in the new posts, keeping sort, filter, cursor and what is known."""
+        self.watchlist = message.watchlist
+        added, removed = self.board.set_posts(message.watchlist.posts)
+        self.table.posts_changed()
+        self._hide_banner("watchlist")
+        self.notify(f"watchlist reloaded: +{added} / -{removed} posts", markup=False)
+        self.update_summary()
+        if added:
+            self.start_poll()
+
+    def on_watchlist_invalid(self, message: WatchlistInvalid) -> None:
+        """Keep the last good list and say what is wrong with the edit."""
+        self._show_banner(
+            f"⚠ watchlist not reloaded, keeping the last good list: {message.error}", "watchlist"
+        )
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Refresh now."""
+        self.start_poll()
+
+    def action_pause(self) -> None:
+        """Pause or resume automatic refreshes."""
+        self.paused = not self.paused
+        if self.paused:
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self.next_at = None
+        elif not self.polling:
+            self._schedule()
+        self.notify("refreshes paused" if self.paused else "refreshes resumed", markup=False)
+        self.update_summary()
+
+    def action_interval(self, step: int) -> None:
+        """Step the refresh interval up or down."""
+        current = min(range(len(INTERVALS)), key=lambda i: abs(INTERVALS[i] - self.interval))
+        self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, current + step))]
+        if not self.polling and not self.paused:
+            self._schedule()
+        self.update_summary()
+
+    def _resort(self, column: str, reverse: bool) -> None:
+        self.board.set_sort(column, reverse)
+        self.table.reconcile(full=True)
+        self.query_one(TableHeader).refresh()
+        self.update_summary()
+
+    def action_sort_next(self) -> None:
+        """Sort by the next column."""
+        i = SORT_COLUMNS.index(self.board.sort_column)
+        self._resort(SORT_COLUMNS[(i + 1) % len(SORT_COLUMNS)], self.board.reverse)
+
+    def action_sort_reverse(self) -> None:
+        """Reverse the order."""
+        self._resort(self.board.sort_column, not self.board.reverse)
+
+    @on(BoardTable.LayoutChanged)
+    def _layout_changed(self) -> None:
+        self.query_one(TableHeader).refresh()
+
+    @on(TableHeader.SortClicked)
+    def _header_clicked(self, message: TableHeader.SortClicked) -> None:
+        reverse = not self.board.reverse if message.column == self.board.sort_column else False
+        self._resort(message.column, reverse)
+
+    def action_state_filter(self) -> None:
+        """Cycle all, failed, processing, queued, published, unknown."""
+        i = STATE_FILTERS.index(self.board.state_filter)
+        self.board.set_state_filter(STATE_FILTERS[(i + 1) % len(STATE_FILTERS)])
+        self.table.reconcile(full=True)
+        self.update_summary()
+
+    def action_filter(self) -> None:
+        """Open the text filter."""
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.board.set_text_filter(event.value)
+        self.table.reconcile(full=True)
+        self.update_summary()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.query_one("#filter", Input).display = False
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        """Clear the text filter and hide its box."""
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.board.set_text_filter("")
+        self.table.reconcile(full=True)
+        self.table.focus()
+        self.update_summary()
+
+    def action_open_detail(self) -> None:
+        """Open the selected post."""
+        row = self.table.selected
+        if row is not None:
+            self.push_screen(DetailScreen(row))
+
+    @on(BoardTable.Selected)
+    def _row_selected(self, message: BoardTable.Selected) -> None:
+        self.action_open_detail()
+
+    def action_copy(self) -> None:
+        """Copy the error of a failed post, the URL of a published one, else the publish ID."""
+        row = self.table.selected
+        if row is None:
+            return
+        status = row.status
+        if status is not None and status.state is State.FAILED and status.error:
+            self.copy_field(row, "error")
+        elif status is not None and status.public_url:
+            self.copy_field(row, "url")
+        else:
+            self.copy_field(row, "id")
+
+    def copy_field(self, row: Row, field: str) -> None:
+        """Copy one field through OSC 52, which reaches the operator's clipboard over SSH."""
+        status = row.status
+        value = {
+            "id": row.post.publish_id,
+            "url": status.public_url if status else None,
+            "error": status.error if status else None,
+        }.get(field)
+        names = {"id": "publish ID", "url": "URL", "error": "error"}
+        if not value:
+            self.notify(f"no {names.get(field, field)} to copy", severity="warning", markup=False)
+            return
+        self.copy_to_clipboard(clean(value, 10_000))
+        self.notify(f"copied {names[field]} of {row.publish}", markup=False)
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every board action in the command palette, from the one key table."""
+        yield from super().get_system_commands(screen)
+        for key in KEYS:
+            if key.action in ("quit", "help"):
+                continue
+            yield SystemCommand(key.label, key.help, self._palette_action(key.action))
+
+    def _palette_action(self, action: str) -> Callable[[], object]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run

@@ -1,0 +1,56 @@
+"""Every key of the board in one table: bindings, the help screen and the palette come from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key: what to press, the action it runs, and what it does in words."""
+
+    keys: str
+    action: str
+    label: str
+    help: str
+    show: bool = True
+
+
+KEYS: tuple[Key, ...] = (
+    Key("q", "quit", "Quit", "Quit the board"),
+    Key("r", "refresh", "Refresh", "Refresh now (a refresh already running is not cancelled)"),
+    Key("p", "pause", "Pause", "Pause or resume automatic refreshes"),
+    Key("plus,equals_sign", "interval(1)", "+Int", "Refresh less often (longer interval)"),
+    Key("minus", "interval(-1)", "-Int", "Refresh more often (shorter interval)"),
+    Key("s", "sort_next", "Sort", "Sort by the next column"),
+    Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
+    Key("slash", "filter", "Filter", "Filter by text across all columns (Esc clears)"),
+    Key("f", "state_filter", "State", "Cycle the state filter: all, failed, processing, ..."),
+    Key("enter", "open_detail", "Detail", "Open the selected post: every field, re-checked now"),
+    Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the selected post"),
+    Key("question_mark", "help", "Help", "Show this help"),
+)
+NAVIGATION = (
+    ("j / ↓", "Move down"),
+    ("k / ↑", "Move up"),
+    ("g / Home", "First row"),
+    ("G / End", "Last row"),
+    ("PgUp / PgDn", "Page up / down"),
+    ("Esc", "Clear the text filter, close a screen"),
+    ("Ctrl+P", "Command palette: every action by name"),
+    ("click heading", "Sort by that column (again: reverse)"),
+)
+
+
+def bindings() -> list[Binding]:
+    """The app's bindings, from KEYS."""
+    return [Binding(k.keys, k.action, k.label, show=k.show) for k in KEYS]
+
+
+def display_key(keys: str) -> str:
+    """'plus,equals_sign' -> '+'; 'question_mark' -> '?'."""
+    names = {"plus": "+", "minus": "-", "slash": "/", "question_mark": "?", "enter": "Enter"}
+    first = keys.split(",")[0]
+    return names.get(first, first)

@@ -1,0 +1,48 @@
+"""Typed messages that workers and widgets send to the board app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from wahdx_tui.core.model import PostStatus
+from wahdx_tui.core.poller import PollReport
+from wahdx_tui.core.watchlist import Watchlist
+
+
+@dataclass
+class PollFinished(Message):
+    """A polling pass ended with a report (possibly partial)."""
+
+    report: PollReport
+
+
+@dataclass
+class PollFailed(Message):
+    """A polling pass could not run: the message says why, in one line."""
+
+    error: str
+    auth: bool = False
+
+
+@dataclass
+class PostRechecked(Message):
+    """The single-status endpoint answered for one post (or failed, with `error`)."""
+
+    status: PostStatus | None
+    error: str | None = None
+
+
+@dataclass
+class WatchlistReloaded(Message):
+    """The watchlist file changed and loaded cleanly."""
+
+    watchlist: Watchlist
+
+
+@dataclass
+class WatchlistInvalid(Message):
+    """The watchlist file changed but does not load; the last good list stays."""
+
+    error: str

@@ -1,0 +1,161 @@
+"""The detail screen (every field of one post, re-checked now) and the help screen."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from wahdx_tui.core.board import Row
+from wahdx_tui.core.display import format_age, state_label
+from wahdx_tui.core.model import PostStatus
+from wahdx_tui.core.sanitize import clean, is_web_url
+from wahdx_tui.ui.keys import KEYS, NAVIGATION, display_key
+
+_RAW_LIMIT = 20_000
+
+
+def raw_json(value: object) -> str:
+    """The last response item as indented JSON, escaped, cut to a readable size."""
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=True, sort_keys=True, default=str)
+    except (ValueError, TypeError, RecursionError):
+        text = "(could not be shown)"
+    if len(text) > _RAW_LIMIT:
+        text = text[:_RAW_LIMIT] + f"\n… ({len(text) - _RAW_LIMIT} more characters)"
+    return clean(text, keep_newlines=True)
+
+
+def detail_table(row: Row, now: float) -> Table:
+    """Every field of the post as a two-column grid of plain (never markup) text."""
+    status = row.status
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    def add(name: str, value: str | Text | None) -> None:
+        grid.add_row(name, value if isinstance(value, Text) else Text(value or "—"))
+
+    add("State", state_label(row.state) + (" (acknowledged)" if row.acked else ""))
+    add("Label", row.label)
+    add("Account", row.account)
+    add("Publish ID", row.publish)
+    add("Media type", row.post.media_type)
+    add("In state", format_age(now - row.since) if row.since else None)
+    add("Checked", _when(row.checked_at, now))
+    add("Raw status", clean(status.raw_status, 200) if status else None)
+    url = status.public_url if status else None
+    if url and is_web_url(url):
+        add("Public URL", Text(clean(url), style=Style(link=url, underline=True)))
+    else:
+        add("Public URL", clean(url, 500) if url else None)
+    add("Error", clean(status.error, keep_newlines=True) if status and status.error else None)
+    if row.note:
+        add("Note", row.note)
+    if row.from_last_run:
+        add("Data", "from the last run (not yet re-checked)")
+    return grid
+
+
+def _when(ts: float | None, now: float) -> str | None:
+    if not ts:
+        return None
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) + f" ({format_age(now - ts)} ago)"
+
+
+class DetailScreen(ModalScreen[None]):
+    """One post in full; re-checked through the single-status endpoint when opened."""
+
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close"),
+        Binding("r", "recheck", "Re-check"),
+        Binding("c", "app.copy", "Copy"),
+        Binding("i", "copy_field('id')", "Copy ID"),
+        Binding("u", "copy_field('url')", "Copy URL"),
+        Binding("e", "copy_field('error')", "Copy error"),
+    ]
+
+    def __init__(self, row: Row) -> None:
+        super().__init__()
+        self.row = row
+        self.recheck_note = "re-checking now…"
+
+    def compose(self) -> ComposeResult:
+        """Fields, then the raw JSON of the last response."""
+        with VerticalScroll(id="detail-body"):
+            yield Static(id="detail-fields")
+            yield Static(id="detail-recheck")
+            yield Static("Last response for this post (raw JSON)", classes="detail-heading")
+            yield Static(id="detail-raw")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Draw, then ask the app to re-check the post."""
+        self.query_one("#detail-body").border_title = "Post detail"
+        self.refresh_fields()
+        self.action_recheck()
+
+    def refresh_fields(self) -> None:
+        """Redraw from the row (after a re-check or a refresh)."""
+        self.query_one("#detail-fields", Static).update(detail_table(self.row, time.time()))
+        self.query_one("#detail-recheck", Static).update(Text(self.recheck_note, style="dim"))
+        raw = self.row.status.raw if self.row.status else None
+        self.query_one("#detail-raw", Static).update(Text(raw_json(raw)))
+
+    def show_recheck(self, status: PostStatus | None, error: str | None) -> None:
+        """The single-status endpoint answered (or failed)."""
+        stamp = time.strftime("%H:%M:%S")
+        if error:
+            self.recheck_note = f"re-check at {stamp} failed: {clean(error, 300)}"
+        else:
+            state = status.state.value if status else "?"
+            self.recheck_note = f"re-checked at {stamp}: {state}"
+        self.refresh_fields()
+
+    def action_recheck(self) -> None:
+        """Ask the app to re-check this post now."""
+        self.recheck_note = "re-checking now…"
+        self.query_one("#detail-recheck", Static).update(Text(self.recheck_note, style="dim"))
+        recheck = getattr(self.app, "recheck", None)
+        if recheck is not None:
+            recheck(self.row.post)
+
+    def action_copy_field(self, field: str) -> None:
+        """Copy one field of the post."""
+        copy_field = getattr(self.app, "copy_field", None)
+        if copy_field is not None:
+            copy_field(self.row, field)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, from the one key table."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        """A table of keys."""
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        for key in KEYS:
+            grid.add_row(display_key(key.keys) if key.keys != "S" else "S", key.help)
+        for keys, what in NAVIGATION:
+            grid.add_row(keys, what)
+        grid.add_row("", "")
+        grid.add_row("Failed rows", "✗ FAILED, highlighted; a toast and one bell when a post fails")
+        grid.add_row("STALE", "the last refresh failed: the data shown is the last known")
+        with VerticalScroll(id="help-body"):
+            yield Static(grid)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Title the frame."""
+        self.query_one("#help-body").border_title = "wahdx-tui keys"

@@ -1,0 +1,109 @@
+"""The summary bar: counts per state, last and next refresh, API health, and the current view."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual.widgets import Static
+
+from wahdx_tui.core.board import Board
+from wahdx_tui.core.display import STATE_GLYPHS
+from wahdx_tui.core.health import Health
+from wahdx_tui.core.model import State
+
+_ORDER = (State.FAILED, State.PROCESSING, State.QUEUED, State.PUBLISHED, State.UNKNOWN)
+_STYLE = {
+    State.FAILED: "bold red",
+    State.PROCESSING: "yellow",
+    State.QUEUED: "cyan",
+    State.PUBLISHED: "green",
+    State.UNKNOWN: "magenta",
+}
+
+
+def _clock(ts: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "never"
+
+
+def counts_text(board: Board, counts: Mapping[State, int]) -> Text:
+    """'✗ 3 FAILED (2 unreviewed)  ◐ 5 PROCESSING ...  Σ 25 total'."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for state in _ORDER:
+        n = counts.get(state, 0)
+        style = _STYLE[state] if n else "dim"
+        text.append(f"{STATE_GLYPHS[state]} {n} {state.value.upper()}", style=style)
+        if state is State.FAILED and n:
+            unreviewed = board.unreviewed
+            if unreviewed != n:
+                text.append(f" ({unreviewed} unreviewed)", style=style)
+        text.append("  ")
+    stuck = board.stuck
+    if stuck:
+        text.append(f"⚠ {stuck} STUCK  ", style="bold yellow")
+    text.append(f"Σ {len(board.rows)} total", style="bold")
+    return text
+
+
+def status_text(health: Health, next_in: float | None, paused: bool, interval: float) -> Text:
+    """'updated 14:02:05 · next 4s (every 15s) · API ok', with STALE and down-since when so."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"updated {_clock(health.last_success)}")
+    if health.stale:
+        text.append(" STALE", style="bold reverse")
+    text.append(" · ")
+    if paused:
+        text.append("PAUSED", style="bold reverse")
+    elif next_in is None:
+        text.append("refreshing…")
+    else:
+        text.append(f"next {max(0, round(next_in))}s")
+    text.append(f" (every {interval:g}s) · API ")
+    if health.state == "ok":
+        text.append("ok", style="green")
+    elif health.state == "starting":
+        text.append("connecting…")
+    elif health.state == "retrying":
+        text.append("retrying", style="bold yellow")
+        if health.last_error:
+            text.append(f": {health.last_error}")
+    else:
+        text.append(f"DOWN since {_clock(health.down_since)[:5]}", style="bold red")
+        if health.last_error:
+            text.append(f": {health.last_error}")
+    return text
+
+
+def view_text(board: Board) -> Text:
+    """'sort: State ▲ · filter: failed · text: "tiktok" · 12 shown'."""
+    text = Text(no_wrap=True, overflow="ellipsis", style="dim")
+    arrow = "▼" if board.reverse else "▲"
+    text.append(f"sort: {board.sort_column} {arrow}")
+    if board.state_filter is not None:
+        text.append(f" · state: {board.state_filter.value}")
+    if board.text_filter:
+        text.append(f" · text: {board.text_filter!r}")
+    text.append(f" · {len(board)} shown")
+    return text
+
+
+class SummaryLine(Static):
+    """One line of the summary bar; redrawn only when its text really changes."""
+
+    DEFAULT_CSS = "SummaryLine { height: 1; width: 1fr; }"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self._shown: Text | None = None
+
+    def show(self, text: Text) -> None:
+        """Update when different from what is on screen."""
+        if self._shown is None or text != self._shown:
+            self._shown = text
+            self.update(text)
+
+    @property
+    def plain(self) -> str:
+        """The text shown, without styles (for tests)."""
+        return self._shown.plain if self._shown is not None else ""

@@ -1,0 +1,300 @@
+"""A virtual table that draws only the visible rows of the board, so 100,000 posts stay fast."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.cells import set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from wahdx_tui.core.board import Board, Row
+from wahdx_tui.core.model import PostKey, State
+from wahdx_tui.ui.columns import GAP, cell_texts, layout_for
+
+DrawnLine = tuple[PostKey, tuple[str, ...], str]
+
+
+def _wanted_widths(board: Board, sample: int = 5000) -> dict[str, int]:
+    """Preferred column widths from the longest values (from a sample of rows on big boards)."""
+    rows = list(board.rows.values())[:sample]
+    if not rows:
+        return {}
+    return {
+        "label": max(len(r.label) for r in rows),
+        "account": max(len(r.account) for r in rows),
+        "publish": max(len(r.publish) for r in rows),
+    }
+
+
+def _line(texts: tuple[str, ...], widths: tuple[int, ...], style: Style) -> list[Segment]:
+    cells = [set_cell_size(t, w) for t, w in zip(texts, widths, strict=True)]
+    return [Segment((" " * GAP).join(cells), style)]
+
+
+class TableHeader(Widget):
+    """The column headings; a click sorts by that column."""
+
+    DEFAULT_CSS = "TableHeader { height: 1; }"
+
+    @dataclass
+    class SortClicked(Message):
+        """The operator clicked a column heading."""
+
+        column: str
+
+    def __init__(self, table: BoardTable, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.table = table
+
+    def render_line(self, y: int) -> Strip:
+        """Draw the headings with an arrow on the sort column."""
+        layout = self.table.column_layout
+        board = self.table.board
+        style = self.rich_style
+        texts = []
+        for col in layout.columns:
+            title = col.title
+            if col.key == board.sort_column:
+                title += " ▼" if board.reverse else " ▲"
+            texts.append(title)
+        width = self.size.width
+        return Strip(_line(tuple(texts), layout.widths, style), width).crop_extend(0, width, style)
+
+    def on_click(self, event: events.Click) -> None:
+        """Sort by the clicked column."""
+        col = self.table.column_layout.column_at(event.x)
+        if col is not None:
+            self.post_message(self.SortClicked(col.key))
+
+
+class BoardTable(ScrollView, can_focus=True):
+    """The posts, one line each; reconciled by row key so only changed lines are redrawn."""
+
+    COMPONENT_CLASSES = {
+        "board-table--cursor",
+        "board-table--failed",
+        "board-table--failed-cursor",
+        "board-table--stuck",
+        "board-table--acked",
+        "board-table--stale",
+        "board-table--empty",
+    }
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("g,home", "cursor_top", "Top", show=False),
+        Binding("G,end", "cursor_bottom", "Bottom", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+    ]
+
+    cursor = reactive(0, repaint=False)
+
+    @dataclass
+    class Selected(Message):
+        """Enter (or a second click) on a row."""
+
+        key: PostKey
+
+    class LayoutChanged(Message):
+        """The columns shown, or their widths, changed (the header must follow)."""
+
+    def __init__(self, board: Board, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.board = board
+        self.cursor_key: PostKey | None = None
+        self.stale = False
+        self.column_layout = layout_for(120, {})
+        self._wanted: dict[str, int] = {}
+        self._drawn: dict[int, DrawnLine] = {}
+        self.lines_refreshed = 0
+        self.now = time.time
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    def posts_changed(self) -> None:
+        """The set of posts changed (hot reload): recompute preferred column widths."""
+        self._wanted = _wanted_widths(self.board)
+        self._relayout()
+        self.reconcile(full=True)
+
+    def _relayout(self) -> None:
+        width = max(20, self.scrollable_content_region.width or self.size.width or 120)
+        layout = layout_for(width, self._wanted)
+        if layout != self.column_layout:
+            self.column_layout = layout
+            self.post_message(self.LayoutChanged())
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the columns to the new width."""
+        self._relayout()
+        self._drawn.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.board))
+        self._scroll_cursor_into_view()
+
+    def on_mount(self) -> None:
+        """Lay out for the real width once known."""
+        self._wanted = _wanted_widths(self.board)
+        self.virtual_size = Size(0, len(self.board))
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _style_for(self, row: Row, is_cursor: bool) -> tuple[Style, str]:
+        if row.state is State.FAILED and not row.acked:
+            name = "board-table--failed-cursor" if is_cursor else "board-table--failed"
+        elif is_cursor:
+            name = "board-table--cursor"
+        elif row.stuck:
+            name = "board-table--stuck"
+        elif row.acked:
+            name = "board-table--acked"
+        elif self.stale or row.from_last_run:
+            name = "board-table--stale"
+        else:
+            name = ""
+        style = self.get_component_rich_style(name) if name else Style()
+        return self.rich_style + style, name
+
+    def render_line(self, y: int) -> Strip:
+        """Draw screen line y: the row at scroll offset + y, or blank past the end."""
+        width = self.size.width
+        index = self.scroll_offset.y + y
+        board = self.board
+        base = self.rich_style
+        if index >= len(board):
+            self._drawn.pop(index, None)
+            if index == 0 and len(board) == 0:
+                style = base + self.get_component_rich_style("board-table--empty")
+                msg = "no posts match: Esc clears the filter, f cycles the state filter"
+                return Strip([Segment(set_cell_size(msg, width), style)], width)
+            return Strip.blank(width, base)
+        row = board.row_at(index)
+        texts = cell_texts(row, self.column_layout.columns, self.now())
+        style, name = self._style_for(row, index == self.cursor)
+        self._drawn[index] = (row.key, texts, name)
+        return Strip(_line(texts, self.column_layout.widths, style), width).crop_extend(
+            0, width, style
+        )
+
+    def reconcile(self, *, full: bool = False) -> int:
+        """Redraw only the visible lines whose content changed; return how many were redrawn."""
+        board = self.board
+        if self.virtual_size.height != len(board):
+            self.virtual_size = Size(self.scrollable_content_region.width, len(board))
+            full = True
+        self._restore_cursor()
+        if full:
+            self._drawn.clear()
+            self.refresh()
+            return -1
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        now = self.now()
+        cols = self.column_layout.columns
+        count = 0
+        for index in range(top, min(top + height, len(board))):
+            row = board.row_at(index)
+            _, name = self._style_for(row, index == self.cursor)
+            line = (row.key, cell_texts(row, cols, now), name)
+            if self._drawn.get(index) != line:
+                self.refresh_line(index)
+                count += 1
+        self.lines_refreshed += count
+        return count
+
+    # -- cursor -----------------------------------------------------------------------------
+
+    def _restore_cursor(self) -> None:
+        """Keep the cursor on the same post after a refresh, sort or filter."""
+        n = len(self.board)
+        if n == 0:
+            self.set_reactive(BoardTable.cursor, 0)
+            return
+        index = self.board.index_of(self.cursor_key) if self.cursor_key is not None else None
+        if index is None:
+            index = min(self.cursor, n - 1)
+            self.cursor_key = self.board.key_at(index)
+        if index != self.cursor:
+            old = self.cursor
+            self.set_reactive(BoardTable.cursor, index)
+            self.refresh_line(old)
+            self.refresh_line(index)
+            self._scroll_cursor_into_view()
+
+    def move_cursor(self, index: int) -> None:
+        """Put the cursor on view row `index` (clamped) and keep it visible."""
+        n = len(self.board)
+        if n == 0:
+            return
+        index = max(0, min(n - 1, index))
+        old = self.cursor
+        self.cursor = index
+        self.cursor_key = self.board.key_at(index)
+        self.refresh_line(old)
+        self.refresh_line(index)
+        self._scroll_cursor_into_view()
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    @property
+    def selected(self) -> Row | None:
+        """The row under the cursor."""
+        if self.cursor_key is None:
+            if not len(self.board):
+                return None
+            self.cursor_key = self.board.key_at(min(self.cursor, len(self.board) - 1))
+        return self.board.rows.get(self.cursor_key)
+
+    def action_cursor_down(self) -> None:
+        """Move down one row."""
+        self.move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        """Move up one row."""
+        self.move_cursor(self.cursor - 1)
+
+    def action_cursor_top(self) -> None:
+        """Jump to the first row."""
+        self.move_cursor(0)
+
+    def action_cursor_bottom(self) -> None:
+        """Jump to the last row."""
+        self.move_cursor(len(self.board) - 1)
+
+    def action_page_down(self) -> None:
+        """Move down one screen."""
+        height = max(1, self.scrollable_content_region.height)
+        self.scroll_to(y=self.scroll_offset.y + height, animate=False, immediate=True)
+        self.move_cursor(self.cursor + height)
+
+    def action_page_up(self) -> None:
+        """Move up one screen."""
+        height = max(1, self.scrollable_content_region.height)
+        self.scroll_to(y=max(0, self.scroll_offset.y - height), animate=False, immediate=True)
+        self.move_cursor(self.cursor - height)
+
+    def on_click(self, event: events.Click) -> None:
+        """Select the clicked row; a double click opens it."""
+        index = self.scroll_offset.y + event.y
+        if index < len(self.board):
+            self.move_cursor(index)
+            if event.chain >= 2 and self.cursor_key is not None:
+                self.post_message(self.Selected(self.cursor_key))
