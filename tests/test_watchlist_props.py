@@ -14,9 +14,7 @@ from wahdx_tui.core.watchlist import Watchlist, WatchlistError, parse_watchlist
 
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-KEYS = sorted(
-    set(wl.TOP_KEYS) | set(wl.POST_KEYS) | set(wl.ACCOUNT_KEYS) | set(wl.SETTINGS_KEYS)
-)
+KEYS = sorted(set(wl.TOP_KEYS) | set(wl.POST_KEYS) | set(wl.ACCOUNT_KEYS) | set(wl.SETTINGS_KEYS))
 YAMLISH = "\n :-[]{}#&*!|>'\"%@`,?~ \t0123456789abcdefxyzé"
 
 

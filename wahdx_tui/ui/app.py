@@ -423,9 +423,15 @@ class BoardApp(App[int]):
 
     def action_filter(self) -> None:
         """Open the text filter."""
+        if len(self.screen_stack) > 1:
+            return
         box = self.query_one("#filter", Input)
+        if self.focused is box:
+            box.insert_text_at_cursor("/")
+            return
         box.display = True
-        box.focus()
+        # Focus now, not after a refresh, so keys typed straight after '/' land in the box.
+        self.set_focus(box, scroll_visible=False)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -437,7 +443,7 @@ class BoardApp(App[int]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         if not event.value:
             self.query_one("#filter", Input).display = False
-        self.table.focus()
+        self.set_focus(self.table, scroll_visible=False)
 
     def action_clear_filter(self) -> None:
         """Clear the text filter and hide its box."""

@@ -16,6 +16,7 @@ class Key:
     label: str
     help: str
     show: bool = True
+    priority: bool = False
 
 
 KEYS: tuple[Key, ...] = (
@@ -26,7 +27,10 @@ KEYS: tuple[Key, ...] = (
     Key("minus", "interval(-1)", "-Int", "Refresh more often (shorter interval)"),
     Key("s", "sort_next", "Sort", "Sort by the next column"),
     Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
-    Key("slash", "filter", "Filter", "Filter by text across all columns (Esc clears)"),
+    # Priority: the app must switch focus to the filter box before the next typed keys arrive.
+    Key(
+        "slash", "filter", "Filter", "Filter by text across all columns (Esc clears)", priority=True
+    ),
     Key("f", "state_filter", "State", "Cycle the state filter: all, failed, processing, ..."),
     Key("enter", "open_detail", "Detail", "Open the selected post: every field, re-checked now"),
     Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the selected post"),
@@ -46,7 +50,7 @@ NAVIGATION = (
 
 def bindings() -> list[Binding]:
     """The app's bindings, from KEYS."""
-    return [Binding(k.keys, k.action, k.label, show=k.show) for k in KEYS]
+    return [Binding(k.keys, k.action, k.label, show=k.show, priority=k.priority) for k in KEYS]
 
 
 def display_key(keys: str) -> str:

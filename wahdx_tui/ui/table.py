@@ -215,7 +215,10 @@ class BoardTable(ScrollView, can_focus=True):
     # -- cursor -----------------------------------------------------------------------------
 
     def _restore_cursor(self) -> None:
-        """Keep the cursor on the same post after a refresh, sort or filter."""
+        """Keep the cursor on the same post after a refresh, sort or filter.
+
+        Until the operator moves it, the cursor stays on the top row (the worst news).
+        """
         n = len(self.board)
         if n == 0:
             self.set_reactive(BoardTable.cursor, 0)
@@ -223,7 +226,8 @@ class BoardTable(ScrollView, can_focus=True):
         index = self.board.index_of(self.cursor_key) if self.cursor_key is not None else None
         if index is None:
             index = min(self.cursor, n - 1)
-            self.cursor_key = self.board.key_at(index)
+            if self.cursor_key is not None:
+                self.cursor_key = self.board.key_at(index)
         if index != self.cursor:
             old = self.cursor
             self.set_reactive(BoardTable.cursor, index)
@@ -260,7 +264,7 @@ class BoardTable(ScrollView, can_focus=True):
         if self.cursor_key is None:
             if not len(self.board):
                 return None
-            self.cursor_key = self.board.key_at(min(self.cursor, len(self.board) - 1))
+            return self.board.row_at(min(self.cursor, len(self.board) - 1))
         return self.board.rows.get(self.cursor_key)
 
     def action_cursor_down(self) -> None:
@@ -272,8 +276,9 @@ class BoardTable(ScrollView, can_focus=True):
         self.move_cursor(self.cursor - 1)
 
     def action_cursor_top(self) -> None:
-        """Jump to the first row."""
+        """Jump to the first row, and stay with whatever row is on top from now on."""
         self.move_cursor(0)
+        self.cursor_key = None
 
     def action_cursor_bottom(self) -> None:
         """Jump to the last row."""
