@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import pickle
@@ -629,6 +630,23 @@ def test_control_characters_and_surrogates() -> None:
     error = err("posts:\n  - \ud800\n")
     assert (error.line, error.column) == (2, 5)
     assert "not a text file" in error.message
+    error = err("posts: [a\ufffe]\n")
+    assert (error.line, error.column) == (1, 10)
+    assert "non-printable character U+FFFE" in error.message
+
+
+def test_garbage_collector_state_is_restored() -> None:
+    assert gc.isenabled()
+    parse_watchlist("posts: [{accountId: a, publishId: b}]")
+    assert gc.isenabled()
+    err("posts: [")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_watchlist("posts: [{accountId: a, publishId: b}]")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_python_tags_never_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,7 +41,9 @@ async def run_check(
     if not result.complete:
         reason = result.errors[0] if result.errors else "unknown error"
         if not result.statuses:
-            return CheckOutcome(rows, EXIT_INCOMPLETE, f"API unreachable: {reason}")
+            return CheckOutcome(
+                [], EXIT_INCOMPLETE, f"API unreachable at {base_url}: {reason}; check the base URL"
+            )
         return CheckOutcome(
             rows,
             EXIT_INCOMPLETE,

@@ -205,6 +205,10 @@ class WahdxClient:
                 raise ApiError(f"response larger than {mib} MiB; not read") from None
             except httpx.TimeoutException:
                 reason = f"no answer within {opts.timeout:g} s"
+            except httpx.ConnectError:
+                reason = "cannot connect"
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                reason = "connection dropped mid-answer"
             except httpx.TransportError as exc:
                 reason = f"connection failed ({exc.__class__.__name__})"
             else:

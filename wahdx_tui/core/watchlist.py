@@ -307,8 +307,9 @@ def _reader_error(path: str, data: bytes, exc: yaml.reader.ReaderError) -> Watch
     text = data.decode("utf-8", "replace")
     match = _NON_PRINTABLE.search(text)
     if match is not None:
-        code = f"U+{ord(match.group()):04X}"
-        return _not_text(path, text, match.start(), f"control character {code}")
+        code = ord(match.group())
+        what = "control" if code < 0x20 or 0x7F <= code <= 0x9F else "non-printable"
+        return _not_text(path, text, match.start(), f"{what} character U+{code:04X}")
     return WatchlistError(path, None, None, f"not a text file: {exc.reason}")
 
 
@@ -423,19 +424,20 @@ def _compose(data: bytes, path: str) -> _Node | None:
                 elif kind is AliasEvent:
                     target = anchors.get(event.anchor)
                     mark = event.start_mark
+                    name = _show(event.anchor)[1:-1]
                     if target is None:
                         raise WatchlistError(
                             path,
                             mark.line + 1,
                             mark.column + 1,
-                            f"unknown alias *{event.anchor}: define &{event.anchor} before using it",
+                            f"unknown alias *{name}: define &{name} before using it",
                         )
                     if not isinstance(target, _Scalar) and not target.done:
                         raise WatchlistError(
                             path,
                             mark.line + 1,
                             mark.column + 1,
-                            f"alias *{event.anchor} refers to a node that contains it",
+                            f"alias *{name} refers to a node that contains it",
                         )
                     node = target
                 elif kind is DocumentStartEvent:
@@ -457,7 +459,8 @@ def _compose(data: bytes, path: str) -> _Node | None:
                         path,
                         node.line,
                         node.col,
-                        f"too much data: more than {max_nodes:,} YAML nodes",
+                        f"too much data: more than {max_nodes:,} YAML nodes;"
+                        " split the watchlist into several files",
                     )
                 if kind is not AliasEvent and event.anchor is not None:
                     anchors[event.anchor] = node
@@ -643,7 +646,7 @@ class _Reader:
         if allowed is SETTINGS_KEYS:
             names += " (camelCase also accepted)"
         elif allowed is not TOP_KEYS:
-            names = ", ".join(dict.fromkeys(allowed.values())) + " (snake_case also accepted)"
+            names += " (snake_case also accepted)"
         return self.error(key, f"unknown key {_show(text)} in {where}; allowed keys: {names}")
 
     # values
