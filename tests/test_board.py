@@ -93,7 +93,7 @@ def test_set_posts_keeps_known_state_and_reports_added_and_removed() -> None:
     ps = posts(10)
     board = Board(ps)
     board.apply([status(p, State.PUBLISHED) for p in ps])
-    new = ps[2:] + [WatchedPost("acc_new", "pub_new", None, "new one")]
+    new = [*ps[2:], WatchedPost("acc_new", "pub_new", None, "new one")]
     added, removed = board.set_posts(new)
     assert (added, removed) == (1, 2)
     assert board.rows[ps[5].key].state is State.PUBLISHED

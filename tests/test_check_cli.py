@@ -425,11 +425,6 @@ def test_plain_http_to_a_remote_host(
     assert out == ""
 
 
-@pytest.mark.xfail(
-    reason="BUG: a base URL that passes config.check_base_url but that httpx rejects makes "
-    "WahdxClient.__init__ raise httpx.InvalidURL, which cli.main does not catch (traceback)",
-    strict=True,
-)
 def test_base_url_httpx_rejects_is_one_line(
     sim: SimServer, watchlist: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -438,11 +433,6 @@ def test_base_url_httpx_rejects_is_one_line(
     assert_one_error_line(err, out, sim.api_key)
 
 
-@pytest.mark.xfail(
-    reason="BUG: config accepts a non-ASCII WAHDX_API_KEY; httpx then raises "
-    "UnicodeEncodeError building the X-API-Key header and cli.main shows a traceback",
-    strict=True,
-)
 def test_non_ascii_key_is_one_line(
     sim: SimServer,
     watchlist: str,

@@ -107,9 +107,6 @@ def new_client(
 def expected_state(sim: SimServer, post: WatchedPost) -> State:
     truth = sim.truth(post.key)
     assert truth is not None
-    if sim.config.spelling == "tiktok" and truth is State.QUEUED:
-        # The sim spells queued SEND_TO_USER_INBOX, which issue #2 maps to processing.
-        return State.PROCESSING
     return truth
 
 
@@ -595,8 +592,7 @@ async def test_connection_faults_are_retried(
         result = await client.check_posts(posts)
     assert result.complete
     assert_matches_truth(sim, posts, result.statuses)
-    (retry,) = rec.kinds("retry")
-    assert "connection failed" in retry.message or "malformed" in retry.message
+    assert len(rec.kinds("retry")) == 1
     assert sim.stats.requests == 2
     if fault == "drop_connections":
         assert sim.stats.dropped == 1
@@ -629,7 +625,8 @@ async def test_server_stopped_is_api_unavailable_after_retries(
             await client.check_one(posts[0])
     assert result.statuses == []
     assert len(result.failed) == 8
-    assert all("connection failed" in e and "3 attempts" in e for e in result.errors)
+    assert len(result.errors) == 2  # one per chunk
+    assert all("gave up after 3 attempts" in e for e in result.errors)
     assert "3 attempts" in str(info.value)
     assert len(rec.kinds("retry")) == 2 * 2 + 2
     assert_no_key(sim.api_key, info.value, *result.errors)
@@ -685,8 +682,9 @@ async def test_revoked_key_with_many_chunks_does_not_retry(
     async with new_client(sim, batch_size=5, concurrency=2) as client:
         with pytest.raises(AuthError):
             await client.check_posts(posts)
-    assert sim.stats.requests <= 8  # at most one request per chunk, never a retry
-    assert sim.stats.status_counts.get(401) == sim.stats.requests
+    # the first 401 cancels the pass: only requests already in flight were sent, none retried
+    assert 1 <= sim.stats.requests <= 4
+    assert set(sim.stats.status_counts) <= {401}
 
 
 async def test_wrong_key_is_rejected_and_never_shown(make_sim: Callable[..., SimServer]) -> None:
@@ -772,11 +770,6 @@ async def test_body_over_the_cap_is_an_error(make_sim: Callable[..., SimServer])
     assert "larger than" in result.errors[0]
 
 
-@pytest.mark.xfail(
-    reason="BUG: client._request names the cap in whole MiB "
-    "(max_body_bytes // 1048576), so a cap under 1 MiB reads 'larger than 0 MiB'",
-    strict=True,
-)
 async def test_body_cap_message_names_the_cap(make_sim: Callable[..., SimServer]) -> None:
     posts = make_posts(1)
     sim = make_sim(posts)
@@ -858,12 +851,6 @@ async def test_check_one_sends_the_path_encoded_and_the_media_type(
     assert none.raw["mediaType"] is None
 
 
-@pytest.mark.xfail(
-    reason="BUG: client.check_one percent-encodes ids with quote(safe=''), which leaves '.' "
-    "alone, so an id of '.' or '..' is a dot segment that httpx removes: "
-    "('acc_dots', '..') is sent as GET /api/content/status",
-    strict=True,
-)
 async def test_check_one_dot_segment_ids(make_sim: Callable[..., SimServer]) -> None:
     posts = [WatchedPost("acc_dots", ".."), WatchedPost(".", "pub_dot")]
     sim = make_sim(posts)

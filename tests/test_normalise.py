@@ -484,11 +484,6 @@ def test_null_fields_fall_through_to_the_next_key() -> None:
     assert status.error == "note"
 
 
-@pytest.mark.xfail(
-    reason="BUG: normalise._first takes the first non-null value, so an empty string (or any "
-    "unreadable value) under an earlier key hides a real value under a later key",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("fields", "attr", "expected"),
     [
@@ -683,12 +678,6 @@ def test_parse_single_rejects_other_shapes(body: object) -> None:
         parse_single(body, A, T)
 
 
-@pytest.mark.xfail(
-    reason="BUG: parse_single accepts {'success': true, 'data': 'OK'} as a post whose status is "
-    "'OK' (UNKNOWN); parse_batch rejects the same body as ResponseShapeError, and it is the "
-    "simulator's 'wrong-shape' malformed body, so the single endpoint never retries it",
-    strict=True,
-)
 def test_parse_single_rejects_a_string_data_like_parse_batch() -> None:
     body = {"success": True, "data": "OK"}
     with pytest.raises(ResponseShapeError):

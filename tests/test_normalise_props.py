@@ -7,7 +7,6 @@ import contextlib
 import json
 import re
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -96,7 +95,7 @@ json_values = st.recursive(
 )
 requested = st.lists(st.sampled_from(POOL), max_size=4, unique_by=lambda p: p.key)
 
-PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def check_statuses(result: list[PostStatus], posts: list[WatchedPost]) -> None:
@@ -228,7 +227,7 @@ hostile_text = st.lists(
 any_text = st.one_of(st.text(), hostile_text)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(text=any_text, limit=st.one_of(st.none(), st.integers(min_value=1, max_value=80)))
 @example(text="\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\", limit=None)
 @example(text="\x1b[2J\x1b[H\x1b[31mred", limit=3)
@@ -264,10 +263,6 @@ def test_clean_accepts_any_value(value: object) -> None:
     assert not (set(out) & FORBIDDEN)
 
 
-@pytest.mark.xfail(
-    reason="BUG: sanitize.clean(text, limit=0) returns '…' (1 character), over the limit",
-    strict=True,
-)
 def test_clean_limit_zero() -> None:
     assert len(clean("abc", 0)) <= 0
 

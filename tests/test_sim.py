@@ -350,7 +350,7 @@ def test_every_shape_reads_back_through_the_client_parser(shape: str) -> None:
 def test_tiktok_spelling() -> None:
     sim, r = _run_shape("envelope", "tiktok")
     names = {
-        State.QUEUED: "SEND_TO_USER_INBOX",
+        State.QUEUED: "PENDING",
         State.PROCESSING: "PROCESSING_UPLOAD",
         State.PUBLISHED: "PUBLISH_COMPLETE",
         State.FAILED: "FAILED",
@@ -364,7 +364,7 @@ def test_tiktok_spelling() -> None:
         r = httpx.get(
             early.base_url + "/api/content/status/tiktok_a/b", headers={"X-API-Key": early.api_key}
         )
-        assert r.json()["data"]["status"] == "SEND_TO_USER_INBOX"
+        assert r.json()["data"]["status"] == "PENDING"
 
 
 def test_bad_shape_or_spelling_is_refused() -> None:

@@ -115,6 +115,8 @@ class Board:
         self.text_filter = ""
         self.stats = BoardStats()
         self._counts: Counter[State] = Counter()
+        self._unreviewed = 0
+        self._stuck = 0
         self._all: list[SortTuple] = []
         self._shown: list[SortTuple] | None = None
         self.set_posts(posts)
@@ -164,12 +166,18 @@ class Board:
     @property
     def unreviewed(self) -> int:
         """Failed posts not yet acknowledged."""
-        return sum(1 for r in self.rows.values() if r.unreviewed_failure)
+        return self._unreviewed
 
     @property
     def stuck(self) -> int:
         """Posts flagged as stuck."""
-        return sum(1 for r in self.rows.values() if r.stuck)
+        return self._stuck
+
+    def _count(self, row: Row, sign: int) -> None:
+        """Add (sign=1) or remove (sign=-1) a row's share of every counter."""
+        self._counts[row.state] += sign
+        self._unreviewed += sign * row.unreviewed_failure
+        self._stuck += sign * row.stuck
 
     # -- sorting and filtering ------------------------------------------------------------
 
@@ -251,13 +259,13 @@ class Board:
         keys = {p.key for p in new}
         removed = [k for k in self.rows if k not in keys]
         for k in removed:
-            self._counts[self.rows.pop(k).state] -= 1
+            self._count(self.rows.pop(k), -1)
         added = 0
         for post in new:
             row = self.rows.get(post.key)
             if row is None:
-                self.rows[post.key] = _make_row(post)
-                self._counts[State.UNKNOWN] += 1
+                row = self.rows[post.key] = _make_row(post)
+                self._count(row, 1)
                 added += 1
             elif row.post != post:
                 row.post = post
@@ -283,6 +291,33 @@ class Board:
             if self._matches(row):
                 insort(self._shown, new)
         self.stats.moved_rows += 1
+
+    def absorb_unchanged(self, statuses: Sequence[PostStatus]) -> list[PostStatus]:
+        """Record the check time of posts whose status is as shown; return those that changed.
+
+        This is the O(n) part of a refresh; callers run it in slices between frames so that
+        apply() only ever sees the few statuses that really changed.
+        """
+        rows = self.rows
+        changed: list[PostStatus] = []
+        for st in statuses:
+            row = rows.get(st.key)
+            if row is None:
+                continue
+            old = row.status
+            if (
+                old is not None
+                and old.state is st.state
+                and old.raw_status == st.raw_status
+                and old.error == st.error
+                and old.public_url == st.public_url
+            ):
+                row.status = st
+                row.checked_at = st.checked_at
+                row.from_last_run = False
+            else:
+                changed.append(st)
+        return changed
 
     def apply(self, statuses: Sequence[PostStatus], now: float | None = None) -> Changes:
         """Take a pass's statuses; return what changed. Rows not in `statuses` are left alone."""
@@ -310,8 +345,7 @@ class Board:
             row.status = st
             if previous is not st.state or row.since is None:
                 changes.transitions.append((row.key, previous, st.state))
-                self._counts[row.state] -= 1
-                self._counts[st.state] += 1
+                self._count(row, -1)
                 row.state = st.state
                 row.since = st.checked_at if now is None else min(now, st.checked_at)
                 if st.state is State.FAILED:
@@ -319,6 +353,7 @@ class Board:
                     changes.new_failures.append(row.key)
                 if st.state not in (State.QUEUED, State.PROCESSING):
                     row.stuck = False
+                self._count(row, 1)
             row.detail = detail_text(st, 500)
             _refresh_haystack(row)
             changes.changed.append(row.key)
@@ -335,13 +370,32 @@ class Board:
                     changes.reordered = changes.reordered or row.sort_tuple != old_sort
         return changes
 
-    def update_row(self, row: Row) -> None:
-        """Re-place one row after its flags (acked, stuck, note) were changed by the caller."""
+    def set_flags(
+        self,
+        key: PostKey,
+        *,
+        acked: bool | None = None,
+        stuck: bool | None = None,
+        note: str | None = None,
+    ) -> Row | None:
+        """Change a row's review flags and move it where its new flags sort it."""
+        row = self.rows.get(key)
+        if row is None:
+            return None
         was_shown = self._shown is not None and self.index_of(row.key) is not None
         old = row.sort_tuple
+        self._count(row, -1)
+        if acked is not None:
+            row.acked = acked
+        if stuck is not None:
+            row.stuck = stuck
+        if note is not None:
+            row.note = note
+        self._count(row, 1)
         _refresh_haystack(row)
         row.sort_tuple = self._tuple(row)
         self._move(row, old, was_shown)
+        return row
 
     def states(self) -> dict[PostKey, State]:
         """Each post's last known state (for the poller's choice of due posts)."""

@@ -95,6 +95,21 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def _size(n: int) -> str:
+    """A byte count for people: '16 MiB', '512 KiB', '60 bytes'."""
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
+
+
+def _segment(value: str) -> str:
+    """One percent-encoded path segment; '.' and '..' are encoded so no client folds them."""
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
+
+
 def _message_of(body: object) -> str:
     if isinstance(body, Mapping):
         text = _error_text(body.get("error")) or _error_text(body.get("message"))
@@ -201,8 +216,9 @@ class WahdxClient:
                     self.requests += 1
                     status, content, headers = await self._send(method, url, body, params)
             except _TooBig:
-                mib = opts.max_body_bytes // (1024 * 1024)
-                raise ApiError(f"response larger than {mib} MiB; not read") from None
+                raise ApiError(
+                    f"response larger than {_size(opts.max_body_bytes)}; not read"
+                ) from None
             except httpx.TimeoutException:
                 reason = f"no answer within {opts.timeout:g} s"
             except httpx.ConnectError:
@@ -326,7 +342,7 @@ class WahdxClient:
     async def check_one(self, post: WatchedPost) -> PostStatus:
         """Re-check one post through the single-status endpoint."""
         path = SINGLE_PATH.format(
-            account=quote(post.account_id, safe=""), publish=quote(post.publish_id, safe="")
+            account=_segment(post.account_id), publish=_segment(post.publish_id)
         )
         params = {"mediaType": post.media_type} if post.media_type else None
         status, result = await self._request(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import stat
 from collections.abc import Mapping
 from urllib.parse import urlsplit
+
+import httpx
 
 from wahdx_tui.core.errors import ConfigError
 
@@ -26,6 +29,17 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def check_base_url(url: str) -> str:
     """Return the URL without a trailing slash, or raise ConfigError when it is unusable or unsafe."""
     url = url.strip().rstrip("/")
@@ -43,6 +57,15 @@ def check_base_url(url: str) -> str:
         raise ConfigError("the base URL must not hold a user name or password")
     if parts.query or parts.fragment:
         raise ConfigError("the base URL must not hold a query or fragment")
+    if not _HOST.fullmatch(host) and not _is_ip(host):
+        raise ConfigError(
+            f"invalid host in base URL {url[:80]!r}: use letters, digits, dots and dashes "
+            "(the punycode form for international names) or an IP address"
+        )
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ConfigError(f"invalid base URL {url[:80]!r}: {exc}") from None
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigError(
             f"refusing plain http:// to {host}: the API key would cross the network in clear; "
@@ -61,6 +84,11 @@ def _valid_key(key: str, where: str) -> str:
     key = key.strip()
     if not key:
         raise ConfigError(f"the API key in {where} is empty")
+    if not key.isascii():
+        raise ConfigError(
+            f"the API key in {where} holds characters outside ASCII; "
+            "check that the whole key was copied and nothing else"
+        )
     if not key.isprintable() or any(c.isspace() for c in key):
         raise ConfigError(
             f"the API key in {where} holds spaces, line breaks or control characters; "

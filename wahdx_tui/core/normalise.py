@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from wahdx_tui.core.errors import ApiError, ResponseShapeError
@@ -77,7 +77,7 @@ def normalise_state(raw: str) -> State:
 
 def describe(value: object) -> str:
     """Say briefly what a JSON value is, for error messages that name what was received."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         keys = [str(k)[:30] for k in list(value)[:6]]
         more = ", ..." if len(value) > 6 else ""
         return (
@@ -94,6 +94,8 @@ def describe(value: object) -> str:
 
 def _text(value: object) -> str | None:
     """A scalar as a string (None for null, containers and empty strings)."""
+    if type(value) is str:
+        return value[:_MAX_TEXT] if value else None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -104,14 +106,31 @@ def _text(value: object) -> str | None:
 
 
 def _first(item: Mapping[str, Any], keys: Sequence[str]) -> object:
+    get = item.get
     for k in keys:
-        if k in item and item[k] is not None:
-            return item[k]
+        value = get(k)
+        if value is not None:
+            return value
+    return None
+
+
+def _first_text(
+    item: Mapping[str, Any], keys: Sequence[str], read: Callable[[object], str | None]
+) -> str | None:
+    """The first of `keys` whose value reads as non-empty text (an empty one does not hide
+    a good value under a later key)."""
+    get = item.get
+    for k in keys:
+        value = get(k)
+        if value is not None:
+            text = read(value)
+            if text:
+                return text
     return None
 
 
 def _error_text(value: object) -> str | None:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         message = _text(value.get("message"))
         code = _text(value.get("code"))
         if message and code:
@@ -121,7 +140,7 @@ def _error_text(value: object) -> str | None:
 
 
 def _status_text(value: object) -> str | None:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return _text(_first(value, _STATUS_INNER_KEYS))
     return _text(value)
 
@@ -129,12 +148,12 @@ def _status_text(value: object) -> str | None:
 def _envelope_error(body: Mapping[str, Any]) -> None:
     """Raise the API's own error when the envelope says success: false."""
     if body.get("success") is False:
-        message = _error_text(_first(body, _ERROR_KEYS)) or "no error message given"
+        message = _first_text(body, _ERROR_KEYS, _error_text) or "no error message given"
         raise ApiError(f"the API reported an error: {message[:300]}")
 
 
 def _looks_like_item(value: object) -> bool:
-    return isinstance(value, Mapping) and any(
+    return isinstance(value, dict) and any(
         k in value for k in (*_STATUS_KEYS, *_PUBLISH_KEYS, "success")
     )
 
@@ -143,7 +162,7 @@ def extract_items(body: object) -> list[tuple[str | None, object]]:
     """Find the per-post items in a batch body, each with the map key it was found under."""
     if isinstance(body, list):
         return [(None, item) for item in body]
-    if not isinstance(body, Mapping):
+    if not isinstance(body, dict):
         raise ResponseShapeError(f"unexpected response: {describe(body)}")
     _envelope_error(body)
     node: object = body
@@ -151,17 +170,17 @@ def extract_items(body: object) -> list[tuple[str | None, object]]:
         node = body["data"]
         if isinstance(node, list):
             return [(None, item) for item in node]
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         for key in _CONTAINER_KEYS:
             inner = node.get(key)
             if isinstance(inner, list):
                 return [(None, item) for item in inner]
-            if isinstance(inner, Mapping):
+            if isinstance(inner, dict):
                 node = inner
                 break
         # A map keyed by publishId: every value an item object or a status string.
         pairs = [(k, v) for k, v in node.items() if k not in ("success", "meta", "count")]
-        if pairs and all(isinstance(k, str) and isinstance(v, Mapping | str) for k, v in pairs):
+        if pairs and all(isinstance(k, str) and isinstance(v, dict | str) for k, v in pairs):
             return [(str(k), v) for k, v in pairs]
     raise ResponseShapeError(f"unexpected response: {describe(body)}")
 
@@ -174,13 +193,13 @@ def status_from_item(
     if isinstance(item, str):
         raw = item[:_MAX_TEXT]
         return PostStatus(key, normalise_state(raw), raw, None, None, checked_at, item)
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):
         return PostStatus(
             key, State.UNKNOWN, None, None, f"unreadable item: {describe(item)}", checked_at, item
         )
-    raw_status = _status_text(_first(item, _STATUS_KEYS))
-    url = _text(_first(item, _URL_KEYS))
-    error = _error_text(_first(item, _ERROR_KEYS))
+    raw_status = _first_text(item, _STATUS_KEYS, _status_text)
+    url = _first_text(item, _URL_KEYS, _text)
+    error = _first_text(item, _ERROR_KEYS, _error_text)
     if item.get("success") is False:
         return PostStatus(
             key,
@@ -198,10 +217,10 @@ def status_from_item(
 
 
 def _item_ids(item: object, map_key: str | None) -> tuple[str | None, str | None]:
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):
         return None, map_key
-    account = _text(_first(item, _ACCOUNT_KEYS))
-    publish = _text(_first(item, _PUBLISH_KEYS)) or map_key
+    account = _first_text(item, _ACCOUNT_KEYS, _text)
+    publish = _first_text(item, _PUBLISH_KEYS, _text) or map_key
     return account, publish
 
 
@@ -242,10 +261,10 @@ def parse_batch(
 
 def parse_single(body: object, post: WatchedPost, checked_at: float) -> PostStatus:
     """Read the single-status endpoint's body for one post."""
-    if isinstance(body, Mapping):
+    if isinstance(body, dict):
         _envelope_error(body)
         data = body.get("data", body)
-        if _looks_like_item(data) or isinstance(data, str):
+        if _looks_like_item(data):
             return status_from_item(data, post.key, checked_at)
     return parse_batch(body, [post], checked_at)[0]
 

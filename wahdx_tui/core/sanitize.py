@@ -42,7 +42,7 @@ def clean(text: object, limit: int | None = None, *, keep_newlines: bool = False
     # Lone surrogates cannot be encoded for a terminal; replace them.
     s = s.encode("utf-8", "replace").decode("utf-8")
     if limit is not None and len(s) > limit:
-        s = s[: max(0, limit - 1)] + "…"
+        s = s[: limit - 1] + "…" if limit > 0 else ""
     return s
 
 

@@ -42,7 +42,7 @@ SPELLINGS: dict[str, dict[State, str]] = {
         State.FAILED: "Failed",
     },
     "tiktok": {
-        State.QUEUED: "SEND_TO_USER_INBOX",
+        State.QUEUED: "PENDING",
         State.PROCESSING: "PROCESSING_UPLOAD",
         State.PUBLISHED: "PUBLISH_COMPLETE",
         State.FAILED: "FAILED",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -20,7 +21,7 @@ from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Row
 from wahdx_tui.core.client import ClientEvent, WahdxClient
 from wahdx_tui.core.errors import ApiError, AuthError
 from wahdx_tui.core.health import Health
-from wahdx_tui.core.model import State, WatchedPost
+from wahdx_tui.core.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.poller import Poller
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
@@ -38,6 +39,7 @@ from wahdx_tui.ui.table import BoardTable, TableHeader
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 MAX_TOASTS = 3
+DIFF_SLICE = 2000
 ClientFactory = Callable[[Callable[[ClientEvent], None]], WahdxClient]
 
 
@@ -151,7 +153,16 @@ class BoardApp(App[int]):
         except Exception as exc:  # a bug must not take the board down
             self.post_message(PollFailed(f"internal error: {exc.__class__.__name__}: {exc}"))
         else:
-            self.post_message(PollFinished(report))
+            changed = await self._absorb_unchanged(report.result.statuses)
+            self.post_message(PollFinished(report, changed))
+
+    async def _absorb_unchanged(self, statuses: list[PostStatus]) -> list[PostStatus]:
+        """The O(n) diff, in slices with frames between them, so the UI never waits on it."""
+        changed: list[PostStatus] = []
+        for start in range(0, len(statuses), DIFF_SLICE):
+            changed += self.board.absorb_unchanged(statuses[start : start + DIFF_SLICE])
+            await asyncio.sleep(0)
+        return changed
 
     def _client_event(self, event: ClientEvent) -> None:
         self.health.on_event(event)
@@ -162,7 +173,7 @@ class BoardApp(App[int]):
         report = message.report
         self.passes += 1
         self.health.on_report(report)
-        changes = self.board.apply(report.result.statuses)
+        changes = self.board.apply(message.changed)
         self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
         if report.result.complete:
             self._hide_banner("poll")

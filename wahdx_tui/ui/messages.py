@@ -13,9 +13,10 @@ from wahdx_tui.core.watchlist import Watchlist
 
 @dataclass
 class PollFinished(Message):
-    """A polling pass ended with a report (possibly partial)."""
+    """A polling pass ended with a report (possibly partial) and the statuses that changed."""
 
     report: PollReport
+    changed: list[PostStatus]
 
 
 @dataclass

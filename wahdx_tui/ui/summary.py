@@ -99,9 +99,11 @@ class SummaryLine(Static):
 
     def show(self, text: Text) -> None:
         """Update when different from what is on screen."""
-        if self._shown is None or text != self._shown:
+        old = self._shown
+        if old is None or text != old:
             self._shown = text
-            self.update(text)
+            # A layout pass costs a full repaint: only when the width of the text changed.
+            self.update(text, layout=old is None or len(old.plain) != len(text.plain))
 
     @property
     def plain(self) -> str:

@@ -36,9 +36,10 @@ def _wanted_widths(board: Board, sample: int = 5000) -> dict[str, int]:
     }
 
 
-def _line(texts: tuple[str, ...], widths: tuple[int, ...], style: Style) -> list[Segment]:
+def _line(texts: tuple[str, ...], widths: tuple[int, ...], width: int, style: Style) -> Segment:
+    """One table line as a single segment exactly `width` cells wide."""
     cells = [set_cell_size(t, w) for t, w in zip(texts, widths, strict=True)]
-    return [Segment((" " * GAP).join(cells), style)]
+    return Segment(set_cell_size((" " * GAP).join(cells), width), style)
 
 
 class TableHeader(Widget):
@@ -68,7 +69,7 @@ class TableHeader(Widget):
                 title += " ▼" if board.reverse else " ▲"
             texts.append(title)
         width = self.size.width
-        return Strip(_line(tuple(texts), layout.widths, style), width).crop_extend(0, width, style)
+        return Strip([_line(tuple(texts), layout.widths, width, style)], width)
 
     def on_click(self, event: events.Click) -> None:
         """Sort by the clicked column."""
@@ -117,6 +118,7 @@ class BoardTable(ScrollView, can_focus=True):
         self.column_layout = layout_for(120, {})
         self._wanted: dict[str, int] = {}
         self._drawn: dict[int, DrawnLine] = {}
+        self._styles: dict[str, Style] = {}
         self.lines_refreshed = 0
         self.now = time.time
 
@@ -149,6 +151,13 @@ class BoardTable(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    def _style_named(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            extra = self.get_component_rich_style(name) if name else Style()
+            style = self._styles[name] = self.rich_style + extra
+        return style
+
     def _style_for(self, row: Row, is_cursor: bool) -> tuple[Style, str]:
         if row.state is State.FAILED and not row.acked:
             name = "board-table--failed-cursor" if is_cursor else "board-table--failed"
@@ -162,29 +171,30 @@ class BoardTable(ScrollView, can_focus=True):
             name = "board-table--stale"
         else:
             name = ""
-        style = self.get_component_rich_style(name) if name else Style()
-        return self.rich_style + style, name
+        return self._style_named(name), name
+
+    def notify_style_update(self) -> None:
+        """The theme or CSS changed: forget the cached row styles."""
+        self._styles.clear()
+        super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
         """Draw screen line y: the row at scroll offset + y, or blank past the end."""
         width = self.size.width
         index = self.scroll_offset.y + y
         board = self.board
-        base = self.rich_style
         if index >= len(board):
             self._drawn.pop(index, None)
             if index == 0 and len(board) == 0:
-                style = base + self.get_component_rich_style("board-table--empty")
+                style = self._style_named("board-table--empty")
                 msg = "no posts match: Esc clears the filter, f cycles the state filter"
                 return Strip([Segment(set_cell_size(msg, width), style)], width)
-            return Strip.blank(width, base)
+            return Strip.blank(width, self._style_named(""))
         row = board.row_at(index)
         texts = cell_texts(row, self.column_layout.columns, self.now())
         style, name = self._style_for(row, index == self.cursor)
         self._drawn[index] = (row.key, texts, name)
-        return Strip(_line(texts, self.column_layout.widths, style), width).crop_extend(
-            0, width, style
-        )
+        return Strip([_line(texts, self.column_layout.widths, width, style)], width)
 
     def reconcile(self, *, full: bool = False) -> int:
         """Redraw only the visible lines whose content changed; return how many were redrawn."""

@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench`: each metric measured beside its baseline, medians of repeats."""
