@@ -99,3 +99,29 @@ def test_set_posts_keeps_known_state_and_reports_added_and_removed() -> None:
     assert board.rows[ps[5].key].state is State.PUBLISHED
     assert board.rows[("acc_new", "pub_new")].state is State.UNKNOWN
     assert board.counts()[State.PUBLISHED] == 8
+
+
+def test_in_state_since_uses_the_apis_change_time_when_it_gives_one() -> None:
+    from wahdx_tui.core.normalise import parse_batch
+
+    ps = posts(2)
+    body = [
+        {
+            "accountId": ps[0].account_id,
+            "publishId": ps[0].publish_id,
+            "status": "processing",
+            "updatedAt": "2026-11-28T10:00:00Z",
+        },
+        {
+            "accountId": ps[1].account_id,
+            "publishId": ps[1].publish_id,
+            "status": "queued",
+            "updatedAt": "2999-01-01T00:00:00Z",
+        },
+    ]
+    statuses = parse_batch(body, ps, checked_at=1_800_000_000.0)
+    board = Board(ps)
+    board.apply(statuses)
+    assert board.rows[ps[0].key].since == 1_764_324_000.0  # 2026-11-28T10:00:00Z
+    # A change time in the future is not believed: the board's own first sight is used.
+    assert board.rows[ps[1].key].since == 1_800_000_000.0

@@ -101,6 +101,14 @@ def _refresh_haystack(row: Row) -> None:
     ).casefold()
 
 
+def _since(st: PostStatus, now: float | None) -> float:
+    """When the post entered its state: the API's own time when it gives a sane one."""
+    seen = st.checked_at if now is None else min(now, st.checked_at)
+    if st.changed_at is not None and st.changed_at <= seen:
+        return st.changed_at
+    return seen
+
+
 class Board:
     """Rows keyed by post, a sorted list of them, and the filtered view the table shows."""
 
@@ -347,7 +355,7 @@ class Board:
                 changes.transitions.append((row.key, previous, st.state))
                 self._count(row, -1)
                 row.state = st.state
-                row.since = st.checked_at if now is None else min(now, st.checked_at)
+                row.since = _since(st, now)
                 if st.state is State.FAILED:
                     row.acked = False
                     changes.new_failures.append(row.key)

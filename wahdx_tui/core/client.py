@@ -215,6 +215,9 @@ class WahdxClient:
                 async with self._sem:
                     self.requests += 1
                     status, content, headers = await self._send(method, url, body, params)
+                # Let a request waiting for this slot go out before this body is parsed, so
+                # parsing overlaps the network wait instead of delaying it.
+                await asyncio.sleep(0)
             except _TooBig:
                 raise ApiError(
                     f"response larger than {_size(opts.max_body_bytes)}; not read"

@@ -55,3 +55,5 @@ class PostStatus:
     error: str | None = None
     checked_at: float = 0.0
     raw: Any = field(default=None, compare=False)
+    changed_at: float | None = None
+    """When the API says the post's status last changed (epoch seconds), if it says."""

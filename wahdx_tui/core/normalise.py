@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from wahdx_tui.core.errors import ApiError, ResponseShapeError
@@ -57,6 +58,15 @@ _ERROR_KEYS = (
     "failure_reason",
     "reason",
 )
+_CHANGED_KEYS = (
+    "updatedAt",
+    "updated_at",
+    "statusUpdatedAt",
+    "status_updated_at",
+    "lastUpdated",
+    "last_updated",
+)
+_CHANGED_KEYSET = frozenset(_CHANGED_KEYS)
 NOT_RETURNED = "not returned by the API"
 _MAX_TEXT = 20_000
 
@@ -145,6 +155,24 @@ def _status_text(value: object) -> str | None:
     return _text(value)
 
 
+def parse_time(value: object) -> float | None:
+    """An ISO 8601 time or epoch seconds/milliseconds as epoch seconds; None when unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value) / 1000 if value > 1e11 else float(value)
+        return seconds if 0 < seconds < 1e10 else None
+    if isinstance(value, str) and 10 <= len(value) <= 40:
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.timestamp()
+    return None
+
+
 def _envelope_error(body: Mapping[str, Any]) -> None:
     """Raise the API's own error when the envelope says success: false."""
     if body.get("success") is False:
@@ -213,7 +241,10 @@ def status_from_item(
     state = normalise_state(raw_status) if raw_status is not None else State.UNKNOWN
     if raw_status is None and error is None:
         error = "no status in the response"
-    return PostStatus(key, state, raw_status, url, error, checked_at, item)
+    changed = None
+    if not _CHANGED_KEYSET.isdisjoint(item):
+        changed = parse_time(_first(item, _CHANGED_KEYS))
+    return PostStatus(key, state, raw_status, url, error, checked_at, item, changed)
 
 
 def _item_ids(item: object, map_key: str | None) -> tuple[str | None, str | None]:

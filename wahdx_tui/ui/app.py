@@ -34,7 +34,14 @@ from wahdx_tui.ui.messages import (
     WatchlistReloaded,
 )
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
-from wahdx_tui.ui.summary import SummaryLine, counts_text, status_text, view_text
+from wahdx_tui.ui.summary import (
+    SummaryLine,
+    counts_text,
+    health_text,
+    next_text,
+    updated_text,
+    view_text,
+)
 from wahdx_tui.ui.table import BoardTable, TableHeader
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -93,7 +100,9 @@ class BoardApp(App[int]):
         with Static(id="summary"):
             yield SummaryLine(id="counts")
             with Horizontal(id="status-row"):
-                yield SummaryLine(id="status")
+                yield SummaryLine(id="updated")
+                yield SummaryLine(id="next")
+                yield SummaryLine(id="health")
                 yield SummaryLine(id="view")
         yield Static(id="banner")
         yield TableHeader(table, id="header")
@@ -292,9 +301,9 @@ class BoardApp(App[int]):
         board_counts = self.board.counts()
         counts.show(counts_text(self.board, board_counts))
         next_in = None if self.next_at is None else self.next_at - self.clock()
-        self.query_one("#status", SummaryLine).show(
-            status_text(self.health, next_in, self.paused, self.interval)
-        )
+        self.query_one("#updated", SummaryLine).show(updated_text(self.health))
+        self.query_one("#next", SummaryLine).show(next_text(next_in, self.paused, self.interval))
+        self.query_one("#health", SummaryLine).show(health_text(self.health))
         self.query_one("#view", SummaryLine).show(view_text(self.board))
         failed = board_counts.get(State.FAILED, 0)
         title = f"wahdx-tui: {failed} failed" if failed else "wahdx-tui: no failures"

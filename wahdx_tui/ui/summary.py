@@ -46,20 +46,27 @@ def counts_text(board: Board, counts: Mapping[State, int]) -> Text:
     return text
 
 
-def status_text(health: Health, next_in: float | None, paused: bool, interval: float) -> Text:
-    """'updated 14:02:05 · next 4s (every 15s) · API ok', with STALE and down-since when so."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+def updated_text(health: Health) -> Text:
+    """'updated 14:02:05', with STALE when the last refresh failed."""
+    text = Text(no_wrap=True)
     text.append(f"updated {_clock(health.last_success)}")
     if health.stale:
         text.append(" STALE", style="bold reverse")
-    text.append(" · ")
+    return text
+
+
+def next_text(next_in: float | None, paused: bool, interval: float) -> Text:
+    """'next 4s/15s', 'refreshing…' or 'PAUSED': the only text that changes every second."""
     if paused:
-        text.append("PAUSED", style="bold reverse")
-    elif next_in is None:
-        text.append("refreshing…")
-    else:
-        text.append(f"next {max(0, round(next_in))}s")
-    text.append(f" (every {interval:g}s) · API ")
+        return Text("PAUSED", style="bold reverse")
+    if next_in is None:
+        return Text("refreshing…")
+    return Text(f"next {max(0, round(next_in))}s/{interval:g}s")
+
+
+def health_text(health: Health) -> Text:
+    """'API ok', 'API retrying: …' or 'API DOWN since 14:02: …'."""
+    text = Text("API ", no_wrap=True, overflow="ellipsis")
     if health.state == "ok":
         text.append("ok", style="green")
     elif health.state == "starting":
@@ -89,9 +96,9 @@ def view_text(board: Board) -> Text:
 
 
 class SummaryLine(Static):
-    """One line of the summary bar; redrawn only when its text really changes."""
+    """One piece of the summary bar; redrawn only when its text really changes."""
 
-    DEFAULT_CSS = "SummaryLine { height: 1; width: 1fr; }"
+    DEFAULT_CSS = "SummaryLine { height: 1; width: auto; }"
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
@@ -102,8 +109,10 @@ class SummaryLine(Static):
         old = self._shown
         if old is None or text != old:
             self._shown = text
-            # A layout pass costs a full repaint: only when the width of the text changed.
-            self.update(text, layout=old is None or len(old.plain) != len(text.plain))
+            # A layout pass costs a full repaint: only for auto-width pieces whose width changed.
+            width = self.styles.width
+            auto = width is None or width.is_auto
+            self.update(text, layout=auto and (old is None or len(old.plain) != len(text.plain)))
 
     @property
     def plain(self) -> str:
