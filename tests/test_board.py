@@ -122,6 +122,6 @@ def test_in_state_since_uses_the_apis_change_time_when_it_gives_one() -> None:
     statuses = parse_batch(body, ps, checked_at=1_800_000_000.0)
     board = Board(ps)
     board.apply(statuses)
-    assert board.rows[ps[0].key].since == 1_764_324_000.0  # 2026-11-28T10:00:00Z
+    assert board.rows[ps[0].key].since == 1_795_860_000.0  # 2026-11-28T10:00:00Z
     # A change time in the future is not believed: the board's own first sight is used.
     assert board.rows[ps[1].key].since == 1_800_000_000.0
