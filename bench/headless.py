@@ -137,8 +137,14 @@ async def _rebuild_baseline(posts: list[WatchedPost], repeats: int) -> float:
         for rep in range(repeats):
             statuses = _statuses(posts, 100, rep + 1)
             rows = [
-                (state_label(s.state), p.label, p.account_id, p.publish_id, p.media_type or "",
-                 detail_text(s))
+                (
+                    state_label(s.state),
+                    p.label,
+                    p.account_id,
+                    p.publish_id,
+                    p.media_type or "",
+                    detail_text(s),
+                )
                 for p, s in zip(posts, statuses, strict=True)
             ]
             t = time.perf_counter()

@@ -198,13 +198,13 @@ def key_file(tmp_path: Path, text: str | bytes, mode: int = 0o600, name: str = "
 
 
 def test_key_from_env() -> None:
-    assert read_api_key(None, {KEY_ENV: KEY}) == KEY
-    assert read_api_key(None, {KEY_ENV: f"  {KEY}\n"}) == KEY
+    assert read_api_key(None, {KEY_ENV: KEY}).reveal() == KEY
+    assert read_api_key(None, {KEY_ENV: f"  {KEY}\n"}).reveal() == KEY
 
 
 def test_key_from_the_process_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, KEY)
-    assert read_api_key(None) == KEY
+    assert read_api_key(None).reveal() == KEY
 
 
 @pytest.mark.parametrize("env", [{}, {KEY_ENV: ""}, {KEY_ENV: "   \n"}])
@@ -218,12 +218,12 @@ def test_no_key_says_how_to_set_one(env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("text", [KEY, KEY + "\n", f"\n  {KEY}  \r\n"])
 def test_key_from_file(tmp_path: Path, text: str) -> None:
-    assert read_api_key(key_file(tmp_path, text), {}) == KEY
+    assert read_api_key(key_file(tmp_path, text), {}).reveal() == KEY
 
 
 @pytest.mark.parametrize("mode", [0o600, 0o400, 0o700])
 def test_owner_only_modes_are_accepted(tmp_path: Path, mode: int) -> None:
-    assert read_api_key(key_file(tmp_path, KEY, mode), {}) == KEY
+    assert read_api_key(key_file(tmp_path, KEY, mode), {}).reveal() == KEY
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o606, 0o777])
@@ -308,11 +308,29 @@ def test_huge_key_file_is_refused(tmp_path: Path) -> None:
 
 def test_key_file_wins_over_env(tmp_path: Path) -> None:
     path = key_file(tmp_path, "from_file")
-    assert read_api_key(path, {KEY_ENV: "from_env"}) == "from_file"
-    assert read_api_key(None, {KEY_ENV: "from_env"}) == "from_env"
+    assert read_api_key(path, {KEY_ENV: "from_env"}).reveal() == "from_file"
+    assert read_api_key(None, {KEY_ENV: "from_env"}).reveal() == "from_env"
 
 
 def test_bad_key_file_does_not_fall_back_to_env(tmp_path: Path) -> None:
     path = key_file(tmp_path, KEY, 0o644)
     with pytest.raises(ConfigError):
         read_api_key(path, {KEY_ENV: "from_env"})
+
+
+def test_the_key_never_shows_itself() -> None:
+    key = read_api_key(None, {KEY_ENV: KEY})
+    for shown in (repr(key), str(key), f"{key}", f"{key!r}", f"{[key]}", f"{ {'k': key} }"):
+        assert KEY not in shown
+    with pytest.raises(TypeError):
+        import pickle
+
+        pickle.dumps(key)
+
+
+def test_the_client_holds_no_printable_copy_of_the_key() -> None:
+    from wahdx_tui.core.client import WahdxClient
+
+    client = WahdxClient("https://api.example.com", read_api_key(None, {KEY_ENV: KEY}))
+    shown = repr(client) + repr(vars(client)) + repr(client._http.headers) + repr(client._http.auth)
+    assert KEY not in shown

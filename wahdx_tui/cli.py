@@ -14,6 +14,8 @@ from wahdx_tui import __version__
 from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.config import read_api_key, resolve_base_url
 from wahdx_tui.core.errors import WahdxError
+from wahdx_tui.core.logsetup import configure_logging
+from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
 
 EXIT_USAGE = 2
@@ -25,7 +27,7 @@ class Setup:
 
     watchlist: Watchlist
     base_url: str
-    api_key: str
+    api_key: ApiKey
     options: ClientOptions
     interval: float
     final_every: int
@@ -72,6 +74,7 @@ def _add_api_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout", type=_seconds(0.1, 300), default=10.0, help="seconds to wait for an answer"
     )
+    p.add_argument("--log", metavar="FILE", help="append a debug log to FILE (key redacted)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,6 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from wahdx_tui.core.output import to_csv, to_json, to_table
 
     setup = resolve(args)
+    configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
     outcome = asyncio.run(
         run_check(list(setup.watchlist.posts), setup.base_url, setup.api_key, setup.options)
@@ -158,6 +162,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from wahdx_tui.ui.run import run_board
 
     setup = resolve(args)
+    configure_logging(args.log, setup.api_key)
     return run_board(
         setup.watchlist,
         base_url=setup.base_url,
@@ -182,7 +187,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return run_board(
             watchlist,
             base_url=sim.base_url,
-            api_key=sim.api_key,
+            api_key=ApiKey(sim.api_key),
             options=ClientOptions(batch_size=watchlist.settings.batch_size or 50),
             interval=args.interval,
             final_every=watchlist.settings.final_every or 10,

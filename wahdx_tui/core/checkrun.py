@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from wahdx_tui.core.client import ClientOptions, WahdxClient
 from wahdx_tui.core.errors import ApiError
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.secret import ApiKey
 
 EXIT_OK = 0
 EXIT_FAILED_POSTS = 1
@@ -23,7 +24,7 @@ class CheckOutcome:
 
 
 async def run_check(
-    posts: list[WatchedPost], base_url: str, api_key: str, options: ClientOptions
+    posts: list[WatchedPost], base_url: str, api_key: ApiKey | str, options: ClientOptions
 ) -> CheckOutcome:
     """Check every post once; exit 0 when none failed, 1 when any failed, 2 when incomplete."""
     async with WahdxClient(base_url, api_key, options) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -23,12 +24,14 @@ from wahdx_tui.core.errors import (
 )
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.normalise import _error_text, decode_json, parse_batch, parse_single
+from wahdx_tui.core.secret import ApiKey, KeyAuth
 
 BATCH_PATH = "/api/content/status/batch"
 SINGLE_PATH = "/api/content/status/{account}/{publish}"
 _LIMIT_WORDS = ("too many", "limit", "too large", "maximum", "exceed")
 
 _T = TypeVar("_T")
+log = logging.getLogger("wahdx_tui.client")
 EventKind = Literal["retry", "rate_limited", "shrink"]
 
 
@@ -124,7 +127,7 @@ class WahdxClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: ApiKey | str,
         options: ClientOptions | None = None,
         *,
         on_event: Callable[[ClientEvent], None] | None = None,
@@ -145,7 +148,8 @@ class WahdxClient:
         )
         self._http = httpx.AsyncClient(
             base_url=base_url,
-            headers={"X-API-Key": api_key, "User-Agent": f"wahdx-tui/{__version__}"},
+            headers={"User-Agent": f"wahdx-tui/{__version__}"},
+            auth=KeyAuth(api_key if isinstance(api_key, ApiKey) else ApiKey(api_key)),
             timeout=httpx.Timeout(self.options.timeout),
             limits=limits,
             follow_redirects=False,
@@ -167,6 +171,7 @@ class WahdxClient:
         await self.aclose()
 
     def _emit(self, kind: EventKind, message: str, wait: float = 0.0) -> None:
+        log.info("%s: %s", kind, message)
         if self._on_event is not None:
             self._on_event(ClientEvent(kind, message, wait))
 
@@ -321,6 +326,7 @@ class WahdxClient:
             except AuthError:
                 raise
             except ApiError as exc:
+                log.warning("batch of %d posts not checked: %s", len(chunk), exc)
                 result.failed.extend(chunk)
                 result.errors.append(str(exc))
                 return

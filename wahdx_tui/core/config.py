@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from wahdx_tui.core.errors import ConfigError
+from wahdx_tui.core.secret import ApiKey
 
 DEFAULT_BASE_URL = "https://api.wahdx.com"
 KEY_ENV = "WAHDX_API_KEY"
@@ -80,7 +81,7 @@ def resolve_base_url(flag: str | None, env: Mapping[str, str] | None = None) -> 
     return check_base_url(flag or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
 
 
-def _valid_key(key: str, where: str) -> str:
+def _valid_key(key: str, where: str) -> ApiKey:
     key = key.strip()
     if not key:
         raise ConfigError(f"the API key in {where} is empty")
@@ -94,10 +95,10 @@ def _valid_key(key: str, where: str) -> str:
             f"the API key in {where} holds spaces, line breaks or control characters; "
             "it must be the key alone on one line"
         )
-    return key
+    return ApiKey(key)
 
 
-def read_api_key(key_file: str | None, env: Mapping[str, str] | None = None) -> str:
+def read_api_key(key_file: str | None, env: Mapping[str, str] | None = None) -> ApiKey:
     """The key from --api-key-file (owner-only permissions required), else WAHDX_API_KEY."""
     env = os.environ if env is None else env
     if key_file:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from wahdx_tui.core.client import PassResult, WahdxClient
 from wahdx_tui.core.model import PostKey, State, WatchedPost
 
 DEFAULT_FINAL_EVERY = 10
+log = logging.getLogger("wahdx_tui.poller")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,4 +73,14 @@ class Poller:
             pass_no=self.pass_no,
         )
         self.pass_no += 1
+        log.debug(
+            "pass %d: %d asked, %d answered, %d not checked, %d skipped, %d requests, %.2f s",
+            report.pass_no,
+            report.asked,
+            len(result.statuses),
+            len(result.failed),
+            report.skipped,
+            result.requests,
+            report.duration,
+        )
         return report

@@ -8,6 +8,7 @@ import signal
 import sys
 
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
+from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.watchlist import Watchlist
 from wahdx_tui.ui.app import BoardApp
 
@@ -54,7 +55,7 @@ def run_board(
     watchlist: Watchlist,
     *,
     base_url: str,
-    api_key: str,
+    api_key: ApiKey,
     options: ClientOptions,
     interval: float,
     final_every: int,

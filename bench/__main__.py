@@ -1,0 +1,62 @@
+"""`make bench`: every metric as `name: value`, with its goal; results kept in bench/."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import headless, poll, terminal
+
+# name -> (goal, how the goal reads); None: reported beside its metric, no goal of its own.
+GOALS: dict[str, tuple[float, str] | None] = {
+    "apply_1pct_10k_ms": (20, "<= 20"),
+    "rebuild_10k_ms": None,
+    "first_board_10k_s": (3, "<= 3"),
+    "poll_10k_s": None,
+    "poll_10k_bound_s": None,
+    "poll_10k_ratio": (1.5, "<= 1.5 (poll_10k_s / poll_10k_bound_s)"),
+    "seq_10k_s": None,
+    "idle_cpu_pct": (2, "<= 2"),
+    "idle_bytes_per_s": (1024, "<= 1024"),
+    "rss_100k_mb": (400, "<= 400"),
+    "scroll_100k_ms": (50, "<= 50"),
+}
+RESULTS = Path(__file__).resolve().parent / "last-results.txt"
+
+
+def main() -> int:
+    """Run every benchmark; exit 1 when a goal is missed."""
+    groups: list[Callable[[], dict[str, float]]] = [
+        headless.run,
+        poll.run,
+        terminal.first_board,
+        terminal.idle,
+        terminal.memory,
+    ]
+    values: dict[str, float] = {}
+    for group in groups:
+        values.update(group())
+    lines = [
+        f"# wahdx-tui bench, {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{platform.machine()}, Python {platform.python_version()}"
+    ]
+    missed = 0
+    for name, goal in GOALS.items():
+        value = values[name]
+        line = f"{name}: {value:.3f}" if value < 100 else f"{name}: {value:.1f}"
+        if goal is not None:
+            ok = value <= goal[0]
+            missed += not ok
+            line += f"    goal {goal[1]}: {'ok' if ok else 'MISSED'}"
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    RESULTS.write_text(text)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The API key as a value that never shows itself: not in repr, str, logs or crash reports."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+
+import httpx
+
+
+class ApiKey:
+    """Holds the key; every way of printing it gives '***'. Only reveal() returns it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The key itself, for the request header and nothing else."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "ApiKey('***')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ApiKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("ApiKey", self._value))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("an ApiKey is not to be pickled")
+
+
+class KeyAuth(httpx.Auth):
+    """Adds X-API-Key to each request, so the client's default headers never hold the key."""
+
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "KeyAuth(***)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Set the header and send."""
+        request.headers["X-API-Key"] = self._key.reveal()
+        yield request
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every known secret in a log record's text with '***'."""
+
+    def __init__(self, *secrets: ApiKey) -> None:
+        super().__init__()
+        self._values = [s.reveal() for s in secrets if s.reveal()]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with the secrets removed; never drop a record."""
+        message = record.getMessage()
+        for value in self._values:
+            message = message.replace(value, "***")
+        record.msg, record.args = message, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            for value in self._values:
+                record.exc_text = record.exc_text.replace(value, "***")
+        return True
