@@ -104,6 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-bell", action="store_true")
 
+    report = sub.add_parser(
+        "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
+    )
+    report.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to report")
+    report.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
+    report.add_argument(
+        "--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)"
+    )
+    report.add_argument(
+        "--history", metavar="FILE", help="history file (default: in the XDG state directory)"
+    )
+
     sim = sub.add_parser("sim", help="serve a simulated Wahdx API on 127.0.0.1")
     add_sim_arguments(sim)
     return parser
@@ -196,11 +208,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """`report`: the shift-handoff report from the history; reads only, creates nothing."""
+    import time
+    from pathlib import Path
+
+    from wahdx_tui.core.handoff import (
+        HandoffItem,
+        build_handoff,
+        render_csv,
+        render_json,
+        render_markdown,
+    )
+    from wahdx_tui.core.store import Store, default_store_path, scope_for
+
+    watchlist = load_watchlist(args.watchlist)
+    _warn(watchlist)
+    scope = scope_for(resolve_base_url(args.base_url))
+    path = Path(args.history) if args.history else default_store_path()
+    now = time.time()
+    history = path.exists()
+    items: list[HandoffItem] = []
+    if history:
+        with Store(path, readonly=True) as store:
+            items = build_handoff(store, scope, watchlist, now)
+    else:
+        print(f"note: no history yet at {path}", file=sys.stderr)
+    if args.format == "json":
+        sys.stdout.write(render_json(items))
+    elif args.format == "csv":
+        sys.stdout.write(render_csv(items))
+    else:
+        sys.stdout.write(render_markdown(items, now, scope, history=history))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (errors are one line on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"check": cmd_check, "watch": cmd_watch, "demo": cmd_demo}
+    handlers = {"check": cmd_check, "watch": cmd_watch, "demo": cmd_demo, "report": cmd_report}
     try:
         if args.command == "sim":
             from wahdx_tui.sim.command import run_sim

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from wahdx_tui.core.sanitize import clean
+
 
 class Category(StrEnum):
     """What kind of failure a post's error text describes."""
@@ -91,7 +93,7 @@ _RULES: tuple[tuple[Category, tuple[str, ...]], ...] = (
         (
             r"\btoken\b",
             r"\boauth",
-            r"\bsession\b.*\b(?:expired|invalid|revoked)\b",
+            r"\bsession\b.{0,40}\b(?:expired|invalid|revoked)\b",
             r"\b(?:re ?)?authori[sz](?:e|ation|ed)\b",
             r"\bunauthori[sz]ed\b",
             r"\bnot authori[sz]ed\b",
@@ -106,7 +108,7 @@ _RULES: tuple[tuple[Category, tuple[str, ...]], ...] = (
             r"\binvalid grant\b",
             r"\brevoked\b",
             r"\blogin required\b|\blogged out\b",
-            r"\b(?:account|page|user|profile|channel)\b.*\b(?:restricted|suspended|disabled"
+            r"\b(?:account|page|user|profile|channel)\b.{0,40}\b(?:restricted|suspended|disabled"
             r"|banned|locked|blocked|deactivated|deleted|disconnected|not connected"
             r"|not found|unpublished|checkpoint)",
             r"\b(?:restricted|suspended|disabled|banned|locked|deactivated|disconnected)"
@@ -130,7 +132,7 @@ _RULES: tuple[tuple[Category, tuple[str, ...]], ...] = (
             r"\bdescription\b",
             r"\btext\b.*\b(?:long|over|exceed)",
             r"\bspam\b",
-            r"\bduplicate (?:content|post|caption|media)?\b",
+            r"\bduplicate\b",
             r"\b(?:community )?guidelines?\b",
             r"\bpolicy\b|\bviolat",
             r"\bbanned (?:word|term|phrase)s?\b",
@@ -185,8 +187,7 @@ _RULES: tuple[tuple[Category, tuple[str, ...]], ...] = (
     ),
 )
 _COMPILED: tuple[tuple[Category, re.Pattern[str]], ...] = tuple(
-    (category, re.compile("|".join(f"(?:{p})" for p in patterns)))
-    for category, patterns in _RULES
+    (category, re.compile("|".join(f"(?:{p})" for p in patterns))) for category, patterns in _RULES
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[\s_\-./'’]+")
@@ -196,7 +197,7 @@ MAX_TEXT = 2000
 
 def _normalise(text: str) -> str:
     """Split camelCase and snake_case, lower-case, and make every separator one space."""
-    text = _CAMEL.sub(" ", text[:MAX_TEXT])
+    text = _CAMEL.sub(" ", clean(text[:MAX_TEXT]))
     return _SEPARATORS.sub(" ", text.casefold()).strip()
 
 

@@ -217,7 +217,8 @@ def _reason(exc: BaseException) -> str:
             return "the history is closed"
         return str(exc) or type(exc).__name__
     if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
+        text = exc.strerror or str(exc)
+        return text[:1].lower() + text[1:]
     return str(exc)
 
 
@@ -249,25 +250,42 @@ class Store:
         if self.readonly:
             if not self.path.is_file():
                 raise StoreError(f"no history at {self.path}: {self._hint}")
-            uri = self.path.resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(
-                uri,
-                uri=True,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        else:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # Create the file owner-only before SQLite does (its -wal and -shm copy the mode).
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            os.close(fd)
-            conn = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            try:
+                return self._prepare(self._connect_ro(immutable=False))
+            except sqlite3.Error as exc:
+                name = getattr(exc, "sqlite_errorname", None) or ""
+                wal = self.path.with_name(self.path.name + "-wal")
+                # A WAL database in a directory we cannot write (so no writer can be busy
+                # there either) can only be read as immutable: SQLite cannot make its -shm.
+                if not name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or (
+                    wal.exists() or os.access(self.path.parent, os.W_OK)
+                ):
+                    raise
+            return self._prepare(self._connect_ro(immutable=True))
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Create the file owner-only before SQLite does (its -wal and -shm copy the mode).
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        return self._prepare(conn)
+
+    def _connect_ro(self, *, immutable: bool) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+        return sqlite3.connect(
+            uri,
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+
+    def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """Check the schema version; for writing, switch to WAL and create the schema."""
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])

@@ -84,6 +84,7 @@ class BoardApp(App[int]):
         self.refresh_again = False
         self.next_at: float | None = None
         self.passes = 0
+        self.failed_passes = 0
         self.clock = clock
         self._client_factory = client_factory
         self._client: WahdxClient | None = None
@@ -197,6 +198,7 @@ class BoardApp(App[int]):
 
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep every last-known state, mark stale, say what happened, and try again later."""
+        self.failed_passes += 1
         self.health.on_failure(message.error)
         stamp = time.strftime("%H:%M:%S")
         self._show_banner(
