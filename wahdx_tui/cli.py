@@ -14,6 +14,7 @@ from wahdx_tui import __version__
 from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.config import read_api_key, resolve_base_url
 from wahdx_tui.core.errors import WahdxError
+from wahdx_tui.core.history import History
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
@@ -77,6 +78,23 @@ def _add_api_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log", metavar="FILE", help="append a debug log to FILE (key redacted)")
 
 
+def _add_history_arguments(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--history", metavar="FILE", help="history file (default: in $XDG_STATE_HOME/wahdx-tui)"
+    )
+    group.add_argument("--no-history", action="store_true", help="keep no history on disk")
+
+
+def open_history(args: argparse.Namespace, scope: str) -> History:
+    """The board's history for this API: the store file unless --no-history."""
+    from wahdx_tui.core.store import Store
+
+    if args.no_history:
+        return History(None, scope)
+    return History(Store(args.history), scope)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     from wahdx_tui.sim.command import add_sim_arguments
@@ -96,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_api_arguments(watch)
     watch.add_argument("--interval", type=_seconds(1, 86400), help="seconds between refreshes")
     watch.add_argument("--no-bell", action="store_true", help="no terminal bell on a failure")
+    _add_history_arguments(watch)
 
     demo = sub.add_parser("demo", help="open the board on a built-in simulated API (no key)")
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
@@ -103,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=_seconds(0.01, 1000), default=1.0, help="sim time factor")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-bell", action="store_true")
+    _add_history_arguments(demo)
 
     report = sub.add_parser(
         "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
@@ -175,6 +195,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     setup = resolve(args)
     configure_logging(args.log, setup.api_key)
+    from wahdx_tui.core.store import scope_for
+
+    history = open_history(args, scope_for(setup.base_url))
     return run_board(
         setup.watchlist,
         base_url=setup.base_url,
@@ -183,6 +206,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         interval=setup.interval,
         final_every=setup.final_every,
         bell=not args.no_bell,
+        history=history,
     )
 
 
@@ -195,6 +219,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     watchlist = load_watchlist(args.watchlist or sample_watchlist_path())
     _warn(watchlist)
     config = SimConfig(posts=watchlist.posts, seed=args.seed, speed=args.speed)
+    # The simulator's port changes every run; its posts' truth depends on the seed only.
+    history = open_history(args, f"sim://demo/{args.seed}")
     with SimServer(config) as sim:
         return run_board(
             watchlist,
@@ -204,6 +230,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             interval=args.interval,
             final_every=watchlist.settings.final_every or 10,
             bell=not args.no_bell,
+            history=history,
             demo=True,
         )
 

@@ -5,15 +5,27 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wahdx_tui.core.categories import Category, categorize
 from wahdx_tui.core.display import STATE_RANK, detail_text
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.store import Ack, StoredPost
 
-SORT_COLUMNS = ("state", "label", "account", "publish", "media", "since", "checked", "detail")
+SORT_COLUMNS = (
+    "state",
+    "label",
+    "account",
+    "publish",
+    "media",
+    "since",
+    "checked",
+    "category",
+    "detail",
+)
 STATE_FILTERS: tuple[State | None, ...] = (
     None,
     State.FAILED,
@@ -44,6 +56,7 @@ class Row:
     acked: bool = False
     note: str = ""
     stuck: bool = False
+    category: Category | None = None
     detail: str = "not checked yet"
     haystack: str = ""
     sort_tuple: SortTuple = ()
@@ -120,6 +133,7 @@ class Board:
         self.sort_column = sort if sort in SORT_COLUMNS else "state"
         self.reverse = reverse
         self.state_filter: State | None = None
+        self.category_filter: Category | None = None
         self.text_filter = ""
         self.stats = BoardStats()
         self._counts: Counter[State] = Counter()
@@ -215,15 +229,23 @@ class Board:
             return (-(row.since or -math.inf), rank, *tail)
         if col == "checked":
             return (-(row.checked_at or -math.inf), rank, *tail)
+        if col == "category":
+            return (row.category or "~", rank, *tail)
         return (row.detail.casefold(), rank, *tail)
 
     def _matches(self, row: Row) -> bool:
         if self.state_filter is not None and row.state is not self.state_filter:
             return False
+        if self.category_filter is not None and row.category is not self.category_filter:
+            return False
         return not self.text_filter or self.text_filter in row.haystack
 
     def _filtering(self) -> bool:
-        return self.state_filter is not None or bool(self.text_filter)
+        return (
+            self.state_filter is not None
+            or self.category_filter is not None
+            or bool(self.text_filter)
+        )
 
     def _rebuild(self) -> None:
         for row in self.rows.values():
@@ -252,6 +274,11 @@ class Board:
     def set_state_filter(self, state: State | None) -> None:
         """Show only posts in `state` (None for all)."""
         self.state_filter = state
+        self._refilter()
+
+    def set_category_filter(self, category: Category | None) -> None:
+        """Show only failed posts whose reason falls in `category` (None for all)."""
+        self.category_filter = category
         self._refilter()
 
     def set_text_filter(self, text: str) -> None:
@@ -363,6 +390,9 @@ class Board:
                     row.stuck = False
                 self._count(row, 1)
             row.detail = detail_text(st, 500)
+            row.category = (
+                categorize(st.error, st.raw_status) if row.state is State.FAILED else None
+            )
             _refresh_haystack(row)
             changes.changed.append(row.key)
             touched.append((row, old_sort, was_shown))
@@ -404,6 +434,45 @@ class Board:
         row.sort_tuple = self._tuple(row)
         self._move(row, old, was_shown)
         return row
+
+    def restore(self, stored: Mapping[PostKey, StoredPost], acks: Mapping[PostKey, Ack]) -> int:
+        """Show the last run's states for posts not yet checked in this run; return how many."""
+        restored = 0
+        for key, sp in stored.items():
+            row = self.rows.get(key)
+            if row is None or row.status is not None:
+                continue
+            self._count(row, -1)
+            row.status = PostStatus(
+                key, sp.state, sp.raw_status, sp.public_url, sp.error, sp.checked_at, sp.raw
+            )
+            row.state = sp.state
+            row.since = sp.since
+            row.checked_at = sp.checked_at
+            row.from_last_run = True
+            row.detail = detail_text(row.status, 500)
+            row.category = categorize(sp.error, sp.raw_status) if sp.state is State.FAILED else None
+            ack = acks.get(key)
+            if ack is not None and sp.state is State.FAILED:
+                row.acked, row.note = True, ack.note
+            self._count(row, 1)
+            _refresh_haystack(row)
+            restored += 1
+        if restored:
+            self._rebuild()
+        return restored
+
+    def find_stuck(self, now: float, limits: Mapping[State, float]) -> list[PostKey]:
+        """Flag posts longer than `limits[state]` seconds in a state; return the newly stuck."""
+        newly: list[PostKey] = []
+        for row in self.rows.values():
+            limit = limits.get(row.state)
+            stuck = limit is not None and row.since is not None and now - row.since > limit
+            if stuck != row.stuck:
+                self.set_flags(row.key, stuck=stuck)
+                if stuck:
+                    newly.append(row.key)
+        return newly
 
     def states(self) -> dict[PostKey, State]:
         """Each post's last known state (for the poller's choice of due posts)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from wahdx_tui.core.categories import CATEGORY_LABELS, HINTS, Category, categorize
 from wahdx_tui.core.display import format_age
 from wahdx_tui.core.model import State, WatchedPost
-from wahdx_tui.core.output import iso_time
+from wahdx_tui.core.output import csv_cell, iso_time
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.store import Store
 from wahdx_tui.core.watchlist import Watchlist
@@ -206,16 +206,6 @@ def render_markdown(
 # -- csv and json ---------------------------------------------------------------------------
 
 
-def _csv_cell(value: str | bool | None) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = clean(value) if value else ""
-    # A cell starting with these is read as a formula by spreadsheets.
-    if text[:1] in ("=", "+", "@", "-") and not text[1:2].isdigit():
-        text = "'" + text
-    return text
-
-
 def render_csv(items: Sequence[HandoffItem]) -> str:
     """CSV with a header row; cells cleaned of control characters and formula prefixes."""
     out = io.StringIO()
@@ -223,7 +213,7 @@ def render_csv(items: Sequence[HandoffItem]) -> str:
     writer.writerow(FIELDS)
     for item in items:
         rec = _record(item)
-        writer.writerow([_csv_cell(rec[f]) for f in FIELDS])
+        writer.writerow([csv_cell(rec[f]) for f in FIELDS])
     return out.getvalue()
 
 

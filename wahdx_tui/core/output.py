@@ -61,7 +61,10 @@ def to_json(rows: Sequence[tuple[WatchedPost, PostStatus]]) -> str:
     return json.dumps([record(p, s) for p, s in rows], ensure_ascii=True, indent=2) + "\n"
 
 
-def _csv_cell(value: str | None) -> str:
+def csv_cell(value: str | bool | None) -> str:
+    """A spreadsheet-safe cell: controls removed, formula prefixes defused, yes/no for flags."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     text = clean(value) if value else ""
     # A cell starting with these is read as a formula by spreadsheets.
     if text[:1] in ("=", "+", "@", "-") and not text[1:2].isdigit():
@@ -76,7 +79,7 @@ def to_csv(rows: Sequence[tuple[WatchedPost, PostStatus]]) -> str:
     writer.writerow(FIELDS)
     for p, s in rows:
         rec = record(p, s)
-        writer.writerow([_csv_cell(rec[f]) for f in FIELDS])
+        writer.writerow([csv_cell(rec[f]) for f in FIELDS])
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -17,14 +18,20 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Row
+from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Changes, Row
+from wahdx_tui.core.categories import Category
 from wahdx_tui.core.client import ClientEvent, WahdxClient
+from wahdx_tui.core.display import format_age
 from wahdx_tui.core.errors import ApiError, AuthError
+from wahdx_tui.core.export import write_export
 from wahdx_tui.core.health import Health
-from wahdx_tui.core.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.history import History
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.poller import Poller
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.store import StoreError, Transition
 from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
+from wahdx_tui.ui.eventlog import EventLogScreen
 from wahdx_tui.ui.keys import KEYS, bindings
 from wahdx_tui.ui.messages import (
     PollFailed,
@@ -33,6 +40,7 @@ from wahdx_tui.ui.messages import (
     WatchlistInvalid,
     WatchlistReloaded,
 )
+from wahdx_tui.ui.review import AckScreen
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
 from wahdx_tui.ui.summary import (
     SummaryLine,
@@ -47,6 +55,10 @@ from wahdx_tui.ui.table import BoardTable, TableHeader
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 MAX_TOASTS = 3
 DIFF_SLICE = 2000
+STUCK_CHECK_EVERY = 5.0
+DEFAULT_STUCK_QUEUED_MIN = 30.0
+DEFAULT_STUCK_PROCESSING_MIN = 15.0
+CATEGORY_FILTERS: tuple[Category | None, ...] = (None, *Category)
 ClientFactory = Callable[[Callable[[ClientEvent], None]], WahdxClient]
 
 
@@ -69,9 +81,13 @@ class BoardApp(App[int]):
         watch_file: bool = True,
         subtitle: str = "",
         clock: Callable[[], float] = time.time,
+        history: History | None = None,
+        export_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.watchlist = watchlist
+        self.history = history or History(None, "")
+        self.export_dir = export_dir
         self.board = Board(watchlist.posts)
         self.health = Health()
         self.interval = interval
@@ -92,6 +108,8 @@ class BoardApp(App[int]):
         self._timer: Timer | None = None
         self._file_stamp = self._stamp()
         self._title_shown = ""
+        self._history_warned = False
+        self._last_stuck_check = 0.0
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -127,12 +145,54 @@ class BoardApp(App[int]):
         self.table.focus()
         self.update_summary()
         self.set_interval(1.0, self._tick)
+        self._load_history()
         self.start_poll()
 
     async def on_unmount(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool and finish writing history."""
         if self._client is not None:
             await self._client.aclose()
+        await asyncio.get_running_loop().run_in_executor(None, self.history.close)
+
+    # -- history ------------------------------------------------------------------------------
+
+    @work(exclusive=False, exit_on_error=False, group="history")
+    async def _load_history(self) -> None:
+        try:
+            stored, acks = await self.history.load()
+        except StoreError as exc:
+            self._history_failed(str(exc))
+            return
+        restored = self.board.restore(stored, acks)
+        if restored:
+            self.table.reconcile(full=True)
+            self.update_summary()
+            if self.passes == 0:
+                self._show_banner(
+                    f"showing the last run's states for {restored} posts until the first refresh",
+                    "history",
+                    error=False,
+                )
+
+    @work(exclusive=False, exit_on_error=False, group="history")
+    async def _save_history(self, changed: list[PostStatus], transitions: list[Transition]) -> None:
+        try:
+            await self.history.record(changed, transitions)
+        except StoreError as exc:
+            self._history_failed(str(exc))
+
+    def _history_failed(self, error: str) -> None:
+        if not self._history_warned:
+            self._history_warned = True
+            self._show_banner(f"⚠ history not saved: {error}", "history-error")
+
+    def _transitions(self, changes: Changes) -> list[Transition]:
+        rows = self.board.rows
+        return [
+            Transition(key, old, new, rows[key].since or self.clock())
+            for key, old, new in changes.transitions
+            if key in rows
+        ]
 
     # -- polling ------------------------------------------------------------------------------
 
@@ -185,11 +245,20 @@ class BoardApp(App[int]):
         self.health.on_report(report)
         changes = self.board.apply(message.changed)
         self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
-        if report.result.complete:
+        self._hide_banner("history")
+        self._save_history(message.changed, self._transitions(changes))
+        result = report.result
+        if result.complete:
             self._hide_banner("poll")
+        elif not result.statuses:
+            stamp = time.strftime("%H:%M:%S")
+            self._show_banner(
+                f"⚠ refresh failed at {stamp}: {self.health.last_error} — showing last known data",
+                "poll",
+            )
         else:
             self._show_banner(
-                f"⚠ {len(report.result.failed)} of {report.asked} posts could not be refreshed: "
+                f"⚠ {len(result.failed)} of {report.asked} posts could not be refreshed: "
                 f"{self.health.last_error}; showing their last known state",
                 "poll",
             )
@@ -286,6 +355,7 @@ class BoardApp(App[int]):
         if message.status is not None:
             changes = self.board.apply([message.status])
             self.table.reconcile()
+            self._save_history([message.status], self._transitions(changes))
             self._announce_failures(changes.new_failures, first=False)
         screen = self.screen
         if isinstance(screen, DetailScreen):
@@ -321,11 +391,11 @@ class BoardApp(App[int]):
         if not self.is_headless:
             self._driver.write(f"\x1b]2;{clean(title, 80)}\x07")
 
-    def _show_banner(self, text: str, source: str) -> None:
+    def _show_banner(self, text: str, source: str, *, error: bool = True) -> None:
         banner = self.query_one("#banner", Static)
         banner.update(Text(clean(text, 400)))
         banner.display = True
-        banner.set_class(True, "-error")
+        banner.set_class(error, "-error")
         self._banner_source = source
 
     def _hide_banner(self, source: str) -> None:
@@ -340,6 +410,36 @@ class BoardApp(App[int]):
             self.table.reconcile()
         if self.watch_file and int(self.clock()) % 2 == 0:
             self._check_watchlist_file()
+        if self.clock() - self._last_stuck_check >= STUCK_CHECK_EVERY:
+            self.check_stuck()
+
+    def check_stuck(self) -> None:
+        """Flag posts too long queued or processing; announce the newly stuck like failures."""
+        self._last_stuck_check = now = self.clock()
+        settings = self.watchlist.settings
+        limits = {
+            State.QUEUED: 60 * (settings.stuck_queued_minutes or DEFAULT_STUCK_QUEUED_MIN),
+            State.PROCESSING: 60
+            * (settings.stuck_processing_minutes or DEFAULT_STUCK_PROCESSING_MIN),
+        }
+        newly = self.board.find_stuck(now, limits)
+        if not newly:
+            return
+        self.table.reconcile()
+        self.update_summary()
+        rows = [self.board.rows[k] for k in newly[:MAX_TOASTS]]
+        for row in rows:
+            self.notify(
+                f"{row.label or row.publish}: {row.state.value} for {format_age(now - (row.since or now))}",
+                title=f"⚠ STUCK · {row.account}",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        if len(newly) > MAX_TOASTS:
+            self.notify(f"and {len(newly) - MAX_TOASTS} more stuck posts", severity="warning")
+        if self.ring_bell:
+            self.bell()
 
     # -- hot reload of the watchlist ------------------------------------------------------------
 
@@ -514,6 +614,81 @@ class BoardApp(App[int]):
             return
         self.copy_to_clipboard(clean(value, 10_000))
         self.notify(f"copied {names[field]} of {row.publish}", markup=False)
+
+    def action_category_filter(self) -> None:
+        """Cycle the failure-category filter: all, then each category."""
+        i = CATEGORY_FILTERS.index(self.board.category_filter)
+        self.board.set_category_filter(CATEGORY_FILTERS[(i + 1) % len(CATEGORY_FILTERS)])
+        self.table.reconcile(full=True)
+        self.update_summary()
+
+    def action_ack(self) -> None:
+        """Acknowledge the selected failed post (with a note), or take an acknowledgement back."""
+        row = self.table.selected
+        if row is None:
+            return
+        if row.state is not State.FAILED:
+            self.notify("only failed posts are acknowledged", severity="warning", markup=False)
+            return
+        if row.acked:
+            self.board.set_flags(row.key, acked=False, note="")
+            self._persist_ack(row.key, None)
+            self.notify(f"{row.publish} is unreviewed again", markup=False)
+            self._after_review()
+            return
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            self.board.set_flags(row.key, acked=True, note=note)
+            self._persist_ack(row.key, note)
+            self.notify(f"acknowledged {row.publish}", markup=False)
+            self._after_review()
+
+        self.push_screen(AckScreen(row), done)
+
+    def _after_review(self) -> None:
+        self.table.reconcile(full=True)
+        self.update_summary()
+
+    @work(exclusive=False, exit_on_error=False, group="history")
+    async def _persist_ack(self, key: PostKey, note: str | None) -> None:
+        try:
+            if note is None:
+                await self.history.clear_ack(key)
+            else:
+                await self.history.set_ack(key, note, self.clock())
+        except StoreError as exc:
+            self._history_failed(str(exc))
+
+    def action_events(self) -> None:
+        """Open the event log."""
+        self.push_screen(EventLogScreen(lambda: list(self.history.events), self.board))
+
+    def action_export(self, fmt: str) -> None:
+        """Write the current view (after filter and sort) to a CSV or JSON file."""
+        rows = [self.board.rows[k] for k in self.board.keys_in_view()]
+        try:
+            path = write_export(rows, fmt, self.export_dir)
+        except OSError as exc:
+            self.notify(f"export failed: {exc.strerror or exc}", severity="error", markup=False)
+            return
+        self.notify(f"exported {len(rows)} posts to {path}", timeout=15, markup=False)
+
+    def trail(self, key: PostKey) -> None:
+        """Load a post's trail for the detail screen."""
+        self._trail(key)
+
+    @work(exclusive=False, exit_on_error=False, group="history")
+    async def _trail(self, key: PostKey) -> None:
+        error: str | None = None
+        try:
+            trail = await self.history.trail(key)
+        except StoreError as exc:
+            trail, error = [], str(exc)
+        screen = self.screen
+        if isinstance(screen, DetailScreen) and screen.row.key == key:
+            screen.show_trail(trail, error)
 
     def action_help(self) -> None:
         """Show every key."""

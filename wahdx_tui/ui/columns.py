@@ -9,7 +9,17 @@ from wahdx_tui.core.board import Row
 from wahdx_tui.core.display import format_age, state_label
 
 GAP = 1
-GROW_ORDER = ("state", "publish", "label", "detail", "account", "since", "media", "checked")
+GROW_ORDER = (
+    "state",
+    "publish",
+    "label",
+    "detail",
+    "account",
+    "since",
+    "category",
+    "media",
+    "checked",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +42,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("media", "Media", 5, 5, 5, 10),
     Column("since", "In state", 8, 8, 8, 60),
     Column("checked", "Checked", 7, 7, 7, 20),
+    Column("category", "Reason", 8, 10, 10, 30),
     Column("detail", "Detail", 16, 30, 10_000, 95),
 )
 
@@ -115,6 +126,8 @@ def cell_texts(row: Row, columns: Sequence[Column], now: float) -> tuple[str, ..
             text = format_age(now - row.since) if row.since else "—"
         elif key == "checked":
             text = format_age(now - row.checked_at) if row.checked_at else "never"
+        elif key == "category":
+            text = row.category.value.replace("_", " ") if row.category else ""
         else:
             text = row.detail
         out.append(text)

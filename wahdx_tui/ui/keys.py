@@ -32,7 +32,12 @@ KEYS: tuple[Key, ...] = (
         "slash", "filter", "Filter", "Filter by text across all columns (Esc clears)", priority=True
     ),
     Key("f", "state_filter", "State", "Cycle the state filter: all, failed, processing, ..."),
+    Key("F", "category_filter", "Reason", "Cycle the failure-reason filter", show=False),
     Key("enter", "open_detail", "Detail", "Open the selected post: every field, re-checked now"),
+    Key("a", "ack", "Ack", "Acknowledge the selected failed post, with a note (again: undo)"),
+    Key("e", "events", "Events", "Event log: every state change, newest first"),
+    Key("x", "export('csv')", "Export", "Export the current view to a CSV file"),
+    Key("X", "export('json')", "JSON", "Export the current view to a JSON file", show=False),
     Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the selected post"),
     Key("question_mark", "help", "Help", "Show this help"),
 )

@@ -8,6 +8,7 @@ import signal
 import sys
 
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
+from wahdx_tui.core.history import History
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.watchlist import Watchlist
 from wahdx_tui.ui.app import BoardApp
@@ -60,6 +61,7 @@ def run_board(
     interval: float,
     final_every: int,
     bell: bool,
+    history: History,
     demo: bool = False,
 ) -> int:
     """Run the board until the operator quits or the terminal goes away; return the exit code."""
@@ -80,6 +82,7 @@ def run_board(
         final_every=final_every,
         bell=bell,
         subtitle="demo: simulated API" if demo else base_url,
+        history=history,
     )
     result = app.run()
     return result if isinstance(result, int) else 0

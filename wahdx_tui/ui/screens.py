@@ -15,12 +15,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from wahdx_tui.core.board import Row
+from wahdx_tui.core.categories import CATEGORY_LABELS, HINTS
 from wahdx_tui.core.display import format_age, state_label
 from wahdx_tui.core.model import PostStatus
 from wahdx_tui.core.sanitize import clean, is_web_url
+from wahdx_tui.core.store import Transition
 from wahdx_tui.ui.keys import KEYS, NAVIGATION, display_key
 
 _RAW_LIMIT = 20_000
+TRAIL_SHOWN = 12
 
 
 def raw_json(value: object) -> str:
@@ -58,6 +61,10 @@ def detail_table(row: Row, now: float) -> Table:
     else:
         add("Public URL", clean(url, 500) if url else None)
     add("Error", clean(status.error, keep_newlines=True) if status and status.error else None)
+    if row.category is not None:
+        add("Reason", f"{CATEGORY_LABELS[row.category]}: {HINTS[row.category]}")
+    if row.stuck:
+        add("Stuck", f"{row.state.value} for longer than the threshold")
     if row.note:
         add("Note", row.note)
     if row.from_last_run:
@@ -92,6 +99,7 @@ class DetailScreen(ModalScreen[None]):
         """Fields, then the raw JSON of the last response."""
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-fields")
+            yield Static(Text("trail: loading…", style="dim"), id="detail-trail")
             yield Static(id="detail-recheck")
             yield Static("Last response for this post (raw JSON)", classes="detail-heading")
             yield Static(id="detail-raw")
@@ -102,6 +110,27 @@ class DetailScreen(ModalScreen[None]):
         self.query_one("#detail-body").border_title = "Post detail"
         self.refresh_fields()
         self.action_recheck()
+        trail = getattr(self.app, "trail", None)
+        if trail is not None:
+            trail(self.row.key)
+
+    def show_trail(self, trail: list[Transition], error: str | None) -> None:
+        """'Trail: QUEUED 10:02 -> PROCESSING 10:04 -> FAILED 10:05'."""
+        text = Text("Trail  ", style="bold")
+        if error:
+            text.append(f"not available: {clean(error, 200)}", style="dim")
+        elif not trail:
+            text.append("no state changes recorded yet", style="dim")
+        else:
+            shown = trail[-TRAIL_SHOWN:]
+            if len(trail) > len(shown):
+                text.append("… ")
+            for i, t in enumerate(shown):
+                if i:
+                    text.append(" -> ")
+                stamp = time.strftime("%H:%M", time.localtime(t.at))
+                text.append(f"{t.new.value.upper()} {stamp}")
+        self.query_one("#detail-trail", Static).update(text)
 
     def refresh_fields(self) -> None:
         """Redraw from the row (after a re-check or a refresh)."""

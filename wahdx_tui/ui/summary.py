@@ -89,6 +89,8 @@ def view_text(board: Board) -> Text:
     text.append(f"sort: {board.sort_column} {arrow}")
     if board.state_filter is not None:
         text.append(f" · state: {board.state_filter.value}")
+    if board.category_filter is not None:
+        text.append(f" · reason: {board.category_filter.value.replace('_', ' ')}")
     if board.text_filter:
         text.append(f" · text: {board.text_filter!r}")
     text.append(f" · {len(board)} shown")

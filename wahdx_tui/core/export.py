@@ -1,0 +1,78 @@
+"""Export the board's current view (after filter and sort) as CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from wahdx_tui.core.board import Row
+from wahdx_tui.core.categories import CATEGORY_LABELS
+from wahdx_tui.core.output import csv_cell, iso_time
+
+EXPORT_FIELDS = (
+    "accountId",
+    "publishId",
+    "mediaType",
+    "label",
+    "state",
+    "rawStatus",
+    "publicUrl",
+    "error",
+    "category",
+    "stuck",
+    "acknowledged",
+    "note",
+    "since",
+    "checkedAt",
+)
+
+
+def export_record(row: Row) -> dict[str, str | bool | None]:
+    """One row as an export record (raw strings; CSV cleans them, JSON escapes them)."""
+    st = row.status
+    return {
+        "accountId": row.post.account_id,
+        "publishId": row.post.publish_id,
+        "mediaType": row.post.media_type,
+        "label": row.post.label,
+        "state": row.state.value,
+        "rawStatus": st.raw_status if st else None,
+        "publicUrl": st.public_url if st else None,
+        "error": st.error if st else None,
+        "category": CATEGORY_LABELS[row.category] if row.category else None,
+        "stuck": row.stuck,
+        "acknowledged": row.acked,
+        "note": row.note or None,
+        "since": iso_time(row.since),
+        "checkedAt": iso_time(row.checked_at),
+    }
+
+
+def render_export(rows: Sequence[Row], fmt: str) -> str:
+    """The rows as 'csv' or 'json' text."""
+    records = [export_record(r) for r in rows]
+    if fmt == "json":
+        return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    for rec in records:
+        writer.writerow([csv_cell(rec[f]) for f in EXPORT_FIELDS])
+    return out.getvalue()
+
+
+def write_export(rows: Sequence[Row], fmt: str, directory: Path | None = None) -> Path:
+    """Write the export next to the operator (the current directory) and return its path."""
+    folder = directory or Path.cwd()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"wahdx-export-{stamp}.{fmt}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"wahdx-export-{stamp}-{n}.{fmt}"
+    path.write_text(render_export(rows, fmt), encoding="utf-8")
+    return path.resolve()
