@@ -129,7 +129,8 @@ class BoardApp(App[int]):
         yield Input(
             placeholder="filter: text in any column · Enter keeps · Esc clears", id="filter"
         )
-        yield Footer()
+        # Compact, and without the palette hint (Ctrl+P is in the help): the keys fit 120 columns.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> BoardTable:
@@ -247,6 +248,9 @@ class BoardApp(App[int]):
         self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
         self._hide_banner("history")
         self._save_history(message.changed, self._transitions(changes))
+        if self.table.stale != self.health.stale:
+            self.table.stale = self.health.stale
+            self.table.reconcile(full=True)
         result = report.result
         if result.complete:
             self._hide_banner("poll")

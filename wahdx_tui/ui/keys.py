@@ -23,8 +23,8 @@ KEYS: tuple[Key, ...] = (
     Key("q", "quit", "Quit", "Quit the board"),
     Key("r", "refresh", "Refresh", "Refresh now (a refresh already running is not cancelled)"),
     Key("p", "pause", "Pause", "Pause or resume automatic refreshes"),
-    Key("plus,equals_sign", "interval(1)", "+Int", "Refresh less often (longer interval)"),
-    Key("minus", "interval(-1)", "-Int", "Refresh more often (shorter interval)"),
+    Key("plus,equals_sign", "interval(1)", "Slower", "Refresh less often (longer interval)"),
+    Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)"),
     Key("s", "sort_next", "Sort", "Sort by the next column"),
     Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
     # Priority: the app must switch focus to the filter box before the next typed keys arrive.
