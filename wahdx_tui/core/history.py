@@ -18,10 +18,10 @@ EVENTS_KEPT = 5000
 class History:
     """Wraps a Store for one API scope; keeps the newest transitions in memory for the log."""
 
-    def __init__(self, store: Store | None, scope: str) -> None:
+    def __init__(self, store: Store | None, scope: str, events_kept: int = EVENTS_KEPT) -> None:
         self.store = store
         self.scope = scope
-        self.events: deque[Transition] = deque(maxlen=EVENTS_KEPT)  # newest first
+        self.events: deque[Transition] = deque(maxlen=events_kept)  # newest first
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wahdx-history")
 
     async def _run(self, fn: Callable[[], _T]) -> _T:

@@ -50,6 +50,7 @@ from yaml.events import (
 )
 
 from wahdx_tui.core.model import MEDIA_TYPES, PostKey, WatchedPost
+from wahdx_tui.core.sanitize import clean
 
 __all__ = [
     "MAX_DEPTH",
@@ -697,7 +698,8 @@ class _Reader:
                 )
             text = node.value
             if not text.isprintable():
-                text = "".join(char if char.isprintable() else " " for char in text)
+                # Whole escape sequences go, not just their ESC byte; tabs and newlines read as spaces.
+                text = clean(text)
             text = text.strip()
             if len(text) > MAX_LABEL_LENGTH:
                 raise self.error(

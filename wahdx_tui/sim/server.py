@@ -293,6 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
         sim = self.server.sim
         stats = sim.stats
         stats.begin()
+        ended = False
         try:
             body = self._read_body()
             faults = sim.faults
@@ -312,11 +313,17 @@ class _Handler(BaseHTTPRequestHandler):
                 except Exception as exc:  # a simulator bug: answer, and keep it for the tests
                     sim.last_error = exc
                     reply = _error_reply(500, "internal error")
+            # Counted before the answer is written, so a client that has its answer always
+            # sees the counters (and in_flight) settled.
+            stats.count_status(reply.status)
+            stats.end()
+            ended = True
             self._send(reply, head=method == "HEAD", cut=faults.reset_mid_body)
         except OSError:
             self.close_connection = True
         finally:
-            stats.end()
+            if not ended:
+                stats.end()
 
     def _send(self, reply: _Reply, head: bool, cut: bool) -> None:
         self.send_response(reply.status)
@@ -327,7 +334,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.server.sim.stats.count_status(reply.status)
         if head:
             return
         if cut:

@@ -109,6 +109,7 @@ class BoardApp(App[int]):
         self._file_stamp = self._stamp()
         self._title_shown = ""
         self._history_warned = False
+        self._banners: dict[str, tuple[str, bool]] = {}
         self._last_stuck_check = 0.0
 
     # -- layout -------------------------------------------------------------------------------
@@ -375,7 +376,7 @@ class BoardApp(App[int]):
         except NoMatches:
             return
         board_counts = self.board.counts()
-        counts.show(counts_text(self.board, board_counts))
+        counts.show(counts_text(self.board, board_counts, mono=self.no_color))
         next_in = None if self.next_at is None else self.next_at - self.clock()
         self.query_one("#updated", SummaryLine).show(updated_text(self.health))
         self.query_one("#next", SummaryLine).show(next_text(next_in, self.paused, self.interval))
@@ -396,16 +397,22 @@ class BoardApp(App[int]):
             self._driver.write(f"\x1b]2;{clean(title, 80)}\x07")
 
     def _show_banner(self, text: str, source: str, *, error: bool = True) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.update(Text(clean(text, 400)))
-        banner.display = True
-        banner.set_class(error, "-error")
-        self._banner_source = source
+        """Show a message until its source clears it; messages of other sources stay too."""
+        self._banners[source] = (clean(text, 400), error)
+        self._draw_banner()
 
     def _hide_banner(self, source: str) -> None:
+        if self._banners.pop(source, None) is not None:
+            self._draw_banner()
+
+    def _draw_banner(self) -> None:
         banner = self.query_one("#banner", Static)
-        if banner.display and getattr(self, "_banner_source", "") == source:
+        if not self._banners:
             banner.display = False
+            return
+        banner.update(Text("\n".join(text for text, _ in self._banners.values())))
+        banner.set_class(any(error for _, error in self._banners.values()), "-error")
+        banner.display = True
 
     def _tick(self) -> None:
         """Once a second: countdown, coarse ages, and the watchlist file."""
@@ -594,8 +601,11 @@ class BoardApp(App[int]):
     def action_copy(self) -> None:
         """Copy the error of a failed post, the URL of a published one, else the publish ID."""
         row = self.table.selected
-        if row is None:
-            return
+        if row is not None:
+            self.copy_best(row)
+
+    def copy_best(self, row: Row) -> None:
+        """The error of a failed post, the URL of a published one, else the publish ID."""
         status = row.status
         if status is not None and status.state is State.FAILED and status.error:
             self.copy_field(row, "error")

@@ -19,27 +19,28 @@ class Key:
     priority: bool = False
 
 
+# In footer order: what an operator needs most comes first, as a narrow footer cuts the end.
 KEYS: tuple[Key, ...] = (
     Key("q", "quit", "Quit", "Quit the board"),
+    Key("question_mark", "help", "Help", "Show this help"),
     Key("r", "refresh", "Refresh", "Refresh now (a refresh already running is not cancelled)"),
-    Key("p", "pause", "Pause", "Pause or resume automatic refreshes"),
-    Key("plus,equals_sign", "interval(1)", "Slower", "Refresh less often (longer interval)"),
-    Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)"),
-    Key("s", "sort_next", "Sort", "Sort by the next column"),
-    Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
+    Key("enter", "open_detail", "Detail", "Open the selected post: every field, re-checked now"),
     # Priority: the app must switch focus to the filter box before the next typed keys arrive.
     Key(
         "slash", "filter", "Filter", "Filter by text across all columns (Esc clears)", priority=True
     ),
     Key("f", "state_filter", "State", "Cycle the state filter: all, failed, processing, ..."),
-    Key("F", "category_filter", "Reason", "Cycle the failure-reason filter", show=False),
-    Key("enter", "open_detail", "Detail", "Open the selected post: every field, re-checked now"),
+    Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the selected post"),
     Key("a", "ack", "Ack", "Acknowledge the selected failed post, with a note (again: undo)"),
+    Key("p", "pause", "Pause", "Pause or resume automatic refreshes"),
+    Key("s", "sort_next", "Sort", "Sort by the next column"),
     Key("e", "events", "Events", "Event log: every state change, newest first"),
     Key("x", "export('csv')", "Export", "Export the current view to a CSV file"),
+    Key("plus,equals_sign", "interval(1)", "Slower", "Refresh less often (longer interval)"),
+    Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)"),
+    Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
+    Key("F", "category_filter", "Reason", "Cycle the failure-reason filter", show=False),
     Key("X", "export('json')", "JSON", "Export the current view to a JSON file", show=False),
-    Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the selected post"),
-    Key("question_mark", "help", "Help", "Show this help"),
 )
 NAVIGATION = (
     ("j / ↓", "Move down"),

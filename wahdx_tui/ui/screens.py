@@ -84,7 +84,7 @@ class DetailScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close"),
         Binding("r", "recheck", "Re-check"),
-        Binding("c", "app.copy", "Copy"),
+        Binding("c", "copy_best", "Copy"),
         Binding("i", "copy_field('id')", "Copy ID"),
         Binding("u", "copy_field('url')", "Copy URL"),
         Binding("e", "copy_field('error')", "Copy error"),
@@ -156,6 +156,12 @@ class DetailScreen(ModalScreen[None]):
         recheck = getattr(self.app, "recheck", None)
         if recheck is not None:
             recheck(self.row.post)
+
+    def action_copy_best(self) -> None:
+        """Copy this post's error, URL or publish ID (whichever matters most)."""
+        copy_best = getattr(self.app, "copy_best", None)
+        if copy_best is not None:
+            copy_best(self.row)
 
     def action_copy_field(self, field: str) -> None:
         """Copy one field of the post."""

@@ -27,12 +27,17 @@ def _clock(ts: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "never"
 
 
-def counts_text(board: Board, counts: Mapping[State, int]) -> Text:
-    """'✗ 3 FAILED (2 unreviewed)  ◐ 5 PROCESSING ...  Σ 25 total'."""
+def counts_text(board: Board, counts: Mapping[State, int], *, mono: bool = False) -> Text:
+    """'✗ 3 FAILED (2 unreviewed)  ◐ 5 PROCESSING ...  Σ 25 total'.
+
+    Failures are drawn reversed, so they stand out in colour and in monochrome (NO_COLOR) alike.
+    """
     text = Text(no_wrap=True, overflow="ellipsis")
     for state in _ORDER:
         n = counts.get(state, 0)
         style = _STYLE[state] if n else "dim"
+        if state is State.FAILED and n:
+            style = "bold reverse" if mono else "bold white on red"
         text.append(f"{STATE_GLYPHS[state]} {n} {state.value.upper()}", style=style)
         if state is State.FAILED and n:
             unreviewed = board.unreviewed

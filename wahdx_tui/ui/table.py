@@ -63,10 +63,12 @@ class TableHeader(Widget):
         board = self.table.board
         style = self.rich_style
         texts = []
-        for col in layout.columns:
+        for col, width in zip(layout.columns, layout.widths, strict=True):
             title = col.title
             if col.key == board.sort_column:
-                title += " ▼" if board.reverse else " ▲"
+                # The arrow always shows: the title gives way to it in a narrow column.
+                arrow = " ▼" if board.reverse else " ▲"
+                title = set_cell_size(title, max(0, width - 2)).rstrip() + arrow
             texts.append(title)
         width = self.size.width
         return Strip([_line(tuple(texts), layout.widths, width, style)], width)
@@ -235,9 +237,9 @@ class BoardTable(ScrollView, can_focus=True):
             return
         index = self.board.index_of(self.cursor_key) if self.cursor_key is not None else None
         if index is None:
+            # The followed post is hidden by a filter: the cursor rests nearby and comes back
+            # to the post when the filter lets it through again.
             index = min(self.cursor, n - 1)
-            if self.cursor_key is not None:
-                self.cursor_key = self.board.key_at(index)
         if index != self.cursor:
             old = self.cursor
             self.set_reactive(BoardTable.cursor, index)
@@ -270,12 +272,11 @@ class BoardTable(ScrollView, can_focus=True):
 
     @property
     def selected(self) -> Row | None:
-        """The row under the cursor."""
-        if self.cursor_key is None:
-            if not len(self.board):
-                return None
-            return self.board.row_at(min(self.cursor, len(self.board) - 1))
-        return self.board.rows.get(self.cursor_key)
+        """The row under the cursor, as shown (None when no row is shown)."""
+        n = len(self.board)
+        if n == 0:
+            return None
+        return self.board.row_at(min(self.cursor, n - 1))
 
     def action_cursor_down(self) -> None:
         """Move down one row."""
