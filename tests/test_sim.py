@@ -771,7 +771,7 @@ def test_run_sim_port_in_use(sample: Path, capsys: pytest.CaptureFixture[str]) -
     with SimServer() as busy:
         assert run_sim(_parse("--port", str(busy.port), "--watchlist", str(sample))) == 2
     assert capsys.readouterr().err.strip() == (
-        f"port {busy.port} is in use: pass --port 0 for any free port"
+        f"error: port {busy.port} is in use: pass --port 0 for any free port"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import shlex
 import signal
 import sys
@@ -108,6 +109,10 @@ def _faults_from(args: argparse.Namespace) -> Faults:
     )
 
 
+SIM_KEY_ENV = "WAHDX_SIM_KEY"
+"""A fixed key for the simulator, so a restarted simulator accepts the boards already running."""
+
+
 def run_sim(args: argparse.Namespace) -> int:
     """Serve the simulated API until interrupted; 0 on a clean stop, 2 on bad input."""
     from wahdx_tui.core.watchlist import WatchlistError, load_watchlist, sample_watchlist_path
@@ -116,9 +121,11 @@ def run_sim(args: argparse.Namespace) -> int:
     try:
         watchlist = load_watchlist(path)
     except WatchlistError as err:
-        print(str(err), file=sys.stderr)
+        print(f"error: {err}", file=sys.stderr)
         return 2
+    fixed_key = os.environ.get(SIM_KEY_ENV, "").strip() or None
     config = SimConfig(
+        api_key=fixed_key,
         posts=watchlist.posts,
         seed=int(args.seed),
         speed=float(args.speed),
@@ -132,17 +139,21 @@ def run_sim(args: argparse.Namespace) -> int:
         server.start()
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
-            print(f"port {args.port} is in use: pass --port 0 for any free port", file=sys.stderr)
+            print(
+                f"error: port {args.port} is in use: pass --port 0 for any free port",
+                file=sys.stderr,
+            )
         else:
             reason = err.strerror or str(err)
-            print(f"cannot listen on 127.0.0.1:{args.port}: {reason}", file=sys.stderr)
+            print(f"error: cannot listen on 127.0.0.1:{args.port}: {reason}", file=sys.stderr)
         return 2
     banner = (
         f"Wahdx simulator serving {len(watchlist.posts)} posts at {server.base_url}\n"
         f"export WAHDX_API_KEY={server.api_key}\n"
         f"export WAHDX_BASE_URL={server.base_url}\n"
         f"then: wahdx-tui check {shlex.quote(str(path))}\n"
-        "Ctrl-C to stop."
+        + ("" if fixed_key else f"(set {SIM_KEY_ENV} to keep one key across restarts)\n")
+        + "Ctrl-C to stop."
     )
     return _serve_until_stopped(server, banner)
 
