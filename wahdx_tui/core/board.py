@@ -90,6 +90,17 @@ class BoardStats:
     moved_rows: int = 0
 
 
+def shows_the_same(old: PostStatus | None, new: PostStatus) -> bool:
+    """True when the board would show `new` exactly as it shows `old` (times aside)."""
+    return (
+        old is not None
+        and old.state is new.state
+        and old.raw_status == new.raw_status
+        and old.error == new.error
+        and old.public_url == new.public_url
+    )
+
+
 def _make_row(post: WatchedPost) -> Row:
     row = Row(
         post=post,
@@ -339,14 +350,7 @@ class Board:
             row = rows.get(st.key)
             if row is None:
                 continue
-            old = row.status
-            if (
-                old is not None
-                and old.state is st.state
-                and old.raw_status == st.raw_status
-                and old.error == st.error
-                and old.public_url == st.public_url
-            ):
+            if shows_the_same(row.status, st):
                 row.status = st
                 row.checked_at = st.checked_at
                 row.from_last_run = False
@@ -365,13 +369,7 @@ class Board:
             old = row.status
             row.checked_at = st.checked_at
             row.from_last_run = False
-            if (
-                old is not None
-                and old.state is st.state
-                and old.raw_status == st.raw_status
-                and old.error == st.error
-                and old.public_url == st.public_url
-            ):
+            if shows_the_same(old, st):
                 row.status = st
                 continue
             was_shown = self._shown is not None and self._matches(row)

@@ -11,45 +11,24 @@ from pathlib import Path
 
 from wahdx_tui.core.board import Row
 from wahdx_tui.core.categories import CATEGORY_LABELS
-from wahdx_tui.core.output import csv_cell, iso_time
+from wahdx_tui.core.model import PostStatus
+from wahdx_tui.core.output import FIELDS, csv_cell, iso_time, record
 
-EXPORT_FIELDS = (
-    "accountId",
-    "publishId",
-    "mediaType",
-    "label",
-    "state",
-    "rawStatus",
-    "publicUrl",
-    "error",
-    "category",
-    "stuck",
-    "acknowledged",
-    "note",
-    "since",
-    "checkedAt",
-)
+EXPORT_FIELDS = (*FIELDS, "category", "stuck", "acknowledged", "note", "since")
 
 
 def export_record(row: Row) -> dict[str, str | bool | None]:
-    """One row as an export record (raw strings; CSV cleans them, JSON escapes them)."""
-    st = row.status
-    return {
-        "accountId": row.post.account_id,
-        "publishId": row.post.publish_id,
-        "mediaType": row.post.media_type,
-        "label": row.post.label,
-        "state": row.state.value,
-        "rawStatus": st.raw_status if st else None,
-        "publicUrl": st.public_url if st else None,
-        "error": st.error if st else None,
-        "category": CATEGORY_LABELS[row.category] if row.category else None,
-        "stuck": row.stuck,
-        "acknowledged": row.acked,
-        "note": row.note or None,
-        "since": iso_time(row.since),
-        "checkedAt": iso_time(row.checked_at),
-    }
+    """One row as `check` reports it, plus what the board knows besides (raw strings)."""
+    status = row.status or PostStatus(row.key, row.state, None, None, None)
+    rec: dict[str, str | bool | None] = dict(record(row.post, status))
+    rec.update(
+        category=CATEGORY_LABELS[row.category] if row.category else None,
+        stuck=row.stuck,
+        acknowledged=row.acked,
+        note=row.note or None,
+        since=iso_time(row.since),
+    )
+    return rec
 
 
 def render_export(rows: Sequence[Row], fmt: str) -> str:

@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
@@ -312,28 +313,47 @@ class BoardApp(App[int]):
         self._timer = None
         self.start_poll()
 
-    def _announce_failures(self, keys: list[tuple[str, str]], *, first: bool) -> None:
-        if not keys:
-            return
+    def _announce_failures(self, keys: list[PostKey], *, first: bool) -> None:
         rows = [self.board.rows[k] for k in keys if k in self.board.rows]
         if first and len(rows) > MAX_TOASTS:
+            # At start-up a backlog of failures is one toast, not a flood.
             self.notify(f"{len(rows)} posts have failed", severity="error", markup=False)
-        else:
-            for row in rows[:MAX_TOASTS]:
-                error = row.status.error if row.status else None
-                self.notify(
-                    f"{row.label or row.publish}: {clean(error, 160) or 'failed'}",
-                    title=f"✗ FAILED · {row.account}",
-                    severity="error",
-                    timeout=10,
-                    markup=False,
-                )
-            if len(rows) > MAX_TOASTS:
-                self.notify(
-                    f"and {len(rows) - MAX_TOASTS} more failed posts",
-                    severity="error",
-                    markup=False,
-                )
+            self._ring()
+            return
+        self._announce(
+            rows,
+            "✗ FAILED",
+            "error",
+            lambda row: clean(row.status.error if row.status else None, 160) or "failed",
+            "failed posts",
+        )
+
+    def _announce(
+        self,
+        rows: list[Row],
+        title: str,
+        severity: SeverityLevel,
+        detail: Callable[[Row], str],
+        more: str,
+    ) -> None:
+        """A toast for each of the first few rows, one for the rest, and one bell."""
+        if not rows:
+            return
+        for row in rows[:MAX_TOASTS]:
+            self.notify(
+                f"{row.label or row.publish}: {detail(row)}",
+                title=f"{title} · {row.account}",
+                severity=severity,
+                timeout=10,
+                markup=False,
+            )
+        if len(rows) > MAX_TOASTS:
+            self.notify(
+                f"and {len(rows) - MAX_TOASTS} more {more}", severity=severity, markup=False
+            )
+        self._ring()
+
+    def _ring(self) -> None:
         if self.ring_bell:
             self.bell()
 
@@ -438,19 +458,13 @@ class BoardApp(App[int]):
             return
         self.table.reconcile()
         self.update_summary()
-        rows = [self.board.rows[k] for k in newly[:MAX_TOASTS]]
-        for row in rows:
-            self.notify(
-                f"{row.label or row.publish}: {row.state.value} for {format_age(now - (row.since or now))}",
-                title=f"⚠ STUCK · {row.account}",
-                severity="warning",
-                timeout=10,
-                markup=False,
-            )
-        if len(newly) > MAX_TOASTS:
-            self.notify(f"and {len(newly) - MAX_TOASTS} more stuck posts", severity="warning")
-        if self.ring_bell:
-            self.bell()
+        self._announce(
+            [self.board.rows[k] for k in newly],
+            "⚠ STUCK",
+            "warning",
+            lambda row: f"{row.state.value} for {format_age(now - (row.since or now))}",
+            "stuck posts",
+        )
 
     # -- hot reload of the watchlist ------------------------------------------------------------
 
