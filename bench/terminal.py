@@ -16,7 +16,7 @@ def first_board(n: int = 10_000, repeats: int = 3) -> dict[str, float]:
     try:
         with sim_process(path) as env:
             for _ in range(repeats):
-                run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path)], env)
+                run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path), "--no-history"], env)
                 try:
                     times.append(run.wait_for(UPDATED, timeout=60))
                 finally:
@@ -33,7 +33,7 @@ def idle(n: int = 1_000, seconds: float = 30.0) -> dict[str, float]:
     try:
         # At 10,000x speed every post reaches its final state within the warm-up.
         with sim_process(path, "--speed", "10000") as env:
-            run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path)], env)
+            run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path), "--no-history"], env)
             try:
                 run.wait_for(UPDATED, timeout=60)
                 time.sleep(8)  # warm-up: a few passes, every post final
@@ -55,7 +55,7 @@ def memory(n: int = 100_000) -> dict[str, float]:
     path = write_watchlist(synthetic_posts(n))
     try:
         with sim_process(path) as env:
-            run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path)], env)
+            run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path), "--no-history"], env)
             try:
                 run.wait_for(UPDATED, timeout=180)
                 time.sleep(1)
