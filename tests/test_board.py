@@ -125,3 +125,23 @@ def test_in_state_since_uses_the_apis_change_time_when_it_gives_one() -> None:
     assert board.rows[ps[0].key].since == 1_795_860_000.0  # 2026-11-28T10:00:00Z
     # A change time in the future is not believed: the board's own first sight is used.
     assert board.rows[ps[1].key].since == 1_800_000_000.0
+
+
+def test_a_post_left_out_of_a_response_keeps_its_last_known_state() -> None:
+    from wahdx_tui.core.normalise import NOT_RETURNED
+
+    ps = posts(2)
+    board = Board(ps)
+    board.apply([status(ps[0], State.FAILED, 100.0, "token expired"), status(ps[1], State.QUEUED)])
+    board.set_flags(ps[0].key, acked=True, note="on it")
+    missing = [PostStatus(p.key, State.UNKNOWN, None, None, NOT_RETURNED, 200.0) for p in ps]
+    assert board.absorb_unchanged(missing) == []
+    changes = board.apply(missing)
+    assert changes.transitions == [] and changes.new_failures == []
+    row = board.rows[ps[0].key]
+    assert row.state is State.FAILED and row.acked and row.checked_at == 100.0
+    # A post never seen before has nothing to keep: it reads UNKNOWN, not returned.
+    fresh = WatchedPost("acc_x", "new", None, "")
+    board.set_posts([*ps, fresh])
+    board.apply([PostStatus(fresh.key, State.UNKNOWN, None, None, NOT_RETURNED, 300.0)])
+    assert board.rows[fresh.key].detail == NOT_RETURNED

@@ -243,3 +243,19 @@ async def test_the_reason_filter_and_the_detail_trail(tmp_path: Path) -> None:
             await asyncio.sleep(0)
     finally:
         sim.stop()
+
+
+async def test_a_slash_can_be_typed_in_the_acknowledgement_note(tmp_path: Path) -> None:
+    watchlist = load_watchlist(sample_watchlist_path())
+    sim = make_sim(watchlist)
+    try:
+        app = make_app(sim, watchlist, History(None, "x"), tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.passes >= 1, "first pass")
+            key = app.table.selected.key  # type: ignore[union-attr]
+            await pilot.press("a")
+            assert isinstance(app.screen, AckScreen)
+            await pilot.press("O", "P", "S", "slash", "1", "enter")
+            assert app.board.rows[key].note == "OPS/1"
+    finally:
+        sim.stop()

@@ -90,6 +90,17 @@ class BoardStats:
     moved_rows: int = 0
 
 
+def says_nothing(old: PostStatus | None, new: PostStatus) -> bool:
+    """True when `new` carries no state (post left out of a response, or a per-post error)
+    while a state is already known: the last known state stays, as on a failed pass."""
+    return (
+        new.state is State.UNKNOWN
+        and new.raw_status is None
+        and old is not None
+        and old.state is not State.UNKNOWN
+    )
+
+
 def shows_the_same(old: PostStatus | None, new: PostStatus) -> bool:
     """True when the board would show `new` exactly as it shows `old` (times aside)."""
     return (
@@ -350,6 +361,8 @@ class Board:
             row = rows.get(st.key)
             if row is None:
                 continue
+            if says_nothing(row.status, st):
+                continue
             if shows_the_same(row.status, st):
                 row.status = st
                 row.checked_at = st.checked_at
@@ -367,6 +380,8 @@ class Board:
             if row is None:
                 continue
             old = row.status
+            if says_nothing(old, st):
+                continue
             row.checked_at = st.checked_at
             row.from_last_run = False
             if shows_the_same(old, st):

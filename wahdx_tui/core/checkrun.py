@@ -32,6 +32,8 @@ async def run_check(
             result = await client.check_posts(posts)
         except ApiError as exc:
             return CheckOutcome([], EXIT_INCOMPLETE, str(exc))
+        except Exception as exc:  # never a traceback: one line, exit 2
+            return CheckOutcome([], EXIT_INCOMPLETE, f"internal error: {exc.__class__.__name__}")
     by_key = {s.key: s for s in result.statuses}
     rows: list[tuple[WatchedPost, PostStatus]] = []
     for post in posts:

@@ -98,6 +98,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def _parse_guarded(parse: Callable[[object], _T], decoded: object) -> _T:
+    """Run a parser; anything it did not foresee becomes a ResponseShapeError (retried)."""
+    try:
+        return parse(decoded)
+    except ApiError:
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
+        raise ResponseShapeError(f"unreadable response ({exc.__class__.__name__})") from None
+
+
 def _size(n: int) -> str:
     """A byte count for people: '16 MiB', '512 KiB', '60 bytes'."""
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
@@ -215,11 +225,20 @@ class WahdxClient:
         limited = 0
         loop = asyncio.get_running_loop()
         while True:
-            await self._wait_gate()
             try:
                 async with self._sem:
+                    # The gate is checked holding the slot: a request that queued for a slot
+                    # before a 429 arrived must still wait out the Retry-After.
+                    await self._wait_gate()
                     self.requests += 1
                     status, content, headers = await self._send(method, url, body, params)
+                    if status == 429:
+                        # Close the gate before the slot is freed, so no queued request slips by.
+                        limited += 1
+                        asked = parse_retry_after(headers.get("retry-after"))
+                        wait = asked if asked is not None else self._backoff(limited)
+                        if wait <= opts.max_retry_after:
+                            self._not_before = max(self._not_before, loop.time() + wait)
                 # Let a request waiting for this slot go out before this body is parsed, so
                 # parsing overlaps the network wait instead of delaying it.
                 await asyncio.sleep(0)
@@ -235,20 +254,22 @@ class WahdxClient:
                 reason = "connection dropped mid-answer"
             except httpx.TransportError as exc:
                 reason = f"connection failed ({exc.__class__.__name__})"
+            except httpx.HTTPError as exc:  # e.g. a body that does not decode as declared
+                reason = f"unreadable response ({exc.__class__.__name__})"
             else:
                 if status in (401, 403):
                     raise AuthError(
                         f"API key rejected (HTTP {status}): check WAHDX_API_KEY or --api-key-file"
                     )
                 if status == 429:
-                    limited += 1
-                    asked = parse_retry_after(headers.get("retry-after"))
-                    wait = asked if asked is not None else self._backoff(limited)
                     if limited > opts.max_rate_limited or wait > opts.max_retry_after:
+                        # Said as an event too, so the next pass is put off as the server asks.
+                        self._emit(
+                            "rate_limited", f"rate limited: asked to wait {wait:.0f} s", wait
+                        )
                         raise ApiUnavailable(
                             f"rate limited by the API (asked to wait {wait:.0f} s)"
                         )
-                    self._not_before = max(self._not_before, loop.time() + wait)
                     self._emit("rate_limited", f"rate limited: waiting {wait:.0f} s", wait)
                     continue
                 try:
@@ -259,7 +280,7 @@ class WahdxClient:
                     ):
                         raise BatchTooLarge(f"HTTP {status}: {message or 'batch too large'}")
                     if status < 300:
-                        return status, parse(decoded)
+                        return status, _parse_guarded(parse, decoded)
                     if status < 500:
                         return status, decoded
                     reason = f"HTTP {status}" + (f": {message}" if message else "")

@@ -160,6 +160,8 @@ def parse_time(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
+        if not -1e15 < value < 1e15:  # also keeps huge integers away from float()
+            return None
         seconds = float(value) / 1000 if value > 1e11 else float(value)
         return seconds if 0 < seconds < 1e10 else None
     if isinstance(value, str) and 10 <= len(value) <= 40:
@@ -169,7 +171,8 @@ def parse_time(value: object) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        return when.timestamp()
+        seconds = when.timestamp()
+        return seconds if 0 < seconds < 1e10 else None
     return None
 
 

@@ -38,7 +38,11 @@ def iso_time(ts: float | None) -> str | None:
     """An epoch time as ISO 8601 UTC, or None."""
     if not ts:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    try:
+        when = datetime.fromtimestamp(ts, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def record(post: WatchedPost, status: PostStatus) -> dict[str, str | None]:

@@ -72,7 +72,9 @@ class Poller:
             finished=time.time(),
             pass_no=self.pass_no,
         )
-        self.pass_no += 1
+        if result.statuses:
+            # A pass the API did not answer does not count: posts it skipped stay due.
+            self.pass_no += 1
         log.debug(
             "pass %d: %d asked, %d answered, %d not checked, %d skipped, %d requests, %.2f s",
             report.pass_no,

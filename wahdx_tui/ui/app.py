@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -183,6 +184,10 @@ class BoardApp(App[int]):
             await self.history.record(changed, transitions)
         except StoreError as exc:
             self._history_failed(str(exc))
+        else:
+            if self._history_warned:
+                self._history_warned = False
+                self._hide_banner("history-error")
 
     def _history_failed(self, error: str) -> None:
         if not self._history_warned:
@@ -216,9 +221,9 @@ class BoardApp(App[int]):
     async def _poll(self, everything: bool) -> None:
         assert self._poller is not None
         try:
-            report = await self._poller.poll(
-                self.board.posts, self.board.states(), everything=everything
-            )
+            # Posts shown from the last run count as never checked, so they are all due.
+            states = {k: r.state for k, r in self.board.rows.items() if not r.from_last_run}
+            report = await self._poller.poll(self.board.posts, states, everything=everything)
         except AuthError as exc:
             self.post_message(PollFailed(str(exc), auth=True))
         except ApiError as exc:
@@ -369,11 +374,12 @@ class BoardApp(App[int]):
         try:
             status = await self._client.check_one(post)
         except ApiError as exc:
-            self.post_message(PostRechecked(None, str(exc)))
+            self.post_message(PostRechecked(post.key, None, str(exc)))
         except Exception as exc:
-            self.post_message(PostRechecked(None, f"internal error: {exc.__class__.__name__}"))
+            message = f"internal error: {exc.__class__.__name__}"
+            self.post_message(PostRechecked(post.key, None, message))
         else:
-            self.post_message(PostRechecked(status))
+            self.post_message(PostRechecked(post.key, status))
 
     def on_post_rechecked(self, message: PostRechecked) -> None:
         """Fold the answer into the board and show it on the detail screen."""
@@ -383,7 +389,7 @@ class BoardApp(App[int]):
             self._save_history([message.status], self._transitions(changes))
             self._announce_failures(changes.new_failures, first=False)
         screen = self.screen
-        if isinstance(screen, DetailScreen):
+        if isinstance(screen, DetailScreen) and screen.row.key == message.key:
             screen.show_recheck(message.status, message.error)
         self.update_summary()
 
@@ -513,8 +519,8 @@ class BoardApp(App[int]):
     # -- actions ------------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        """Refresh now."""
-        self.start_poll()
+        """Refresh now, every post (published and failed ones too)."""
+        self.start_poll(everything=True)
 
     def action_pause(self) -> None:
         """Pause or resume automatic refreshes."""
@@ -570,9 +576,11 @@ class BoardApp(App[int]):
 
     def action_filter(self) -> None:
         """Open the text filter."""
-        if len(self.screen_stack) > 1:
-            return
         box = self.query_one("#filter", Input)
+        if len(self.screen_stack) > 1 or (
+            isinstance(self.focused, Input) and self.focused is not box
+        ):
+            raise SkipAction()  # another screen or box: the key is typed there as a '/'
         if self.focused is box:
             box.insert_text_at_cursor("/")
             return

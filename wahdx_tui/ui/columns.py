@@ -41,7 +41,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("publish", "Publish ID", 10, 20, 24, 70),
     Column("media", "Media", 5, 5, 5, 10),
     Column("since", "In state", 8, 8, 8, 60),
-    Column("checked", "Checked", 7, 7, 7, 20),
+    Column("checked", "Checked", 8, 8, 8, 20),
     Column("category", "Reason", 8, 10, 10, 30),
     Column("detail", "Detail", 16, 30, 10_000, 95),
 )
@@ -125,7 +125,10 @@ def cell_texts(row: Row, columns: Sequence[Column], now: float) -> tuple[str, ..
         elif key == "since":
             text = format_age(now - row.since) if row.since else "—"
         elif key == "checked":
-            text = format_age(now - row.checked_at) if row.checked_at else "never"
+            if row.from_last_run:
+                text = "last run"  # readable without colour: not checked by this board yet
+            else:
+                text = format_age(now - row.checked_at) if row.checked_at else "never"
         elif key == "category":
             text = row.category.value.replace("_", " ") if row.category else ""
         else:

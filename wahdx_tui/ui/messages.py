@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from wahdx_tui.core.model import PostStatus
+from wahdx_tui.core.model import PostKey, PostStatus
 from wahdx_tui.core.poller import PollReport
 from wahdx_tui.core.watchlist import Watchlist
 
@@ -31,6 +31,7 @@ class PollFailed(Message):
 class PostRechecked(Message):
     """The single-status endpoint answered for one post (or failed, with `error`)."""
 
+    key: PostKey
     status: PostStatus | None
     error: str | None = None
 

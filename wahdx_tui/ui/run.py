@@ -37,12 +37,11 @@ class TerminalBoardApp(BoardApp):
     """The board as run from the command line: exits on SIGHUP, SIGTERM or a vanished terminal."""
 
     def on_mount(self) -> None:
-        """Install the hang-up handlers, then start as usual."""
+        """Install the hang-up handlers (Textual runs BoardApp.on_mount after this by itself)."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             loop.add_signal_handler(sig, self._hang_up)
         self.set_interval(1.0, self._check_terminal)
-        super().on_mount()
 
     def _hang_up(self) -> None:
         self.exit(EXIT_TERMINAL_GONE)

@@ -211,6 +211,8 @@ class BoardTable(ScrollView, can_focus=True):
             return -1
         top = self.scroll_offset.y
         height = self.scrollable_content_region.height
+        if len(self._drawn) > 2 * height + 16:  # forget lines scrolled away long ago
+            self._drawn = {i: v for i, v in self._drawn.items() if top <= i < top + height}
         now = self.now()
         cols = self.column_layout.columns
         count = 0
