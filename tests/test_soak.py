@@ -108,7 +108,7 @@ async def test_soak_memory_tasks_and_sockets_stay_flat_and_the_board_converges(
         # The event log is bounded by design; a small bound lets it fill during the warm-up.
         history=History(None, "soak", events_kept=100),
     )
-    tracemalloc.start()
+    tracemalloc.start(int(os.environ.get("SOAK_FRAMES", "1")))  # more frames to hunt a leak
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await one_cycle(app)
