@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from wahdx_tui.core.client import ClientOptions, WahdxClient
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostStatus, State
@@ -259,3 +261,21 @@ async def test_a_slash_can_be_typed_in_the_acknowledgement_note(tmp_path: Path) 
             assert app.board.rows[key].note == "OPS/1"
     finally:
         sim.stop()
+
+
+async def test_opening_the_history_prunes_old_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wahdx_tui.core import history as history_module
+    from wahdx_tui.core.store import Transition
+
+    store = Store(tmp_path / "h.sqlite3")
+    key = ("acc", "p")
+    for i in range(12):
+        store.record(SCOPE, [], [Transition(key, State.QUEUED, State.PROCESSING, 1000.0 + i)])
+    monkeypatch.setattr(history_module, "EVENTS_ON_DISK", 5)
+    history = History(store, SCOPE)
+    await history.load()
+    assert len(store.events(SCOPE)) == 5
+    assert [t.at for t in history.events] == [1011.0, 1010.0, 1009.0, 1008.0, 1007.0]
+    history.close()

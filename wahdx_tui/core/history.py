@@ -13,6 +13,7 @@ from wahdx_tui.core.store import Ack, Store, StoredPost, Transition
 
 _T = TypeVar("_T")
 EVENTS_KEPT = 5000
+EVENTS_ON_DISK = 100_000
 
 
 class History:
@@ -32,9 +33,13 @@ class History:
         store = self.store
         if store is None:
             return {}, {}
-        posts, acks, events = await self._run(
-            lambda: (store.last_posts(self.scope), store.acks(self.scope), store.events(self.scope))
-        )
+
+        def load() -> tuple[dict[PostKey, StoredPost], dict[PostKey, Ack], list[Transition]]:
+            # A board left running for weeks must not grow its file without end.
+            store.prune(self.scope, keep_events=EVENTS_ON_DISK)
+            return store.last_posts(self.scope), store.acks(self.scope), store.events(self.scope)
+
+        posts, acks, events = await self._run(load)
         self.events.extend(events)
         return posts, acks
 
