@@ -23,7 +23,7 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("q", "quit", "Quit", "Quit the board"),
     Key("question_mark", "help", "Help", "Show this help"),
-    Key("r", "refresh", "Refresh", "Refresh now (a refresh already running is not cancelled)"),
+    Key("r", "refresh", "Refresh", "Refresh every post now (a running refresh is not cancelled)"),
     Key("enter", "open_detail", "Detail", "Open the selected post: every field, re-checked now"),
     # Priority: the app must switch focus to the filter box before the next typed keys arrive.
     Key(
