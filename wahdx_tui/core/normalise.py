@@ -104,12 +104,10 @@ def describe(value: object) -> str:
 
 def _text(value: object) -> str | None:
     """A scalar as a string (None for null, containers and empty strings)."""
-    if type(value) is str:
+    if isinstance(value, str):
         return value[:_MAX_TEXT] if value else None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return value[:_MAX_TEXT] if value else None
     if isinstance(value, int | float):
         return str(value)
     return None
@@ -216,11 +214,8 @@ def extract_items(body: object) -> list[tuple[str | None, object]]:
     raise ResponseShapeError(f"unexpected response: {describe(body)}")
 
 
-def status_from_item(
-    item: object, key: PostKey, checked_at: float, map_key: str | None = None
-) -> PostStatus:
+def status_from_item(item: object, key: PostKey, checked_at: float) -> PostStatus:
     """Read one item (an object, or a bare status string) into a PostStatus for `key`."""
-    del map_key
     if isinstance(item, str):
         raw = item[:_MAX_TEXT]
         return PostStatus(key, normalise_state(raw), raw, None, None, checked_at, item)
@@ -270,10 +265,10 @@ def parse_batch(
         by_publish.setdefault(p.publish_id, []).append(p.key)
     ids = [_item_ids(item, map_key) for map_key, item in items]
     if len(items) == len(requested) and all(a is None and p is None for a, p in ids):
-        for post, (map_key, item) in zip(requested, items, strict=True):
-            by_key[post.key] = status_from_item(item, post.key, checked_at, map_key)
+        for post, (_, item) in zip(requested, items, strict=True):
+            by_key[post.key] = status_from_item(item, post.key, checked_at)
     else:
-        for (map_key, item), (account, publish) in zip(items, ids, strict=True):
+        for (_, item), (account, publish) in zip(items, ids, strict=True):
             if publish is None:
                 continue
             if account is not None:
@@ -286,7 +281,7 @@ def parse_batch(
                     continue
                 key = candidates[0]
             if key not in by_key:
-                by_key[key] = status_from_item(item, key, checked_at, map_key)
+                by_key[key] = status_from_item(item, key, checked_at)
     return [
         by_key.get(p.key) or PostStatus(p.key, State.UNKNOWN, None, None, NOT_RETURNED, checked_at)
         for p in requested

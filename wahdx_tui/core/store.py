@@ -237,8 +237,6 @@ class Store:
             self._hint = "pass --no-history or fix the path"
         try:
             self._conn = self._open()
-        except StoreError:
-            raise
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open history at {self.path}: {_reason(exc)}; {self._hint}"

@@ -6,6 +6,7 @@ import asyncio
 import select
 import signal
 import sys
+from collections.abc import Callable
 
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
 from wahdx_tui.core.history import History
@@ -71,8 +72,8 @@ def run_board(
         )
         return 2
 
-    def factory(on_event: object) -> WahdxClient:
-        return WahdxClient(base_url, api_key, options, on_event=on_event)  # type: ignore[arg-type]
+    def factory(on_event: Callable[[ClientEvent], None]) -> WahdxClient:
+        return WahdxClient(base_url, api_key, options, on_event=on_event)
 
     app = TerminalBoardApp(
         watchlist,
@@ -85,6 +86,3 @@ def run_board(
     )
     result = app.run()
     return result if isinstance(result, int) else 0
-
-
-__all__ = ["ClientEvent", "run_board", "terminal_gone"]
