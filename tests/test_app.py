@@ -10,6 +10,7 @@ call `app._timer_fired()` themselves after checking the timer is armed.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
 import os
@@ -30,7 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Row
-from wahdx_tui.core.client import ClientOptions, WahdxClient
+from wahdx_tui.core.client import ClientOptions, PassResult, WahdxClient
 from wahdx_tui.core.model import PostKey, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.watchlist import (
@@ -649,6 +650,47 @@ async def test_detail_recheck_failure_is_reported_on_the_screen() -> None:
         await h.until(lambda: "failed:" in screen.recheck_note, "the failed re-check")
         assert screen.recheck_note.startswith("re-check at")
         assert h.app.board.row_at(0).state is State.FAILED  # nothing lost
+
+
+async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
+    """The pass reads the API before the post fails, the re-check after; the pass answers
+    last. The board must keep the re-check's FAILED, not flip back for an interval."""
+    async with running_board(advance=0) as h:
+        app = h.app
+        assert app.board.rows[DOORBUSTER].state is not State.FAILED
+        client = app._client
+        assert client is not None
+        original = client.check_posts
+        gate = asyncio.Event()
+        answered = asyncio.Event()
+
+        async def slow_pass(posts: Sequence[WatchedPost]) -> PassResult:
+            result = await original(posts)  # the API's answer before the failure...
+            answered.set()
+            await gate.wait()  # ... delivered only after the re-check's
+            return result
+
+        client.check_posts = slow_pass  # type: ignore[method-assign]
+        passes = app.passes
+        app.start_poll(everything=True)
+        await h.until(answered.is_set, "the pass to have its (old) answer")
+        h.sim.advance(40)  # the post fails now
+        board = app.board
+        await h.cursor_to(next(i for i in range(len(board)) if board.row_at(i).key == DOORBUSTER))
+        await h.pilot.press("enter")  # the detail screen re-checks the selected post
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.row.key == DOORBUSTER
+        await h.until(lambda: screen.recheck_note.startswith("re-checked"), "the re-check")
+        assert app.board.rows[DOORBUSTER].state is State.FAILED
+        gate.set()
+        await h.next_pass(passes)
+        assert app.board.rows[DOORBUSTER].state is State.FAILED
+        assert "FAILED" in rendered(screen.query_one("#detail-fields"))
+        client.check_posts = original  # type: ignore[method-assign]
+        await h.pilot.press("escape")
+        await h.refresh()  # the next pass is newer than the re-check, and agrees
+        assert app.board.rows[DOORBUSTER].state is State.FAILED
+        assert app._freshness.tracked == 0
 
 
 # -- c ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from wahdx_tui.core.client import ClientEvent, WahdxClient
 from wahdx_tui.core.display import format_age
 from wahdx_tui.core.errors import ApiError, AuthError
 from wahdx_tui.core.export import write_export
+from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.health import Health
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
@@ -107,6 +108,7 @@ class BoardApp(App[int]):
         self._client_factory = client_factory
         self._client: WahdxClient | None = None
         self._poller: Poller | None = None
+        self._freshness = Freshness()
         self._timer: Timer | None = None
         self._file_stamp = self._stamp()
         self._title_shown = ""
@@ -215,24 +217,25 @@ class BoardApp(App[int]):
         self.polling = True
         self.next_at = None
         self.update_summary()
-        self._poll(everything)
+        self._poll(everything, self._freshness.pass_started())
 
     @work(exclusive=False, exit_on_error=False, group="poll")
-    async def _poll(self, everything: bool) -> None:
+    async def _poll(self, everything: bool, seq: int) -> None:
         assert self._poller is not None
         try:
             # Posts shown from the last run count as never checked, so they are all due.
             states = {k: r.state for k, r in self.board.rows.items() if not r.from_last_run}
             report = await self._poller.poll(self.board.posts, states, everything=everything)
         except AuthError as exc:
-            self.post_message(PollFailed(str(exc), auth=True))
+            self.post_message(PollFailed(str(exc), auth=True, seq=seq))
         except ApiError as exc:
-            self.post_message(PollFailed(str(exc)))
+            self.post_message(PollFailed(str(exc), seq=seq))
         except Exception as exc:  # a bug must not take the board down
-            self.post_message(PollFailed(f"internal error: {exc.__class__.__name__}: {exc}"))
+            message = f"internal error: {exc.__class__.__name__}: {exc}"
+            self.post_message(PollFailed(message, seq=seq))
         else:
             changed = await self._absorb_unchanged(report.result.statuses)
-            self.post_message(PollFinished(report, changed))
+            self.post_message(PollFinished(report, changed, seq))
 
     async def _absorb_unchanged(self, statuses: list[PostStatus]) -> list[PostStatus]:
         """The O(n) diff, in slices with frames between them, so the UI never waits on it."""
@@ -251,10 +254,14 @@ class BoardApp(App[int]):
         report = message.report
         self.passes += 1
         self.health.on_report(report)
-        changes = self.board.apply(message.changed)
+        # A re-check asked while this pass ran is newer than its answer for that post.
+        changed = self._freshness.pass_answered(
+            message.seq, report.result.statuses, message.changed
+        )
+        changes = self.board.apply(changed)
         self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
         self._hide_banner("history")
-        self._save_history(message.changed, self._transitions(changes))
+        self._save_history(changed, self._transitions(changes))
         if self.table.stale != self.health.stale:
             self.table.stale = self.health.stale
             self.table.reconcile(full=True)
@@ -279,6 +286,7 @@ class BoardApp(App[int]):
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep every last-known state, mark stale, say what happened, and try again later."""
         self.failed_passes += 1
+        self._freshness.pass_failed(message.seq)
         self.health.on_failure(message.error)
         stamp = time.strftime("%H:%M:%S")
         self._show_banner(
@@ -366,31 +374,36 @@ class BoardApp(App[int]):
 
     def recheck(self, post: WatchedPost) -> None:
         """Re-check one post through the single-status endpoint (from the detail screen)."""
-        self._recheck(post)
+        self._recheck(post, self._freshness.recheck_started(post.key))
 
     @work(exclusive=False, exit_on_error=False, group="recheck")
-    async def _recheck(self, post: WatchedPost) -> None:
+    async def _recheck(self, post: WatchedPost, seq: int) -> None:
         assert self._client is not None
         try:
             status = await self._client.check_one(post)
         except ApiError as exc:
-            self.post_message(PostRechecked(post.key, None, str(exc)))
+            self.post_message(PostRechecked(post.key, None, str(exc), seq))
         except Exception as exc:
             message = f"internal error: {exc.__class__.__name__}"
-            self.post_message(PostRechecked(post.key, None, message))
+            self.post_message(PostRechecked(post.key, None, message, seq))
         else:
-            self.post_message(PostRechecked(post.key, status))
+            self.post_message(PostRechecked(post.key, status, seq=seq))
 
     def on_post_rechecked(self, message: PostRechecked) -> None:
-        """Fold the answer into the board and show it on the detail screen."""
-        if message.status is not None:
+        """Fold the answer into the board (unless a newer one is there) and show it."""
+        newest = True
+        if message.status is None:
+            self._freshness.recheck_failed(message.key, message.seq)
+        elif self._freshness.recheck_answered(message.key, message.seq):
             changes = self.board.apply([message.status])
             self.table.reconcile()
             self._save_history([message.status], self._transitions(changes))
             self._announce_failures(changes.new_failures, first=False)
+        else:
+            newest = False
         screen = self.screen
         if isinstance(screen, DetailScreen) and screen.row.key == message.key:
-            screen.show_recheck(message.status, message.error)
+            screen.show_recheck(message.status, message.error, newest=newest)
         self.update_summary()
 
     # -- the summary, banner and title ----------------------------------------------------------

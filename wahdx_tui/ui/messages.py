@@ -17,6 +17,7 @@ class PollFinished(Message):
 
     report: PollReport
     changed: list[PostStatus]
+    seq: int = 0  # when the pass was asked (see core.freshness)
 
 
 @dataclass
@@ -25,6 +26,7 @@ class PollFailed(Message):
 
     error: str
     auth: bool = False
+    seq: int = 0
 
 
 @dataclass
@@ -34,6 +36,7 @@ class PostRechecked(Message):
     key: PostKey
     status: PostStatus | None
     error: str | None = None
+    seq: int = 0
 
 
 @dataclass

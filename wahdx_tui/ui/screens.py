@@ -139,14 +139,19 @@ class DetailScreen(ModalScreen[None]):
         raw = self.row.status.raw if self.row.status else None
         self.query_one("#detail-raw", Static).update(Text(raw_json(raw)))
 
-    def show_recheck(self, status: PostStatus | None, error: str | None) -> None:
-        """The single-status endpoint answered (or failed)."""
+    def show_recheck(
+        self, status: PostStatus | None, error: str | None, *, newest: bool = True
+    ) -> None:
+        """The single-status endpoint answered (or failed); `newest` is False when a refresh
+        asked after it has already answered, so the board kept that newer state."""
         stamp = time.strftime("%H:%M:%S")
         if error:
             self.recheck_note = f"re-check at {stamp} failed: {clean(error, 300)}"
         else:
             state = status.state.value if status else "?"
             self.recheck_note = f"re-checked at {stamp}: {state}"
+            if not newest:
+                self.recheck_note += " (a newer answer is shown above)"
         self.refresh_fields()
 
     def action_recheck(self) -> None:

@@ -1,0 +1,89 @@
+"""Passes and re-checks answer out of order; the board keeps whichever was asked last."""
+
+from __future__ import annotations
+
+from wahdx_tui.core.freshness import Freshness
+from wahdx_tui.core.model import PostKey, PostStatus, State
+
+A: PostKey = ("acc", "a")
+B: PostKey = ("acc", "b")
+
+
+def st(key: PostKey, state: State) -> PostStatus:
+    return PostStatus(key, state, state.value)
+
+
+def test_a_pass_asked_before_a_recheck_loses_that_post_only() -> None:
+    f = Freshness()
+    p = f.pass_started()
+    r = f.recheck_started(A)
+    assert f.recheck_answered(A, r) is True  # the board takes the re-check's answer
+    answer = [st(A, State.PROCESSING), st(B, State.QUEUED)]
+    kept = f.pass_answered(p, answer, answer)
+    assert kept == [st(B, State.QUEUED)]
+    assert f.tracked == 0  # every later pass is newer: nothing left to guard
+
+
+def test_a_recheck_answering_after_a_later_pass_is_not_applied() -> None:
+    f = Freshness()
+    r = f.recheck_started(A)
+    p = f.pass_started()
+    answer = [st(A, State.PUBLISHED)]
+    assert f.pass_answered(p, answer, answer) == answer
+    assert f.recheck_answered(A, r) is False  # older than what the board now shows
+    assert f.tracked == 0
+
+
+def test_a_later_pass_that_did_not_answer_for_the_post_leaves_the_recheck_newest() -> None:
+    f = Freshness()
+    r = f.recheck_started(A)
+    p = f.pass_started()
+    answer = [st(B, State.QUEUED)]  # A was not due (final), or its batch failed
+    assert f.pass_answered(p, answer, answer) == answer
+    assert f.recheck_answered(A, r) is True
+
+
+def test_an_unchanged_answer_still_counts_as_newer() -> None:
+    """The pass's answer for A equalled the board, so it is not in `to_apply`, but it was
+    still asked after the re-check: the re-check's answer is older."""
+    f = Freshness()
+    r = f.recheck_started(A)
+    p = f.pass_started()
+    assert f.pass_answered(p, [st(A, State.PUBLISHED)], []) == []
+    assert f.recheck_answered(A, r) is False
+
+
+def test_a_failed_recheck_lets_the_pass_answer_again() -> None:
+    f = Freshness()
+    p = f.pass_started()
+    r = f.recheck_started(A)
+    f.recheck_failed(A, r)
+    answer = [st(A, State.PROCESSING)]
+    assert f.pass_answered(p, answer, answer) == answer
+
+
+def test_only_the_newest_recheck_of_a_post_is_applied() -> None:
+    f = Freshness()
+    first = f.recheck_started(A)
+    second = f.recheck_started(A)
+    assert f.recheck_answered(A, second) is True
+    assert f.recheck_answered(A, first) is False
+
+
+def test_a_failed_pass_forgets_finished_rechecks() -> None:
+    f = Freshness()
+    p = f.pass_started()
+    r = f.recheck_started(A)
+    assert f.recheck_answered(A, r) is True
+    assert f.tracked == 1  # the pass asked before it may still answer
+    f.pass_failed(p)
+    assert f.tracked == 0
+
+
+def test_passes_without_rechecks_are_untouched() -> None:
+    f = Freshness()
+    answer = [st(A, State.QUEUED), st(B, State.FAILED)]
+    for _ in range(3):
+        p = f.pass_started()
+        assert f.pass_answered(p, answer, answer) is answer
+    assert f.tracked == 0
