@@ -14,7 +14,7 @@ import pytest
 from wahdx_tui.core.client import ClientOptions, WahdxClient
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostStatus, State
-from wahdx_tui.core.store import Store
+from wahdx_tui.core.store import Store, StoreError
 from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -279,3 +279,88 @@ async def test_opening_the_history_prunes_old_events(
     assert len(store.events(SCOPE)) == 5
     assert [t.at for t in history.events] == [1011.0, 1010.0, 1009.0, 1008.0, 1007.0]
     history.close()
+
+
+class RefusingStore(Store):
+    """A store whose disk refuses writes while `refusing` is set (full, read-only, locked)."""
+
+    refusing = False
+
+    def record(self, *args: object, **kwargs: object) -> None:
+        if self.refusing:
+            raise StoreError("history database: disk I/O error")
+        super().record(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def banner_text(app: BoardApp) -> str:
+    banner = app.query_one("#banner")
+    return str(banner.render()) if banner.display else ""
+
+
+async def test_history_the_store_refused_is_kept_and_written_once_it_takes_writes_again(
+    tmp_path: Path,
+) -> None:
+    wl = load_watchlist(sample_watchlist_path())
+    db = tmp_path / "h.sqlite3"
+    store = RefusingStore(db)
+    store.refusing = True
+    sim = make_sim(wl, advance=0.0)
+    try:
+        app = make_app(sim, wl, History(store, SCOPE), tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+            assert "disk I/O error" in banner_text(app)
+            assert "changes kept" in banner_text(app)
+            first = {k: r.state for k, r in app.board.rows.items()}
+            sim.advance(200.0)  # most posts move on: a second pass, refused too
+            app.start_poll()
+            await until(pilot, lambda: app.passes >= 2 and not app.polling, "second pass")
+            await until(pilot, lambda: app.history.unsaved > len(first), "both passes kept")
+            store.refusing = False
+            sim.advance(100.0)
+            app.start_poll()
+            await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
+            shown = {k: r.state for k, r in app.board.rows.items()}
+            in_memory = len(app.history.events)
+    finally:
+        sim.stop()
+    reread = Store(db)
+    assert {k: p.state for k, p in reread.last_posts(SCOPE).items()} == shown
+    # Every transition of the refused passes reached the disk, the first pass's included.
+    assert len(reread.events(SCOPE, limit=10_000)) == in_memory
+    assert {t.key for t in reread.events(SCOPE, limit=10_000) if t.old is None} == set(first)
+
+
+async def test_history_still_refused_at_quit_is_tried_once_more_on_the_way_out(
+    tmp_path: Path,
+) -> None:
+    wl = load_watchlist(sample_watchlist_path())
+    db = tmp_path / "h.sqlite3"
+    store = RefusingStore(db)
+    store.refusing = True
+    sim = make_sim(wl)
+    try:
+        app = make_app(sim, wl, History(store, SCOPE), tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+            shown = {k: r.state for k, r in app.board.rows.items()}
+            store.refusing = False  # e.g. the disk was freed; no pass has written since
+            await pilot.press("q")
+    finally:
+        sim.stop()
+    assert {k: p.state for k, p in Store(db).last_posts(SCOPE).items()} == shown
+
+
+async def test_a_pass_that_ends_just_before_quit_is_on_disk(tmp_path: Path) -> None:
+    wl = load_watchlist(sample_watchlist_path())
+    db = tmp_path / "h.sqlite3"
+    sim = make_sim(wl)
+    try:
+        app = make_app(sim, wl, History(Store(db), SCOPE), tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.passes >= 1, "first pass")
+            app.exit()  # in the same turn as the pass's write was queued
+        shown = {k: r.state for k, r in app.board.rows.items()}
+    finally:
+        sim.stop()
+    assert {k: p.state for k, p in Store(db).last_posts(SCOPE).items()} == shown

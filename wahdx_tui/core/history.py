@@ -9,11 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from wahdx_tui.core.model import PostKey, PostStatus
-from wahdx_tui.core.store import Ack, Store, StoredPost, Transition
+from wahdx_tui.core.store import Ack, Store, StoredPost, StoreError, Transition
 
 _T = TypeVar("_T")
 EVENTS_KEPT = 5000
 EVENTS_ON_DISK = 100_000
+UNSAVED_KEPT = 100_000  # transitions held for the next try while the store refuses writes
+SaveDone = Callable[[str | None], None]
 
 
 class History:
@@ -24,6 +26,9 @@ class History:
         self.scope = scope
         self.events: deque[Transition] = deque(maxlen=events_kept)  # newest first
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wahdx-history")
+        # What a failed write could not store, tried again with the next one (history thread).
+        self._unsaved_posts: dict[PostKey, PostStatus] = {}
+        self._unsaved_events: deque[Transition] = deque(maxlen=UNSAVED_KEPT)
 
     async def _run(self, fn: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
@@ -43,14 +48,64 @@ class History:
         self.events.extend(events)
         return posts, acks
 
+    @property
+    def unsaved(self) -> int:
+        """Transitions waiting for the store to take writes again."""
+        return len(self._unsaved_events)
+
+    def save(
+        self, changed: Sequence[PostStatus], transitions: Sequence[Transition], done: SaveDone
+    ) -> bool:
+        """Remember a pass: in memory at once, and queued for disk in order before returning.
+
+        A write the store refuses is kept and tried again with the next pass (and at close).
+        `done(error or None)` is called on the history thread once the write ends; returns
+        False, without calling it, when there is nothing to write.
+        """
+        self.events.extendleft(sorted(transitions, key=lambda t: t.at))
+        waiting = self._unsaved_events or self._unsaved_posts  # a pass with no news retries
+        if self.store is None or not (changed or transitions or waiting):
+            return False
+        self._pool.submit(self._write, list(changed), list(transitions), done)
+        return True
+
+    def _write(
+        self, changed: list[PostStatus], transitions: list[Transition], done: SaveDone | None
+    ) -> None:
+        store = self.store
+        assert store is not None
+        for status in changed:
+            self._unsaved_posts[status.key] = status
+        self._unsaved_events.extend(transitions)
+        try:
+            store.record(self.scope, list(self._unsaved_posts.values()), self._unsaved_events)
+        except StoreError as exc:
+            if done is not None:
+                done(str(exc))
+            return
+        self._unsaved_posts.clear()
+        self._unsaved_events.clear()
+        if done is not None:
+            done(None)
+
     async def record(
         self, changed: Sequence[PostStatus], transitions: Sequence[Transition]
     ) -> None:
-        """Remember changed payloads and transitions (in memory at once, on disk in order)."""
-        self.events.extendleft(sorted(transitions, key=lambda t: t.at))
-        store = self.store
-        if store is not None and (changed or transitions):
-            await self._run(lambda: store.record(self.scope, changed, transitions))
+        """`save`, awaited: raises StoreError if the store refused (the write stays queued)."""
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[str | None] = loop.create_future()
+
+        def done(error: str | None) -> None:
+            loop.call_soon_threadsafe(ended.set_result, error)
+
+        if self.save(changed, transitions, done):
+            error = await ended
+            if error is not None:
+                raise StoreError(error)
+
+    def _retry_unsaved(self) -> None:
+        if self._unsaved_posts or self._unsaved_events:
+            self._write([], [], None)
 
     async def trail(self, key: PostKey) -> list[Transition]:
         """A post's transitions, oldest first (from memory when there is no store)."""
@@ -72,7 +127,9 @@ class History:
             await self._run(lambda: store.clear_ack(self.scope, key))
 
     def close(self) -> None:
-        """Finish pending writes and close the store."""
+        """Finish queued writes, try once more what the store refused, and close the store."""
+        if self.store is not None:
+            self._pool.submit(self._retry_unsaved)
         self._pool.shutdown(wait=True)
         if self.store is not None:
             self.store.close()

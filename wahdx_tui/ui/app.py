@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +38,7 @@ from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
 from wahdx_tui.ui.eventlog import EventLogScreen
 from wahdx_tui.ui.keys import KEYS, bindings
 from wahdx_tui.ui.messages import (
+    HistorySaved,
     PollFailed,
     PollFinished,
     PostRechecked,
@@ -180,21 +182,28 @@ class BoardApp(App[int]):
                     error=False,
                 )
 
-    @work(exclusive=False, exit_on_error=False, group="history")
-    async def _save_history(self, changed: list[PostStatus], transitions: list[Transition]) -> None:
-        try:
-            await self.history.record(changed, transitions)
-        except StoreError as exc:
-            self._history_failed(str(exc))
-        else:
+    def _save_history(self, changed: list[PostStatus], transitions: list[Transition]) -> None:
+        # Queued at once, in order: a quit right after a pass still writes it (on_unmount).
+        self.history.save(changed, transitions, self._history_saved)
+
+    def _history_saved(self, error: str | None) -> None:
+        """Called on the history thread when a write ends."""
+        with contextlib.suppress(RuntimeError):  # the app's loop has already closed
+            self.post_message(HistorySaved(error, self.history.unsaved))
+
+    def on_history_saved(self, message: HistorySaved) -> None:
+        """Say when history is not being saved, and stop saying so once a write succeeds."""
+        if message.error is None:
             if self._history_warned:
                 self._history_warned = False
                 self._hide_banner("history-error")
+            return
+        waiting = f" ({message.waiting:,} changes kept, retried with the next write)"
+        self._history_failed(message.error + (waiting if message.waiting else ""))
 
     def _history_failed(self, error: str) -> None:
-        if not self._history_warned:
-            self._history_warned = True
-            self._show_banner(f"⚠ history not saved: {error}", "history-error")
+        self._history_warned = True
+        self._show_banner(f"⚠ history not saved: {error}", "history-error")
 
     def _transitions(self, changes: Changes) -> list[Transition]:
         rows = self.board.rows

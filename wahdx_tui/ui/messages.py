@@ -51,3 +51,11 @@ class WatchlistInvalid(Message):
     """The watchlist file changed but does not load; the last good list stays."""
 
     error: str
+
+
+@dataclass
+class HistorySaved(Message):
+    """A history write ended: `error` says why it failed; `waiting` changes are kept for later."""
+
+    error: str | None
+    waiting: int = 0
