@@ -14,6 +14,7 @@ import asyncio
 import functools
 import itertools
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -1196,6 +1197,78 @@ async def test_hot_reload_of_an_invalid_edit_keeps_the_last_good_list(tmp_path: 
         h.app._check_watchlist_file()
         await h.until(lambda: "watchlist reloaded: +0 / -0 posts" in h.notes(), "the reload")
         assert h.banner() is None
+
+
+async def test_two_quick_saves_apply_the_newer_list_even_when_the_older_read_ends_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wahdx_tui.ui.app as app_module
+
+    path = tmp_path / "watch.yaml"
+    write(path, watchlist_text(ENTRIES))
+    real_load = app_module.load_watchlist
+    release = threading.Event()
+    loads: list[int] = []
+    ended: list[int] = []
+
+    def slow_first_load(p: str) -> Watchlist:
+        loads.append(1)
+        mine = len(loads)
+        result = real_load(p)
+        if mine == 1:
+            release.wait(10)  # the first read is held until the second has been applied
+        ended.append(mine)
+        return result
+
+    monkeypatch.setattr(app_module, "load_watchlist", slow_first_load)
+    async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
+        h.app.clear_notifications()
+        write(path, watchlist_text(ENTRIES[:3]))  # first save: 3 posts
+        h.app._check_watchlist_file()
+        await h.until(lambda: len(loads) == 1, "the first read")
+        write(path, watchlist_text(ENTRIES + EXTRA))  # second save: all posts
+        h.app._check_watchlist_file()
+        await h.until(lambda: "watchlist reloaded: +2 / -0 posts" in h.notes(), "the second")
+        release.set()
+        await h.until(lambda: ended == [2, 1], "the first read to end")
+        await h.pilot.pause()
+        await h.pilot.pause()
+        assert len(h.app.board.rows) == len(ENTRIES) + len(EXTRA)
+        assert [n for n in h.notes() if "reloaded" in n] == ["watchlist reloaded: +2 / -0 posts"]
+
+
+async def test_an_edited_interval_in_the_watchlist_applies_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "watch.yaml"
+    write(path, watchlist_text(ENTRIES))
+    async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
+        assert h.shows_interval(60)
+        write(path, "settings: {interval: 30}\n" + watchlist_text(ENTRIES))
+        h.app._check_watchlist_file()
+        await h.until(lambda: any("refresh every 30s" in n for n in h.notes()), "the reload")
+        assert h.app.interval == 30
+        assert h.shows_interval(30)
+        assert h.app.next_at is not None and h.app.next_at - time.time() <= 30
+        # + changes it on the board; an edit that leaves the file's interval alone keeps that
+        await h.pilot.press("plus")
+        assert h.app.interval == 60
+        h.app.clear_notifications()
+        write(path, "settings: {interval: 30}\n" + watchlist_text(ENTRIES[:4]))
+        h.app._check_watchlist_file()
+        await h.until(lambda: any("reloaded" in n for n in h.notes()), "the second reload")
+        assert h.app.interval == 60
+        assert h.notes() == [f"watchlist reloaded: +0 / -{len(ENTRIES) - 4} posts"]
+
+
+async def test_an_interval_given_on_the_command_line_wins_over_an_edit(tmp_path: Path) -> None:
+    path = tmp_path / "watch.yaml"
+    write(path, watchlist_text(ENTRIES))
+    async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
+        h.app.fixed_settings = frozenset({"interval"})
+        write(path, "settings: {interval: 30, concurrency: 2}\n" + watchlist_text(ENTRIES))
+        h.app._check_watchlist_file()
+        await h.until(lambda: any("reloaded" in n for n in h.notes()), "the reload")
+        assert h.app.interval == 60
+        assert any("concurrency take effect at the next start" in n for n in h.notes())
 
 
 async def test_the_watchlist_error_outlives_an_api_outage(tmp_path: Path) -> None:

@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="open the board on a built-in simulated API (no key)")
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
-    demo.add_argument("--interval", type=_seconds(1, 86400), default=5.0)
+    demo.add_argument(
+        "--interval", type=_seconds(1, 86400), help="seconds between refreshes (default: 5)"
+    )
     demo.add_argument("--speed", type=_seconds(0.01, 1000), default=1.0, help="sim time factor")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-bell", action="store_true")
@@ -207,6 +209,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         final_every=setup.final_every,
         bell=not args.no_bell,
         history=history,
+        fixed_settings=frozenset({"interval"} if args.interval else ()),
     )
 
 
@@ -227,11 +230,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             base_url=sim.base_url,
             api_key=ApiKey(sim.api_key),
             options=ClientOptions(batch_size=watchlist.settings.batch_size or 50),
-            interval=args.interval,
+            interval=args.interval or 5.0,
             final_every=watchlist.settings.final_every or 10,
             bell=not args.no_bell,
             history=history,
             demo=True,
+            fixed_settings=frozenset({"interval"} if args.interval else ()),
         )
 
 

@@ -31,10 +31,15 @@ from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.health import Health
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
-from wahdx_tui.core.poller import Poller
+from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, Poller
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.store import StoreError, Transition
-from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
+from wahdx_tui.core.watchlist import (
+    Watchlist,
+    WatchlistError,
+    WatchlistSettings,
+    load_watchlist,
+)
 from wahdx_tui.ui.eventlog import EventLogScreen
 from wahdx_tui.ui.keys import KEYS, bindings
 from wahdx_tui.ui.messages import (
@@ -88,8 +93,11 @@ class BoardApp(App[int]):
         clock: Callable[[], float] = time.time,
         history: History | None = None,
         export_dir: Path | None = None,
+        fixed_settings: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
+        # Settings given on the command line: an edit of the watchlist does not override them.
+        self.fixed_settings = fixed_settings
         self.watchlist = watchlist
         self.history = history or History(None, "")
         self.export_dir = export_dir
@@ -113,6 +121,7 @@ class BoardApp(App[int]):
         self._freshness = Freshness()
         self._timer: Timer | None = None
         self._file_stamp = self._stamp()
+        self._reload_seq = 0  # only the newest reload's result is applied
         self._title_shown = ""
         self._history_warned = False
         self._banners: dict[str, tuple[str, bool]] = {}
@@ -508,32 +517,63 @@ class BoardApp(App[int]):
         if stamp is None or stamp == self._file_stamp:
             return
         self._file_stamp = stamp
-        self._reload(self.watchlist.path)
+        self._reload_seq += 1
+        self._reload(self.watchlist.path, self._reload_seq)
 
     @work(thread=True, exit_on_error=False, group="reload")
-    def _reload(self, path: str) -> None:
+    def _reload(self, path: str, seq: int) -> None:
         try:
             watchlist = load_watchlist(path)
         except WatchlistError as exc:
-            self.post_message(WatchlistInvalid(str(exc)))
+            self.post_message(WatchlistInvalid(str(exc), seq))
         except Exception as exc:
-            self.post_message(WatchlistInvalid(f"{path}: {exc.__class__.__name__}: {exc}"))
+            self.post_message(WatchlistInvalid(f"{path}: {exc.__class__.__name__}: {exc}", seq))
         else:
-            self.post_message(WatchlistReloaded(watchlist))
+            self.post_message(WatchlistReloaded(watchlist, seq))
 
     def on_watchlist_reloaded(self, message: WatchlistReloaded) -> None:
         """Swap in the new posts, keeping sort, filter, cursor and what is known."""
+        if message.seq != self._reload_seq:
+            return  # a later save is loading (or has loaded): this read is older
+        old = self.watchlist.settings
         self.watchlist = message.watchlist
         added, removed = self.board.set_posts(message.watchlist.posts)
         self.table.posts_changed()
         self._hide_banner("watchlist")
-        self.notify(f"watchlist reloaded: +{added} / -{removed} posts", markup=False)
+        said = self._apply_settings(old, message.watchlist.settings)
+        note = f"watchlist reloaded: +{added} / -{removed} posts"
+        self.notify("; ".join([note, *said]), markup=False)
         self.update_summary()
         if added:
             self.start_poll()
 
+    def _apply_settings(self, old: WatchlistSettings, new: WatchlistSettings) -> list[str]:
+        """Settings edited in the file take effect now, unless the command line gave them."""
+        said: list[str] = []
+        fixed = self.fixed_settings
+        if new.interval is not None and new.interval != old.interval and "interval" not in fixed:
+            self.interval = new.interval
+            said.append(f"refresh every {new.interval:g}s")
+            if not self.polling and not self.paused:
+                self._schedule()
+        if new.final_every != old.final_every and "final_every" not in fixed:
+            self.final_every = new.final_every or DEFAULT_FINAL_EVERY
+            if self._poller is not None:
+                self._poller.final_every = max(1, self.final_every)
+            said.append(f"final posts re-checked every {self.final_every} passes")
+        later = [
+            name.replace("_", " ")
+            for name in ("batch_size", "concurrency")
+            if getattr(new, name) != getattr(old, name)
+        ]
+        if later:
+            said.append(f"{' and '.join(later)} take effect at the next start")
+        return said
+
     def on_watchlist_invalid(self, message: WatchlistInvalid) -> None:
         """Keep the last good list and say what is wrong with the edit."""
+        if message.seq != self._reload_seq:
+            return
         self._show_banner(
             f"⚠ watchlist not reloaded, keeping the last good list: {message.error}", "watchlist"
         )

@@ -44,6 +44,7 @@ class WatchlistReloaded(Message):
     """The watchlist file changed and loaded cleanly."""
 
     watchlist: Watchlist
+    seq: int = 0  # which reload: only the newest is applied
 
 
 @dataclass
@@ -51,6 +52,7 @@ class WatchlistInvalid(Message):
     """The watchlist file changed but does not load; the last good list stays."""
 
     error: str
+    seq: int = 0
 
 
 @dataclass

@@ -63,6 +63,7 @@ def run_board(
     bell: bool,
     history: History,
     demo: bool = False,
+    fixed_settings: frozenset[str] = frozenset(),
 ) -> int:
     """Run the board until the operator quits or the terminal goes away; return the exit code."""
     if not sys.stdin.isatty() or not sys.stdout.isatty():
@@ -83,6 +84,7 @@ def run_board(
         bell=bell,
         subtitle="demo: simulated API" if demo else base_url,
         history=history,
+        fixed_settings=fixed_settings,
     )
     result = app.run()
     return result if isinstance(result, int) else 0
