@@ -1060,7 +1060,8 @@ async def test_a_failed_poll_keeps_the_board_marks_it_stale_and_recovers(outage:
         banner = h.banner()
         assert banner is not None and banner.startswith("⚠")
         assert "last known" in banner
-        assert any(line.strip() for line in h.table_lines())
+        lines = [line for line in h.table_lines() if line.strip()]
+        assert lines and all("⚠ <1m" in line for line in lines)  # stale in words, not only colour
         # the API moves on while down; the next scheduled pass catches up by itself
         h.sim.advance(40)
         if outage == "down":
@@ -1076,7 +1077,25 @@ async def test_a_failed_poll_keeps_the_board_marks_it_stale_and_recovers(outage:
         assert "API ok" in h.status()
         assert h.banner() is None
         assert not h.table.stale
+        assert not any("⚠" in line for line in h.table_lines())
         assert not h.app.title.endswith("(stale)")
+
+
+async def test_only_the_rows_an_answer_left_out_are_marked_stale() -> None:
+    async with running_board(advance=40) as h:
+        before = states_of(h)
+        h.sim.faults.missing_rate = 0.4
+        await h.refresh()
+        assert states_of(h) == before  # left out is not UNKNOWN: the last known state stays
+        banner = h.banner()
+        assert banner is not None and "left out" in banner and "of 25 posts" in banner
+        lines = [line for line in h.table_lines() if line.strip()]
+        marked = [line for line in lines if "⚠ <1m" in line]
+        assert 0 < len(marked) < len(lines)
+        h.sim.faults.missing_rate = 0.0
+        await h.refresh()
+        assert not any("⚠ <1m" in line for line in h.table_lines())
+        assert h.banner() is None
 
 
 async def test_the_board_recovers_from_an_outage_on_its_own_timer() -> None:

@@ -127,6 +127,32 @@ def test_in_state_since_uses_the_apis_change_time_when_it_gives_one() -> None:
     assert board.rows[ps[1].key].since == 1_800_000_000.0
 
 
+def test_a_post_left_out_is_reported_unanswered_and_stays_so_until_an_answer() -> None:
+    from wahdx_tui.core.normalise import NOT_RETURNED
+
+    ps = posts(3)
+    board = Board(ps)
+    board.apply([status(p, State.QUEUED) for p in ps])
+    assert not board.any_unanswered()
+    answer = [
+        PostStatus(ps[0].key, State.UNKNOWN, None, None, NOT_RETURNED, 200.0),
+        status(ps[1], State.QUEUED, 200.0),
+        status(ps[2], State.PROCESSING, 200.0),
+    ]
+    left_out: list[tuple[str, str]] = []
+    changed = board.absorb_unchanged(answer, left_out)
+    assert left_out == [ps[0].key]
+    assert changed == [answer[2]]
+    board.mark_unanswered(left_out)
+    assert [board.rows[p.key].unanswered for p in ps] == [True, False, False]
+    board.apply([status(ps[0], State.QUEUED, 300.0)])  # the same state, answered: not stale
+    assert not board.any_unanswered()
+    board.mark_unanswered()  # a pass that got no answer at all
+    assert all(r.unanswered for r in board.rows.values())
+    assert board.absorb_unchanged([status(p, State.QUEUED, 400.0) for p in ps[:2]]) == []
+    assert [board.rows[p.key].unanswered for p in ps] == [False, False, True]
+
+
 def test_a_post_left_out_of_a_response_keeps_its_last_known_state() -> None:
     from wahdx_tui.core.normalise import NOT_RETURNED
 

@@ -53,6 +53,7 @@ class Row:
     since: float | None = None
     checked_at: float | None = None
     from_last_run: bool = False
+    unanswered: bool = False  # asked since its last answer, and not answered: shown stale
     acked: bool = False
     note: str = ""
     stuck: bool = False
@@ -349,11 +350,31 @@ class Board:
                 insort(self._shown, new)
         self.stats.moved_rows += 1
 
-    def absorb_unchanged(self, statuses: Sequence[PostStatus]) -> list[PostStatus]:
+    def mark_unanswered(self, keys: Iterable[PostKey] | None = None) -> None:
+        """Posts asked for and not answered (every post when `keys` is None) are shown stale
+        until an answer for them arrives."""
+        rows = self.rows
+        if keys is None:
+            for row in rows.values():
+                row.unanswered = True
+            return
+        for key in keys:
+            found = rows.get(key)
+            if found is not None:
+                found.unanswered = True
+
+    def any_unanswered(self) -> bool:
+        """Whether any post is shown stale."""
+        return any(row.unanswered for row in self.rows.values())
+
+    def absorb_unchanged(
+        self, statuses: Sequence[PostStatus], unanswered: list[PostKey] | None = None
+    ) -> list[PostStatus]:
         """Record the check time of posts whose status is as shown; return those that changed.
 
         This is the O(n) part of a refresh; callers run it in slices between frames so that
-        apply() only ever sees the few statuses that really changed.
+        apply() only ever sees the few statuses that really changed. Posts the answer said
+        nothing about (left out of it) keep their state and go into `unanswered`.
         """
         rows = self.rows
         changed: list[PostStatus] = []
@@ -362,11 +383,13 @@ class Board:
             if row is None:
                 continue
             if says_nothing(row.status, st):
+                if unanswered is not None:
+                    unanswered.append(st.key)
                 continue
             if shows_the_same(row.status, st):
                 row.status = st
                 row.checked_at = st.checked_at
-                row.from_last_run = False
+                row.from_last_run = row.unanswered = False
             else:
                 changed.append(st)
         return changed
@@ -383,7 +406,7 @@ class Board:
             if says_nothing(old, st):
                 continue
             row.checked_at = st.checked_at
-            row.from_last_run = False
+            row.from_last_run = row.unanswered = False
             if shows_the_same(old, st):
                 row.status = st
                 continue

@@ -241,8 +241,12 @@ class BoardApp(App[int]):
     async def _poll(self, everything: bool, seq: int) -> None:
         assert self._poller is not None
         try:
-            # Posts shown from the last run count as never checked, so they are all due.
-            states = {k: r.state for k, r in self.board.rows.items() if not r.from_last_run}
+            # Posts shown from the last run, or left unanswered, count as never checked: due.
+            states = {
+                k: r.state
+                for k, r in self.board.rows.items()
+                if not (r.from_last_run or r.unanswered)
+            }
             report = await self._poller.poll(self.board.posts, states, everything=everything)
         except AuthError as exc:
             self.post_message(PollFailed(str(exc), auth=True, seq=seq))
@@ -252,14 +256,18 @@ class BoardApp(App[int]):
             message = f"internal error: {exc.__class__.__name__}: {exc}"
             self.post_message(PollFailed(message, seq=seq))
         else:
-            changed = await self._absorb_unchanged(report.result.statuses)
-            self.post_message(PollFinished(report, changed, seq))
+            unanswered: list[PostKey] = []
+            changed = await self._absorb_unchanged(report.result.statuses, unanswered)
+            self.post_message(PollFinished(report, changed, seq, unanswered))
 
-    async def _absorb_unchanged(self, statuses: list[PostStatus]) -> list[PostStatus]:
+    async def _absorb_unchanged(
+        self, statuses: list[PostStatus], unanswered: list[PostKey] | None = None
+    ) -> list[PostStatus]:
         """The O(n) diff, in slices with frames between them, so the UI never waits on it."""
         changed: list[PostStatus] = []
         for start in range(0, len(statuses), DIFF_SLICE):
-            changed += self.board.absorb_unchanged(statuses[start : start + DIFF_SLICE])
+            chunk = statuses[start : start + DIFF_SLICE]
+            changed += self.board.absorb_unchanged(chunk, unanswered)
             await asyncio.sleep(0)
         return changed
 
@@ -280,11 +288,21 @@ class BoardApp(App[int]):
         self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
         self._hide_banner("history")
         self._save_history(changed, self._transitions(changes))
-        if self.table.stale != self.health.stale:
-            self.table.stale = self.health.stale
-            self.table.reconcile(full=True)
         result = report.result
-        if result.complete:
+        # Rows this pass did not answer are marked stale, in words as well as in colour.
+        left_out = message.unanswered
+        if left_out or result.failed:
+            self.board.mark_unanswered([*left_out, *(p.key for p in result.failed)])
+            self.table.mark_stale(True)
+        elif self.table.stale:
+            self.table.mark_stale(self.board.any_unanswered())
+        if result.complete and left_out:
+            self._show_banner(
+                f"⚠ the API's answer left out {len(left_out):,} of {report.asked:,} posts; "
+                "showing their last known state (marked ⚠ in Checked)",
+                "poll",
+            )
+        elif result.complete:
             self._hide_banner("poll")
         elif not result.statuses:
             stamp = time.strftime("%H:%M:%S")
@@ -311,15 +329,12 @@ class BoardApp(App[int]):
             f"⚠ refresh failed at {stamp}: {clean(message.error, 200)} — showing last known data",
             "poll",
         )
-        self.table.stale = True
-        self.table.reconcile(full=True)
+        self.board.mark_unanswered()  # nothing was answered: every row is as old as it was
+        self.table.mark_stale(True)
         self._poll_ended()
 
     def _poll_ended(self) -> None:
         self.polling = False
-        if self.table.stale and not self.health.stale:
-            self.table.stale = False
-            self.table.reconcile(full=True)
         if self.refresh_again:
             self.refresh_again = False
             self.start_poll()

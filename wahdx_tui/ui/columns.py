@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wahdx_tui.core.board import Row
 from wahdx_tui.core.display import format_age, state_label
@@ -64,13 +64,19 @@ class Layout:
         return None
 
 
-def layout_for(width: int, wanted: dict[str, int]) -> Layout:
+STALE_CHECKED_KEEP = 80  # while rows are stale, how old each is matters more than its account
+
+
+def layout_for(width: int, wanted: dict[str, int], *, stale: bool = False) -> Layout:
     """Fit columns into `width`: drop the least useful first, then share out the room.
 
     Each column first grows to its comfortable width (most useful first), then to what its
-    longest value wants; the Detail column takes whatever is left.
+    longest value wants; the Detail column takes whatever is left. While rows are `stale`, the
+    Checked column (which marks them) is among the last to go.
     """
-    cols = list(COLUMNS)
+    cols = [
+        replace(c, keep=STALE_CHECKED_KEEP) if stale and c.key == "checked" else c for c in COLUMNS
+    ]
 
     def comfortable(c: Column) -> int:
         return min(c.comfort, max(c.min_width, wanted.get(c.key, c.comfort)))
@@ -104,7 +110,11 @@ def layout_for(width: int, wanted: dict[str, int]) -> Layout:
 
 
 def cell_texts(row: Row, columns: Sequence[Column], now: float) -> tuple[str, ...]:
-    """The text of each shown column for one row; ages are coarse so idle rows stay still."""
+    """The text of each shown column for one row; ages are coarse so idle rows stay still.
+
+    A row asked for and not answered says so in its Checked cell with a ⚠, readable without
+    colour.
+    """
     out: list[str] = []
     for col in columns:
         key = col.key
@@ -129,6 +139,8 @@ def cell_texts(row: Row, columns: Sequence[Column], now: float) -> tuple[str, ..
                 text = "last run"  # readable without colour: not checked by this board yet
             else:
                 text = format_age(now - row.checked_at) if row.checked_at else "never"
+                if row.unanswered:
+                    text = "⚠ " + text
         elif key == "category":
             text = row.category.value.replace("_", " ") if row.category else ""
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
@@ -18,6 +18,7 @@ class PollFinished(Message):
     report: PollReport
     changed: list[PostStatus]
     seq: int = 0  # when the pass was asked (see core.freshness)
+    unanswered: list[PostKey] = field(default_factory=list)  # left out of the answer
 
 
 @dataclass

@@ -116,7 +116,7 @@ class BoardTable(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.board = board
         self.cursor_key: PostKey | None = None
-        self.stale = False
+        self.stale = False  # some rows are unanswered (Board.mark_unanswered)
         self.column_layout = layout_for(120, {})
         self._wanted: dict[str, int] = {}
         self._drawn: dict[int, DrawnLine] = {}
@@ -134,7 +134,7 @@ class BoardTable(ScrollView, can_focus=True):
 
     def _relayout(self) -> None:
         width = max(20, self.scrollable_content_region.width or self.size.width or 120)
-        layout = layout_for(width, self._wanted)
+        layout = layout_for(width, self._wanted, stale=self.stale)
         if layout != self.column_layout:
             self.column_layout = layout
             self.post_message(self.LayoutChanged())
@@ -160,6 +160,13 @@ class BoardTable(ScrollView, can_focus=True):
             style = self._styles[name] = self.rich_style + extra
         return style
 
+    def mark_stale(self, stale: bool) -> None:
+        """Some rows are stale (or none now): lay out and redraw for it."""
+        if stale != self.stale:
+            self.stale = stale
+            self._relayout()  # the Checked column, which says so, is kept while rows are stale
+        self.reconcile(full=True)
+
     def _style_for(self, row: Row, is_cursor: bool) -> tuple[Style, str]:
         if row.state is State.FAILED and not row.acked:
             name = "board-table--failed-cursor" if is_cursor else "board-table--failed"
@@ -169,7 +176,7 @@ class BoardTable(ScrollView, can_focus=True):
             name = "board-table--stuck"
         elif row.acked:
             name = "board-table--acked"
-        elif self.stale or row.from_last_run:
+        elif row.from_last_run or row.unanswered:
             name = "board-table--stale"
         else:
             name = ""
