@@ -834,10 +834,21 @@ async def test_the_footer_shows_the_keys() -> None:
                 assert key.label in footer
 
 
-async def test_the_footer_at_80x24_still_offers_help() -> None:
-    async with running_board(size=(80, 24)) as h:
-        footer = screen_text(h).splitlines()[-1]
-        assert "? Help" in footer  # actual: '... ⏎ Detail a Ac'
+@pytest.mark.parametrize("width", [60, 80, 100])
+async def test_a_narrow_footer_shows_whole_keys_in_order_and_offers_help(width: int) -> None:
+    async with running_board(size=(width, 24)) as h:
+        footer = screen_text(h).splitlines()[-1].rstrip()
+        assert "? Help" in footer
+        shown = [k for k in KEYS if k.show and f" {k.label}" in f" {footer}"]
+        assert shown == [k for k in KEYS if k.show][: len(shown)]  # the most used, whole
+        assert footer.endswith(shown[-1].label)  # no key cut in half
+        assert len(shown) < len([k for k in KEYS if k.show])
+        # wider again: every key comes back
+        await h.pilot.resize_terminal(160, 24)
+        await h.until(
+            lambda: all(k.label in screen_text(h).splitlines()[-1] for k in KEYS if k.show),
+            "every key in a wide footer",
+        )
 
 
 # -- behaviour: the cursor ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Changes, Row
 from wahdx_tui.core.categories import Category
@@ -41,6 +41,7 @@ from wahdx_tui.core.watchlist import (
     load_watchlist,
 )
 from wahdx_tui.ui.eventlog import EventLogScreen
+from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import KEYS, bindings
 from wahdx_tui.ui.messages import (
     HistorySaved,
@@ -146,7 +147,7 @@ class BoardApp(App[int]):
             placeholder="filter: text in any column · Enter keeps · Esc clears", id="filter"
         )
         # Compact, and without the palette hint (Ctrl+P is in the help): the keys fit 120 columns.
-        yield Footer(compact=True, show_command_palette=False)
+        yield FittingFooter(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> BoardTable:

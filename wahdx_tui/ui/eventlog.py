@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from wahdx_tui.core.board import Board
 from wahdx_tui.core.display import state_label
 from wahdx_tui.core.model import State
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.store import Transition
+from wahdx_tui.ui.footer import FittingFooter
 
 SHOWN = 1000
 _STATE_STYLE = {State.FAILED: "bold red", State.PUBLISHED: "green", State.PROCESSING: "yellow"}
@@ -43,7 +44,7 @@ class EventLogScreen(ModalScreen[None]):
             yield Input(placeholder="filter events: label, account, id, state…", id="events-filter")
             yield Static(id="events-count")
             yield DataTable(id="events-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         """Columns, rows, focus on the filter."""

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wahdx_tui.core.board import Row
 from wahdx_tui.core.categories import CATEGORY_LABELS, HINTS
@@ -20,6 +20,7 @@ from wahdx_tui.core.display import format_age, state_label
 from wahdx_tui.core.model import PostStatus
 from wahdx_tui.core.sanitize import clean, is_web_url
 from wahdx_tui.core.store import Transition
+from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import KEYS, NAVIGATION, display_key
 
 _RAW_LIMIT = 20_000
@@ -103,7 +104,7 @@ class DetailScreen(ModalScreen[None]):
             yield Static(id="detail-recheck")
             yield Static("Last response for this post (raw JSON)", classes="detail-heading")
             yield Static(id="detail-raw")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         """Draw, then ask the app to re-check the post."""
@@ -194,7 +195,7 @@ class HelpScreen(ModalScreen[None]):
         grid.add_row("STALE", "the last refresh failed: the data shown is the last known")
         with VerticalScroll(id="help-body"):
             yield Static(grid)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         """Title the frame."""
