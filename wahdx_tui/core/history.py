@@ -79,9 +79,9 @@ class History:
         self._unsaved_events.extend(transitions)
         try:
             store.record(self.scope, list(self._unsaved_posts.values()), self._unsaved_events)
-        except StoreError as exc:
+        except Exception as exc:  # StoreError, or a bug: either way keep the data and say so
             if done is not None:
-                done(str(exc))
+                done(str(exc) if isinstance(exc, StoreError) else f"internal error: {exc!r}")
             return
         self._unsaved_posts.clear()
         self._unsaved_events.clear()
