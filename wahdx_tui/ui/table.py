@@ -39,7 +39,13 @@ def _wanted_widths(board: Board, sample: int = 5000) -> dict[str, int]:
 def _line(texts: tuple[str, ...], widths: tuple[int, ...], width: int, style: Style) -> Segment:
     """One table line as a single segment exactly `width` cells wide."""
     cells = [set_cell_size(t, w) for t, w in zip(texts, widths, strict=True)]
-    return Segment(set_cell_size((" " * GAP).join(cells), width), style)
+    line = (" " * GAP).join(cells)
+    # Each cell is exactly its width, so the line's width is known without measuring it again
+    # (measuring would also file every drawn line in Rich's cell-length cache).
+    used = sum(widths) + GAP * (len(widths) - 1)
+    if used <= width:
+        return Segment(line + " " * (width - used), style)
+    return Segment(set_cell_size(line, width), style)
 
 
 class TableHeader(Widget):
