@@ -291,6 +291,11 @@ class RefusingStore(Store):
             raise StoreError("history database: disk I/O error")
         super().record(*args, **kwargs)  # type: ignore[arg-type]
 
+    def set_ack(self, *args: object, **kwargs: object) -> None:
+        if self.refusing:
+            raise StoreError("history database: disk I/O error")
+        super().set_ack(*args, **kwargs)  # type: ignore[arg-type]
+
 
 def banner_text(app: BoardApp) -> str:
     banner = app.query_one("#banner")
@@ -364,3 +369,33 @@ async def test_a_pass_that_ends_just_before_quit_is_on_disk(tmp_path: Path) -> N
     finally:
         sim.stop()
     assert {k: p.state for k, p in Store(db).last_posts(SCOPE).items()} == shown
+
+
+async def test_an_acknowledgement_the_store_refused_is_written_once_it_can_be(
+    tmp_path: Path,
+) -> None:
+    wl = load_watchlist(sample_watchlist_path())
+    db = tmp_path / "h.sqlite3"
+    store = RefusingStore(db)
+    sim = make_sim(wl)
+    try:
+        app = make_app(sim, wl, History(store, SCOPE), tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.passes >= 1, "first pass")
+            key = first_failed_key(app)
+            app.table.move_cursor(app.board.index_of(key) or 0)
+            store.refusing = True
+            await pilot.press("a")
+            assert isinstance(app.screen, AckScreen)
+            await pilot.press("o", "k", "enter")
+            await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+            store.refusing = False
+            app.start_poll()  # the next pass's write carries the acknowledgement
+            await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
+            assert Store(db).acks(SCOPE)[key].note == "ok"
+            # taken back and quit at once: the removal is on disk too
+            await pilot.press("a")
+            await pilot.press("q")
+    finally:
+        sim.stop()
+    assert key not in Store(db).acks(SCOPE)

@@ -29,6 +29,7 @@ class History:
         # What a failed write could not store, tried again with the next one (history thread).
         self._unsaved_posts: dict[PostKey, PostStatus] = {}
         self._unsaved_events: deque[Transition] = deque(maxlen=UNSAVED_KEPT)
+        self._unsaved_acks: dict[PostKey, tuple[str | None, float]] = {}  # note None: cleared
 
     async def _run(self, fn: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
@@ -63,28 +64,52 @@ class History:
         False, without calling it, when there is nothing to write.
         """
         self.events.extendleft(sorted(transitions, key=lambda t: t.at))
-        waiting = self._unsaved_events or self._unsaved_posts  # a pass with no news retries
-        if self.store is None or not (changed or transitions or waiting):
-            return False
-        self._pool.submit(self._write, list(changed), list(transitions), done)
+        if self.store is None or not (changed or transitions or self._waiting()):
+            return False  # (a pass with no news still retries what is waiting)
+        self._pool.submit(self._write, list(changed), list(transitions), {}, done)
         return True
 
+    def save_ack(self, key: PostKey, note: str | None, at: float, done: SaveDone) -> bool:
+        """Queue an acknowledgement (`note`), or its removal (None), like `save`."""
+        if self.store is None:
+            return False
+        self._pool.submit(self._write, [], [], {key: (note, at)}, done)
+        return True
+
+    def _waiting(self) -> bool:
+        return bool(self._unsaved_events or self._unsaved_posts or self._unsaved_acks)
+
     def _write(
-        self, changed: list[PostStatus], transitions: list[Transition], done: SaveDone | None
+        self,
+        changed: list[PostStatus],
+        transitions: list[Transition],
+        acks: dict[PostKey, tuple[str | None, float]],
+        done: SaveDone | None,
     ) -> None:
+        """On the history thread: write this and whatever earlier writes left waiting."""
         store = self.store
         assert store is not None
         for status in changed:
             self._unsaved_posts[status.key] = status
         self._unsaved_events.extend(transitions)
+        self._unsaved_acks.update(acks)
         try:
-            store.record(self.scope, list(self._unsaved_posts.values()), self._unsaved_events)
+            if self._unsaved_posts or self._unsaved_events:
+                posts = list(self._unsaved_posts.values())
+                store.record(self.scope, posts, self._unsaved_events)
+                self._unsaved_posts.clear()
+                self._unsaved_events.clear()
+            while self._unsaved_acks:
+                key, (note, at) = next(iter(self._unsaved_acks.items()))
+                if note is None:
+                    store.clear_ack(self.scope, key)
+                else:
+                    store.set_ack(self.scope, key, note, at)
+                del self._unsaved_acks[key]
         except Exception as exc:  # StoreError, or a bug: either way keep the data and say so
             if done is not None:
                 done(str(exc) if isinstance(exc, StoreError) else f"internal error: {exc!r}")
             return
-        self._unsaved_posts.clear()
-        self._unsaved_events.clear()
         if done is not None:
             done(None)
 
@@ -104,8 +129,8 @@ class History:
                 raise StoreError(error)
 
     def _retry_unsaved(self) -> None:
-        if self._unsaved_posts or self._unsaved_events:
-            self._write([], [], None)
+        if self._waiting():
+            self._write([], [], {}, None)
 
     async def trail(self, key: PostKey) -> list[Transition]:
         """A post's transitions, oldest first (from memory when there is no store)."""
@@ -113,18 +138,6 @@ class History:
         if store is None:
             return sorted((t for t in self.events if t.key == key), key=lambda t: t.at)
         return await self._run(lambda: store.trail(self.scope, key))
-
-    async def set_ack(self, key: PostKey, note: str, at: float) -> None:
-        """Persist an acknowledgement."""
-        store = self.store
-        if store is not None:
-            await self._run(lambda: store.set_ack(self.scope, key, note, at))
-
-    async def clear_ack(self, key: PostKey) -> None:
-        """Persist the removal of an acknowledgement."""
-        store = self.store
-        if store is not None:
-            await self._run(lambda: store.clear_ack(self.scope, key))
 
     def close(self) -> None:
         """Finish queued writes, try once more what the store refused, and close the store."""

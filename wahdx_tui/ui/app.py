@@ -765,15 +765,9 @@ class BoardApp(App[int]):
         self.table.reconcile(full=True)
         self.update_summary()
 
-    @work(exclusive=False, exit_on_error=False, group="history")
-    async def _persist_ack(self, key: PostKey, note: str | None) -> None:
-        try:
-            if note is None:
-                await self.history.clear_ack(key)
-            else:
-                await self.history.set_ack(key, note, self.clock())
-        except StoreError as exc:
-            self._history_failed(str(exc))
+    def _persist_ack(self, key: PostKey, note: str | None) -> None:
+        # Queued at once, like a pass's write: an acknowledgement just before quit is kept.
+        self.history.save_ack(key, note, self.clock(), self._history_saved)
 
     def action_events(self) -> None:
         """Open the event log."""
