@@ -1109,6 +1109,29 @@ async def test_only_the_rows_an_answer_left_out_are_marked_stale() -> None:
         assert h.banner() is None
 
 
+async def test_a_bug_while_taking_in_an_answer_does_not_stop_the_refreshes() -> None:
+    async with running_board() as h:
+        board = h.app.board
+        original = board.absorb_unchanged
+        calls: list[int] = []
+
+        def broken_once(*args: object, **kwargs: object) -> object:
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("boom")
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        board.absorb_unchanged = broken_once  # type: ignore[method-assign]
+        await h.pilot.press("r")
+        await h.until(lambda: h.app.failed_passes == 1 and not h.app.polling, "the failed pass")
+        banner = h.banner()
+        assert banner is not None and "internal error: RuntimeError: boom" in banner
+        assert h.app._timer is not None  # the next refresh is scheduled all the same
+        await h.refresh()
+        assert h.banner() is None
+        assert h.truth_mismatches() == []
+
+
 async def test_the_board_recovers_from_an_outage_on_its_own_timer() -> None:
     async with running_board(interval=2) as h:
         h.sim.faults.down = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.model import PostKey, PostStatus, State
+from wahdx_tui.core.normalise import NOT_RETURNED
 
 A: PostKey = ("acc", "a")
 B: PostKey = ("acc", "b")
@@ -13,15 +14,18 @@ def st(key: PostKey, state: State) -> PostStatus:
     return PostStatus(key, state, state.value)
 
 
+def left_out(key: PostKey) -> PostStatus:
+    return PostStatus(key, State.UNKNOWN, None, None, NOT_RETURNED)
+
+
 def test_a_pass_asked_before_a_recheck_loses_that_post_only() -> None:
     f = Freshness()
     p = f.pass_started()
     r = f.recheck_started(A)
     assert f.recheck_answered(A, r) is True  # the board takes the re-check's answer
     answer = [st(A, State.PROCESSING), st(B, State.QUEUED)]
-    kept = f.pass_answered(p, answer, answer)
-    assert kept == [st(B, State.QUEUED)]
-    assert f.tracked == 0  # every later pass is newer: nothing left to guard
+    assert f.pass_answered(p, answer, answer, []) == ([st(B, State.QUEUED)], [])
+    assert f.tracked == 0  # nothing in flight: every later request is newer
 
 
 def test_a_recheck_answering_after_a_later_pass_is_not_applied() -> None:
@@ -29,7 +33,7 @@ def test_a_recheck_answering_after_a_later_pass_is_not_applied() -> None:
     r = f.recheck_started(A)
     p = f.pass_started()
     answer = [st(A, State.PUBLISHED)]
-    assert f.pass_answered(p, answer, answer) == answer
+    assert f.pass_answered(p, answer, answer, []) == (answer, [])
     assert f.recheck_answered(A, r) is False  # older than what the board now shows
     assert f.tracked == 0
 
@@ -39,8 +43,25 @@ def test_a_later_pass_that_did_not_answer_for_the_post_leaves_the_recheck_newest
     r = f.recheck_started(A)
     p = f.pass_started()
     answer = [st(B, State.QUEUED)]  # A was not due (final), or its batch failed
-    assert f.pass_answered(p, answer, answer) == answer
+    assert f.pass_answered(p, answer, answer, []) == (answer, [])
     assert f.recheck_answered(A, r) is True
+
+
+def test_a_later_pass_that_left_the_post_out_leaves_the_recheck_newest() -> None:
+    f = Freshness()
+    r = f.recheck_started(A)
+    p = f.pass_started()
+    answer = [left_out(A), st(B, State.QUEUED)]
+    assert f.pass_answered(p, answer, [], [A]) == ([], [A])
+    assert f.recheck_answered(A, r) is True
+
+
+def test_a_post_answered_by_a_newer_recheck_is_not_marked_unanswered() -> None:
+    f = Freshness()
+    p = f.pass_started()
+    r = f.recheck_started(A)
+    assert f.recheck_answered(A, r) is True
+    assert f.pass_answered(p, [left_out(A)], [], [A]) == ([], [])
 
 
 def test_an_unchanged_answer_still_counts_as_newer() -> None:
@@ -49,7 +70,7 @@ def test_an_unchanged_answer_still_counts_as_newer() -> None:
     f = Freshness()
     r = f.recheck_started(A)
     p = f.pass_started()
-    assert f.pass_answered(p, [st(A, State.PUBLISHED)], []) == []
+    assert f.pass_answered(p, [st(A, State.PUBLISHED)], [], []) == ([], [])
     assert f.recheck_answered(A, r) is False
 
 
@@ -57,17 +78,28 @@ def test_a_failed_recheck_lets_the_pass_answer_again() -> None:
     f = Freshness()
     p = f.pass_started()
     r = f.recheck_started(A)
-    f.recheck_failed(A, r)
+    f.recheck_failed(r)
     answer = [st(A, State.PROCESSING)]
-    assert f.pass_answered(p, answer, answer) == answer
+    assert f.pass_answered(p, answer, answer, []) == (answer, [])
 
 
-def test_only_the_newest_recheck_of_a_post_is_applied() -> None:
+def test_two_rechecks_of_a_post_answering_in_either_order() -> None:
+    f = Freshness()
+    first = f.recheck_started(A)
+    second = f.recheck_started(A)
+    assert f.recheck_answered(A, first) is True  # the newest so far
+    assert f.recheck_answered(A, second) is True  # newer still
     f = Freshness()
     first = f.recheck_started(A)
     second = f.recheck_started(A)
     assert f.recheck_answered(A, second) is True
     assert f.recheck_answered(A, first) is False
+    f = Freshness()
+    first = f.recheck_started(A)
+    second = f.recheck_started(A)
+    assert f.recheck_answered(A, first) is True
+    f.recheck_failed(second)  # the first answer stands
+    assert f.tracked == 0
 
 
 def test_a_failed_pass_forgets_finished_rechecks() -> None:
@@ -85,5 +117,6 @@ def test_passes_without_rechecks_are_untouched() -> None:
     answer = [st(A, State.QUEUED), st(B, State.FAILED)]
     for _ in range(3):
         p = f.pass_started()
-        assert f.pass_answered(p, answer, answer) is answer
+        kept, unanswered = f.pass_answered(p, answer, answer, [B])
+        assert kept is answer and unanswered == [B]
     assert f.tracked == 0

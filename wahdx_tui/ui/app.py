@@ -249,16 +249,16 @@ class BoardApp(App[int]):
                 if not (r.from_last_run or r.unanswered)
             }
             report = await self._poller.poll(self.board.posts, states, everything=everything)
+            unanswered: list[PostKey] = []
+            changed = await self._absorb_unchanged(report.result.statuses, unanswered)
         except AuthError as exc:
             self.post_message(PollFailed(str(exc), auth=True, seq=seq))
         except ApiError as exc:
             self.post_message(PollFailed(str(exc), seq=seq))
-        except Exception as exc:  # a bug must not take the board down
+        except Exception as exc:  # a bug must not take the board down, nor stop its refreshes
             message = f"internal error: {exc.__class__.__name__}: {exc}"
             self.post_message(PollFailed(message, seq=seq))
         else:
-            unanswered: list[PostKey] = []
-            changed = await self._absorb_unchanged(report.result.statuses, unanswered)
             self.post_message(PollFinished(report, changed, seq, unanswered))
 
     async def _absorb_unchanged(
@@ -281,19 +281,22 @@ class BoardApp(App[int]):
         report = message.report
         self.passes += 1
         self.health.on_report(report)
+        result = report.result
+        left_out = message.unanswered
         # A re-check asked while this pass ran is newer than its answer for that post.
-        changed = self._freshness.pass_answered(
-            message.seq, report.result.statuses, message.changed
+        changed, not_answered = self._freshness.pass_answered(
+            message.seq,
+            result.statuses,
+            message.changed,
+            [*left_out, *(p.key for p in result.failed)],
         )
         changes = self.board.apply(changed)
         self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
         self._hide_banner("history")
         self._save_history(changed, self._transitions(changes))
-        result = report.result
         # Rows this pass did not answer are marked stale, in words as well as in colour.
-        left_out = message.unanswered
-        if left_out or result.failed:
-            self.board.mark_unanswered([*left_out, *(p.key for p in result.failed)])
+        if not_answered:
+            self.board.mark_unanswered(not_answered)
             self.table.mark_stale(True)
         elif self.table.stale:
             self.table.mark_stale(self.board.any_unanswered())
@@ -427,7 +430,7 @@ class BoardApp(App[int]):
         """Fold the answer into the board (unless a newer one is there) and show it."""
         newest = True
         if message.status is None:
-            self._freshness.recheck_failed(message.key, message.seq)
+            self._freshness.recheck_failed(message.seq)
         elif self._freshness.recheck_answered(message.key, message.seq):
             changes = self.board.apply([message.status])
             self.table.reconcile()
