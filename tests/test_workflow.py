@@ -10,7 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
+import wahdx_tui.ui.app as app_module
 from wahdx_tui.core.client import ClientOptions, WahdxClient
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostStatus, State
@@ -19,6 +21,7 @@ from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.eventlog import EventLogScreen
+from wahdx_tui.ui.messages import PollFinished
 from wahdx_tui.ui.review import AckScreen
 from wahdx_tui.ui.screens import DetailScreen
 
@@ -257,6 +260,7 @@ async def test_a_slash_can_be_typed_in_the_acknowledgement_note(tmp_path: Path) 
             key = app.table.selected.key  # type: ignore[union-attr]
             await pilot.press("a")
             assert isinstance(app.screen, AckScreen)
+            await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
             await pilot.press("O", "P", "S", "slash", "1", "enter")
             assert app.board.rows[key].note == "OPS/1"
     finally:
@@ -356,15 +360,31 @@ async def test_history_still_refused_at_quit_is_tried_once_more_on_the_way_out(
     assert {k: p.state for k, p in Store(db).last_posts(SCOPE).items()} == shown
 
 
-async def test_a_pass_that_ends_just_before_quit_is_on_disk(tmp_path: Path) -> None:
+async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) -> None:
+    class QuitsAsAPassEnds(BoardApp):
+        CSS_PATH = str(Path(app_module.__file__).with_name("board.tcss"))
+
+        def on_poll_finished(self, message: PollFinished) -> None:
+            self.exit()  # BoardApp's own handler runs right after this one, in the same turn
+
     wl = load_watchlist(sample_watchlist_path())
     db = tmp_path / "h.sqlite3"
     sim = make_sim(wl)
     try:
-        app = make_app(sim, wl, History(Store(db), SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            app.exit()  # in the same turn as the pass's write was queued
+        app = QuitsAsAPassEnds(
+            wl,
+            lambda on_event: WahdxClient(sim.base_url, sim.api_key, OPTIONS, on_event=on_event),
+            interval=3600,
+            watch_file=False,
+            bell=False,
+            history=History(Store(db), SCOPE),
+        )
+        async with app.run_test(size=(120, 36)):
+            for _ in range(1000):
+                if app.passes:
+                    break
+                await asyncio.sleep(0.01)
+        assert app.passes == 1
         shown = {k: r.state for k, r in app.board.rows.items()}
     finally:
         sim.stop()

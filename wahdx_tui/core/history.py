@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from wahdx_tui.core.model import PostKey, PostStatus
+from wahdx_tui.core.model import PostKey, PostStatus, State
 from wahdx_tui.core.store import Ack, Store, StoredPost, StoreError, Transition
 
 _T = TypeVar("_T")
@@ -16,6 +16,7 @@ EVENTS_KEPT = 5000
 EVENTS_ON_DISK = 100_000
 UNSAVED_KEPT = 100_000  # transitions held for the next try while the store refuses writes
 SaveDone = Callable[[str | None], None]
+_Write = tuple[list[PostStatus], list[Transition], dict[PostKey, tuple[str | None, float]]]
 
 
 class History:
@@ -26,6 +27,11 @@ class History:
         self.scope = scope
         self.events: deque[Transition] = deque(maxlen=events_kept)  # newest first
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wahdx-history")
+        self.on_saved: SaveDone | None = None  # hears how each write ended (history thread)
+        self.error: str | None = None  # why the last write failed, if it did
+        self.dropped = 0  # transitions dropped, oldest first, beyond UNSAVED_KEPT waiting
+        self._inbox: deque[_Write] = deque()  # queued writes, taken by the history thread
+        self._flush_queued = False
         # What a failed write could not store, tried again with the next one (history thread).
         self._unsaved_posts: dict[PostKey, PostStatus] = {}
         self._unsaved_events: deque[Transition] = deque(maxlen=UNSAVED_KEPT)
@@ -54,45 +60,52 @@ class History:
         """Transitions waiting for the store to take writes again."""
         return len(self._unsaved_events)
 
-    def save(
-        self, changed: Sequence[PostStatus], transitions: Sequence[Transition], done: SaveDone
-    ) -> bool:
+    def save(self, changed: Sequence[PostStatus], transitions: Sequence[Transition]) -> None:
         """Remember a pass: in memory at once, and queued for disk in order before returning.
 
-        A write the store refuses is kept and tried again with the next pass (and at close).
-        `done(error or None)` is called on the history thread once the write ends; returns
-        False, without calling it, when there is nothing to write.
+        A write the store refuses is kept and tried again with the next pass (and at close);
+        `on_saved` hears how each write ended.
         """
         self.events.extendleft(sorted(transitions, key=lambda t: t.at))
-        if self.store is None or not (changed or transitions or self._waiting()):
-            return False  # (a pass with no news still retries what is waiting)
-        self._pool.submit(self._write, list(changed), list(transitions), {}, done)
-        return True
+        if self.store is not None and (changed or transitions or self._waiting()):
+            self._queue((list(changed), list(transitions), {}))  # no news still retries
 
-    def save_ack(self, key: PostKey, note: str | None, at: float, done: SaveDone) -> bool:
+    def save_ack(self, key: PostKey, note: str | None, at: float) -> None:
         """Queue an acknowledgement (`note`), or its removal (None), like `save`."""
-        if self.store is None:
-            return False
-        self._pool.submit(self._write, [], [], {key: (note, at)}, done)
-        return True
+        if self.store is not None:
+            self._queue(([], [], {key: (note, at)}))
+
+    def _queue(self, item: _Write) -> None:
+        # Writes wait in the inbox and one flush at a time takes them all, so a store that is
+        # slow to refuse (a lock held elsewhere) cannot pile up work that quitting must drain.
+        self._inbox.append(item)
+        if not self._flush_queued:
+            self._flush_queued = True
+            self._pool.submit(self._flush)
 
     def _waiting(self) -> bool:
         return bool(self._unsaved_events or self._unsaved_posts or self._unsaved_acks)
 
-    def _write(
-        self,
-        changed: list[PostStatus],
-        transitions: list[Transition],
-        acks: dict[PostKey, tuple[str | None, float]],
-        done: SaveDone | None,
-    ) -> None:
-        """On the history thread: write this and whatever earlier writes left waiting."""
+    def _flush(self) -> None:
+        """On the history thread: write what the inbox holds and what earlier writes left."""
+        self._flush_queued = False  # first: a write queued from now on gets a flush of its own
+        while self._inbox:
+            changed, transitions, acks = self._inbox.popleft()
+            for status in changed:
+                self._unsaved_posts[status.key] = status
+            for tr in transitions:
+                if tr.new is State.FAILED:
+                    # A new failure re-opens the post: an acknowledgement made before it and
+                    # still waiting must not be written after it.
+                    self._unsaved_acks.pop(tr.key, None)
+            room = UNSAVED_KEPT - len(self._unsaved_events)
+            self.dropped += max(0, len(transitions) - room)
+            self._unsaved_events.extend(transitions)
+            self._unsaved_acks.update(acks)
+        if not self._waiting():
+            return
         store = self.store
         assert store is not None
-        for status in changed:
-            self._unsaved_posts[status.key] = status
-        self._unsaved_events.extend(transitions)
-        self._unsaved_acks.update(acks)
         try:
             if self._unsaved_posts or self._unsaved_events:
                 posts = list(self._unsaved_posts.values())
@@ -106,31 +119,18 @@ class History:
                 else:
                     store.set_ack(self.scope, key, note, at)
                 del self._unsaved_acks[key]
-        except Exception as exc:  # StoreError, or a bug: either way keep the data and say so
-            if done is not None:
-                done(str(exc) if isinstance(exc, StoreError) else f"internal error: {exc!r}")
-            return
-        if done is not None:
-            done(None)
-
-    async def record(
-        self, changed: Sequence[PostStatus], transitions: Sequence[Transition]
-    ) -> None:
-        """`save`, awaited: raises StoreError if the store refused (the write stays queued)."""
-        loop = asyncio.get_running_loop()
-        ended: asyncio.Future[str | None] = loop.create_future()
-
-        def done(error: str | None) -> None:
-            loop.call_soon_threadsafe(ended.set_result, error)
-
-        if self.save(changed, transitions, done):
-            error = await ended
-            if error is not None:
-                raise StoreError(error)
-
-    def _retry_unsaved(self) -> None:
-        if self._waiting():
-            self._write([], [], {}, None)
+        except StoreError as exc:
+            self.error = str(exc)  # kept, and tried again with the next write
+        except Exception as exc:  # a bug: retrying the same data would only fail again
+            lost = len(self._unsaved_events)
+            self._unsaved_posts.clear()
+            self._unsaved_events.clear()
+            self._unsaved_acks.clear()
+            self.error = f"internal error: {exc!r}; {lost:,} changes not saved"
+        else:
+            self.error = None
+        if self.on_saved is not None:
+            self.on_saved(self.error)
 
     async def trail(self, key: PostKey) -> list[Transition]:
         """A post's transitions, oldest first (from memory when there is no store)."""
@@ -140,9 +140,13 @@ class History:
         return await self._run(lambda: store.trail(self.scope, key))
 
     def close(self) -> None:
-        """Finish queued writes, try once more what the store refused, and close the store."""
+        """Finish queued writes, try once more what the store refused, and close the store.
+
+        Afterwards `unsaved` and `error` say what could not be written, for the last word.
+        """
         if self.store is not None:
-            self._pool.submit(self._retry_unsaved)
+            self.on_saved = None  # the board is going: nobody to tell
+            self._pool.submit(self._flush)  # queued after any flush: it runs last
         self._pool.shutdown(wait=True)
         if self.store is not None:
             self.store.close()

@@ -156,6 +156,7 @@ class BoardApp(App[int]):
 
     def on_mount(self) -> None:
         """Create the client inside the app's loop, draw, and start the first poll."""
+        self.history.on_saved = self._history_saved
         self._client = self._client_factory(self._client_event)
         self._poller = Poller(self._client, self.final_every)
         self.query_one("#filter", Input).display = False
@@ -194,12 +195,13 @@ class BoardApp(App[int]):
 
     def _save_history(self, changed: list[PostStatus], transitions: list[Transition]) -> None:
         # Queued at once, in order: a quit right after a pass still writes it (on_unmount).
-        self.history.save(changed, transitions, self._history_saved)
+        self.history.save(changed, transitions)
 
     def _history_saved(self, error: str | None) -> None:
         """Called on the history thread when a write ends."""
+        history = self.history
         with contextlib.suppress(RuntimeError):  # the app's loop has already closed
-            self.post_message(HistorySaved(error, self.history.unsaved))
+            self.post_message(HistorySaved(error, history.unsaved, history.dropped))
 
     def on_history_saved(self, message: HistorySaved) -> None:
         """Say when history is not being saved, and stop saying so once a write succeeds."""
@@ -208,8 +210,11 @@ class BoardApp(App[int]):
                 self._history_warned = False
                 self._hide_banner("history-error")
             return
-        waiting = f" ({message.waiting:,} changes kept, retried with the next write)"
-        self._history_failed(message.error + (waiting if message.waiting else ""))
+        said = message.error
+        if message.waiting:
+            said += f" ({message.waiting:,} changes kept, retried with the next write"
+            said += f"; {message.dropped:,} oldest dropped)" if message.dropped else ")"
+        self._history_failed(said)
 
     def _history_failed(self, error: str) -> None:
         self._history_warned = True
@@ -770,7 +775,7 @@ class BoardApp(App[int]):
 
     def _persist_ack(self, key: PostKey, note: str | None) -> None:
         # Queued at once, like a pass's write: an acknowledgement just before quit is kept.
-        self.history.save_ack(key, note, self.clock(), self._history_saved)
+        self.history.save_ack(key, note, self.clock())
 
     def action_events(self) -> None:
         """Open the event log."""

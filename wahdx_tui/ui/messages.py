@@ -62,3 +62,4 @@ class HistorySaved(Message):
 
     error: str | None
     waiting: int = 0
+    dropped: int = 0  # the oldest waiting changes dropped beyond the bound

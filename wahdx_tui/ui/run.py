@@ -87,4 +87,10 @@ def run_board(
         fixed_settings=fixed_settings,
     )
     result = app.run()
+    if history.error is not None:  # the last try, at quit, failed too: say what was lost
+        print(
+            f"warning: history not saved: {history.error}; "
+            f"{history.unsaved:,} state changes were not written",
+            file=sys.stderr,
+        )
     return result if isinstance(result, int) else 0
