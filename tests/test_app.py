@@ -1312,6 +1312,25 @@ async def test_an_edited_interval_in_the_watchlist_applies_at_once(tmp_path: Pat
         assert h.notes() == [f"watchlist reloaded: +0 / -{len(ENTRIES) - 4} posts"]
 
 
+async def test_an_edited_final_every_applies_and_a_removed_setting_keeps_its_value(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "watch.yaml"
+    write(path, watchlist_text(ENTRIES))
+    async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
+        poller = h.app._poller
+        assert poller is not None
+        write(path, "settings: {interval: 30, final_every: 3}\n" + watchlist_text(ENTRIES))
+        h.app._check_watchlist_file()
+        await h.until(lambda: any("every 3 passes" in n for n in h.notes()), "the reload")
+        assert poller.final_every == 3 and h.app.interval == 30
+        h.app.clear_notifications()
+        write(path, watchlist_text(ENTRIES[:4]))  # the settings taken out again
+        h.app._check_watchlist_file()
+        await h.until(lambda: any("reloaded" in n for n in h.notes()), "the second reload")
+        assert poller.final_every == 3 and h.app.interval == 30
+
+
 async def test_an_interval_given_on_the_command_line_wins_over_an_edit(tmp_path: Path) -> None:
     path = tmp_path / "watch.yaml"
     write(path, watchlist_text(ENTRIES))

@@ -31,7 +31,7 @@ from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.health import Health
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
-from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, Poller
+from wahdx_tui.core.poller import Poller
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.store import StoreError, Transition
 from wahdx_tui.core.watchlist import (
@@ -580,8 +580,10 @@ class BoardApp(App[int]):
             said.append(f"refresh every {new.interval:g}s")
             if not self.polling and not self.paused:
                 self._schedule()
-        if new.final_every != old.final_every and "final_every" not in fixed:
-            self.final_every = new.final_every or DEFAULT_FINAL_EVERY
+        # A setting taken out of the file keeps its current value, as with `interval`.
+        changed = new.final_every != old.final_every
+        if new.final_every is not None and changed and "final_every" not in fixed:
+            self.final_every = new.final_every
             if self._poller is not None:
                 self._poller.final_every = max(1, self.final_every)
             said.append(f"final posts re-checked every {self.final_every} passes")
