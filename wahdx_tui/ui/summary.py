@@ -88,18 +88,22 @@ def health_text(health: Health) -> Text:
 
 
 def view_text(board: Board) -> Text:
-    """'sort: State ▲ · filter: failed · text: "tiktok" · 12 shown'."""
-    text = Text(no_wrap=True, overflow="ellipsis", style="dim")
-    arrow = "▼" if board.reverse else "▲"
-    text.append(f"sort: {board.sort_column} {arrow}")
+    """'state: failed · text: "tiktok" · 12 shown · sort: label ▲'.
+
+    Filters come first and the sort last: on a narrow screen the end is cut, and the sort is
+    also shown by the arrow in the column headings, while a filter is shown nowhere else.
+    """
+    pieces: list[str] = []
     if board.state_filter is not None:
-        text.append(f" · state: {board.state_filter.value}")
+        pieces.append(f"state: {board.state_filter.value}")
     if board.category_filter is not None:
-        text.append(f" · reason: {board.category_filter.value.replace('_', ' ')}")
+        pieces.append(f"reason: {board.category_filter.value.replace('_', ' ')}")
     if board.text_filter:
-        text.append(f" · text: {board.text_filter!r}")
-    text.append(f" · {len(board)} shown")
-    return text
+        pieces.append(f"text: {board.text_filter!r}")
+    pieces.append(f"{len(board)} shown")
+    arrow = "▼" if board.reverse else "▲"
+    pieces.append(f"sort: {board.sort_column} {arrow}")
+    return Text(" · ".join(pieces), no_wrap=True, overflow="ellipsis", style="dim")
 
 
 class SummaryLine(Static):
