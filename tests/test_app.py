@@ -33,7 +33,7 @@ from textual.widgets import Input, Static
 
 from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Row
 from wahdx_tui.core.client import ClientOptions, PassResult, WahdxClient
-from wahdx_tui.core.model import PostKey, State, WatchedPost
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.watchlist import (
     Watchlist,
@@ -692,6 +692,38 @@ async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
         await h.refresh()  # the next pass is newer than the re-check, and agrees
         assert app.board.rows[DOORBUSTER].state is State.FAILED
         assert app._freshness.tracked == 0
+
+
+async def test_a_recheck_that_finds_nothing_does_not_hide_a_slow_passs_real_answer() -> None:
+    async with running_board(advance=0) as h:
+        app = h.app
+        client = app._client
+        assert client is not None
+        original = client.check_posts
+        gate = asyncio.Event()
+
+        async def slow_pass(posts: Sequence[WatchedPost]) -> PassResult:
+            h.sim.advance(40)  # the post fails before this pass reads the API...
+            result = await original(posts)
+            await gate.wait()  # ... and the answer arrives after the re-check's
+            return result
+
+        async def not_found(post: WatchedPost) -> PostStatus:
+            return PostStatus(post.key, State.UNKNOWN, None, None, "HTTP 404: not found", 1.0)
+
+        client.check_posts = slow_pass  # type: ignore[method-assign]
+        client.check_one = not_found  # type: ignore[method-assign]
+        passes = app.passes
+        app.start_poll(everything=True)
+        app.recheck(app.board.rows[DOORBUSTER].post)
+        await h.until(
+            lambda: app._freshness.tracked == 1 and not app._freshness._rechecks,
+            "the re-check to have answered while the pass is held",
+        )
+        gate.set()
+        await h.next_pass(passes)
+        assert app.board.rows[DOORBUSTER].state is State.FAILED
+        assert not app.board.rows[DOORBUSTER].unanswered
 
 
 # -- c ---------------------------------------------------------------------------------------

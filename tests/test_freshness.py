@@ -108,7 +108,7 @@ def test_a_failed_pass_forgets_finished_rechecks() -> None:
     r = f.recheck_started(A)
     assert f.recheck_answered(A, r) is True
     assert f.tracked == 1  # the pass asked before it may still answer
-    f.pass_failed(p)
+    assert f.pass_failed(p) == {A}  # answered after the pass was asked: not stale
     assert f.tracked == 0
 
 

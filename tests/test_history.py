@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
+from wahdx_tui.core import history as history_module
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State
 from wahdx_tui.core.store import Store, StoreError, Transition
@@ -105,9 +108,16 @@ def test_a_store_still_refusing_at_close_says_what_was_not_written(tmp_path: Pat
     store = Refusing(tmp_path / "h.sqlite3")
     history = History(store, SCOPE)
     heard: list[str | None] = []
-    history.on_saved = heard.append
+    ended = threading.Event()
+
+    def on_saved(error: str | None) -> None:
+        heard.append(error)
+        ended.set()
+
+    history.on_saved = on_saved
     store.refusing = True
     history.save([st(A, State.QUEUED, 100.0)], [Transition(A, None, State.QUEUED, 100.0)])
+    assert ended.wait(10)
     history.close()
     assert heard == ["history database: disk I/O error"]
     assert history.error == "history database: disk I/O error"
@@ -143,3 +153,47 @@ def test_a_bug_in_a_write_loses_that_write_only(tmp_path: Path) -> None:
     assert heard[0] is not None and heard[0].startswith("internal error: KeyError")
     assert history.error is None  # the next write went through, not stuck behind the bad one
     assert [t.new for t in Store(tmp_path / "h.sqlite3").trail(SCOPE, A)] == [State.PROCESSING]
+
+
+def test_a_failure_dropped_beyond_the_bound_still_reopens_its_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refuses writes for so long that a post's new FAILED transition falls off the
+    waiting list: its old acknowledgement must not survive on disk to hide the new failure."""
+    monkeypatch.setattr(history_module, "UNSAVED_KEPT", 3)
+    store = Refusing(tmp_path / "h.sqlite3")
+    store.record(SCOPE, [st(A, State.FAILED, 100.0)], [Transition(A, None, State.FAILED, 100.0)])
+    store.set_ack(SCOPE, A, "known", 101.0)
+    history = History(store, SCOPE)
+    store.refusing = True
+    history.save(
+        [st(A, State.PUBLISHED, 110.0)], [Transition(A, State.FAILED, State.PUBLISHED, 110.0)]
+    )
+    history.save(
+        [st(A, State.FAILED, 120.0)], [Transition(A, State.PUBLISHED, State.FAILED, 120.0)]
+    )
+    b: PostKey = ("acc", "b")
+    for i in range(4):  # four more changes push both of A's out of the bound of three
+        old, new = (None, State.QUEUED) if i == 0 else (State.QUEUED, State.QUEUED)
+        history.save([st(b, new, 130.0 + i)], [Transition(b, old, new, 130.0 + i)])
+    store.refusing = False
+    history.close()
+    assert history.dropped == 3
+    reread = Store(tmp_path / "h.sqlite3")
+    assert reread.last_posts(SCOPE)[A].state is State.FAILED
+    assert A not in reread.acks(SCOPE)
+
+
+def test_a_long_running_board_keeps_pruning_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "PRUNE_EVERY", 0.0)
+    monkeypatch.setattr(history_module, "EVENTS_ON_DISK", 5)
+    store = Store(tmp_path / "h.sqlite3")
+    history = History(store, SCOPE)
+    for i in range(12):
+        old, new = (None, State.QUEUED) if i == 0 else (State.QUEUED, State.QUEUED)
+        history.save([st(A, new, 100.0 + i)], [Transition(A, old, new, 100.0 + i)])
+    history.close()
+    assert [t.at for t in Store(tmp_path / "h.sqlite3").trail(SCOPE, A)][-1] == 111.0
+    assert len(Store(tmp_path / "h.sqlite3").events(SCOPE)) <= 5

@@ -407,6 +407,7 @@ async def test_an_acknowledgement_the_store_refused_is_written_once_it_can_be(
             store.refusing = True
             await pilot.press("a")
             assert isinstance(app.screen, AckScreen)
+            await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
             await pilot.press("o", "k", "enter")
             await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
             store.refusing = False

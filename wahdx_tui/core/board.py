@@ -91,15 +91,16 @@ class BoardStats:
     moved_rows: int = 0
 
 
+def carries_state(status: PostStatus) -> bool:
+    """False for an answer without a state: a post left out of a response, not found, or a
+    per-post error."""
+    return status.state is not State.UNKNOWN or status.raw_status is not None
+
+
 def says_nothing(old: PostStatus | None, new: PostStatus) -> bool:
-    """True when `new` carries no state (post left out of a response, or a per-post error)
-    while a state is already known: the last known state stays, as on a failed pass."""
-    return (
-        new.state is State.UNKNOWN
-        and new.raw_status is None
-        and old is not None
-        and old.state is not State.UNKNOWN
-    )
+    """True when `new` carries no state while a state is already known: the last known state
+    stays, as on a failed pass."""
+    return not carries_state(new) and old is not None and old.state is not State.UNKNOWN
 
 
 def shows_the_same(old: PostStatus | None, new: PostStatus) -> bool:

@@ -66,11 +66,13 @@ class Freshness:
             self._forget()
         return to_apply, not_answered
 
-    def pass_failed(self, seq: int) -> None:
-        """Pass `seq` ended without answers."""
+    def pass_failed(self, seq: int) -> set[PostKey]:
+        """Pass `seq` ended without answers; return the posts a newer re-check did answer."""
         if self._pass == seq:
             self._pass = None
+        newer = {key for key, applied in self._applied.items() if applied > seq}
         self._forget()
+        return newer
 
     def recheck_answered(self, key: PostKey, seq: int) -> bool:
         """Re-check `seq` answered: whether the board takes it (no newer answer is there)."""

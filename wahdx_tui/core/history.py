@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +17,7 @@ _T = TypeVar("_T")
 EVENTS_KEPT = 5000
 EVENTS_ON_DISK = 100_000
 UNSAVED_KEPT = 100_000  # transitions held for the next try while the store refuses writes
+PRUNE_EVERY = 3600.0  # seconds between prunes of the file while the board runs
 SaveDone = Callable[[str | None], None]
 _Write = tuple[list[PostStatus], list[Transition], dict[PostKey, tuple[str | None, float]]]
 
@@ -31,6 +34,7 @@ class History:
         self.error: str | None = None  # why the last write failed, if it did
         self.dropped = 0  # transitions dropped, oldest first, beyond UNSAVED_KEPT waiting
         self._inbox: deque[_Write] = deque()  # queued writes, taken by the history thread
+        self._pruned_at = time.monotonic()  # load() prunes as the board opens
         self._flush_queued = False
         # What a failed write could not store, tried again with the next one (history thread).
         self._unsaved_posts: dict[PostKey, PostStatus] = {}
@@ -98,14 +102,16 @@ class History:
                     # A new failure re-opens the post: an acknowledgement made before it and
                     # still waiting must not be written after it.
                     self._unsaved_acks.pop(tr.key, None)
-            room = UNSAVED_KEPT - len(self._unsaved_events)
-            self.dropped += max(0, len(transitions) - room)
+            overflow = len(self._unsaved_events) + len(transitions) - UNSAVED_KEPT
+            if overflow > 0:
+                self._drop_oldest(overflow, transitions)
             self._unsaved_events.extend(transitions)
             self._unsaved_acks.update(acks)
         if not self._waiting():
             return
         store = self.store
         assert store is not None
+        said = self.on_saved  # read once: close() may clear it meanwhile
         try:
             if self._unsaved_posts or self._unsaved_events:
                 posts = list(self._unsaved_posts.values())
@@ -126,11 +132,39 @@ class History:
             self._unsaved_posts.clear()
             self._unsaved_events.clear()
             self._unsaved_acks.clear()
-            self.error = f"internal error: {exc!r}; {lost:,} changes not saved"
+            self.error = None  # nothing is left waiting on it
+            if said is not None:
+                said(f"internal error: {exc!r}; {lost:,} changes not saved")
+            return
         else:
             self.error = None
-        if self.on_saved is not None:
-            self.on_saved(self.error)
+            self._prune_now_and_then(store)
+        if said is not None:
+            said(self.error)
+
+    def _drop_oldest(self, count: int, incoming: list[Transition]) -> None:
+        """Make room by dropping the oldest waiting transitions (history thread)."""
+        self.dropped += count
+        waiting = self._unsaved_events
+        for _ in range(count):
+            gone = waiting.popleft() if waiting else incoming.pop(0)
+            if gone.new is State.FAILED:
+                # Its write would have re-opened the post (dropping an older acknowledgement on
+                # disk): do that by hand, unless the post was acknowledged again after it.
+                self._unsaved_acks.setdefault(gone.key, (None, gone.at))
+
+    def _prune_now_and_then(self, store: Store) -> None:
+        """Keep the file bounded while a board runs for weeks, not only at each start."""
+        now = time.monotonic()
+        if now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            with contextlib.suppress(StoreError):  # tried again after the next interval
+                store.prune(self.scope, keep_events=EVENTS_ON_DISK)
+
+    @property
+    def unsaved_acks(self) -> int:
+        """Acknowledgements waiting for the store to take writes again."""
+        return len(self._unsaved_acks)
 
     async def trail(self, key: PostKey) -> list[Transition]:
         """A post's transitions, oldest first (from memory when there is no store)."""

@@ -21,11 +21,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Changes, Row
+from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Changes, Row, carries_state
 from wahdx_tui.core.categories import Category
 from wahdx_tui.core.client import ClientEvent, WahdxClient
 from wahdx_tui.core.display import format_age
-from wahdx_tui.core.errors import ApiError, AuthError
+from wahdx_tui.core.errors import ApiError
 from wahdx_tui.core.export import write_export
 from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.health import Health
@@ -256,9 +256,7 @@ class BoardApp(App[int]):
             report = await self._poller.poll(self.board.posts, states, everything=everything)
             unanswered: list[PostKey] = []
             changed = await self._absorb_unchanged(report.result.statuses, unanswered)
-        except AuthError as exc:
-            self.post_message(PollFailed(str(exc), auth=True, seq=seq))
-        except ApiError as exc:
+        except ApiError as exc:  # the key rejected too: polling goes on, so a new key recovers
             self.post_message(PollFailed(str(exc), seq=seq))
         except Exception as exc:  # a bug must not take the board down, nor stop its refreshes
             message = f"internal error: {exc.__class__.__name__}: {exc}"
@@ -331,14 +329,18 @@ class BoardApp(App[int]):
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep every last-known state, mark stale, say what happened, and try again later."""
         self.failed_passes += 1
-        self._freshness.pass_failed(message.seq)
+        answered_since = self._freshness.pass_failed(message.seq)
         self.health.on_failure(message.error)
         stamp = time.strftime("%H:%M:%S")
         self._show_banner(
             f"⚠ refresh failed at {stamp}: {clean(message.error, 200)} — showing last known data",
             "poll",
         )
-        self.board.mark_unanswered()  # nothing was answered: every row is as old as it was
+        # Nothing was answered: every row is as old as it was, but for fresh re-checks.
+        rows = self.board.rows
+        self.board.mark_unanswered(
+            [k for k in rows if k not in answered_since] if answered_since else None
+        )
         self.table.mark_stale(True)
         self._poll_ended()
 
@@ -434,15 +436,18 @@ class BoardApp(App[int]):
     def on_post_rechecked(self, message: PostRechecked) -> None:
         """Fold the answer into the board (unless a newer one is there) and show it."""
         newest = True
-        if message.status is None:
-            self._freshness.recheck_failed(message.seq)
-        elif self._freshness.recheck_answered(message.key, message.seq):
-            changes = self.board.apply([message.status])
-            self.table.reconcile()
-            self._save_history([message.status], self._transitions(changes))
-            self._announce_failures(changes.new_failures, first=False)
+        status = message.status
+        if status is not None and carries_state(status):
+            newest = self._freshness.recheck_answered(message.key, message.seq)
         else:
-            newest = False
+            # No answer, or one without a state (not found): a pass's answer stays welcome,
+            # and the board keeps a known state either way (Board.apply).
+            self._freshness.recheck_failed(message.seq)
+        if status is not None and newest:
+            changes = self.board.apply([status])
+            self.table.reconcile()
+            self._save_history([status], self._transitions(changes))
+            self._announce_failures(changes.new_failures, first=False)
         screen = self.screen
         if isinstance(screen, DetailScreen) and screen.row.key == message.key:
             screen.show_recheck(message.status, message.error, newest=newest)

@@ -26,7 +26,6 @@ class PollFailed(Message):
     """A polling pass could not run: the message says why, in one line."""
 
     error: str
-    auth: bool = False
     seq: int = 0
 
 

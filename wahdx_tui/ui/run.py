@@ -89,8 +89,14 @@ def run_board(
     result = app.run()
     if history.error is not None:  # the last try, at quit, failed too: say what was lost
         print(
-            f"warning: history not saved: {history.error}; "
-            f"{history.unsaved:,} state changes were not written",
+            f"warning: history not saved: {history.error}; {history.unsaved:,} state changes "
+            f"and {history.unsaved_acks:,} acknowledgements were not written",
+            file=sys.stderr,
+        )
+    if history.dropped:
+        print(
+            f"warning: history: {history.dropped:,} of the oldest state changes were dropped "
+            "while the history file refused writes",
             file=sys.stderr,
         )
     return result if isinstance(result, int) else 0
