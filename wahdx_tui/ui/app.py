@@ -168,10 +168,13 @@ class BoardApp(App[int]):
         self.start_poll()
 
     async def on_unmount(self) -> None:
-        """Close the connection pool and finish writing history."""
-        if self._client is not None:
-            await self._client.aclose()
-        await asyncio.get_running_loop().run_in_executor(None, self.history.close)
+        """Close the connection pool and finish writing history (even if closing the pool
+        fails)."""
+        try:
+            if self._client is not None:
+                await self._client.aclose()
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, self.history.close)
 
     # -- history ------------------------------------------------------------------------------
 
