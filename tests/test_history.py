@@ -40,6 +40,19 @@ class Refusing(Store):
         super().set_ack(*args, **kwargs)  # type: ignore[arg-type]
 
 
+class Heard:
+    """What `on_saved` was told, and an event set at each report (set by the history thread)."""
+
+    def __init__(self, history: History) -> None:
+        self.errors: list[str | None] = []
+        self.reported = threading.Event()
+        history.on_saved = self
+
+    def __call__(self, error: str | None) -> None:
+        self.errors.append(error)
+        self.reported.set()
+
+
 def test_an_ack_waiting_behind_a_refusal_is_not_written_after_a_new_failure(
     tmp_path: Path,
 ) -> None:
@@ -107,19 +120,12 @@ def test_writes_queued_behind_a_slow_store_are_taken_together(tmp_path: Path) ->
 def test_a_store_still_refusing_at_close_says_what_was_not_written(tmp_path: Path) -> None:
     store = Refusing(tmp_path / "h.sqlite3")
     history = History(store, SCOPE)
-    heard: list[str | None] = []
-    ended = threading.Event()
-
-    def on_saved(error: str | None) -> None:
-        heard.append(error)
-        ended.set()
-
-    history.on_saved = on_saved
+    heard = Heard(history)
     store.refusing = True
     history.save([st(A, State.QUEUED, 100.0)], [Transition(A, None, State.QUEUED, 100.0)])
-    assert ended.wait(10)
+    assert heard.reported.wait(10)
     history.close()
-    assert heard == ["history database: disk I/O error"]
+    assert heard.errors == ["history database: disk I/O error"]
     assert history.error == "history database: disk I/O error"
     assert history.unsaved == 1
 
@@ -136,21 +142,15 @@ def test_a_bug_in_a_write_loses_that_write_only(tmp_path: Path) -> None:
 
     store = Buggy(tmp_path / "h.sqlite3")
     history = History(store, SCOPE)
-    heard: list[str | None] = []
-    first_ended = threading.Event()
-
-    def on_saved(error: str | None) -> None:
-        heard.append(error)
-        first_ended.set()
-
-    history.on_saved = on_saved
+    heard = Heard(history)
     history.save([st(A, State.QUEUED, 100.0)], [Transition(A, None, State.QUEUED, 100.0)])
-    assert first_ended.wait(10)
+    assert heard.reported.wait(10)
     history.save(
         [st(A, State.PROCESSING, 110.0)], [Transition(A, State.QUEUED, State.PROCESSING, 110.0)]
     )
     history.close()
-    assert heard[0] is not None and heard[0].startswith("internal error: KeyError")
+    first = heard.errors[0]
+    assert first is not None and first.startswith("internal error: KeyError")
     assert history.error is None  # the next write went through, not stuck behind the bad one
     assert [t.new for t in Store(tmp_path / "h.sqlite3").trail(SCOPE, A)] == [State.PROCESSING]
 

@@ -6,10 +6,12 @@ import asyncio
 import csv
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 import wahdx_tui.ui.app as app_module
@@ -306,34 +308,44 @@ def banner_text(app: BoardApp) -> str:
     return str(banner.render()) if banner.display else ""
 
 
-async def test_history_the_store_refused_is_kept_and_written_once_it_takes_writes_again(
-    tmp_path: Path,
-) -> None:
+@asynccontextmanager
+async def board_on_a_refusing_store(
+    tmp_path: Path, *, refusing: bool = True, advance: float = 200.0
+) -> AsyncIterator[tuple[BoardApp, Pilot[int], RefusingStore, SimServer]]:
+    """The sample board, its history on a store that refuses writes (until told otherwise),
+    after its first pass; the simulator stops when the block ends."""
     wl = load_watchlist(sample_watchlist_path())
-    db = tmp_path / "h.sqlite3"
-    store = RefusingStore(db)
-    store.refusing = True
-    sim = make_sim(wl, advance=0.0)
+    store = RefusingStore(tmp_path / "h.sqlite3")
+    store.refusing = refusing
+    sim = make_sim(wl, advance=advance)
     try:
         app = make_app(sim, wl, History(store, SCOPE), tmp_path)
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
-            assert "disk I/O error" in banner_text(app)
-            assert "changes kept" in banner_text(app)
-            first = {k: r.state for k, r in app.board.rows.items()}
-            sim.advance(200.0)  # most posts move on: a second pass, refused too
-            app.start_poll()
-            await until(pilot, lambda: app.passes >= 2 and not app.polling, "second pass")
-            await until(pilot, lambda: app.history.unsaved > len(first), "both passes kept")
-            store.refusing = False
-            sim.advance(100.0)
-            app.start_poll()
-            await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
-            shown = {k: r.state for k, r in app.board.rows.items()}
-            in_memory = len(app.history.events)
+            await until(pilot, lambda: app.passes >= 1, "first pass")
+            yield app, pilot, store, sim
     finally:
         sim.stop()
-    reread = Store(db)
+
+
+async def test_history_the_store_refused_is_kept_and_written_once_it_takes_writes_again(
+    tmp_path: Path,
+) -> None:
+    async with board_on_a_refusing_store(tmp_path, advance=0.0) as (app, pilot, store, sim):
+        await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+        assert "disk I/O error" in banner_text(app)
+        assert "changes kept" in banner_text(app)
+        first = {k: r.state for k, r in app.board.rows.items()}
+        sim.advance(200.0)  # most posts move on: a second pass, refused too
+        app.start_poll()
+        await until(pilot, lambda: app.passes >= 2 and not app.polling, "second pass")
+        await until(pilot, lambda: app.history.unsaved > len(first), "both passes kept")
+        store.refusing = False
+        sim.advance(100.0)
+        app.start_poll()
+        await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
+        shown = {k: r.state for k, r in app.board.rows.items()}
+        in_memory = len(app.history.events)
+    reread = Store(tmp_path / "h.sqlite3")
     assert {k: p.state for k, p in reread.last_posts(SCOPE).items()} == shown
     # Every transition of the refused passes reached the disk, the first pass's included.
     assert len(reread.events(SCOPE, limit=10_000)) == in_memory
@@ -343,21 +355,13 @@ async def test_history_the_store_refused_is_kept_and_written_once_it_takes_write
 async def test_history_still_refused_at_quit_is_tried_once_more_on_the_way_out(
     tmp_path: Path,
 ) -> None:
-    wl = load_watchlist(sample_watchlist_path())
-    db = tmp_path / "h.sqlite3"
-    store = RefusingStore(db)
-    store.refusing = True
-    sim = make_sim(wl)
-    try:
-        app = make_app(sim, wl, History(store, SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
-            shown = {k: r.state for k, r in app.board.rows.items()}
-            store.refusing = False  # e.g. the disk was freed; no pass has written since
-            await pilot.press("q")
-    finally:
-        sim.stop()
-    assert {k: p.state for k, p in Store(db).last_posts(SCOPE).items()} == shown
+    async with board_on_a_refusing_store(tmp_path) as (app, pilot, store, _sim):
+        await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+        shown = {k: r.state for k, r in app.board.rows.items()}
+        store.refusing = False  # e.g. the disk was freed; no pass has written since
+        await pilot.press("q")
+    stored = Store(tmp_path / "h.sqlite3").last_posts(SCOPE)
+    assert {k: p.state for k, p in stored.items()} == shown
 
 
 async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) -> None:
@@ -394,29 +398,21 @@ async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) ->
 async def test_an_acknowledgement_the_store_refused_is_written_once_it_can_be(
     tmp_path: Path,
 ) -> None:
-    wl = load_watchlist(sample_watchlist_path())
     db = tmp_path / "h.sqlite3"
-    store = RefusingStore(db)
-    sim = make_sim(wl)
-    try:
-        app = make_app(sim, wl, History(store, SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            key = first_failed_key(app)
-            app.table.move_cursor(app.board.index_of(key) or 0)
-            store.refusing = True
-            await pilot.press("a")
-            assert isinstance(app.screen, AckScreen)
-            await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
-            await pilot.press("o", "k", "enter")
-            await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
-            store.refusing = False
-            app.start_poll()  # the next pass's write carries the acknowledgement
-            await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
-            assert Store(db).acks(SCOPE)[key].note == "ok"
-            # taken back and quit at once: the removal is on disk too
-            await pilot.press("a")
-            await pilot.press("q")
-    finally:
-        sim.stop()
+    async with board_on_a_refusing_store(tmp_path, refusing=False) as (app, pilot, store, _sim):
+        key = first_failed_key(app)
+        app.table.move_cursor(app.board.index_of(key) or 0)
+        store.refusing = True
+        await pilot.press("a")
+        assert isinstance(app.screen, AckScreen)
+        await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
+        await pilot.press("o", "k", "enter")
+        await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+        store.refusing = False
+        app.start_poll()  # the next pass's write carries the acknowledgement
+        await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
+        assert Store(db).acks(SCOPE)[key].note == "ok"
+        # taken back and quit at once: the removal is on disk too
+        await pilot.press("a")
+        await pilot.press("q")
     assert key not in Store(db).acks(SCOPE)
