@@ -120,3 +120,20 @@ def test_passes_without_rechecks_are_untouched() -> None:
         kept, unanswered = f.pass_answered(p, answer, answer, [B])
         assert kept is answer and unanswered == [B]
     assert f.tracked == 0
+
+
+def test_a_pass_answering_while_a_later_recheck_is_in_flight_is_applied() -> None:
+    """Nothing newer has been applied yet: the pass's answer stands until the re-check's
+    (newer) answer replaces it, and stays if the re-check fails."""
+    f = Freshness()
+    p = f.pass_started()
+    r = f.recheck_started(A)
+    answer = [st(A, State.PROCESSING)]
+    assert f.pass_answered(p, answer, answer, []) == (answer, [])
+    assert f.recheck_answered(A, r) is True
+    f = Freshness()
+    p = f.pass_started()
+    r = f.recheck_started(A)
+    assert f.pass_answered(p, answer, answer, []) == (answer, [])
+    f.recheck_failed(r)
+    assert f.tracked == 0
