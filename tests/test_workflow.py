@@ -62,6 +62,22 @@ async def until(pilot: object, cond: Callable[[], object], what: str) -> None:
     raise AssertionError(f"never happened: {what}")
 
 
+@asynccontextmanager
+async def board_after_a_pass(
+    tmp_path: Path, history: History, *, advance: float = 200.0
+) -> AsyncIterator[tuple[BoardApp, Pilot[int], SimServer]]:
+    """The sample board with `history`, after its first pass; the simulator stops at the end."""
+    wl = load_watchlist(sample_watchlist_path())
+    sim = make_sim(wl, advance=advance)
+    try:
+        app = make_app(sim, wl, history, tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.passes >= 1, "first pass")
+            yield app, pilot, sim
+    finally:
+        sim.stop()
+
+
 def first_failed_key(app: BoardApp) -> tuple[str, str]:
     return next(k for k, r in app.board.rows.items() if r.state is State.FAILED)
 
@@ -93,180 +109,135 @@ async def test_the_last_runs_states_show_at_start_and_stay_stale_when_the_api_is
 async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_again(
     tmp_path: Path,
 ) -> None:
-    wl = load_watchlist(sample_watchlist_path())
     db = tmp_path / "history.sqlite3"
-    sim = make_sim(wl)
-    try:
-        app = make_app(sim, wl, History(Store(db), SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            failed = app.board.counts()[State.FAILED]
-            assert failed >= 2, "the seed should give failures"
-            key = app.table.selected.key  # type: ignore[union-attr]
-            assert app.board.rows[key].state is State.FAILED  # failed posts sort first
-            await pilot.press("a")
-            assert isinstance(app.screen, AckScreen)
-            for ch in "called the client":
-                await pilot.press("space" if ch == " " else ch)
-            await pilot.press("enter")
-            row = app.board.rows[key]
-            assert row.acked and row.note == "called the client"
-            assert app.board.unreviewed == failed - 1
-            assert "unreviewed" in app.query_one("#counts").plain  # type: ignore[attr-defined]
-            # It now sorts after the unreviewed failures.
-            assert app.board.index_of(key) == failed - 1
-            await until(pilot, lambda: key in Store(db).acks(SCOPE), "the ack to be saved")
+    async with board_after_a_pass(tmp_path, History(Store(db), SCOPE)) as (app, pilot, _sim):
+        failed = app.board.counts()[State.FAILED]
+        assert failed >= 2, "the seed should give failures"
+        key = app.table.selected.key  # type: ignore[union-attr]
+        assert app.board.rows[key].state is State.FAILED  # failed posts sort first
+        await pilot.press("a")
+        assert isinstance(app.screen, AckScreen)
+        await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
+        for ch in "called the client":
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.press("enter")
+        row = app.board.rows[key]
+        assert row.acked and row.note == "called the client"
+        assert app.board.unreviewed == failed - 1
+        assert "unreviewed" in app.query_one("#counts").plain  # type: ignore[attr-defined]
+        # It now sorts after the unreviewed failures.
+        assert app.board.index_of(key) == failed - 1
+        await until(pilot, lambda: key in Store(db).acks(SCOPE), "the ack to be saved")
 
-            # The post fails again later (a new transition): unreviewed again, ack dropped.
-            now = time.time()
-            app.board.apply([PostStatus(key, State.QUEUED, "Queued", None, None, now)])
-            changes = app.board.apply([PostStatus(key, State.FAILED, "Failed", None, "x", now)])
-            app._save_history([], app._transitions(changes))
-            assert not app.board.rows[key].acked
-            await until(pilot, lambda: key not in Store(db).acks(SCOPE), "the ack to be dropped")
-    finally:
-        sim.stop()
+        # The post fails again later (a new transition): unreviewed again, ack dropped.
+        now = time.time()
+        app.board.apply([PostStatus(key, State.QUEUED, "Queued", None, None, now)])
+        changes = app.board.apply([PostStatus(key, State.FAILED, "Failed", None, "x", now)])
+        app._save_history([], app._transitions(changes))
+        assert not app.board.rows[key].acked
+        await until(pilot, lambda: key not in Store(db).acks(SCOPE), "the ack to be dropped")
 
 
 async def test_escape_in_the_ack_dialog_leaves_the_post_unreviewed(tmp_path: Path) -> None:
-    wl = load_watchlist(sample_watchlist_path())
-    sim = make_sim(wl)
-    try:
-        app = make_app(sim, wl, History(None, SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            key = app.table.selected.key  # type: ignore[union-attr]
-            await pilot.press("a")
-            await pilot.press("escape")
-            assert not app.board.rows[key].acked
-            assert not isinstance(app.screen, AckScreen)
-    finally:
-        sim.stop()
+    async with board_after_a_pass(tmp_path, History(None, SCOPE)) as (app, pilot, _sim):
+        key = app.table.selected.key  # type: ignore[union-attr]
+        await pilot.press("a")
+        await pilot.press("escape")
+        assert not app.board.rows[key].acked
+        assert not isinstance(app.screen, AckScreen)
 
 
 async def test_the_event_log_lists_transitions_newest_first_and_filters(tmp_path: Path) -> None:
-    wl = load_watchlist(sample_watchlist_path())
-    sim = make_sim(wl)
-    try:
-        app = make_app(sim, wl, History(None, SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            await pilot.press("e")
-            screen = app.screen
-            assert isinstance(screen, EventLogScreen)
-            assert screen.shown == len(wl.posts)  # one first sighting each
-            times = [t.at for t in app.history.events]
-            assert times == sorted(times, reverse=True)
-            for ch in "fb_pub":
-                await pilot.press(ch)
-            fb = sum(1 for p in wl.posts if p.publish_id.startswith("fb_pub"))
-            assert screen.shown == fb
-            await pilot.press("escape")
-            assert not isinstance(app.screen, EventLogScreen)
-    finally:
-        sim.stop()
+    async with board_after_a_pass(tmp_path, History(None, SCOPE)) as (app, pilot, _sim):
+        wl = app.watchlist
+        await pilot.press("e")
+        screen = app.screen
+        assert isinstance(screen, EventLogScreen)
+        assert screen.shown == len(wl.posts)  # one first sighting each
+        times = [t.at for t in app.history.events]
+        assert times == sorted(times, reverse=True)
+        for ch in "fb_pub":
+            await pilot.press(ch)
+        fb = sum(1 for p in wl.posts if p.publish_id.startswith("fb_pub"))
+        assert screen.shown == fb
+        await pilot.press("escape")
+        assert not isinstance(app.screen, EventLogScreen)
 
 
 async def test_export_writes_the_current_view_in_order(tmp_path: Path) -> None:
-    wl = load_watchlist(sample_watchlist_path())
-    sim = make_sim(wl)
-    try:
-        app = make_app(sim, wl, History(None, SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            await pilot.press("f")  # failed only
-            await pilot.press("x")
-            await pilot.press("f")  # processing
-            await pilot.press("X")
-            files = sorted(tmp_path.glob("wahdx-export-*"))
-            assert [f.suffix for f in files] == [".csv", ".json"]
-            with files[0].open() as fh:
-                rows = list(csv.DictReader(fh))
-            assert rows and all(r["state"] == "failed" for r in rows)
-            assert [r["publishId"] for r in rows] == [
-                app.board.rows[k].post.publish_id
-                for k in sorted(
-                    (k for k, r in app.board.rows.items() if r.state is State.FAILED),
-                    key=lambda k: app.board.rows[k].label.casefold(),
-                )
-            ]
-            records = json.loads(files[1].read_text())
-            assert all(r["state"] == "processing" for r in records)
-    finally:
-        sim.stop()
+    async with board_after_a_pass(tmp_path, History(None, SCOPE)) as (app, pilot, _sim):
+        await pilot.press("f")  # failed only
+        await pilot.press("x")
+        await pilot.press("f")  # processing
+        await pilot.press("X")
+        files = sorted(tmp_path.glob("wahdx-export-*"))
+        assert [f.suffix for f in files] == [".csv", ".json"]
+        with files[0].open() as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows and all(r["state"] == "failed" for r in rows)
+        assert [r["publishId"] for r in rows] == [
+            app.board.rows[k].post.publish_id
+            for k in sorted(
+                (k for k, r in app.board.rows.items() if r.state is State.FAILED),
+                key=lambda k: app.board.rows[k].label.casefold(),
+            )
+        ]
+        records = json.loads(files[1].read_text())
+        assert all(r["state"] == "processing" for r in records)
 
 
 async def test_a_post_too_long_in_processing_is_flagged_stuck_and_announced(
     tmp_path: Path,
 ) -> None:
-    wl = load_watchlist(sample_watchlist_path())
-    sim = make_sim(wl, advance=0)
-    try:
-        app = make_app(sim, wl, History(None, SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            active = [k for k, r in app.board.rows.items() if r.state is State.PROCESSING]
-            assert active
-            for key in active:
-                app.board.rows[key].since = time.time() - 16 * 60  # past the 15 min default
-            app.check_stuck()
-            assert app.board.stuck == len(active)
-            assert all(app.board.rows[k].stuck for k in active)
-            assert "STUCK" in app.query_one("#counts").plain  # type: ignore[attr-defined]
-            await until(
-                pilot, lambda: any("STUCK" in n.title for n in app._notifications), "a toast"
-            )
-            # Stuck posts sort first within their state.
-            assert app.board.row_at(app.board.index_of(active[0]) or 0).stuck
-    finally:
-        sim.stop()
+    async with board_after_a_pass(tmp_path, History(None, SCOPE), advance=0) as (app, pilot, _sim):
+        active = [k for k, r in app.board.rows.items() if r.state is State.PROCESSING]
+        assert active
+        for key in active:
+            app.board.rows[key].since = time.time() - 16 * 60  # past the 15 min default
+        app.check_stuck()
+        assert app.board.stuck == len(active)
+        assert all(app.board.rows[k].stuck for k in active)
+        assert "STUCK" in app.query_one("#counts").plain  # type: ignore[attr-defined]
+        await until(pilot, lambda: any("STUCK" in n.title for n in app._notifications), "a toast")
+        # Stuck posts sort first within their state.
+        assert app.board.row_at(app.board.index_of(active[0]) or 0).stuck
 
 
 async def test_the_reason_filter_and_the_detail_trail(tmp_path: Path) -> None:
-    wl = load_watchlist(sample_watchlist_path())
-    sim = make_sim(wl)
-    try:
-        app = make_app(sim, wl, History(Store(tmp_path / "h.sqlite3"), SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            categories = {r.category for r in app.board.rows.values() if r.category}
-            assert categories
-            await pilot.press("F")
-            shown = {app.board.row_at(i).category for i in range(len(app.board))}
-            assert len(shown) <= 1
-            key = first_failed_key(app)
-            app.table.move_cursor(app.board.index_of(key) or 0)
-            await pilot.press("F", "F", "F", "F", "F", "F")  # back to all
-            assert app.board.category_filter is None
-            app.table.move_cursor(app.board.index_of(key) or 0)
-            await pilot.press("enter")
-            screen = app.screen
-            assert isinstance(screen, DetailScreen)
+    async with board_after_a_pass(tmp_path, History(Store(tmp_path / "h.sqlite3"), SCOPE)) as (
+        app,
+        pilot,
+        _sim,
+    ):
+        categories = {r.category for r in app.board.rows.values() if r.category}
+        assert categories
+        await pilot.press("F")
+        shown = {app.board.row_at(i).category for i in range(len(app.board))}
+        assert len(shown) <= 1
+        key = first_failed_key(app)
+        app.table.move_cursor(app.board.index_of(key) or 0)
+        await pilot.press("F", "F", "F", "F", "F", "F")  # back to all
+        assert app.board.category_filter is None
+        app.table.move_cursor(app.board.index_of(key) or 0)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
 
-            def trail_text() -> str:
-                return str(screen.query_one("#detail-trail").render())
+        def trail_text() -> str:
+            return str(screen.query_one("#detail-trail").render())
 
-            await until(pilot, lambda: "FAILED" in trail_text(), "the trail")
-            await asyncio.sleep(0)
-    finally:
-        sim.stop()
+        await until(pilot, lambda: "FAILED" in trail_text(), "the trail")
+        await asyncio.sleep(0)
 
 
 async def test_a_slash_can_be_typed_in_the_acknowledgement_note(tmp_path: Path) -> None:
-    watchlist = load_watchlist(sample_watchlist_path())
-    sim = make_sim(watchlist)
-    try:
-        app = make_app(sim, watchlist, History(None, "x"), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            key = app.table.selected.key  # type: ignore[union-attr]
-            await pilot.press("a")
-            assert isinstance(app.screen, AckScreen)
-            await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
-            await pilot.press("O", "P", "S", "slash", "1", "enter")
-            assert app.board.rows[key].note == "OPS/1"
-    finally:
-        sim.stop()
+    async with board_after_a_pass(tmp_path, History(None, "x")) as (app, pilot, _sim):
+        key = app.table.selected.key  # type: ignore[union-attr]
+        await pilot.press("a")
+        assert isinstance(app.screen, AckScreen)
+        await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
+        await pilot.press("O", "P", "S", "slash", "1", "enter")
+        assert app.board.rows[key].note == "OPS/1"
 
 
 async def test_opening_the_history_prunes_old_events(
@@ -314,17 +285,14 @@ async def board_on_a_refusing_store(
 ) -> AsyncIterator[tuple[BoardApp, Pilot[int], RefusingStore, SimServer]]:
     """The sample board, its history on a store that refuses writes (until told otherwise),
     after its first pass; the simulator stops when the block ends."""
-    wl = load_watchlist(sample_watchlist_path())
     store = RefusingStore(tmp_path / "h.sqlite3")
     store.refusing = refusing
-    sim = make_sim(wl, advance=advance)
-    try:
-        app = make_app(sim, wl, History(store, SCOPE), tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            yield app, pilot, store, sim
-    finally:
-        sim.stop()
+    async with board_after_a_pass(tmp_path, History(store, SCOPE), advance=advance) as (
+        app,
+        pilot,
+        sim,
+    ):
+        yield app, pilot, store, sim
 
 
 async def test_history_the_store_refused_is_kept_and_written_once_it_takes_writes_again(
