@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from bench.common import median, synthetic_posts
@@ -97,6 +98,16 @@ def _app(posts: list[WatchedPost], first: list[PostStatus]) -> BoardApp:
     )
 
 
+async def _after_first_pass(app: BoardApp, pilot: Pilot[int]) -> FrameClock:
+    """Wait for the board's first pass and its frame; then time frames from here on."""
+    while app.passes < 1:
+        await pilot.pause(0.05)
+    await pilot.pause()
+    clock = FrameClock(app)
+    await settle(pilot, clock)
+    return clock
+
+
 async def apply_and_rebuild(n: int = 10_000, repeats: int = 7) -> dict[str, float]:
     """apply_1pct_10k_ms on the board, beside rebuild_10k_ms on a cleared-and-refilled DataTable."""
     posts = synthetic_posts(n)
@@ -104,11 +115,7 @@ async def apply_and_rebuild(n: int = 10_000, repeats: int = 7) -> dict[str, floa
     app = _app(posts, first)
     times = []
     async with app.run_test(size=SIZE) as pilot:
-        while app.passes < 1:
-            await pilot.pause(0.05)
-        await pilot.pause()
-        clock = FrameClock(app)
-        await settle(pilot, clock)
+        clock = await _after_first_pass(app, pilot)
         for rep in range(repeats):
             report = _report(_statuses(posts, 100, rep + 1))
             # The diff runs in the poll worker between frames; only the change reaches the UI.
@@ -161,11 +168,7 @@ async def scroll(n: int = 100_000, presses: int = 15) -> dict[str, float]:
     app = _app(posts, _statuses(posts, 7, 1))
     times = []
     async with app.run_test(size=SIZE) as pilot:
-        while app.passes < 1:
-            await pilot.pause(0.05)
-        await pilot.pause()
-        clock = FrameClock(app)
-        await settle(pilot, clock)
+        clock = await _after_first_pass(app, pilot)
         table = app.table
         for _ in range(presses):
             t = time.perf_counter()
