@@ -17,7 +17,7 @@ from wahdx_tui.core.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.poller import PollReport
 from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings
 from wahdx_tui.ui.app import BoardApp
-from wahdx_tui.ui.messages import PollFinished
+from wahdx_tui.ui.messages import PassDone
 
 SIZE = (120, 36)
 
@@ -119,9 +119,11 @@ async def apply_and_rebuild(n: int = 10_000, repeats: int = 7) -> dict[str, floa
         for rep in range(repeats):
             report = _report(_statuses(posts, 100, rep + 1))
             # The diff runs in the poll worker between frames; only the change reaches the UI.
-            changed = await app._absorb_unchanged(report.result.statuses)
+            engine = app.engine
+            changed = await engine.absorb_unchanged(report.result.statuses, [])
             t = time.perf_counter()
-            app.on_poll_finished(PollFinished(report, changed))
+            outcome = engine.apply_pass(engine.freshness.pass_started(), report, changed, [])
+            app.on_pass_done(PassDone(outcome))
             handler = (time.perf_counter() - t) * 1000
             times.append(handler + await settle(pilot, clock))
     rebuild = await _rebuild_baseline(posts, max(2, repeats // 3))

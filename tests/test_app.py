@@ -5,7 +5,7 @@ simulator's clock is a fake that never moves by itself, so every post's state is
 seed until a test calls `sim.advance()`. Polls are waited for by polling a condition between
 short pilot pauses, never by sleeping for a fixed time. The default refresh interval here is
 60 s, so the board's own timer never fires during a test; tests that need "the next tick"
-call `app._timer_fired()` themselves after checking the timer is armed.
+call `app.fire_timer()` themselves after checking the timer is armed.
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ async def running_board(
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     if not tick:
         # The once-a-second tick also reconciles the table; off where lines are counted.
-        app._tick = lambda: None  # type: ignore[method-assign]
+        app.tick = lambda: None  # type: ignore[method-assign]
     try:
         async with app.run_test(size=size) as pilot:
             h = Harness(app, sim, pilot, bells)
@@ -306,7 +306,7 @@ async def test_r_during_a_poll_is_coalesced_into_one_more_pass() -> None:
         await h.pilot.press("r", "r", "r")
         assert h.app.passes == passes  # still the first pass
         assert h.app.polling
-        assert h.app.refresh_again
+        assert h.app.engine.pass_wanted
         # the first pass ends, exactly one more follows, and then the board goes idle
         await h.until(lambda: h.app.passes >= passes + 1, "the running pass")
         await h.until(
@@ -314,10 +314,10 @@ async def test_r_during_a_poll_is_coalesced_into_one_more_pass() -> None:
         )
         await h.pilot.pause()
         assert h.app.passes == passes + 2
-        assert not h.app.refresh_again
+        assert not h.app.engine.pass_wanted
         assert h.sim.stats.batch_requests == 2  # 25 posts: one batch request per pass
         assert h.sim.stats.max_in_flight == 1  # never two passes in flight
-        assert h.app._timer is not None  # the next pass is scheduled after the last one
+        assert h.app.poll_timer is not None  # the next pass is scheduled after the last one
 
 
 # -- p, +, - ---------------------------------------------------------------------------------
@@ -325,27 +325,27 @@ async def test_r_during_a_poll_is_coalesced_into_one_more_pass() -> None:
 
 async def test_p_pauses_and_resumes() -> None:
     async with running_board() as h:
-        assert h.app._timer is not None
+        assert h.app.poll_timer is not None
         assert "next 60s" in h.status() or "next 59s" in h.status()
         assert h.shows_interval(60)
         await h.pilot.press("p")
         assert h.app.paused
-        assert h.app._timer is None
+        assert h.app.poll_timer is None
         assert h.app.next_at is None
         assert "PAUSED" in h.status()
         assert "refreshes paused" in h.notes()
         requests = h.sim.stats.requests
         # a few simulated intervals: the once-a-second tick runs, no pass starts
         for _ in range(5):
-            h.app._tick()
+            h.app.tick()
             await h.pilot.pause()
         assert h.sim.stats.requests == requests
         assert not h.app.polling
-        assert h.app._timer is None
+        assert h.app.poll_timer is None
         # r while paused refreshes once, and the board stays paused
         await h.refresh()
         assert h.app.paused
-        assert h.app._timer is None
+        assert h.app.poll_timer is None
         assert "PAUSED" in h.status()
         requests = h.sim.stats.requests
         # resume: the timer is armed again, and when it fires a pass runs
@@ -353,10 +353,10 @@ async def test_p_pauses_and_resumes() -> None:
         assert not h.app.paused
         assert "PAUSED" not in h.status()
         assert "refreshes resumed" in h.notes()
-        assert h.app._timer is not None
+        assert h.app.poll_timer is not None
         assert h.app.next_at is not None
         passes = h.app.passes
-        h.app._timer_fired()
+        h.app.fire_timer()
         await h.next_pass(passes)
         assert h.sim.stats.requests > requests
 
@@ -369,7 +369,7 @@ async def test_p_during_a_poll_stops_the_next_one_being_scheduled() -> None:
         await h.pilot.press("p")
         await h.next_pass(passes)
         assert h.app.paused
-        assert h.app._timer is None
+        assert h.app.poll_timer is None
         assert "PAUSED" in h.status()
 
 
@@ -378,7 +378,7 @@ async def test_plus_and_minus_step_the_interval() -> None:
         await h.pilot.press("+")
         assert h.app.interval == 10
         assert h.shows_interval(10)
-        assert h.app._timer is not None  # rescheduled on the new interval
+        assert h.app.poll_timer is not None  # rescheduled on the new interval
         await h.pilot.press("equals_sign")  # '=' is '+' without shift
         assert h.app.interval == 15
         await h.pilot.press("minus", "-")
@@ -659,7 +659,7 @@ async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
     async with running_board(advance=0) as h:
         app = h.app
         assert app.board.rows[DOORBUSTER].state is not State.FAILED
-        client = app._client
+        client = app.engine.client
         assert client is not None
         original = client.check_posts
         gate = asyncio.Event()
@@ -691,13 +691,13 @@ async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
         await h.pilot.press("escape")
         await h.refresh()  # the next pass is newer than the re-check, and agrees
         assert app.board.rows[DOORBUSTER].state is State.FAILED
-        assert app._freshness.tracked == 0
+        assert app.engine.freshness.tracked == 0
 
 
 async def test_a_recheck_that_finds_nothing_does_not_hide_a_slow_passs_real_answer() -> None:
     async with running_board(advance=0) as h:
         app = h.app
-        client = app._client
+        client = app.engine.client
         assert client is not None
         original = client.check_posts
         gate = asyncio.Event()
@@ -715,9 +715,10 @@ async def test_a_recheck_that_finds_nothing_does_not_hide_a_slow_passs_real_answ
         client.check_one = not_found  # type: ignore[method-assign]
         passes = app.passes
         app.start_poll(everything=True)
-        app.recheck(app.board.rows[DOORBUSTER].post)
+        recheck = asyncio.ensure_future(app.engine.recheck(app.board.rows[DOORBUSTER].post))
+        assert not recheck.done()
         await h.until(
-            lambda: app._freshness.tracked == 1 and not app._freshness._rechecks,
+            lambda: app.engine.freshness.tracked == 1 and not app.engine.freshness._rechecks,
             "the re-check to have answered while the pass is held",
         )
         gate.set()
@@ -1111,9 +1112,9 @@ async def test_a_failed_poll_keeps_the_board_marks_it_stale_and_recovers(outage:
             h.sim.faults.down = False
         else:
             h.sim.restart()
-        assert h.app._timer is not None  # a retry is scheduled
+        assert h.app.poll_timer is not None  # a retry is scheduled
         passes = h.app.passes
-        h.app._timer_fired()
+        h.app.fire_timer()
         await h.next_pass(passes)
         assert h.truth_mismatches() == []
         assert "STALE" not in h.status()
@@ -1155,10 +1156,12 @@ async def test_a_bug_while_taking_in_an_answer_does_not_stop_the_refreshes() -> 
 
         board.absorb_unchanged = broken_once  # type: ignore[method-assign]
         await h.pilot.press("r")
-        await h.until(lambda: h.app.failed_passes == 1 and not h.app.polling, "the failed pass")
+        await h.until(
+            lambda: h.app.engine.failed_passes == 1 and not h.app.polling, "the failed pass"
+        )
         banner = h.banner()
         assert banner is not None and "internal error: RuntimeError: boom" in banner
-        assert h.app._timer is not None  # the next refresh is scheduled all the same
+        assert h.app.poll_timer is not None  # the next refresh is scheduled all the same
         await h.refresh()
         assert h.banner() is None
         assert h.truth_mismatches() == []
@@ -1228,7 +1231,7 @@ async def test_hot_reload_adds_and_removes_posts_keeping_sort_filter_and_cursor(
         key = row.key
         h.app.clear_notifications()
         # an unchanged file is not reloaded
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.pilot.pause()
         assert not any("reloaded" in n for n in h.notes())
         # remove one post (not the selected one), add two
@@ -1236,7 +1239,7 @@ async def test_hot_reload_adds_and_removes_posts_keeping_sort_filter_and_cursor(
         kept = [e for e in ENTRIES if e is not removed]
         write(path, watchlist_text(kept + EXTRA))
         passes = h.app.passes
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: "watchlist reloaded: +2 / -1 posts" in h.notes(), "the reload")
         assert len(board.rows) == len(ENTRIES) - 1 + 2
         assert (removed[0], removed[1]) not in board.rows
@@ -1260,7 +1263,7 @@ async def test_hot_reload_of_an_invalid_edit_keeps_the_last_good_list(tmp_path: 
         # line 4 is broken: an entry without its publishId
         bad = watchlist_text(ENTRIES[:2]) + "  - {accountId: acc_tiktok_main, label: x}\n"
         write(path, bad)
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: h.banner() is not None, "the banner")
         banner = h.banner()
         assert banner is not None
@@ -1272,14 +1275,14 @@ async def test_hot_reload_of_an_invalid_edit_keeps_the_last_good_list(tmp_path: 
         assert h.banner() == banner
         # YAML that does not parse at all
         write(path, watchlist_text(ENTRIES) + "  - {accountId: [unclosed\n")
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: h.banner() != banner, "the new error")
         assert f"{path}:" in (h.banner() or "")
         assert states_of(h) == before
         # fixing the file reloads it and clears the banner
         h.app.clear_notifications()
         write(path, watchlist_text(ENTRIES))
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: "watchlist reloaded: +0 / -0 posts" in h.notes(), "the reload")
         assert h.banner() is None
 
@@ -1287,11 +1290,11 @@ async def test_hot_reload_of_an_invalid_edit_keeps_the_last_good_list(tmp_path: 
 async def test_two_quick_saves_apply_the_newer_list_even_when_the_older_read_ends_last(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import wahdx_tui.ui.app as app_module
+    import wahdx_tui.core.engine as engine_module
 
     path = tmp_path / "watch.yaml"
     write(path, watchlist_text(ENTRIES))
-    real_load = app_module.load_watchlist
+    real_load = engine_module.load_watchlist
     release = threading.Event()
     loads: list[int] = []
     ended: list[int] = []
@@ -1305,14 +1308,14 @@ async def test_two_quick_saves_apply_the_newer_list_even_when_the_older_read_end
         ended.append(mine)
         return result
 
-    monkeypatch.setattr(app_module, "load_watchlist", slow_first_load)
+    monkeypatch.setattr(engine_module, "load_watchlist", slow_first_load)
     async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
         h.app.clear_notifications()
         write(path, watchlist_text(ENTRIES[:3]))  # first save: 3 posts
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: len(loads) == 1, "the first read")
         write(path, watchlist_text(ENTRIES + EXTRA))  # second save: all posts
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: "watchlist reloaded: +2 / -0 posts" in h.notes(), "the second")
         release.set()
         await h.until(lambda: ended == [2, 1], "the first read to end")
@@ -1328,7 +1331,7 @@ async def test_an_edited_interval_in_the_watchlist_applies_at_once(tmp_path: Pat
     async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
         assert h.shows_interval(60)
         write(path, "settings: {interval: 30}\n" + watchlist_text(ENTRIES))
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: any("refresh every 30s" in n for n in h.notes()), "the reload")
         assert h.app.interval == 30
         assert h.shows_interval(30)
@@ -1338,7 +1341,7 @@ async def test_an_edited_interval_in_the_watchlist_applies_at_once(tmp_path: Pat
         assert h.app.interval == 60
         h.app.clear_notifications()
         write(path, "settings: {interval: 30}\n" + watchlist_text(ENTRIES[:4]))
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: any("reloaded" in n for n in h.notes()), "the second reload")
         assert h.app.interval == 60
         assert h.notes() == [f"watchlist reloaded: +0 / -{len(ENTRIES) - 4} posts"]
@@ -1350,15 +1353,15 @@ async def test_an_edited_final_every_applies_and_a_removed_setting_keeps_its_val
     path = tmp_path / "watch.yaml"
     write(path, watchlist_text(ENTRIES))
     async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
-        poller = h.app._poller
+        poller = h.app.engine.poller
         assert poller is not None
         write(path, "settings: {interval: 30, final_every: 3}\n" + watchlist_text(ENTRIES))
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: any("every 3 passes" in n for n in h.notes()), "the reload")
         assert poller.final_every == 3 and h.app.interval == 30
         h.app.clear_notifications()
         write(path, watchlist_text(ENTRIES[:4]))  # the settings taken out again
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: any("reloaded" in n for n in h.notes()), "the second reload")
         assert poller.final_every == 3 and h.app.interval == 30
 
@@ -1367,9 +1370,9 @@ async def test_an_interval_given_on_the_command_line_wins_over_an_edit(tmp_path:
     path = tmp_path / "watch.yaml"
     write(path, watchlist_text(ENTRIES))
     async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
-        h.app.fixed_settings = frozenset({"interval"})
+        h.app.engine.fixed_settings = frozenset({"interval"})
         write(path, "settings: {interval: 30, concurrency: 2}\n" + watchlist_text(ENTRIES))
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: any("reloaded" in n for n in h.notes()), "the reload")
         assert h.app.interval == 60
         assert any("concurrency take effect at the next start" in n for n in h.notes())
@@ -1380,7 +1383,7 @@ async def test_the_watchlist_error_outlives_an_api_outage(tmp_path: Path) -> Non
     write(path, watchlist_text(ENTRIES))
     async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
         write(path, watchlist_text(ENTRIES[:2]) + "  - {accountId: acc_tiktok_main}\n")
-        h.app._check_watchlist_file()
+        h.app.check_watchlist_file()
         await h.until(lambda: h.banner() is not None, "the watchlist error")
         h.sim.faults.down = True
         await h.refresh()

@@ -72,7 +72,9 @@ def test_counts_and_transitions() -> None:
     counts = board.counts()
     assert counts[State.QUEUED] == 1 and counts[State.FAILED] == 1 and counts[State.UNKNOWN] == 1
     changes = board.apply([status(ps[0], State.PROCESSING, 150.0)])
-    assert changes.transitions == [(ps[0].key, State.QUEUED, State.PROCESSING)]
+    assert [(t.key, t.old, t.new) for t in changes.transitions] == [
+        (ps[0].key, State.QUEUED, State.PROCESSING)
+    ]
     assert board.rows[ps[0].key].since == 150.0
 
 

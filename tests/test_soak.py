@@ -91,11 +91,11 @@ def posts(n: int) -> list[WatchedPost]:
 
 async def one_cycle(app: BoardApp, everything: bool = False) -> None:
     """Start a pass and wait until it has ended (finished or failed)."""
-    ended = app.passes + app.failed_passes
+    ended = app.passes + app.engine.failed_passes
     app.start_poll(everything=everything)
     for _ in range(2000):
         await asyncio.sleep(0.005)
-        if app.passes + app.failed_passes > ended and not app.polling:
+        if app.passes + app.engine.failed_passes > ended and not app.polling:
             return
     raise AssertionError("a pass never ended")
 
@@ -144,7 +144,7 @@ async def test_soak_memory_tasks_and_sockets_stay_flat_and_the_board_converges(
                         if r.state is not sim.truth(k)
                     }
                     assert not wrong, f"cycle {cycle}: board differs from the truth: {wrong}"
-                    assert not app.health.stale
+                    assert not app.engine.health.stale
                     assert not app.board.any_unanswered() and not app.table.stale
                     # Sampled right after a fault-free full pass, so every post holds an
                     # ordinary answer (a hostile one may be 10 KB) every time.

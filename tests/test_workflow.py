@@ -23,7 +23,7 @@ from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.eventlog import EventLogScreen
-from wahdx_tui.ui.messages import PollFinished
+from wahdx_tui.ui.messages import PassDone
 from wahdx_tui.ui.review import AckScreen
 from wahdx_tui.ui.screens import DetailScreen
 
@@ -101,9 +101,9 @@ async def test_the_last_runs_states_show_at_start_and_stay_stale_when_the_api_is
     async with app2.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: app2.board.rows[next(iter(first_run))].from_last_run, "restore")
         assert {k: r.state for k, r in app2.board.rows.items()} == first_run
-        await until(pilot, lambda: app2.health.state == "down", "the refresh to fail")
+        await until(pilot, lambda: app2.engine.health.state == "down", "the refresh to fail")
         assert {k: r.state for k, r in app2.board.rows.items()} == first_run
-        assert app2.health.stale and app2.table.stale
+        assert app2.engine.health.stale and app2.table.stale
 
 
 async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_again(
@@ -133,7 +133,7 @@ async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_
         now = time.time()
         app.board.apply([PostStatus(key, State.QUEUED, "Queued", None, None, now)])
         changes = app.board.apply([PostStatus(key, State.FAILED, "Failed", None, "x", now)])
-        app._save_history([], app._transitions(changes))
+        app.engine.history.save([], changes.transitions)
         assert not app.board.rows[key].acked
         await until(pilot, lambda: key not in Store(db).acks(SCOPE), "the ack to be dropped")
 
@@ -149,12 +149,12 @@ async def test_escape_in_the_ack_dialog_leaves_the_post_unreviewed(tmp_path: Pat
 
 async def test_the_event_log_lists_transitions_newest_first_and_filters(tmp_path: Path) -> None:
     async with board_after_a_pass(tmp_path, History(None, SCOPE)) as (app, pilot, _sim):
-        wl = app.watchlist
+        wl = app.engine.watchlist
         await pilot.press("e")
         screen = app.screen
         assert isinstance(screen, EventLogScreen)
         assert screen.shown == len(wl.posts)  # one first sighting each
-        times = [t.at for t in app.history.events]
+        times = [t.at for t in app.engine.history.events]
         assert times == sorted(times, reverse=True)
         for ch in "fb_pub":
             await pilot.press(ch)
@@ -306,13 +306,13 @@ async def test_history_the_store_refused_is_kept_and_written_once_it_takes_write
         sim.advance(200.0)  # most posts move on: a second pass, refused too
         app.start_poll()
         await until(pilot, lambda: app.passes >= 2 and not app.polling, "second pass")
-        await until(pilot, lambda: app.history.unsaved > len(first), "both passes kept")
+        await until(pilot, lambda: app.engine.history.unsaved > len(first), "both passes kept")
         store.refusing = False
         sim.advance(100.0)
         app.start_poll()
         await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
         shown = {k: r.state for k, r in app.board.rows.items()}
-        in_memory = len(app.history.events)
+        in_memory = len(app.engine.history.events)
     reread = Store(tmp_path / "h.sqlite3")
     assert {k: p.state for k, p in reread.last_posts(SCOPE).items()} == shown
     # Every transition of the refused passes reached the disk, the first pass's included.
@@ -336,7 +336,7 @@ async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) ->
     class QuitsAsAPassEnds(BoardApp):
         CSS_PATH = str(Path(app_module.__file__).with_name("board.tcss"))
 
-        def on_poll_finished(self, message: PollFinished) -> None:
+        def on_pass_done(self, message: PassDone) -> None:
             self.exit()  # BoardApp's own handler runs right after this one, in the same turn
 
     wl = load_watchlist(sample_watchlist_path())

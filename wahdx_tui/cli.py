@@ -173,9 +173,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     setup = resolve(args)
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
-    outcome = asyncio.run(
-        run_check(list(setup.watchlist.posts), setup.base_url, setup.api_key, setup.options)
-    )
+    outcome = asyncio.run(run_check(setup.watchlist, setup.base_url, setup.api_key, setup.options))
     if outcome.rows:
         if args.format == "json":
             sys.stdout.write(to_json(outcome.rows))

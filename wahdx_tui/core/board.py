@@ -13,7 +13,7 @@ from wahdx_tui.core.categories import Category, categorize
 from wahdx_tui.core.display import STATE_RANK, detail_text
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.store import Ack, StoredPost
+from wahdx_tui.core.store import Ack, StoredPost, Transition
 
 SORT_COLUMNS = (
     "state",
@@ -78,7 +78,7 @@ class Changes:
     """What one apply() changed: rows whose shown data moved, and state transitions."""
 
     changed: list[PostKey] = field(default_factory=list)
-    transitions: list[tuple[PostKey, State | None, State]] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
     new_failures: list[PostKey] = field(default_factory=list)
     reordered: bool = False
 
@@ -163,6 +163,7 @@ class Board:
         self._counts: Counter[State] = Counter()
         self._unreviewed = 0
         self._stuck = 0
+        self._unanswered = 0
         self._all: list[SortTuple] = []
         self._shown: list[SortTuple] | None = None
         self.set_posts(posts)
@@ -218,6 +219,11 @@ class Board:
     def stuck(self) -> int:
         """Posts flagged as stuck."""
         return self._stuck
+
+    @property
+    def unanswered(self) -> int:
+        """Posts shown stale: asked since their last answer, and not answered."""
+        return self._unanswered
 
     def _count(self, row: Row, sign: int) -> None:
         """Add (sign=1) or remove (sign=-1) a row's share of every counter."""
@@ -318,7 +324,9 @@ class Board:
         keys = {p.key for p in new}
         removed = [k for k in self.rows if k not in keys]
         for k in removed:
-            self._count(self.rows.pop(k), -1)
+            gone = self.rows.pop(k)
+            self._count(gone, -1)
+            self._unanswered -= gone.unanswered
         added = 0
         for post in new:
             row = self.rows.get(post.key)
@@ -358,15 +366,24 @@ class Board:
         if keys is None:
             for row in rows.values():
                 row.unanswered = True
+            self._unanswered = len(rows)
             return
         for key in keys:
             found = rows.get(key)
-            if found is not None:
+            if found is not None and not found.unanswered:
                 found.unanswered = True
+                self._unanswered += 1
 
     def any_unanswered(self) -> bool:
-        """Whether any post is shown stale."""
-        return any(row.unanswered for row in self.rows.values())
+        """Whether any post is shown stale (a kept count, not a scan)."""
+        return self._unanswered > 0
+
+    def _answered(self, row: Row) -> None:
+        """An answer for the row arrived: it is neither from the last run nor stale."""
+        row.from_last_run = False
+        if row.unanswered:
+            row.unanswered = False
+            self._unanswered -= 1
 
     def absorb_unchanged(
         self, statuses: Sequence[PostStatus], unanswered: list[PostKey] | None = None
@@ -390,7 +407,7 @@ class Board:
             if shows_the_same(row.status, st):
                 row.status = st
                 row.checked_at = st.checked_at
-                row.from_last_run = row.unanswered = False
+                self._answered(row)
             else:
                 changed.append(st)
         return changed
@@ -407,7 +424,7 @@ class Board:
             if says_nothing(old, st):
                 continue
             row.checked_at = st.checked_at
-            row.from_last_run = row.unanswered = False
+            self._answered(row)
             if shows_the_same(old, st):
                 row.status = st
                 continue
@@ -416,10 +433,10 @@ class Board:
             previous = row.state if old is not None else None
             row.status = st
             if previous is not st.state or row.since is None:
-                changes.transitions.append((row.key, previous, st.state))
                 self._count(row, -1)
                 row.state = st.state
                 row.since = _since(st, now)
+                changes.transitions.append(Transition(row.key, previous, st.state, row.since))
                 if st.state is State.FAILED:
                     row.acked = False
                     changes.new_failures.append(row.key)

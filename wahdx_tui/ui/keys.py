@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 
@@ -64,3 +67,17 @@ def display_key(keys: str) -> str:
     names = {"plus": "+", "minus": "-", "slash": "/", "question_mark": "?", "enter": "Enter"}
     first = keys.split(",")[0]
     return names.get(first, first)
+
+
+def palette_commands(app: App[Any]) -> Iterator[SystemCommand]:
+    """Every action of KEYS (but quit and help, which Textual lists) for the command palette."""
+    for key in KEYS:
+        if key.action not in ("quit", "help"):
+            yield SystemCommand(key.label, key.help, _runner(app, key.action))
+
+
+def _runner(app: App[Any], action: str) -> Callable[[], object]:
+    async def run() -> None:
+        await app.run_action(action)
+
+    return run

@@ -2,57 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from textual.message import Message
 
-from wahdx_tui.core.model import PostKey, PostStatus
-from wahdx_tui.core.poller import PollReport
-from wahdx_tui.core.watchlist import Watchlist
+from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
 
 
 @dataclass
-class PollFinished(Message):
-    """A polling pass ended with a report (possibly partial) and the statuses that changed."""
+class PassDone(Message):
+    """A pass ended and was applied to the board (or could not run: `outcome.ran`)."""
 
-    report: PollReport
-    changed: list[PostStatus]
-    seq: int = 0  # when the pass was asked (see core.freshness)
-    unanswered: list[PostKey] = field(default_factory=list)  # left out of the answer
-
-
-@dataclass
-class PollFailed(Message):
-    """A polling pass could not run: the message says why, in one line."""
-
-    error: str
-    seq: int = 0
+    outcome: PassOutcome
 
 
 @dataclass
 class PostRechecked(Message):
-    """The single-status endpoint answered for one post (or failed, with `error`)."""
+    """The detail screen's re-check of one post ended (its answer is on the board if newest)."""
 
-    key: PostKey
-    status: PostStatus | None
-    error: str | None = None
-    seq: int = 0
+    outcome: RecheckOutcome
+
+
+@dataclass
+class HistoryRestored(Message):
+    """The last run's states were put on the board (or could not be read)."""
+
+    outcome: RestoreOutcome
 
 
 @dataclass
 class WatchlistReloaded(Message):
-    """The watchlist file changed and loaded cleanly."""
+    """The watchlist file was saved and re-read: taken in, or refused (`outcome.error`)."""
 
-    watchlist: Watchlist
-    seq: int = 0  # which reload: only the newest is applied
-
-
-@dataclass
-class WatchlistInvalid(Message):
-    """The watchlist file changed but does not load; the last good list stays."""
-
-    error: str
-    seq: int = 0
+    outcome: ReloadOutcome
 
 
 @dataclass

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Protocol
 
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -17,11 +19,14 @@ from textual.widgets import Static
 from wahdx_tui.core.board import Row
 from wahdx_tui.core.categories import CATEGORY_LABELS, HINTS
 from wahdx_tui.core.display import format_age, state_label
-from wahdx_tui.core.model import PostStatus
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
+from wahdx_tui.core.outcomes import RecheckOutcome
 from wahdx_tui.core.sanitize import clean, is_web_url
 from wahdx_tui.core.store import Transition
+from wahdx_tui.ui.clipboard import copy_best, copy_field
 from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import KEYS, NAVIGATION, display_key
+from wahdx_tui.ui.messages import PostRechecked
 
 _RAW_LIMIT = 20_000
 TRAIL_SHOWN = 12
@@ -73,6 +78,18 @@ def detail_table(row: Row, now: float) -> Table:
     return grid
 
 
+class PostSource(Protocol):
+    """What the detail screen needs of the engine: a re-check and a post's trail."""
+
+    async def recheck(self, post: WatchedPost) -> RecheckOutcome:
+        """Re-check one post now."""
+        ...
+
+    async def trail(self, key: PostKey) -> tuple[list[Transition], str | None]:
+        """The post's recorded states, or why they cannot be read."""
+        ...
+
+
 def _when(ts: float | None, now: float) -> str | None:
     if not ts:
         return None
@@ -91,9 +108,10 @@ class DetailScreen(ModalScreen[None]):
         Binding("e", "copy_field('error')", "Copy error"),
     ]
 
-    def __init__(self, row: Row) -> None:
+    def __init__(self, row: Row, source: PostSource) -> None:
         super().__init__()
         self.row = row
+        self.source = source
         self.recheck_note = "re-checking now…"
 
     def compose(self) -> ComposeResult:
@@ -107,13 +125,16 @@ class DetailScreen(ModalScreen[None]):
         yield FittingFooter()
 
     def on_mount(self) -> None:
-        """Draw, then ask the app to re-check the post."""
+        """Draw, then re-check the post and load its trail."""
         self.query_one("#detail-body").border_title = "Post detail"
         self.refresh_fields()
         self.action_recheck()
-        trail = getattr(self.app, "trail", None)
-        if trail is not None:
-            trail(self.row.key)
+        self._load_trail()
+
+    @work(exclusive=False, exit_on_error=False, group="trail")
+    async def _load_trail(self) -> None:
+        trail, error = await self.source.trail(self.row.key)
+        self.show_trail(trail, error)
 
     def show_trail(self, trail: list[Transition], error: str | None) -> None:
         """'Trail: QUEUED 10:02 -> PROCESSING 10:04 -> FAILED 10:05'."""
@@ -156,24 +177,28 @@ class DetailScreen(ModalScreen[None]):
         self.refresh_fields()
 
     def action_recheck(self) -> None:
-        """Ask the app to re-check this post now."""
+        """Re-check this post now (the answer reaches the board too)."""
         self.recheck_note = "re-checking now…"
         self.query_one("#detail-recheck", Static).update(Text(self.recheck_note, style="dim"))
-        recheck = getattr(self.app, "recheck", None)
-        if recheck is not None:
-            recheck(self.row.post)
+        self._recheck()
+
+    @work(exclusive=False, exit_on_error=False, group="recheck")
+    async def _recheck(self) -> None:
+        # Posted from here it bubbles to the app, which redraws the board behind this screen.
+        self.post_message(PostRechecked(await self.source.recheck(self.row.post)))
+
+    def on_post_rechecked(self, message: PostRechecked) -> None:
+        """Show the re-check's answer (the message goes on to the app)."""
+        outcome = message.outcome
+        self.show_recheck(outcome.status, outcome.error, newest=outcome.newest)
 
     def action_copy_best(self) -> None:
         """Copy this post's error, URL or publish ID (whichever matters most)."""
-        copy_best = getattr(self.app, "copy_best", None)
-        if copy_best is not None:
-            copy_best(self.row)
+        copy_best(self.app, self.row)
 
     def action_copy_field(self, field: str) -> None:
         """Copy one field of the post."""
-        copy_field = getattr(self.app, "copy_field", None)
-        if copy_field is not None:
-            copy_field(self.row, field)
+        copy_field(self.app, self.row, field)
 
 
 class HelpScreen(ModalScreen[None]):

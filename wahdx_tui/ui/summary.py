@@ -106,6 +106,13 @@ def view_text(board: Board) -> Text:
     return Text(" · ".join(pieces), no_wrap=True, overflow="ellipsis", style="dim")
 
 
+def title_text(counts: Mapping[State, int], health: Health) -> str:
+    """The terminal title: 'wahdx-tui: 3 failed (stale)', so a background tab tells too."""
+    failed = counts.get(State.FAILED, 0)
+    title = f"wahdx-tui: {failed} failed" if failed else "wahdx-tui: no failures"
+    return title + " (stale)" if health.stale else title
+
+
 class SummaryLine(Static):
     """One piece of the summary bar; redrawn only when its text really changes."""
 

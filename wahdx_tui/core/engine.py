@@ -1,0 +1,330 @@
+"""The engine: one pass from asking the API to board, history and health, for every face."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from wahdx_tui.core.board import Board, Row, carries_state
+from wahdx_tui.core.client import ClientEvent, WahdxClient
+from wahdx_tui.core.errors import ApiError
+from wahdx_tui.core.freshness import Freshness
+from wahdx_tui.core.health import Health
+from wahdx_tui.core.history import History
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
+from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, Poller, PollReport
+from wahdx_tui.core.store import StoreError, Transition
+from wahdx_tui.core.watchfile import WatchedFile
+from wahdx_tui.core.watchlist import Watchlist, WatchlistError, WatchlistSettings, load_watchlist
+
+DIFF_SLICE = 2000  # statuses compared per slice before yielding to the event loop
+DEFAULT_STUCK_QUEUED_MIN = 30.0
+DEFAULT_STUCK_PROCESSING_MIN = 15.0
+ClientFactory = Callable[[Callable[[ClientEvent], None]], WahdxClient]
+
+
+def stuck_limits(settings: WatchlistSettings) -> dict[State, float]:
+    """Seconds a post may stay queued or processing before it is flagged stuck."""
+    return {
+        State.QUEUED: 60 * (settings.stuck_queued_minutes or DEFAULT_STUCK_QUEUED_MIN),
+        State.PROCESSING: 60 * (settings.stuck_processing_minutes or DEFAULT_STUCK_PROCESSING_MIN),
+    }
+
+
+class Engine:
+    """Owns the client, poller, freshness rules, board, health and history of one watchlist.
+
+    Faces (the board, `check`, `serve`) call `run_pass`, `recheck`, `acknowledge` and friends,
+    and draw or print the outcome values they return; nothing here knows how it is shown.
+    """
+
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        client_factory: ClientFactory,
+        *,
+        interval: float = 15.0,
+        final_every: int = DEFAULT_FINAL_EVERY,
+        history: History | None = None,
+        clock: Callable[[], float] = time.time,
+        fixed_settings: frozenset[str] = frozenset(),
+        watch_file: bool = False,
+    ) -> None:
+        self.watchlist = watchlist
+        self.watched = WatchedFile(watchlist.path) if watch_file else None
+        self.board = Board(watchlist.posts)
+        self.health = Health()
+        self.history = history or History(None, "")
+        self.interval = interval
+        self.final_every = final_every
+        self.clock = clock
+        # Settings given on the command line: an edit of the watchlist does not override them.
+        self.fixed_settings = fixed_settings
+        self.passes = 0  # passes that got a report (complete or not)
+        self.failed_passes = 0  # passes that could not run at all
+        self.polling = False
+        self.on_client_event: Callable[[ClientEvent], None] | None = None
+        self._client_factory = client_factory
+        self.client: WahdxClient | None = None
+        self.poller: Poller | None = None
+        self.freshness = Freshness()
+        self.pass_wanted = False  # a pass was asked for while one ran
+
+    # -- life -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the client inside the running loop (idempotent)."""
+        if self.client is None:
+            self.client = self._client_factory(self._client_event)
+            self.poller = Poller(self.client, self.final_every)
+
+    async def aclose(self) -> None:
+        """Close the connection pool, then finish writing history (even if the first fails)."""
+        try:
+            if self.client is not None:
+                await self.client.aclose()
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, self.history.close)
+
+    def _client_event(self, event: ClientEvent) -> None:
+        self.health.on_event(event)
+        if self.on_client_event is not None:
+            self.on_client_event(event)
+
+    # -- passes ---------------------------------------------------------------------------
+
+    def begin_pass(self) -> bool:
+        """Claim the next pass; False (and remembered) when one is running already."""
+        if self.polling:
+            self.pass_wanted = True
+            return False
+        self.polling = True
+        return True
+
+    def take_again(self) -> bool:
+        """Whether a pass was asked for while the last one ran (and forget that it was)."""
+        again, self.pass_wanted = self.pass_wanted, False
+        return again
+
+    def next_delay(self) -> float:
+        """Seconds until the next pass: the interval, or longer while rate limited."""
+        delay = self.interval
+        if self.health.rate_limited_until:
+            delay = max(delay, self.health.rate_limited_until - self.clock())
+        return delay
+
+    async def run_pass(self, everything: bool = False) -> PassOutcome:
+        """Ask the API for the due posts (every post when `everything`) and apply the answer.
+
+        Never raises: a pass that cannot run, or a bug while taking its answer in, comes back
+        as an outcome with `ran` False and the reason, and the board keeps what it knew.
+        """
+        self.start()
+        self.polling = True
+        seq = self.freshness.pass_started()
+        try:
+            return await self._run_pass(seq, everything)
+        except ApiError as exc:  # the key rejected too: polling goes on, so a new key recovers
+            return self._pass_failed(seq, str(exc))
+        except Exception as exc:  # a bug must not take the face down, nor stop its refreshes
+            return self._pass_failed(seq, f"internal error: {exc.__class__.__name__}: {exc}")
+        finally:
+            self.polling = False
+
+    async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
+        assert self.poller is not None
+        board = self.board
+        # Posts shown from the last run, or left unanswered, count as never checked: due.
+        states = {
+            k: r.state for k, r in board.rows.items() if not (r.from_last_run or r.unanswered)
+        }
+        report = await self.poller.poll(board.posts, states, everything=everything)
+        left_out: list[PostKey] = []
+        changed = await self.absorb_unchanged(report.result.statuses, left_out)
+        return self.apply_pass(seq, report, changed, left_out)
+
+    async def absorb_unchanged(
+        self, statuses: list[PostStatus], unanswered: list[PostKey]
+    ) -> list[PostStatus]:
+        """A pass's first half: the O(n) diff, in slices with yields between them, so a face
+        never waits on it; returns the statuses that changed."""
+        changed: list[PostStatus] = []
+        for start in range(0, len(statuses), DIFF_SLICE):
+            chunk = statuses[start : start + DIFF_SLICE]
+            changed += self.board.absorb_unchanged(chunk, unanswered)
+            await asyncio.sleep(0)
+        return changed
+
+    def apply_pass(
+        self, seq: int, report: PollReport, changed: list[PostStatus], left_out: list[PostKey]
+    ) -> PassOutcome:
+        """A pass's second half: apply what changed (unless a newer re-check answered), queue
+        it for the store, mark what went unanswered, and flag the newly stuck."""
+        self.passes += 1
+        self.health.on_report(report)
+        result = report.result
+        # A re-check asked while this pass ran is newer than its answer for that post.
+        to_apply, not_answered = self.freshness.pass_answered(
+            seq, result.statuses, changed, [*left_out, *(p.key for p in result.failed)]
+        )
+        changes = self.board.apply(to_apply)
+        # Queued at once, in order: a quit right after a pass still writes it.
+        self.history.save(to_apply, changes.transitions)
+        if not_answered:
+            self.board.mark_unanswered(not_answered)
+        return PassOutcome(
+            number=self.passes,
+            changes=changes,
+            unanswered=not_answered,
+            stuck=self.check_stuck(),
+            asked=report.asked,
+            answered=len(result.statuses),
+            left_out=len(left_out),
+            not_checked=len(result.failed),
+            error=None if result.complete else (result.errors or ["incomplete pass"])[0],
+        )
+
+    def _pass_failed(self, seq: int, error: str) -> PassOutcome:
+        """Nothing was answered: keep every last-known state and mark it stale."""
+        self.failed_passes += 1
+        answered_since = self.freshness.pass_failed(seq)
+        self.health.on_failure(error)
+        rows = self.board.rows
+        # Every row is as old as it was, but for those a newer re-check answered.
+        stale = [k for k in rows if k not in answered_since] if answered_since else None
+        self.board.mark_unanswered(stale)
+        return PassOutcome(
+            number=self.passes,
+            unanswered=list(rows) if stale is None else stale,
+            error=error,
+            ran=False,
+        )
+
+    # -- one post -------------------------------------------------------------------------
+
+    async def recheck(self, post: WatchedPost) -> RecheckOutcome:
+        """Re-check one post through the single-status endpoint and fold in the answer,
+        unless a newer one is on the board already. Never raises."""
+        self.start()
+        assert self.client is not None
+        seq = self.freshness.recheck_started(post.key)
+        status: PostStatus | None = None
+        error: str | None = None
+        try:
+            status = await self.client.check_one(post)
+        except ApiError as exc:
+            error = str(exc)
+        except Exception as exc:
+            error = f"internal error: {exc.__class__.__name__}"
+        except BaseException:  # cancelled (the screen that asked closed): nothing in flight
+            self.freshness.recheck_failed(seq)
+            raise
+        if status is not None and carries_state(status):
+            newest = self.freshness.recheck_answered(post.key, seq)
+        else:
+            # No answer, or one without a state (not found): a pass's answer stays welcome,
+            # and the board keeps a known state either way (Board.apply).
+            self.freshness.recheck_failed(seq)
+            newest = True
+        if status is None or not newest:
+            return RecheckOutcome(post.key, status, error, newest)
+        changes = self.board.apply([status])
+        self.history.save([status], changes.transitions)
+        return RecheckOutcome(post.key, status, error, newest, changes)
+
+    def acknowledge(self, key: PostKey, note: str) -> Row | None:
+        """Acknowledge a failed post with a note; stored at once (kept even if quit follows)."""
+        row = self.board.set_flags(key, acked=True, note=note)
+        if row is not None:
+            self.history.save_ack(key, note, self.clock())
+        return row
+
+    def unacknowledge(self, key: PostKey) -> Row | None:
+        """Take an acknowledgement back: the post is an unreviewed failure again."""
+        row = self.board.set_flags(key, acked=False, note="")
+        if row is not None:
+            self.history.save_ack(key, None, self.clock())
+        return row
+
+    async def trail(self, key: PostKey) -> tuple[list[Transition], str | None]:
+        """A post's recorded states, oldest first, or why they cannot be read."""
+        try:
+            return await self.history.trail(key), None
+        except StoreError as exc:
+            return [], str(exc)
+
+    def events(self) -> list[Transition]:
+        """The newest state changes across all posts, newest first."""
+        return list(self.history.events)
+
+    def check_stuck(self) -> list[PostKey]:
+        """Flag posts too long queued or processing; return the newly stuck."""
+        return self.board.find_stuck(self.clock(), stuck_limits(self.watchlist.settings))
+
+    # -- history and the watchlist ----------------------------------------------------------
+
+    async def restore(self) -> RestoreOutcome:
+        """Show the last run's states and acknowledgements until the first pass answers."""
+        try:
+            stored, acks = await self.history.load()
+        except StoreError as exc:
+            return RestoreOutcome(error=str(exc))
+        return RestoreOutcome(self.board.restore(stored, acks))
+
+    def file_saved(self) -> int | None:
+        """The number of a new save of the watchlist file since the last look, else None."""
+        return self.watched.saved() if self.watched is not None else None
+
+    async def reload_file(self, seq: int) -> ReloadOutcome | None:
+        """Re-read the watchlist file (save `seq`) on a thread and take it in; a bad edit keeps
+        the last good list. None when a newer save overtook this read."""
+        path = self.watchlist.path
+        error: str | None = None
+        try:
+            watchlist = await asyncio.to_thread(load_watchlist, path)
+        except WatchlistError as exc:
+            error = str(exc)
+        except Exception as exc:
+            error = f"{path}: {exc.__class__.__name__}: {exc}"
+        if self.watched is not None and not self.watched.is_newest(seq):
+            return None  # a later save is loading (or has loaded): this read is older
+        if error is not None:
+            return ReloadOutcome(error=error)
+        return self.reload(watchlist)
+
+    def reload(self, watchlist: Watchlist) -> ReloadOutcome:
+        """Take in an edited watchlist, keeping what is known of posts that stay."""
+        old = self.watchlist.settings
+        self.watchlist = watchlist
+        added, removed = self.board.set_posts(watchlist.posts)
+        said, interval_changed = self._apply_settings(old, watchlist.settings)
+        return ReloadOutcome(added, removed, said, interval_changed)
+
+    def _apply_settings(
+        self, old: WatchlistSettings, new: WatchlistSettings
+    ) -> tuple[list[str], bool]:
+        """Settings edited in the file take effect now, unless the command line gave them."""
+        said: list[str] = []
+        fixed = self.fixed_settings
+        interval_changed = False
+        if new.interval is not None and new.interval != old.interval and "interval" not in fixed:
+            self.interval = new.interval
+            interval_changed = True
+            said.append(f"refresh every {new.interval:g}s")
+        # A setting taken out of the file keeps its current value, as with `interval`.
+        changed = new.final_every != old.final_every
+        if new.final_every is not None and changed and "final_every" not in fixed:
+            self.final_every = new.final_every
+            if self.poller is not None:
+                self.poller.final_every = max(1, self.final_every)
+            said.append(f"final posts re-checked every {self.final_every} passes")
+        later = [
+            name.replace("_", " ")
+            for name in ("batch_size", "concurrency")
+            if getattr(new, name) != getattr(old, name)
+        ]
+        if later:
+            said.append(f"{' and '.join(later)} take effect at the next start")
+        return said, interval_changed
