@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 from bench.common import median, synthetic_posts
 from wahdx_tui.core.client import ClientOptions, PassResult
 from wahdx_tui.core.display import detail_text, state_label
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.poller import PollReport
 from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings
@@ -89,13 +90,8 @@ def _report(statuses: list[PostStatus]) -> PollReport:
 def _app(posts: list[WatchedPost], first: list[PostStatus]) -> BoardApp:
     watchlist = Watchlist("<bench>", tuple(posts), WatchlistSettings(), ())
     client = _CannedClient(first)
-    return BoardApp(
-        watchlist,
-        lambda on_event: client,  # type: ignore[arg-type, return-value]
-        interval=3600,
-        watch_file=False,
-        bell=False,
-    )
+    engine = Engine(watchlist, lambda on_event: client, interval=3600)  # type: ignore[arg-type, return-value]
+    return BoardApp(engine, bell=False)
 
 
 async def _after_first_pass(app: BoardApp, pilot: Pilot[int]) -> FrameClock:

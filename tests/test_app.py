@@ -33,6 +33,7 @@ from textual.widgets import Input, Static
 
 from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Row
 from wahdx_tui.core.client import ClientOptions, PassResult, WahdxClient
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.watchlist import (
@@ -231,7 +232,8 @@ async def running_board(
     sim.advance(advance)
     sim.faults.latency = latency
     sim.faults.hostile = hostile
-    app = BoardApp(wl, client_factory(sim), interval=interval, watch_file=watch_file, bell=bell)
+    engine = Engine(wl, client_factory(sim), interval=interval, watch_file=watch_file)
+    app = BoardApp(engine, bell=bell)
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     if not tick:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from wahdx_tui.core.client import ClientOptions, WahdxClient
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.normalise import parse_batch, parse_time
 from wahdx_tui.core.output import iso_time
@@ -81,7 +82,7 @@ async def test_the_terminal_board_starts_once(monkeypatch: pytest.MonkeyPatch) -
             made.append(client)
             return client
 
-        app = run_module.TerminalBoardApp(watchlist, factory, interval=3600, watch_file=False)
+        app = run_module.TerminalBoardApp(Engine(watchlist, factory, interval=3600))
         async with app.run_test(size=(100, 30)) as pilot:
             for _ in range(300):
                 if app.passes:

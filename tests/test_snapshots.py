@@ -19,6 +19,7 @@ import pytest
 from textual.pilot import Pilot
 
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import State
 from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
@@ -72,14 +73,7 @@ def make_board(sims: list[SimServer]) -> BoardApp:
         options = ClientOptions(backoff_base=0.01, max_attempts=2)
         return WahdxClient(sim.base_url, sim.api_key, options, on_event=on_event)
 
-    return BoardApp(
-        watchlist,
-        factory,
-        interval=5,
-        watch_file=False,
-        bell=False,
-        clock=lambda: FIXED_NOW,
-    )
+    return BoardApp(Engine(watchlist, factory, interval=5, clock=lambda: FIXED_NOW), bell=False)
 
 
 async def wait_first_pass(pilot: Pilot[int]) -> None:

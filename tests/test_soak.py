@@ -17,7 +17,8 @@ import pytest
 from rich.cells import cached_cell_len
 from rich.segment import Segment
 
-from wahdx_tui.core.client import ClientOptions, WahdxClient
+from wahdx_tui.core.client import ClientOptions, client_factory
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings
@@ -113,15 +114,14 @@ async def test_soak_memory_tasks_and_sockets_stay_flat_and_the_board_converges(
     watched = posts(120)
     sim = SimServer(SimConfig(posts=watched, seed=5, clock=lambda: now[0])).start()
     options = ClientOptions(timeout=2.0, max_attempts=2, backoff_base=0.001, backoff_cap=0.01)
-    app = BoardApp(
+    engine = Engine(
         Watchlist("<soak>", tuple(watched), WatchlistSettings(), ()),
-        lambda on_event: WahdxClient(sim.base_url, sim.api_key, options, on_event=on_event),
+        client_factory(sim.base_url, sim.api_key, options),
         interval=3600,
-        watch_file=False,
-        bell=False,
         # The event log is bounded by design; a small bound lets it fill during the warm-up.
         history=History(None, "soak", events_kept=100),
     )
+    app = BoardApp(engine, bell=False)
     tracemalloc.start(int(os.environ.get("SOAK_FRAMES", "1")))  # more frames to hunt a leak
     try:
         async with app.run_test(size=(100, 30)) as pilot:

@@ -15,7 +15,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 import wahdx_tui.ui.app as app_module
-from wahdx_tui.core.client import ClientOptions, WahdxClient
+from wahdx_tui.core.client import ClientOptions, client_factory
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostStatus, State
 from wahdx_tui.core.store import Store, StoreError
@@ -39,19 +40,14 @@ def make_sim(watchlist: Watchlist, advance: float = 200.0) -> SimServer:
     return sim
 
 
-def make_app(
-    sim: SimServer, watchlist: Watchlist, history: History, tmp_path: Path, **kw: object
-) -> BoardApp:
-    return BoardApp(
+def make_app(sim: SimServer, watchlist: Watchlist, history: History, tmp_path: Path) -> BoardApp:
+    engine = Engine(
         watchlist,
-        lambda on_event: WahdxClient(sim.base_url, sim.api_key, OPTIONS, on_event=on_event),
+        client_factory(sim.base_url, sim.api_key, OPTIONS),
         interval=3600,
-        watch_file=False,
-        bell=False,
         history=history,
-        export_dir=tmp_path,
-        **kw,  # type: ignore[arg-type]
     )
+    return BoardApp(engine, bell=False, export_dir=tmp_path)
 
 
 async def until(pilot: object, cond: Callable[[], object], what: str) -> None:
@@ -343,14 +339,13 @@ async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) ->
     db = tmp_path / "h.sqlite3"
     sim = make_sim(wl)
     try:
-        app = QuitsAsAPassEnds(
+        engine = Engine(
             wl,
-            lambda on_event: WahdxClient(sim.base_url, sim.api_key, OPTIONS, on_event=on_event),
+            client_factory(sim.base_url, sim.api_key, OPTIONS),
             interval=3600,
-            watch_file=False,
-            bell=False,
             history=History(Store(db), SCOPE),
         )
+        app = QuitsAsAPassEnds(engine, bell=False)
         async with app.run_test(size=(120, 36)):
             for _ in range(1000):
                 if app.passes:

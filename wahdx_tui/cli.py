@@ -191,28 +191,29 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board against the real API."""
+    from wahdx_tui.core.client import client_factory
+    from wahdx_tui.core.engine import Engine
+    from wahdx_tui.core.store import scope_for
     from wahdx_tui.ui.run import run_board
 
     setup = resolve(args)
     configure_logging(args.log, setup.api_key)
-    from wahdx_tui.core.store import scope_for
-
-    history = open_history(args, scope_for(setup.base_url))
-    return run_board(
+    engine = Engine(
         setup.watchlist,
-        base_url=setup.base_url,
-        api_key=setup.api_key,
-        options=setup.options,
+        client_factory(setup.base_url, setup.api_key, setup.options),
         interval=setup.interval,
         final_every=setup.final_every,
-        bell=not args.no_bell,
-        history=history,
+        history=open_history(args, scope_for(setup.base_url)),
         fixed_settings=frozenset({"interval"} if args.interval else ()),
+        watch_file=True,
     )
+    return run_board(engine, bell=not args.no_bell, subtitle=setup.base_url)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """`demo`: an in-process simulator on a free loopback port, and the board on it."""
+    from wahdx_tui.core.client import client_factory
+    from wahdx_tui.core.engine import Engine
     from wahdx_tui.core.watchlist import sample_watchlist_path
     from wahdx_tui.sim import SimConfig, SimServer
     from wahdx_tui.ui.run import run_board
@@ -223,18 +224,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The simulator's port changes every run; its posts' truth depends on the seed only.
     history = open_history(args, f"sim://demo/{args.seed}")
     with SimServer(config) as sim:
-        return run_board(
+        options = ClientOptions(batch_size=watchlist.settings.batch_size or 50)
+        engine = Engine(
             watchlist,
-            base_url=sim.base_url,
-            api_key=ApiKey(sim.api_key),
-            options=ClientOptions(batch_size=watchlist.settings.batch_size or 50),
+            client_factory(sim.base_url, ApiKey(sim.api_key), options),
             interval=args.interval or 5.0,
             final_every=watchlist.settings.final_every or 10,
-            bell=not args.no_bell,
             history=history,
-            demo=True,
             fixed_settings=frozenset({"interval"} if args.interval else ()),
+            watch_file=True,
         )
+        return run_board(engine, bell=not args.no_bell, subtitle="demo: simulated API")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
+from wahdx_tui.core.client import ClientOptions, client_factory
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.secret import ApiKey
@@ -29,12 +28,8 @@ async def run_check(
     watchlist: Watchlist, base_url: str, api_key: ApiKey | str, options: ClientOptions
 ) -> CheckOutcome:
     """Check every post once; exit 0 when none failed, 1 when any failed, 2 when incomplete."""
-
-    def client(on_event: Callable[[ClientEvent], None]) -> WahdxClient:
-        return WahdxClient(base_url, api_key, options, on_event=on_event)
-
     posts = watchlist.posts
-    engine = Engine(watchlist, client)
+    engine = Engine(watchlist, client_factory(base_url, api_key, options))
     try:
         outcome = await engine.run_pass(everything=True)
     finally:

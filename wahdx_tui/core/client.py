@@ -391,3 +391,16 @@ def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
     while isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]
     return exc
+
+
+ClientFactory = Callable[[Callable[[ClientEvent], None]], WahdxClient]
+"""Makes the client inside the running loop, given where its retry and rate-limit events go."""
+
+
+def client_factory(base_url: str, api_key: ApiKey | str, options: ClientOptions) -> ClientFactory:
+    """A factory of clients for one API and key."""
+
+    def make(on_event: Callable[[ClientEvent], None]) -> WahdxClient:
+        return WahdxClient(base_url, api_key, options, on_event=on_event)
+
+    return make

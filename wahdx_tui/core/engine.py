@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from wahdx_tui.core.board import Board, Row, carries_state
-from wahdx_tui.core.client import ClientEvent, WahdxClient
+from wahdx_tui.core.client import ClientEvent, ClientFactory, WahdxClient
 from wahdx_tui.core.errors import ApiError
 from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.health import Health
@@ -22,7 +22,6 @@ from wahdx_tui.core.watchlist import Watchlist, WatchlistError, WatchlistSetting
 DIFF_SLICE = 2000  # statuses compared per slice before yielding to the event loop
 DEFAULT_STUCK_QUEUED_MIN = 30.0
 DEFAULT_STUCK_PROCESSING_MIN = 15.0
-ClientFactory = Callable[[Callable[[ClientEvent], None]], WahdxClient]
 
 
 def stuck_limits(settings: WatchlistSettings) -> dict[State, float]:
@@ -87,6 +86,22 @@ class Engine:
                 await self.client.aclose()
         finally:
             await asyncio.get_running_loop().run_in_executor(None, self.history.close)
+
+    def unsaved_warnings(self) -> list[str]:
+        """After `aclose`: what history could not write even at quit, in words."""
+        history = self.history
+        said: list[str] = []
+        if history.error is not None:
+            said.append(
+                f"history not saved: {history.error}; {history.unsaved:,} state changes "
+                f"and {history.unsaved_acks:,} acknowledgements were not written"
+            )
+        if history.dropped:
+            said.append(
+                f"history: {history.dropped:,} of the oldest state changes were dropped "
+                "while the history file refused writes"
+            )
+        return said
 
     def _client_event(self, event: ClientEvent) -> None:
         self.health.on_event(event)

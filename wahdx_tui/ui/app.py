@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on, work
@@ -19,12 +18,10 @@ from textual.widgets import Input, Static
 
 from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board
 from wahdx_tui.core.categories import Category
-from wahdx_tui.core.engine import ClientFactory, Engine
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.export import write_export
-from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.watchlist import Watchlist
 from wahdx_tui.ui.announce import announce_failures, announce_stuck
 from wahdx_tui.ui.banner import Banner, history_banner, pass_banner
 from wahdx_tui.ui.clipboard import copy_best
@@ -68,37 +65,20 @@ class BoardApp(App[int]):
 
     def __init__(
         self,
-        watchlist: Watchlist,
-        client_factory: ClientFactory,
+        engine: Engine,
         *,
-        interval: float = 15.0,
-        final_every: int = 10,
         bell: bool = True,
-        watch_file: bool = True,
         subtitle: str = "",
-        clock: Callable[[], float] = time.time,
-        history: History | None = None,
         export_dir: Path | None = None,
-        fixed_settings: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
-        self.engine = Engine(
-            watchlist,
-            client_factory,
-            interval=interval,
-            final_every=final_every,
-            history=history,
-            clock=clock,
-            fixed_settings=fixed_settings,
-            watch_file=watch_file,
-        )
-        self.watch_file = watch_file
+        self.engine = engine
         self.export_dir = export_dir
         self.ring_bell = bell
         self.sub_title = subtitle
         self.paused = False
         self.next_at: float | None = None
-        self.clock = clock
+        self.clock = engine.clock
         self.poll_timer: Timer | None = None  # armed between passes
         self._title_shown = ""
 
@@ -164,7 +144,7 @@ class BoardApp(App[int]):
         # Each clock has its own timer: countdown and ages, stuck posts, the watchlist file.
         self.set_interval(1.0, self.tick)
         self.set_interval(STUCK_CHECK_EVERY, self.check_stuck)
-        if self.watch_file:
+        if self.engine.watched is not None:
             self.set_interval(FILE_CHECK_EVERY, self.check_watchlist_file)
         self._restore()
         self.start_poll()

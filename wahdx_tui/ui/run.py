@@ -6,12 +6,8 @@ import asyncio
 import select
 import signal
 import sys
-from collections.abc import Callable
 
-from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
-from wahdx_tui.core.history import History
-from wahdx_tui.core.secret import ApiKey
-from wahdx_tui.core.watchlist import Watchlist
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.ui.app import BoardApp
 
 EXIT_TERMINAL_GONE = 129
@@ -52,19 +48,7 @@ class TerminalBoardApp(BoardApp):
             self.exit(EXIT_TERMINAL_GONE)
 
 
-def run_board(
-    watchlist: Watchlist,
-    *,
-    base_url: str,
-    api_key: ApiKey,
-    options: ClientOptions,
-    interval: float,
-    final_every: int,
-    bell: bool,
-    history: History,
-    demo: bool = False,
-    fixed_settings: frozenset[str] = frozenset(),
-) -> int:
+def run_board(engine: Engine, *, bell: bool, subtitle: str) -> int:
     """Run the board until the operator quits or the terminal goes away; return the exit code."""
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         print(
@@ -72,31 +56,7 @@ def run_board(
             file=sys.stderr,
         )
         return 2
-
-    def factory(on_event: Callable[[ClientEvent], None]) -> WahdxClient:
-        return WahdxClient(base_url, api_key, options, on_event=on_event)
-
-    app = TerminalBoardApp(
-        watchlist,
-        factory,
-        interval=interval,
-        final_every=final_every,
-        bell=bell,
-        subtitle="demo: simulated API" if demo else base_url,
-        history=history,
-        fixed_settings=fixed_settings,
-    )
-    result = app.run()
-    if history.error is not None:  # the last try, at quit, failed too: say what was lost
-        print(
-            f"warning: history not saved: {history.error}; {history.unsaved:,} state changes "
-            f"and {history.unsaved_acks:,} acknowledgements were not written",
-            file=sys.stderr,
-        )
-    if history.dropped:
-        print(
-            f"warning: history: {history.dropped:,} of the oldest state changes were dropped "
-            "while the history file refused writes",
-            file=sys.stderr,
-        )
+    result = TerminalBoardApp(engine, bell=bell, subtitle=subtitle).run()
+    for warning in engine.unsaved_warnings():  # the last try, at quit, failed too
+        print(f"warning: {warning}", file=sys.stderr)
     return result if isinstance(result, int) else 0
