@@ -101,8 +101,14 @@ class PgServer:
             return pwd.getpwnam(PG_SYSTEM_USER)
         except KeyError:
             subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
-                + [PG_SYSTEM_USER],
+                (
+                    "useradd",
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    PG_SYSTEM_USER,
+                ),
                 check=True,
                 capture_output=True,
             )

@@ -36,6 +36,7 @@ from wahdx_tui.core.storecodec import (
     raw_json,
     raw_value,
     to_state,
+    union_posts,
 )
 from wahdx_tui.core.storeurl import display_url, redact, url_secrets
 
@@ -957,14 +958,13 @@ class PgStore:
             if sid is None:
                 return []
             rows = conn.execute(
-                "SELECT p.account, p.publish, max(p.media_type), min(p.label)"
+                "SELECT p.account, p.publish, p.media_type, p.label"
                 " FROM wahdx_board_posts p JOIN wahdx_boards b ON b.board_id = p.board_id"
                 f" WHERE b.scope = %s AND b.seen_at >= coalesce(%s::float8, {_NOW}) - %s"
-                " GROUP BY p.account, p.publish"
-                " ORDER BY min(b.registered_at), min(p.position), p.account, p.publish",
+                " ORDER BY b.registered_at, b.board_id, p.position",
                 (sid, now, alive_within),
             ).fetchall()
-            return [WatchedPost(a, p, m, label) for a, p, m, label in rows]
+            return union_posts(rows)
 
         return self._read(work, [])
 

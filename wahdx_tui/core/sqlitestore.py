@@ -37,6 +37,7 @@ from wahdx_tui.core.storecodec import (
     raw_json,
     raw_value,
     to_state,
+    union_posts,
 )
 
 BUSY_TIMEOUT_MS = 5000
@@ -821,14 +822,13 @@ class SqliteStore:
             if sid is None:
                 return []
             rows = conn.execute(
-                "SELECT p.account, p.publish, max(p.media_type), min(p.label)"
+                "SELECT p.account, p.publish, p.media_type, p.label"
                 " FROM board_posts p JOIN boards b ON b.board_id = p.board_id"
                 " WHERE b.scope = ? AND b.seen_at >= ?"
-                " GROUP BY p.account, p.publish"
-                " ORDER BY min(b.registered_at), min(p.position), p.account, p.publish",
+                " ORDER BY b.registered_at, b.board_id, p.position",
                 (sid, at - alive_within),
             ).fetchall()
-        return [WatchedPost(a, p, m, label) for a, p, m, label in rows]
+        return union_posts(rows)
 
     def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
         """The boards heard from within `alive_within` seconds."""

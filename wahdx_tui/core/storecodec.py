@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Sequence
 
-from wahdx_tui.core.model import PostKey, State
+from wahdx_tui.core.model import PostKey, State, WatchedPost
 from wahdx_tui.core.storeapi import MAX_RAW_BYTES
 
 _ENCODE = json.JSONEncoder(default=str, ensure_ascii=False, separators=(",", ":")).encode
@@ -105,3 +105,16 @@ def hour_buckets(rows: Sequence[tuple[int, int]], since: float, until: float) ->
         if 0 <= bucket < size:
             out[bucket] += int(count)
     return out
+
+
+def union_posts(rows: Sequence[tuple[str, str, str | None, str]]) -> list[WatchedPost]:
+    """Each post once, in the order first listed; a media type any board gave is kept."""
+    seen: dict[PostKey, WatchedPost] = {}
+    for account, publish, media_type, label in rows:
+        key = (account, publish)
+        found = seen.get(key)
+        if found is None:
+            seen[key] = WatchedPost(account, publish, media_type, label)
+        elif found.media_type is None and media_type is not None:
+            seen[key] = WatchedPost(account, publish, media_type, found.label or label)
+    return list(seen.values())
