@@ -140,6 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("sim", help="serve a simulated Wahdx API on 127.0.0.1")
     add_sim_arguments(sim)
+
+    store = sub.add_parser("store", help="work on the store itself (copy a history)")
+    store_sub = store.add_subparsers(dest="store_command", metavar="ACTION")
+    copy = store_sub.add_parser(
+        "copy",
+        help="copy posts, transitions and acknowledgements from SRC into DST (safe to repeat)",
+    )
+    copy.add_argument(
+        "src", metavar="SRC", help="postgresql://USER@HOST/DB, a file or sqlite:///PATH"
+    )
+    copy.add_argument("dst", metavar="DST", help="the store to copy into (created when missing)")
+    copy.add_argument("--src-password-file", metavar="FILE", help="SRC's password (mode 600)")
+    copy.add_argument("--dst-password-file", metavar="FILE", help="DST's password (mode 600)")
     return parser
 
 
@@ -272,11 +285,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    """`store copy SRC DST`: copy a history between stores; running it twice changes nothing."""
+    from wahdx_tui.core.storecopy import copy_store
+    from wahdx_tui.core.storeurl import open_store
+
+    if args.store_command != "copy":
+        print("error: say what to do: wahdx-tui store copy SRC DST", file=sys.stderr)
+        return EXIT_USAGE
+    with (
+        open_store(args.src, password_file=args.src_password_file, readonly=True) as src,
+        open_store(args.dst, password_file=args.dst_password_file) as dst,
+    ):
+        report = copy_store(src, dst)
+        print(
+            f"copied {report.scopes:,} scope(s) from {src.location} to {dst.location}:"
+            f" {report.posts:,} posts, {report.transitions:,} transitions"
+            f" ({report.new_transitions:,} new), {report.acks:,} acknowledgements"
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (errors are one line on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"check": cmd_check, "watch": cmd_watch, "demo": cmd_demo, "report": cmd_report}
+    handlers["store"] = cmd_store
     try:
         if args.command == "sim":
             from wahdx_tui.sim.command import run_sim

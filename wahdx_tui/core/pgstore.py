@@ -1,0 +1,988 @@
+"""The store on PostgreSQL (psycopg 3): one team store shared by pollers and boards on many hosts."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.pgschema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
+from wahdx_tui.core.storeapi import (
+    BOARD_FORGET_AFTER,
+    KEEP_EVENTS,
+    REFRESH_KEEP,
+    REFRESH_MAX_AGE,
+    Ack,
+    BoardInfo,
+    Changes,
+    LeaseHolder,
+    LeaseInfo,
+    RefreshRequest,
+    StoredPost,
+    StoreError,
+    Transition,
+)
+from wahdx_tui.core.storecodec import (
+    hour_buckets,
+    keys_json,
+    keys_value,
+    pg_text,
+    raw_json,
+    raw_value,
+    to_state,
+    union_posts,
+)
+from wahdx_tui.core.storeurl import display_url, redact, url_secrets
+
+_T = TypeVar("_T")
+CHANNEL = "wahdx_store"
+CONNECT_TIMEOUT = 5
+BACKOFF_FIRST = 0.25
+BACKOFF_MAX = 5.0
+"""Seconds between reconnection attempts: doubling from BACKOFF_FIRST, capped here."""
+LISTEN_SLICE = 0.25
+"""Longest single wait for a notification, so close() is noticed promptly."""
+FALLBACK_EVERY = 5.0
+"""wait_for_change says True at least this often, in case a notification was lost."""
+_NOW = "extract(epoch from clock_timestamp())::float8"
+_POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
+
+_BUMP = (
+    "INSERT INTO wahdx_scopes (url, rev) VALUES (%s, 1) ON CONFLICT (url)"
+    " DO UPDATE SET rev = wahdx_scopes.rev + 1 RETURNING id, rev"
+)
+_UPSERT_POST = """
+INSERT INTO wahdx_posts AS p (scope, account, publish, state, raw_status, public_url, error,
+                              checked_at, since, raw, rev)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s::float8, %s::float8), %s, %s)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    state = excluded.state,
+    raw_status = excluded.raw_status,
+    public_url = excluded.public_url,
+    error = excluded.error,
+    checked_at = excluded.checked_at,
+    since = coalesce(%s::float8, p.since),
+    raw = excluded.raw,
+    rev = excluded.rev
+"""
+_COPY_POST = """
+INSERT INTO wahdx_posts (scope, account, publish, state, raw_status, public_url, error,
+                         checked_at, since, raw, rev)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    state = excluded.state, raw_status = excluded.raw_status, public_url = excluded.public_url,
+    error = excluded.error, checked_at = excluded.checked_at, since = excluded.since,
+    raw = excluded.raw, rev = excluded.rev
+"""
+_INSERT_EVENT = (
+    "INSERT INTO wahdx_events (scope, account, publish, old, new, at, rev)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+_SET_SINCE = (
+    "UPDATE wahdx_posts SET since = %s, rev = %s WHERE scope = %s AND account = %s AND publish = %s"
+)
+_TOMBSTONE = """
+INSERT INTO wahdx_ack_clears (scope, account, publish, rev)
+SELECT scope, account, publish, %s FROM wahdx_acks
+WHERE scope = %s AND account = %s AND publish = %s
+ON CONFLICT (scope, account, publish) DO UPDATE SET rev = excluded.rev
+"""
+_DROP_ACK = "DELETE FROM wahdx_acks WHERE scope = %s AND account = %s AND publish = %s"
+_SET_ACK = """
+INSERT INTO wahdx_acks (scope, account, publish, note, at, rev) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    note = excluded.note, at = excluded.at, rev = excluded.rev
+"""
+_UNTOMB = "DELETE FROM wahdx_ack_clears WHERE scope = %s AND account = %s AND publish = %s"
+_NOTIFY = "SELECT pg_notify(%s, %s)"
+
+# What a server error code means for the operator (the server's own text follows).
+_CODES = {
+    "28P01": "wrong user name or password",
+    "28000": "the server does not let this user in",
+    "3D000": "no such database",
+    "25006": "the server refuses writes (read-only)",
+    "53100": "the server's disk is full",
+    "53300": "the server has too many connections",
+    "57P01": "the server is shutting down",
+    "57P02": "the server is shutting down",
+    "57P03": "the server is not accepting connections yet",
+    "42501": "permission denied",
+}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _post(row: Sequence[Any]) -> StoredPost:
+    account, publish, state, raw_status, public_url, error, checked, since, raw = row
+    return StoredPost(
+        (account, publish),
+        to_state(state),
+        raw_status,
+        public_url,
+        error,
+        float(checked),
+        float(since),
+        raw_value(raw),
+    )
+
+
+def _transition(account: str, publish: str, old: str | None, new: str, at: float) -> Transition:
+    return Transition(
+        (account, publish), to_state(old) if old is not None else None, to_state(new), at
+    )
+
+
+class PgStore:
+    """The store in a PostgreSQL database; reconnects by itself with capped backoff."""
+
+    def __init__(self, url: str, *, password: str | None = None, readonly: bool = False) -> None:
+        self.readonly = readonly
+        self._url = url
+        self._password = password
+        self._secrets = [password, *url_secrets(url)]
+        self._display = display_url(url)
+        self._lock = threading.RLock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._scopes: dict[str, int] = {}
+        self._pending: dict[str, int] = {}
+        self._closed = threading.Event()
+        self._backoff = BACKOFF_FIRST
+        self._retry_at = 0.0
+        self._down = ""
+        self._version = SCHEMA_VERSION
+        self._listen_lock = threading.Lock()
+        self._listen: psycopg.Connection[Any] | None = None
+        self._listen_backoff = BACKOFF_FIRST
+        self._listen_retry_at = 0.0
+        self._said_at = 0.0
+        try:
+            conn = self._connect()
+        except psycopg.ProgrammingError as exc:  # the URL itself: a bad option or syntax
+            raise StoreError(
+                f"cannot open store at {self._display}: invalid store URL ({self._reason(exc)})"
+            ) from None
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open store at {self._display}: {self._reason(exc)}") from None
+        try:
+            self._version = self._migrate(conn)
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot open store at {self._display}: {self._reason(exc)}") from None
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    def __repr__(self) -> str:
+        return f"PgStore({self._display!r})"
+
+    @property
+    def location(self) -> str:
+        """postgresql://user@host:port/db (never the password)."""
+        return self._display
+
+    # -- connecting -------------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        extra: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": CONNECT_TIMEOUT,
+            "application_name": "wahdx-tui",
+            # A vanished host is noticed in seconds, not after the kernel's two hours.
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 10_000,
+        }
+        if self._password is not None:
+            extra["password"] = self._password
+        if self.readonly:
+            extra["options"] = "-c default_transaction_read_only=on"
+        return psycopg.connect(self._url, **extra)
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> int:
+        """Bring the database to SCHEMA_VERSION (or check it, read-only); return its version."""
+        if self.readonly:
+            if conn.execute("SELECT to_regclass('wahdx_schema')").fetchone() == (None,):
+                return 0
+            row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
+            version = int(row[0] or 0) if row else 0
+            self._check_version(version)
+            if 0 < version < SCHEMA_VERSION:
+                raise StoreError(
+                    f"cannot open store at {self._display}: it has schema {version}; run a"
+                    " command that writes (watch or serve) once to upgrade it"
+                )
+            return version
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            conn.execute("CREATE TABLE IF NOT EXISTS wahdx_schema (version integer NOT NULL)")
+            row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
+            version = int(row[0] or 0) if row else 0
+            self._check_version(version)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in statements(MIGRATIONS[step]):
+                    conn.execute(statement)
+            if version < SCHEMA_VERSION:
+                conn.execute("DELETE FROM wahdx_schema")
+                conn.execute("INSERT INTO wahdx_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        return SCHEMA_VERSION
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"cannot open store at {self._display}: it was written by a newer wahdx-tui"
+                f" (schema {version}, this version knows {SCHEMA_VERSION}); upgrade wahdx-tui"
+            )
+
+    def _reason(self, exc: BaseException) -> str:
+        """One line saying why, with every password taken out."""
+        text = _one_line(str(exc)) or type(exc).__name__
+        text = text.removeprefix("connection failed: ")
+        code = getattr(exc, "sqlstate", None)
+        meaning = _CODES.get(code or "")
+        if meaning is None and "password authentication failed" in text:
+            meaning = _CODES["28P01"]
+        if meaning and not text.lower().startswith(meaning.lower()):
+            text = f"{meaning} ({text})"
+        return redact(text, self._secrets)[:400]
+
+    def _connection(self, action: str) -> psycopg.Connection[Any]:
+        """The live connection, reconnecting when it was lost (at most once per backoff)."""
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        now = time.monotonic()
+        if now < self._retry_at:
+            raise StoreError(
+                f"cannot {action} store at {self._display}: {self._down}; trying again in"
+                f" {self._retry_at - now:.1f} s"
+            )
+        try:
+            conn = self._connect()
+        except psycopg.Error as exc:
+            self._down = self._reason(exc)
+            self._retry_at = now + self._backoff
+            self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+            raise StoreError(f"cannot {action} store at {self._display}: {self._down}") from None
+        self._conn = conn
+        self._backoff = BACKOFF_FIRST
+        self._retry_at = 0.0
+        return conn
+
+    def _run(self, action: str, work: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+        """Run `work` on the connection; a connection lost meanwhile is tried once more."""
+        with self._lock:
+            for attempt in (1, 2):
+                if self._closed.is_set():
+                    raise StoreError(f"cannot {action} store at {self._display}: it is closed")
+                conn = self._connection(action)
+                try:
+                    return work(conn)
+                except psycopg.Error as exc:
+                    self._pending.clear()
+                    reason = self._reason(exc)
+                    if not (conn.closed or conn.broken):
+                        raise StoreError(
+                            f"cannot {action} store at {self._display}: {reason}"
+                        ) from None
+                    with contextlib.suppress(psycopg.Error):
+                        conn.close()
+                    self._conn = None
+                    self._down = reason
+                    # Every write is safe to repeat (upserts; a transition is stored once).
+                    if attempt == 2:
+                        raise StoreError(
+                            f"cannot {action} store at {self._display}: {reason}"
+                        ) from None
+            raise AssertionError("unreachable")
+
+    def _write(self, work: Callable[[psycopg.Cursor[Any]], _T]) -> _T:
+        """One transaction; scope ids it created are remembered only once it commits."""
+        if self.readonly:
+            raise StoreError(f"cannot write store at {self._display}: it is open read-only")
+
+        def tx(conn: psycopg.Connection[Any]) -> _T:
+            with conn.transaction(), conn.cursor() as cur:
+                out = work(cur)
+            self._scopes.update(self._pending)
+            self._pending.clear()
+            return out
+
+        return self._run("write", tx)
+
+    def _read(self, work: Callable[[psycopg.Connection[Any]], _T], empty: _T) -> _T:
+        if self._version == 0:  # read-only, and nothing was ever written here
+            return empty
+        return self._run("read", work)
+
+    def _bump(self, cur: psycopg.Cursor[Any], scope: str) -> tuple[int, int]:
+        """(scope id, next revision); the scope's row stays locked until commit, so
+        revisions commit in order and a reader's cursor never skips one."""
+        row = cur.execute(_BUMP, (scope,)).fetchone()
+        assert row is not None
+        sid, rev = int(row[0]), int(row[1])
+        if scope not in self._scopes:
+            self._pending[scope] = sid
+        return sid, rev
+
+    def _sid(self, cur: psycopg.Cursor[Any], scope: str, *, create: bool) -> int | None:
+        found = self._scopes.get(scope) or self._pending.get(scope)
+        if found is not None:
+            return found
+        if create:
+            cur.execute(
+                "INSERT INTO wahdx_scopes (url) VALUES (%s) ON CONFLICT DO NOTHING", (scope,)
+            )
+        row = cur.execute("SELECT id FROM wahdx_scopes WHERE url = %s", (scope,)).fetchone()
+        if row is None:
+            return None
+        sid = int(row[0])
+        if create:
+            self._pending[scope] = sid
+        else:
+            self._scopes[scope] = sid
+        return sid
+
+    def _read_sid(self, conn: psycopg.Connection[Any], scope: str) -> int | None:
+        found = self._scopes.get(scope)
+        if found is not None:
+            return found
+        row = conn.execute("SELECT id FROM wahdx_scopes WHERE url = %s", (scope,)).fetchone()
+        if row is None:
+            return None
+        self._scopes[scope] = int(row[0])
+        return int(row[0])
+
+    @staticmethod
+    def _notify(cur: psycopg.Cursor[Any], scope: str) -> None:
+        cur.execute(_NOTIFY, (CHANNEL, scope[:1000]))
+
+    def close(self) -> None:
+        """Close the connections; later calls raise StoreError."""
+        self._closed.set()
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.close()
+                self._conn = None
+        with self._listen_lock:
+            if self._listen is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._listen.close()
+                self._listen = None
+
+    def __enter__(self) -> PgStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------
+
+    def record(
+        self, scope: str, changed: Sequence[PostStatus], transitions: Sequence[Transition]
+    ) -> None:
+        """Store one pass in one transaction of batched statements (pipelined)."""
+        if not changed and not transitions:
+            return
+        latest: dict[PostKey, float] = {}
+        for tr in transitions:
+            latest[tr.key] = tr.at
+        posts = {st.key: st for st in changed}  # one row per post: the last word wins
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            sid, rev = self._bump(cur, scope)
+            if posts:
+                rows = []
+                for st in posts.values():
+                    moved = latest.get(st.key)
+                    rows.append(
+                        (
+                            sid,
+                            pg_text(st.key[0]),
+                            pg_text(st.key[1]),
+                            st.state.value,
+                            pg_text(st.raw_status),
+                            pg_text(st.public_url),
+                            pg_text(st.error),
+                            st.checked_at,
+                            moved,
+                            st.checked_at,
+                            raw_json(st.raw),
+                            rev,
+                            moved,
+                        )
+                    )
+                cur.executemany(_UPSERT_POST, rows)
+            if transitions:
+                cur.executemany(
+                    _INSERT_EVENT,
+                    [
+                        (
+                            sid,
+                            pg_text(tr.key[0]),
+                            pg_text(tr.key[1]),
+                            tr.old.value if tr.old is not None else None,
+                            tr.new.value,
+                            tr.at,
+                            rev,
+                        )
+                        for tr in transitions
+                    ],
+                )
+                orphans = [
+                    (at, rev, sid, pg_text(k[0]), pg_text(k[1]))
+                    for k, at in latest.items()
+                    if k not in posts
+                ]
+                if orphans:
+                    cur.executemany(_SET_SINCE, orphans)
+                failed = {tr.key for tr in transitions if tr.new is State.FAILED}
+                if failed:
+                    self._drop_acks(cur, sid, rev, failed)
+            self._notify(cur, scope)
+
+        self._write(work)
+
+    @staticmethod
+    def _drop_acks(cur: psycopg.Cursor[Any], sid: int, rev: int, keys: set[PostKey]) -> None:
+        rows = [(sid, pg_text(k[0]), pg_text(k[1])) for k in keys]
+        cur.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
+        cur.executemany(_DROP_ACK, rows)
+
+    def set_ack(self, scope: str, key: PostKey, note: str, at: float) -> None:
+        """Acknowledge a post (replacing any earlier acknowledgement)."""
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            sid, rev = self._bump(cur, scope)
+            account, publish = pg_text(key[0]), pg_text(key[1])
+            cur.execute(_SET_ACK, (sid, account, publish, pg_text(note) or "", at, rev))
+            cur.execute(_UNTOMB, (sid, account, publish))
+            self._notify(cur, scope)
+
+        self._write(work)
+
+    def clear_ack(self, scope: str, key: PostKey) -> None:
+        """Withdraw the acknowledgement of a post, if any."""
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            sid = self._sid(cur, scope, create=False)
+            if sid is None:
+                return
+            account, publish = pg_text(key[0]), pg_text(key[1])
+            found = cur.execute(
+                "SELECT 1 FROM wahdx_acks WHERE scope = %s AND account = %s AND publish = %s",
+                (sid, account, publish),
+            ).fetchone()
+            if found:
+                _, rev = self._bump(cur, scope)
+                self._drop_acks(cur, sid, rev, {key})
+                self._notify(cur, scope)
+
+        self._write(work)
+
+    def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
+        """Drop the oldest transitions beyond the newest `keep_events`; return how many went."""
+
+        def work(cur: psycopg.Cursor[Any]) -> int:
+            sid = self._sid(cur, scope, create=False)
+            if sid is None:
+                return 0
+            cur.execute(
+                "DELETE FROM wahdx_events WHERE id IN (SELECT id FROM wahdx_events"
+                " WHERE scope = %s ORDER BY at DESC, id DESC OFFSET %s)",
+                (sid, max(0, keep_events)),
+            )
+            return max(0, cur.rowcount)
+
+        return self._write(work)
+
+    def import_history(
+        self,
+        scope: str,
+        posts: Sequence[StoredPost],
+        transitions: Sequence[Transition],
+        acks: Sequence[Ack],
+    ) -> int:
+        """Write rows exactly as given (a copy); a transition already there is skipped."""
+
+        def work(cur: psycopg.Cursor[Any]) -> int:
+            sid, rev = self._bump(cur, scope)
+            if posts:
+                cur.executemany(
+                    _COPY_POST,
+                    [
+                        (
+                            sid,
+                            pg_text(p.key[0]),
+                            pg_text(p.key[1]),
+                            p.state.value,
+                            pg_text(p.raw_status),
+                            pg_text(p.public_url),
+                            pg_text(p.error),
+                            p.checked_at,
+                            p.since,
+                            raw_json(p.raw),
+                            rev,
+                        )
+                        for p in {p.key: p for p in posts}.values()
+                    ],
+                )
+            added = 0
+            if transitions:
+                cur.executemany(
+                    _INSERT_EVENT + " RETURNING 1",
+                    [
+                        (
+                            sid,
+                            pg_text(t.key[0]),
+                            pg_text(t.key[1]),
+                            t.old.value if t.old is not None else None,
+                            t.new.value,
+                            t.at,
+                            rev,
+                        )
+                        for t in transitions
+                    ],
+                    returning=True,
+                )
+                while True:
+                    added += len(cur.fetchall())
+                    if not cur.nextset():
+                        break
+            for a in acks:
+                account, publish = pg_text(a.key[0]), pg_text(a.key[1])
+                cur.execute(_SET_ACK, (sid, account, publish, pg_text(a.note) or "", a.at, rev))
+                cur.execute(_UNTOMB, (sid, account, publish))
+            self._notify(cur, scope)
+            return added
+
+        return self._write(work)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
+        """The last payload recorded for every post of the scope."""
+
+        def work(conn: psycopg.Connection[Any]) -> dict[PostKey, StoredPost]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return {}
+            rows = conn.execute(
+                f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s", (sid,)
+            ).fetchall()
+            return {p.key: p for p in map(_post, rows)}
+
+        return self._read(work, {})
+
+    def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
+        """The post's last `limit` transitions, oldest first."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[Transition]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return []
+            rows = conn.execute(
+                "SELECT old, new, at FROM wahdx_events WHERE scope = %s AND account = %s"
+                " AND publish = %s ORDER BY at DESC, id DESC LIMIT %s",
+                (sid, pg_text(key[0]), pg_text(key[1]), max(0, limit)),
+            ).fetchall()
+            return [
+                Transition(key, to_state(old) if old is not None else None, to_state(new), at)
+                for old, new, at in reversed(rows)
+            ]
+
+        return self._read(work, [])
+
+    def events(self, scope: str, limit: int = 1000) -> list[Transition]:
+        """The last `limit` transitions across all posts, newest first."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[Transition]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return []
+            rows = conn.execute(
+                "SELECT account, publish, old, new, at FROM wahdx_events WHERE scope = %s"
+                " ORDER BY at DESC, id DESC LIMIT %s",
+                (sid, max(0, limit)),
+            ).fetchall()
+            return [_transition(*row) for row in rows]
+
+        return self._read(work, [])
+
+    def acks(self, scope: str) -> dict[PostKey, Ack]:
+        """Every acknowledgement of the scope."""
+
+        def work(conn: psycopg.Connection[Any]) -> dict[PostKey, Ack]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return {}
+            rows = conn.execute(
+                "SELECT account, publish, note, at FROM wahdx_acks WHERE scope = %s", (sid,)
+            ).fetchall()
+            return {(a, p): Ack((a, p), note, at) for a, p, note, at in rows}
+
+        return self._read(work, {})
+
+    def failures_per_hour(
+        self, scope: str, since: float, until: float, account: str | None = None
+    ) -> list[int]:
+        """Transitions into FAILED per hour from `since` (one count per started hour)."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[int]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return hour_buckets([], since, until)
+            query = (
+                "SELECT floor((at - %s) / 3600)::int, count(*) FROM wahdx_events"
+                " WHERE scope = %s AND new = 'failed' AND at >= %s AND at < %s"
+            )
+            args: tuple[object, ...] = (since, sid, since, until)
+            if account is not None:
+                query += " AND account = %s"
+                args += (pg_text(account),)
+            rows = conn.execute(query + " GROUP BY 1", args).fetchall()
+            return hour_buckets(rows, since, until)
+
+        return self._read(work, hour_buckets([], since, until))
+
+    def scopes(self) -> list[str]:
+        """Every scope the store holds anything for."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[str]:
+            rows = conn.execute("SELECT url FROM wahdx_scopes ORDER BY id").fetchall()
+            return [str(r[0]) for r in rows]
+
+        return self._read(work, [])
+
+    # -- the change feed --------------------------------------------------------------------
+
+    def cursor(self, scope: str) -> int:
+        """The scope's current revision: take it before reading a snapshot, then follow."""
+
+        def work(conn: psycopg.Connection[Any]) -> int:
+            row = conn.execute("SELECT rev FROM wahdx_scopes WHERE url = %s", (scope,)).fetchone()
+            return int(row[0]) if row else 0
+
+        return self._read(work, 0)
+
+    def changes_since(self, scope: str, cursor: int) -> Changes:
+        """Everything written after `cursor` (0: everything); one query when nothing changed."""
+
+        def work(conn: psycopg.Connection[Any]) -> Changes:
+            row = conn.execute(
+                "SELECT id, rev FROM wahdx_scopes WHERE url = %s", (scope,)
+            ).fetchone()
+            if row is None:
+                return Changes(cursor=0, reset=cursor > 0)
+            sid, rev = int(row[0]), int(row[1])
+            if rev == cursor:
+                return Changes(cursor=rev)
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                found = conn.execute(
+                    "SELECT rev FROM wahdx_scopes WHERE id = %s", (sid,)
+                ).fetchone()
+                rev = int(found[0]) if found else 0
+                reset = cursor > rev
+                after = 0 if reset else cursor
+                posts = conn.execute(
+                    f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s AND rev > %s",
+                    (sid, after),
+                ).fetchall()
+                events = conn.execute(
+                    "SELECT account, publish, old, new, at FROM wahdx_events"
+                    " WHERE scope = %s AND rev > %s ORDER BY rev, at, id",
+                    (sid, after),
+                ).fetchall()
+                acks = conn.execute(
+                    "SELECT account, publish, note, at FROM wahdx_acks"
+                    " WHERE scope = %s AND rev > %s",
+                    (sid, after),
+                ).fetchall()
+                clears = conn.execute(
+                    "SELECT account, publish FROM wahdx_ack_clears WHERE scope = %s AND rev > %s",
+                    (sid, after),
+                ).fetchall()
+            ack_changes: dict[PostKey, Ack | None] = {(a, p): None for a, p in clears}
+            for a, p, note, at in acks:
+                ack_changes[(a, p)] = Ack((a, p), note, at)
+            return Changes(
+                posts={p.key: p for p in map(_post, posts)},
+                acks=ack_changes,
+                transitions=[_transition(*e) for e in events],
+                cursor=rev,
+                reset=reset,
+            )
+
+        return self._read(work, Changes(cursor=0, reset=cursor > 0))
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block up to `timeout` s on LISTEN; True on a notification, after a reconnect, and
+        at least every FALLBACK_EVERY s (a notification lost is then caught up)."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        if self._closed.is_set():
+            raise StoreError(f"cannot read store at {self._display}: it is closed")
+        with self._listen_lock:
+            while True:
+                if self._closed.is_set():
+                    return False
+                now = time.monotonic()
+                if self._listen is None or self._listen.closed or self._listen.broken:
+                    if now >= self._listen_retry_at and self._start_listening():
+                        self._said_at = now
+                        return True  # first call, or back after a gap: re-read everything
+                    wake = min(deadline, max(self._listen_retry_at, now + LISTEN_SLICE))
+                    if now >= deadline or self._closed.wait(max(0.0, wake - now)):
+                        return False
+                    continue
+                if now - self._said_at >= FALLBACK_EVERY:
+                    self._said_at = now
+                    return True
+                remaining = deadline - now
+                if remaining <= 0:
+                    return False
+                slice_ = min(remaining, LISTEN_SLICE, self._said_at + FALLBACK_EVERY - now)
+                try:
+                    got = any(True for _ in self._listen.notifies(timeout=slice_, stop_after=1))
+                except psycopg.Error:
+                    with contextlib.suppress(psycopg.Error):
+                        self._listen.close()
+                    self._listen = None
+                    continue
+                if got:
+                    self._said_at = time.monotonic()
+                    return True
+
+    def _start_listening(self) -> bool:
+        try:
+            conn = self._connect()
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+        except psycopg.Error:
+            self._listen_retry_at = time.monotonic() + self._listen_backoff
+            self._listen_backoff = min(self._listen_backoff * 2, BACKOFF_MAX)
+            return False
+        self._listen = conn
+        self._listen_backoff = BACKOFF_FIRST
+        self._listen_retry_at = 0.0
+        return True
+
+    def now(self) -> float:
+        """The database server's clock, epoch seconds."""
+
+        def work(conn: psycopg.Connection[Any]) -> float:
+            row = conn.execute(f"SELECT {_NOW}").fetchone()
+            return float(row[0]) if row else time.time()
+
+        return self._run("read", work)
+
+    # -- the poller lease -----------------------------------------------------------------
+
+    def try_lease(self, name: str, holder: LeaseHolder, ttl: float) -> bool:
+        """Take the lease when free or expired, renew it when ours; judged by the server's clock."""
+
+        def work(cur: psycopg.Cursor[Any]) -> bool:
+            cur.execute(
+                "INSERT INTO wahdx_leases AS l (name, holder_id, host, pid, renewed_at, expires_at)"
+                f" VALUES (%s, %s, %s, %s, {_NOW}, {_NOW} + %s::float8)"
+                " ON CONFLICT (name) DO UPDATE SET holder_id = excluded.holder_id,"
+                " host = excluded.host, pid = excluded.pid, renewed_at = excluded.renewed_at,"
+                " expires_at = excluded.expires_at"
+                f" WHERE l.holder_id = excluded.holder_id OR l.expires_at <= {_NOW}"
+                " RETURNING 1",
+                (pg_text(name), pg_text(holder.id), pg_text(holder.host), holder.pid, ttl),
+            )
+            return cur.fetchone() is not None
+
+        return self._write(work)
+
+    def release_lease(self, name: str, holder_id: str) -> None:
+        """Let the lease go at once if `holder_id` holds it (it then reads as expired)."""
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            cur.execute(
+                f"UPDATE wahdx_leases SET expires_at = {_NOW} WHERE name = %s AND holder_id = %s",
+                (pg_text(name), pg_text(holder_id)),
+            )
+
+        self._write(work)
+
+    def lease_info(self, name: str) -> LeaseInfo | None:
+        """The lease as recorded, or None when nobody ever held it."""
+
+        def work(conn: psycopg.Connection[Any]) -> LeaseInfo | None:
+            row = conn.execute(
+                f"SELECT holder_id, host, pid, renewed_at, expires_at, expires_at <= {_NOW}"
+                " FROM wahdx_leases WHERE name = %s",
+                (pg_text(name),),
+            ).fetchone()
+            if row is None:
+                return None
+            holder_id, host, pid, renewed, expires, expired = row
+            return LeaseInfo(holder_id, host, int(pid), renewed, expires, bool(expired))
+
+        return self._read(work, None)
+
+    # -- refresh requests ---------------------------------------------------------------------
+
+    def request_refresh(self, scope: str, keys: Sequence[PostKey] | None, requester: str) -> int:
+        """Ask the poller to check `keys` now (None: every post); returns the request's id."""
+
+        def work(cur: psycopg.Cursor[Any]) -> int:
+            sid = self._sid(cur, scope, create=True)
+            row = cur.execute(
+                "INSERT INTO wahdx_refresh_requests (scope, keys, requester, at)"
+                f" VALUES (%s, %s, %s, {_NOW}) RETURNING id, at",
+                (sid, keys_json(keys), pg_text(requester) or ""),
+            ).fetchone()
+            assert row is not None
+            rid, at = int(row[0]), float(row[1])
+            cur.execute(
+                "DELETE FROM wahdx_refresh_requests WHERE scope = %s AND (id <= %s OR at < %s)",
+                (sid, rid - REFRESH_KEEP, at - REFRESH_MAX_AGE),
+            )
+            self._notify(cur, scope)
+            return rid
+
+        return self._write(work)
+
+    def take_refresh_requests(self, scope: str, after: int) -> list[RefreshRequest]:
+        """Requests with an id above `after`, oldest first (the poller remembers the last)."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[RefreshRequest]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return []
+            rows = conn.execute(
+                "SELECT id, keys, requester, at FROM wahdx_refresh_requests"
+                " WHERE scope = %s AND id > %s ORDER BY id",
+                (sid, after),
+            ).fetchall()
+            return [RefreshRequest(int(i), keys_value(k), r, at) for i, k, r, at in rows]
+
+        return self._read(work, [])
+
+    # -- boards and what they watch -------------------------------------------------------------
+
+    def register_board(
+        self,
+        scope: str,
+        board_id: str,
+        host: str,
+        posts: Sequence[WatchedPost],
+        now: float | None = None,
+    ) -> None:
+        """Say which posts a board watches (replacing what it said before)."""
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            sid = self._sid(cur, scope, create=True)
+            row = cur.execute(f"SELECT coalesce(%s::float8, {_NOW})", (now,)).fetchone()
+            at = float(row[0]) if row else time.time()
+            cur.execute(
+                "DELETE FROM wahdx_board_posts WHERE board_id IN"
+                " (SELECT board_id FROM wahdx_boards WHERE seen_at < %s)",
+                (at - BOARD_FORGET_AFTER,),
+            )
+            cur.execute("DELETE FROM wahdx_boards WHERE seen_at < %s", (at - BOARD_FORGET_AFTER,))
+            board = pg_text(board_id)
+            cur.execute(
+                "INSERT INTO wahdx_boards (board_id, scope, host, registered_at, seen_at)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (board_id) DO UPDATE SET"
+                " scope = excluded.scope, host = excluded.host,"
+                " registered_at = excluded.registered_at, seen_at = excluded.seen_at",
+                (board, sid, pg_text(host) or "", at, at),
+            )
+            cur.execute("DELETE FROM wahdx_board_posts WHERE board_id = %s", (board,))
+            if posts:
+                cur.executemany(
+                    "INSERT INTO wahdx_board_posts"
+                    " (board_id, account, publish, media_type, label, position)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    [
+                        (
+                            board,
+                            pg_text(p.account_id),
+                            pg_text(p.publish_id),
+                            pg_text(p.media_type),
+                            pg_text(p.label) or "",
+                            i,
+                        )
+                        for i, p in enumerate(posts)
+                    ],
+                )
+            self._notify(cur, scope)
+
+        self._write(work)
+
+    def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
+        """Say the board is alive; False when the store does not know it (register again)."""
+
+        def work(cur: psycopg.Cursor[Any]) -> bool:
+            cur.execute(
+                f"UPDATE wahdx_boards SET seen_at = coalesce(%s::float8, {_NOW})"
+                " WHERE board_id = %s",
+                (now, pg_text(board_id)),
+            )
+            return cur.rowcount > 0
+
+        return self._write(work)
+
+    def unregister_board(self, board_id: str) -> None:
+        """Forget a board and what it watched."""
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            board = pg_text(board_id)
+            cur.execute("DELETE FROM wahdx_board_posts WHERE board_id = %s", (board,))
+            cur.execute("DELETE FROM wahdx_boards WHERE board_id = %s", (board,))
+
+        self._write(work)
+
+    def watched_posts(
+        self, scope: str, alive_within: float, now: float | None = None
+    ) -> list[WatchedPost]:
+        """The union of the posts live boards watch, each once, in first-registered order."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[WatchedPost]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return []
+            rows = conn.execute(
+                "SELECT p.account, p.publish, p.media_type, p.label"
+                " FROM wahdx_board_posts p JOIN wahdx_boards b ON b.board_id = p.board_id"
+                f" WHERE b.scope = %s AND b.seen_at >= coalesce(%s::float8, {_NOW}) - %s"
+                " ORDER BY b.registered_at, b.board_id, p.position",
+                (sid, now, alive_within),
+            ).fetchall()
+            return union_posts(rows)
+
+        return self._read(work, [])
+
+    def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
+        """The boards heard from within `alive_within` seconds."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[BoardInfo]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return []
+            rows = conn.execute(
+                "SELECT b.board_id, b.host,"
+                " (SELECT count(*) FROM wahdx_board_posts p WHERE p.board_id = b.board_id),"
+                " b.registered_at, b.seen_at FROM wahdx_boards b"
+                f" WHERE b.scope = %s AND b.seen_at >= coalesce(%s::float8, {_NOW}) - %s"
+                " ORDER BY b.registered_at, b.board_id",
+                (sid, now, alive_within),
+            ).fetchall()
+            return [BoardInfo(i, h, int(n), r, s) for i, h, n, r, s in rows]
+
+        return self._read(work, [])
