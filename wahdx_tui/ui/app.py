@@ -33,6 +33,7 @@ from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.poller import Poller
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.settings import DEFAULTS
 from wahdx_tui.core.store import StoreError, Transition
 from wahdx_tui.core.watchlist import (
     Watchlist,
@@ -67,8 +68,8 @@ INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 MAX_TOASTS = 3
 DIFF_SLICE = 2000
 STUCK_CHECK_EVERY = 5.0
-DEFAULT_STUCK_QUEUED_MIN = 30.0
-DEFAULT_STUCK_PROCESSING_MIN = 15.0
+DEFAULT_STUCK_QUEUED_MIN = DEFAULTS.stuck_queued_minutes
+DEFAULT_STUCK_PROCESSING_MIN = DEFAULTS.stuck_processing_minutes
 CATEGORY_FILTERS: tuple[Category | None, ...] = (None, *Category)
 ClientFactory = Callable[[Callable[[ClientEvent], None]], WahdxClient]
 
