@@ -7,7 +7,7 @@ import asyncio
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wahdx_tui import __version__
@@ -33,7 +33,7 @@ class Setup:
     base_url: str
     api_key: ApiKey
     settings: Settings
-    flags: dict[str, object]
+    flags: Mapping[str, object]
     """The setting flags given on the command line: they win over the file on a reload too."""
 
     @property

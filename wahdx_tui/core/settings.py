@@ -97,12 +97,10 @@ def parse_quiet(text: str) -> QuietHours:
         loose = _LOOSE_QUIET.fullmatch(text)
         if loose is not None:
             for hour, minute in (loose.group(1, 2), loose.group(3, 4)):
-                if int(hour) > 23 or len(hour) > 2:
-                    raise ValueError(f"{hour}:{minute} is not a time: hours are 00 to 23")
-                if int(minute) > 59 or len(minute) != 2:
-                    raise ValueError(
-                        f"{hour}:{minute} is not a time: minutes are two digits, 00 to 59"
-                    )
+                if len(hour) > 2 or int(hour) > 23:
+                    raise ValueError("hours are 00 to 23")
+                if len(minute) != 2 or int(minute) > 59:
+                    raise ValueError("minutes are two digits, 00 to 59")
         raise ValueError("")
     h1, m1, h2, m2 = (int(part) for part in match.groups())
     quiet = QuietHours(h1 * 60 + m1, h2 * 60 + m2)
@@ -168,15 +166,14 @@ class Setting:
         """``1 to 1000``, ``greater than 0``: the allowed range, in words."""
         if self.kind == "quiet":
             return "HH:MM-HH:MM in local time"
-        low = f"{_number(self.low)}" if self.low is not None else None
+        high = None if self.high is None else _number(self.high)
         if self.above is not None:
             text = f"greater than {_number(self.above)}"
-            return text if self.high is None else f"{text} and at most {_number(self.high)}"
-        if low is not None and self.high is not None:
-            return f"from {low} to {_number(self.high)}"
-        if low is not None:
-            return f"at least {low}"
-        return "any" if self.high is None else f"at most {_number(self.high)}"
+            return text if high is None else f"{text} and at most {high}"
+        if self.low is None:
+            return "of any size" if high is None else f"at most {high}"
+        low = _number(self.low)
+        return f"at least {low}" if high is None else f"from {low} to {high}"
 
     @property
     def wanted(self) -> str:
