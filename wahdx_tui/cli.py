@@ -7,7 +7,7 @@ import asyncio
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wahdx_tui import __version__
@@ -17,9 +17,12 @@ from wahdx_tui.core.errors import WahdxError
 from wahdx_tui.core.history import History
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.secret import ApiKey
-from wahdx_tui.core.watchlist import Watchlist, WatchlistError, load_watchlist
+from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
+from wahdx_tui.core.watchlist import Watchlist, load_watchlist
 
 EXIT_USAGE = 2
+DEMO_INTERVAL = 5.0
+"""The demo refreshes faster than a real board: its simulated posts move in seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,38 +32,48 @@ class Setup:
     watchlist: Watchlist
     base_url: str
     api_key: ApiKey
-    options: ClientOptions
-    interval: float
-    final_every: int
+    settings: Settings
+    flags: Mapping[str, object]
+    """The setting flags given on the command line: they win over the file on a reload too."""
+
+    @property
+    def options(self) -> ClientOptions:
+        """The client's options from the resolved settings."""
+        return client_options(self.settings)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between refreshes."""
+        return self.settings.interval
+
+    @property
+    def final_every(self) -> int:
+        """Final posts are re-checked every this many passes."""
+        return self.settings.final_every
 
 
-def _positive_int(lo: int, hi: int) -> type[int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{value} is out of range: use {lo} to {hi}")
-        return value
-
-    return parse  # type: ignore[return-value]
+def client_options(settings: Settings) -> ClientOptions:
+    """The client's tunables that are settings: batch size, concurrency, timeout."""
+    return ClientOptions(
+        batch_size=settings.batch_size, concurrency=settings.concurrency, timeout=settings.timeout
+    )
 
 
-def _seconds(lo: float, hi: float) -> type[float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{value:g} s is out of range: use {lo:g} to {hi:g}")
-        return value
+def _speed(text: str) -> float:
+    """The demo's ``--speed``: the simulator's time factor, 0.01 to 1000."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 0.01 to 1000, got {text!r}"
+        ) from None
+    if not 0.01 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a number from 0.01 to 1000, got {text.strip()}")
+    return value
 
-    return parse  # type: ignore[return-value]
 
-
-def _add_api_arguments(p: argparse.ArgumentParser) -> None:
+def _add_api_arguments(p: argparse.ArgumentParser, command: str) -> None:
+    """The arguments of a command that asks the API, its setting flags among them."""
     p.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to check")
     p.add_argument("--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)")
     p.add_argument(
@@ -68,13 +81,7 @@ def _add_api_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="read the API key from FILE (mode 600) instead of $WAHDX_API_KEY",
     )
-    p.add_argument("--batch-size", type=_positive_int(1, 1000), help="posts per batch request")
-    p.add_argument(
-        "--concurrency", type=_positive_int(1, 32), help="batch requests in flight (default 4)"
-    )
-    p.add_argument(
-        "--timeout", type=_seconds(0.1, 300), default=10.0, help="seconds to wait for an answer"
-    )
+    add_setting_flags(p, command)
     p.add_argument("--log", metavar="FILE", help="append a debug log to FILE (key redacted)")
 
 
@@ -107,21 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="check every post once and print the results")
-    _add_api_arguments(check)
+    _add_api_arguments(check, "check")
     check.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
     watch = sub.add_parser("watch", help="open the live board against the API")
-    _add_api_arguments(watch)
-    watch.add_argument("--interval", type=_seconds(1, 86400), help="seconds between refreshes")
+    _add_api_arguments(watch, "watch")
     watch.add_argument("--no-bell", action="store_true", help="no terminal bell on a failure")
     _add_history_arguments(watch)
 
     demo = sub.add_parser("demo", help="open the board on a built-in simulated API (no key)")
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
-    demo.add_argument(
-        "--interval", type=_seconds(1, 86400), help="seconds between refreshes (default: 5)"
-    )
-    demo.add_argument("--speed", type=_seconds(0.01, 1000), default=1.0, help="sim time factor")
+    add_setting_flags(demo, "demo", {"interval": DEMO_INTERVAL})
+    demo.add_argument("--speed", type=_speed, default=1.0, help="sim time factor, 0.01 to 1000")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-bell", action="store_true")
     _add_history_arguments(demo)
@@ -157,18 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resolve(args: argparse.Namespace) -> Setup:
-    """Load the watchlist and resolve key, URL and options; raise the project's own errors."""
+    """Load the watchlist and resolve key, URL and settings; raise the project's own errors."""
     watchlist = load_watchlist(args.watchlist)
-    settings = watchlist.settings
     base_url = resolve_base_url(args.base_url)
     api_key = read_api_key(args.api_key_file)
-    options = ClientOptions(
-        batch_size=args.batch_size or settings.batch_size or 50,
-        concurrency=args.concurrency or settings.concurrency or 4,
-        timeout=args.timeout,
-    )
-    interval = getattr(args, "interval", None) or settings.interval or 15.0
-    return Setup(watchlist, base_url, api_key, options, interval, settings.final_every or 10)
+    flags = flag_values(args)
+    return Setup(watchlist, base_url, api_key, resolve_settings(watchlist.settings, flags), flags)
 
 
 def _warn(watchlist: Watchlist) -> None:
@@ -217,7 +215,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         interval=setup.interval,
         final_every=setup.final_every,
         history=open_history(args, scope_for(setup.base_url)),
-        fixed_settings=frozenset({"interval"} if args.interval else ()),
+        fixed_settings=frozenset(setup.flags),
         watch_file=True,
     )
     return run_board(engine, bell=not args.no_bell, subtitle=setup.base_url)
@@ -236,15 +234,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = SimConfig(posts=watchlist.posts, seed=args.seed, speed=args.speed)
     # The simulator's port changes every run; its posts' truth depends on the seed only.
     history = open_history(args, f"sim://demo/{args.seed}")
+    flags = flag_values(args)
+    # The demo's own interval wins over the file's at start; an edit of the file still applies.
+    settings = resolve_settings(watchlist.settings, {"interval": DEMO_INTERVAL, **flags})
     with SimServer(config) as sim:
-        options = ClientOptions(batch_size=watchlist.settings.batch_size or 50)
         engine = Engine(
             watchlist,
-            client_factory(sim.base_url, ApiKey(sim.api_key), options),
-            interval=args.interval or 5.0,
-            final_every=watchlist.settings.final_every or 10,
+            client_factory(sim.base_url, ApiKey(sim.api_key), client_options(settings)),
+            interval=settings.interval,
+            final_every=settings.final_every,
             history=history,
-            fixed_settings=frozenset({"interval"} if args.interval else ()),
+            fixed_settings=frozenset(flags),
             watch_file=True,
         )
         return run_board(engine, bell=not args.no_bell, subtitle="demo: simulated API")
@@ -322,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         return handler(args)
-    except (WatchlistError, WahdxError) as exc:
+    except WahdxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ from wahdx_tui.core.errors import (
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.normalise import _error_text, decode_json, parse_batch, parse_single
 from wahdx_tui.core.secret import ApiKey, KeyAuth
+from wahdx_tui.core.settings import DEFAULTS
 
 BATCH_PATH = "/api/content/status/batch"
 SINGLE_PATH = "/api/content/status/{account}/{publish}"
@@ -37,11 +38,11 @@ EventKind = Literal["retry", "rate_limited", "shrink"]
 
 @dataclass(frozen=True, slots=True)
 class ClientOptions:
-    """Tunables of the client; defaults suit the public API."""
+    """Tunables of the client; defaults suit the public API (the first three are settings)."""
 
-    batch_size: int = 50
-    concurrency: int = 4
-    timeout: float = 10.0
+    batch_size: int = DEFAULTS.batch_size
+    concurrency: int = DEFAULTS.concurrency
+    timeout: float = DEFAULTS.timeout
     max_attempts: int = 4
     backoff_base: float = 0.5
     backoff_cap: float = 20.0

@@ -10,9 +10,10 @@ from wahdx_tui.core.board import Board, Row, carries_state
 from wahdx_tui.core.client import ClientEvent, ClientFactory, WahdxClient
 from wahdx_tui.core.errors import ApiError
 from wahdx_tui.core.freshness import Freshness
+from wahdx_tui.core.handoff import stuck_thresholds
 from wahdx_tui.core.health import Health
 from wahdx_tui.core.history import History
-from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
 from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, Poller, PollReport
 from wahdx_tui.core.store import StoreError, Transition
@@ -20,16 +21,6 @@ from wahdx_tui.core.watchfile import WatchedFile
 from wahdx_tui.core.watchlist import Watchlist, WatchlistError, WatchlistSettings, load_watchlist
 
 DIFF_SLICE = 2000  # statuses compared per slice before yielding to the event loop
-DEFAULT_STUCK_QUEUED_MIN = 30.0
-DEFAULT_STUCK_PROCESSING_MIN = 15.0
-
-
-def stuck_limits(settings: WatchlistSettings) -> dict[State, float]:
-    """Seconds a post may stay queued or processing before it is flagged stuck."""
-    return {
-        State.QUEUED: 60 * (settings.stuck_queued_minutes or DEFAULT_STUCK_QUEUED_MIN),
-        State.PROCESSING: 60 * (settings.stuck_processing_minutes or DEFAULT_STUCK_PROCESSING_MIN),
-    }
 
 
 class Engine:
@@ -276,7 +267,7 @@ class Engine:
 
     def check_stuck(self) -> list[PostKey]:
         """Flag posts too long queued or processing; return the newly stuck."""
-        return self.board.find_stuck(self.clock(), stuck_limits(self.watchlist.settings))
+        return self.board.find_stuck(self.clock(), stuck_thresholds(self.watchlist))
 
     # -- history and the watchlist ----------------------------------------------------------
 

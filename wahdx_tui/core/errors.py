@@ -29,3 +29,34 @@ class ResponseShapeError(ApiError):
 
 class BatchTooLarge(ApiError):
     """The server refused a batch as too large (413, or 400 naming a limit)."""
+
+
+def position(path: str, line: int | None, column: int | None) -> str:
+    """``'FILE:LINE:COL'``, leaving out what is unknown (a column needs a line)."""
+    if line is None:
+        return path
+    if column is None:
+        return f"{path}:{line}"
+    return f"{path}:{line}:{column}"
+
+
+class WatchlistError(WahdxError):
+    """A watchlist that cannot be used: ``str()`` is ``'FILE:LINE:COL: message'``.
+
+    ``line`` and ``column`` are 1-based; ``':LINE:COL'`` is left out when unknown.
+    """
+
+    path: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __init__(self, path: str, line: int | None, column: int | None, message: str) -> None:
+        super().__init__(path, line, column, message)
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{position(self.path, self.line, self.column)}: {self.message}"

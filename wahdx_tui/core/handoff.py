@@ -13,12 +13,13 @@ from wahdx_tui.core.display import format_age
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.output import csv_cell, iso_time
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.settings import DEFAULTS, resolve_settings
 from wahdx_tui.core.store import Store
 from wahdx_tui.core.watchlist import Watchlist
 
 FORMATS = ("markdown", "csv", "json")
-DEFAULT_STUCK_QUEUED_MINUTES = 30.0
-DEFAULT_STUCK_PROCESSING_MINUTES = 15.0
+DEFAULT_STUCK_QUEUED_MINUTES = DEFAULTS.stuck_queued_minutes
+DEFAULT_STUCK_PROCESSING_MINUTES = DEFAULTS.stuck_processing_minutes
 STUCK_HINT = (
     "Check the post in Wahdx: if it has not moved, re-publish it; several stuck at once"
     " usually means a platform slowdown."
@@ -57,13 +58,10 @@ class HandoffItem:
 
 def stuck_thresholds(watchlist: Watchlist) -> dict[State, float]:
     """Seconds a post may stay queued or processing before it counts as stuck."""
-    settings = watchlist.settings
-    queued = settings.stuck_queued_minutes
-    processing = settings.stuck_processing_minutes
+    settings = resolve_settings(watchlist.settings, {})
     return {
-        State.QUEUED: 60.0 * (DEFAULT_STUCK_QUEUED_MINUTES if queued is None else queued),
-        State.PROCESSING: 60.0
-        * (DEFAULT_STUCK_PROCESSING_MINUTES if processing is None else processing),
+        State.QUEUED: 60.0 * settings.stuck_queued_minutes,
+        State.PROCESSING: 60.0 * settings.stuck_processing_minutes,
     }
 
 

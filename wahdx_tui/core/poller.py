@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from wahdx_tui.core.client import PassResult, WahdxClient
 from wahdx_tui.core.model import PostKey, State, WatchedPost
+from wahdx_tui.core.settings import DEFAULTS
 
-DEFAULT_FINAL_EVERY = 10
+DEFAULT_FINAL_EVERY = DEFAULTS.final_every
 log = logging.getLogger("wahdx_tui.poller")
 
 
