@@ -374,6 +374,13 @@ class Board:
                 found.unanswered = True
                 self._unanswered += 1
 
+    def mark_answered(self) -> None:
+        """Every post is as fresh as its source says (an attached board's poller answered)."""
+        if self._unanswered:
+            for row in self.rows.values():
+                row.unanswered = False
+            self._unanswered = 0
+
     def any_unanswered(self) -> bool:
         """Whether any post is shown stale (a kept count, not a scan)."""
         return self._unanswered > 0

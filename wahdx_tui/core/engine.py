@@ -45,6 +45,8 @@ class Engine:
         self.watchlist = watchlist
         self.watched = WatchedFile(watchlist.path) if watch_file else None
         self.board = Board(watchlist.posts)
+        # Posts polled for the other boards of a team (see core/teamengine.py), not shown.
+        self.others = Board()
         self.health = Health()
         self.history = history or History(None, "")
         self.interval = interval
@@ -61,6 +63,11 @@ class Engine:
         self.poller: Poller | None = None
         self.freshness = Freshness()
         self.pass_wanted = False  # a pass was asked for while one ran
+
+    @property
+    def polls_api(self) -> bool:
+        """Whether this engine asks the API itself (a board following a team's poller does not)."""
+        return True
 
     # -- life -----------------------------------------------------------------------------
 
@@ -141,12 +148,16 @@ class Engine:
 
     async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
         assert self.poller is not None
-        board = self.board
+        boards = (self.board, self.others)
         # Posts shown from the last run, or left unanswered, count as never checked: due.
         states = {
-            k: r.state for k, r in board.rows.items() if not (r.from_last_run or r.unanswered)
+            k: r.state
+            for board in boards
+            for k, r in board.rows.items()
+            if not (r.from_last_run or r.unanswered)
         }
-        report = await self.poller.poll(board.posts, states, everything=everything)
+        posts = [*self.board.posts, *self.others.posts]
+        report = await self.poller.poll(posts, states, everything=everything)
         left_out: list[PostKey] = []
         changed = await self.absorb_unchanged(report.result.statuses, left_out)
         return self.apply_pass(seq, report, changed, left_out)
@@ -160,6 +171,8 @@ class Engine:
         for start in range(0, len(statuses), DIFF_SLICE):
             chunk = statuses[start : start + DIFF_SLICE]
             changed += self.board.absorb_unchanged(chunk, unanswered)
+            if self.others.rows:
+                changed += self.others.absorb_unchanged(chunk, unanswered)
             await asyncio.sleep(0)
         return changed
 
@@ -176,10 +189,14 @@ class Engine:
             seq, result.statuses, changed, [*left_out, *(p.key for p in result.failed)]
         )
         changes = self.board.apply(to_apply)
+        transitions = changes.transitions
+        if self.others.rows:
+            transitions = [*transitions, *self.others.apply(to_apply).transitions]
         # Queued at once, in order: a quit right after a pass still writes it.
-        self.history.save(to_apply, changes.transitions)
+        self.history.save(to_apply, transitions)
         if not_answered:
             self.board.mark_unanswered(not_answered)
+            self.others.mark_unanswered(not_answered)
         return PassOutcome(
             number=self.passes,
             changes=changes,
@@ -201,6 +218,7 @@ class Engine:
         # Every row is as old as it was, but for those a newer re-check answered.
         stale = [k for k in rows if k not in answered_since] if answered_since else None
         self.board.mark_unanswered(stale)
+        self.others.mark_unanswered()
         return PassOutcome(
             number=self.passes,
             unanswered=list(rows) if stale is None else stale,
@@ -237,7 +255,8 @@ class Engine:
         if status is None or not newest:
             return RecheckOutcome(post.key, status, error, newest)
         changes = self.board.apply([status])
-        self.history.save([status], changes.transitions)
+        transitions = [*changes.transitions, *self.others.apply([status]).transitions]
+        self.history.save([status], transitions)
         return RecheckOutcome(post.key, status, error, newest, changes)
 
     def acknowledge(self, key: PostKey, note: str) -> Row | None:

@@ -44,6 +44,10 @@ class History:
     async def _run(self, fn: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
+    async def call(self, fn: Callable[[], _T]) -> _T:
+        """Run another store call on the history thread, in order with the writes."""
+        return await self._run(fn)
+
     async def load(self) -> tuple[dict[PostKey, StoredPost], dict[PostKey, Ack]]:
         """The last run's posts and acknowledgements; the newest events into memory."""
         store = self.store

@@ -66,7 +66,8 @@ CREATE TABLE wahdx_leases (
     host text NOT NULL,
     pid integer NOT NULL,
     renewed_at double precision NOT NULL,
-    expires_at double precision NOT NULL
+    expires_at double precision NOT NULL,
+    status text NOT NULL DEFAULT ''
 );
 CREATE TABLE wahdx_refresh_requests (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

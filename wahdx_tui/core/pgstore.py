@@ -789,19 +789,27 @@ class PgStore:
 
     # -- the poller lease -----------------------------------------------------------------
 
-    def try_lease(self, name: str, holder: LeaseHolder, ttl: float) -> bool:
+    def try_lease(self, name: str, holder: LeaseHolder, ttl: float, status: str = "") -> bool:
         """Take the lease when free or expired, renew it when ours; judged by the server's clock."""
 
         def work(cur: psycopg.Cursor[Any]) -> bool:
             cur.execute(
-                "INSERT INTO wahdx_leases AS l (name, holder_id, host, pid, renewed_at, expires_at)"
-                f" VALUES (%s, %s, %s, %s, {_NOW}, {_NOW} + %s::float8)"
+                "INSERT INTO wahdx_leases AS l"
+                " (name, holder_id, host, pid, renewed_at, expires_at, status)"
+                f" VALUES (%s, %s, %s, %s, {_NOW}, {_NOW} + %s::float8, %s)"
                 " ON CONFLICT (name) DO UPDATE SET holder_id = excluded.holder_id,"
                 " host = excluded.host, pid = excluded.pid, renewed_at = excluded.renewed_at,"
-                " expires_at = excluded.expires_at"
+                " expires_at = excluded.expires_at, status = excluded.status"
                 f" WHERE l.holder_id = excluded.holder_id OR l.expires_at <= {_NOW}"
                 " RETURNING 1",
-                (pg_text(name), pg_text(holder.id), pg_text(holder.host), holder.pid, ttl),
+                (
+                    pg_text(name),
+                    pg_text(holder.id),
+                    pg_text(holder.host),
+                    holder.pid,
+                    ttl,
+                    pg_text(status),
+                ),
             )
             return cur.fetchone() is not None
 
@@ -823,14 +831,14 @@ class PgStore:
 
         def work(conn: psycopg.Connection[Any]) -> LeaseInfo | None:
             row = conn.execute(
-                f"SELECT holder_id, host, pid, renewed_at, expires_at, expires_at <= {_NOW}"
+                f"SELECT holder_id, host, pid, renewed_at, expires_at, expires_at <= {_NOW}, status"
                 " FROM wahdx_leases WHERE name = %s",
                 (pg_text(name),),
             ).fetchone()
             if row is None:
                 return None
-            holder_id, host, pid, renewed, expires, expired = row
-            return LeaseInfo(holder_id, host, int(pid), renewed, expires, bool(expired))
+            holder_id, host, pid, renewed, expires, expired, status = row
+            return LeaseInfo(holder_id, host, int(pid), renewed, expires, bool(expired), status)
 
         return self._read(work, None)
 

@@ -249,7 +249,7 @@ SETTINGS: tuple[Setting, ...] = (
         low=1,
         high=86400,
         unit="seconds",
-        commands=("watch", "demo"),
+        commands=("watch", "serve", "demo"),
     ),
     Setting(
         "batch_size",
@@ -259,7 +259,7 @@ SETTINGS: tuple[Setting, ...] = (
         low=1,
         high=1000,
         applies="restart",
-        commands=("check", "watch"),
+        commands=("check", "watch", "serve"),
     ),
     Setting(
         "concurrency",
@@ -269,7 +269,7 @@ SETTINGS: tuple[Setting, ...] = (
         low=1,
         high=32,
         applies="restart",
-        commands=("check", "watch"),
+        commands=("check", "watch", "serve"),
     ),
     Setting(
         "final_every",
@@ -305,7 +305,7 @@ SETTINGS: tuple[Setting, ...] = (
         unit="seconds",
         applies="restart",
         in_file=False,
-        commands=("check", "watch"),
+        commands=("check", "watch", "serve"),
     ),
     Setting(
         "notify_window",

@@ -77,7 +77,8 @@ CREATE TABLE leases (
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     renewed_at REAL NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE TABLE refresh_requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -683,18 +683,27 @@ class SqliteStore:
 
     # -- the poller lease -----------------------------------------------------------------
 
-    def try_lease(self, name: str, holder: LeaseHolder, ttl: float) -> bool:
+    def try_lease(self, name: str, holder: LeaseHolder, ttl: float, status: str = "") -> bool:
         """Take the lease when free or expired, renew it when ours; False when another holds it."""
         now = time.time()
         with self._write("write") as conn:
             cur = conn.execute(
-                "INSERT INTO leases (name, holder_id, host, pid, renewed_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)"
+                "INSERT INTO leases (name, holder_id, host, pid, renewed_at, expires_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET holder_id = excluded.holder_id,"
                 " host = excluded.host, pid = excluded.pid, renewed_at = excluded.renewed_at,"
-                " expires_at = excluded.expires_at"
+                " expires_at = excluded.expires_at, status = excluded.status"
                 " WHERE leases.holder_id = excluded.holder_id OR leases.expires_at <= ?",
-                (name, holder.id, clean_text(holder.host), holder.pid, now, now + ttl, now),
+                (
+                    name,
+                    holder.id,
+                    clean_text(holder.host),
+                    holder.pid,
+                    now,
+                    now + ttl,
+                    clean_text(status),
+                    now,
+                ),
             )
             return cur.rowcount > 0
 
@@ -712,13 +721,15 @@ class SqliteStore:
             return None
         with self._guard("read") as conn:
             row = conn.execute(
-                "SELECT holder_id, host, pid, renewed_at, expires_at FROM leases WHERE name = ?",
+                "SELECT holder_id, host, pid, renewed_at, expires_at, status FROM leases"
+                " WHERE name = ?",
                 (name,),
             ).fetchone()
         if row is None:
             return None
-        holder_id, host, pid, renewed, expires = row
-        return LeaseInfo(holder_id, host, int(pid), renewed, expires, expires <= time.time())
+        holder_id, host, pid, renewed, expires, status = row
+        expired = expires <= time.time()
+        return LeaseInfo(holder_id, host, int(pid), renewed, expires, expired, status)
 
     # -- refresh requests ---------------------------------------------------------------------
 

@@ -102,6 +102,7 @@ class LeaseInfo:
     renewed_at: float
     expires_at: float
     expired: bool
+    status: str = ""  # what the holder says with each renewal (core/team.py PollerWord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +252,10 @@ class Store(Protocol):
 
     # -- the poller lease -----------------------------------------------------------------
 
-    def try_lease(self, name: str, holder: LeaseHolder, ttl: float) -> bool:
+    def try_lease(self, name: str, holder: LeaseHolder, ttl: float, status: str = "") -> bool:
         """Take the lease when free or expired, renew it when ours; False when another holds it.
+
+        `status` is kept with the lease for its readers (the holder's word on the API).
 
         Raises StoreError when the store cannot be asked: the holder must then stop polling.
         """

@@ -6,27 +6,29 @@ import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
-from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board
+from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Changes
 from wahdx_tui.core.categories import Category
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.export import write_export
 from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.teamengine import TeamEngine
 from wahdx_tui.ui.announce import announce_failures, announce_stuck
-from wahdx_tui.ui.banner import Banner, history_banner, pass_banner
+from wahdx_tui.ui.banner import Banner, history_banner, pass_banner, team_banner
 from wahdx_tui.ui.clipboard import copy_best
 from wahdx_tui.ui.eventlog import EventLogScreen
 from wahdx_tui.ui.filterbox import FilterBox
+from wahdx_tui.ui.follower import TeamFollower
 from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import bindings, palette_commands
 from wahdx_tui.ui.messages import (
@@ -34,19 +36,12 @@ from wahdx_tui.ui.messages import (
     HistorySaved,
     PassDone,
     PostRechecked,
+    TeamFollowed,
     WatchlistReloaded,
 )
 from wahdx_tui.ui.review import AckScreen
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
-from wahdx_tui.ui.summary import (
-    SummaryLine,
-    counts_text,
-    health_text,
-    next_text,
-    title_text,
-    updated_text,
-    view_text,
-)
+from wahdx_tui.ui.summary import SummaryBar, next_text, title_text
 from wahdx_tui.ui.table import BoardTable, TableHeader
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -108,13 +103,7 @@ class BoardApp(App[int]):
     def compose(self) -> ComposeResult:
         """Summary, banner, headings, table, filter box, footer."""
         table = BoardTable(self.board, id="table")
-        with Static(id="summary"):
-            yield SummaryLine(id="counts")
-            with Horizontal(id="status-row"):
-                yield SummaryLine(id="updated")
-                yield SummaryLine(id="next")
-                yield SummaryLine(id="health")
-                yield SummaryLine(id="view")
+        yield SummaryBar(id="summary")
         yield Banner(id="banner")
         yield TableHeader(table, id="header")
         yield table
@@ -146,8 +135,11 @@ class BoardApp(App[int]):
         self.set_interval(STUCK_CHECK_EVERY, self.check_stuck)
         if self.engine.watched is not None:
             self.set_interval(FILE_CHECK_EVERY, self.check_watchlist_file)
-        self._restore()
-        self.start_poll()
+        if isinstance(self.engine, TeamEngine):
+            self.mount(TeamFollower(self.engine))  # restores, then starts the first pass
+        else:
+            self._restore()
+            self.start_poll()
 
     async def on_unmount(self) -> None:
         """Close the connection pool and finish writing history."""
@@ -158,6 +150,13 @@ class BoardApp(App[int]):
         self.table.reconcile(full=full)
         self.query_one(TableHeader).refresh()
         self.update_summary()
+
+    def _show_changes(self, changes: Changes, *, first: bool = False) -> None:
+        """Redraw the rows an answer changed (all, when many moved) and announce failures."""
+        self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
+        rows = self.board.rows
+        failed = [rows[k] for k in changes.new_failures if k in rows]
+        announce_failures(self, failed, first=first, bell=self.ring_bell)
 
     # -- history ------------------------------------------------------------------------------
 
@@ -191,12 +190,41 @@ class BoardApp(App[int]):
         said = history_banner(message.error, message.waiting, message.dropped)
         self.banner.say("history-error", said)
 
+    # -- the team store -------------------------------------------------------------------------
+
+    def on_team_followed(self, message: TeamFollowed) -> None:
+        """Draw what the store brought, say what is missing, and do what the team asks."""
+        outcome = message.outcome
+        self.banner.say("store", team_banner(outcome))
+        if outcome.first and self.engine.polls_api and self.passes == 0:
+            self.start_poll()  # the lease was free at start: this board polls for the team
+        self._show_changes(outcome.changes, first=outcome.first)
+        if self.board.any_unanswered() or self.table.stale:
+            self.table.mark_stale(self.board.any_unanswered())
+        if outcome.took_lease:
+            self.notify("no other poller: this board now polls the API for the team", markup=False)
+            self.start_poll()
+        if outcome.lost_lease:
+            self._stop_timer()
+            self.next_at = None
+        if outcome.refresh:
+            self.start_poll(everything=True)
+        for post in outcome.recheck:
+            self.query_one(TeamFollower).recheck(post)
+        self.update_summary()
+
     # -- passes -------------------------------------------------------------------------------
 
     def start_poll(self, everything: bool = False) -> None:
-        """Begin a pass unless one is running; a request during a pass is coalesced."""
+        """Begin a pass unless one is running; a request during a pass is coalesced. A board
+        following a team's poller asks the poller instead."""
         self._stop_timer()
-        if not self.engine.begin_pass():
+        engine = self.engine
+        if not engine.polls_api:
+            if everything and isinstance(engine, TeamEngine):
+                self.query_one(TeamFollower).ask_for_refresh()
+            return
+        if not engine.begin_pass():
             return
         self.next_at = None
         self.update_summary()
@@ -209,17 +237,15 @@ class BoardApp(App[int]):
     def on_pass_done(self, message: PassDone) -> None:
         """Redraw what the pass changed, say what it could not do, and set the next one."""
         outcome = message.outcome
-        changes = outcome.changes
+        if not self.engine.polls_api and not outcome.ran:
+            return  # the lease went while the pass ran: the team's poller carries on
         if outcome.ran:
-            self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
+            self._show_changes(outcome.changes, first=outcome.first)
             self.banner.hide_message("history")
         if outcome.unanswered or self.table.stale:
             # Rows this pass did not answer are marked stale, in words as well as in colour.
             self.table.mark_stale(self.board.any_unanswered())
         self.banner.say("poll", pass_banner(outcome))
-        rows = self.board.rows
-        failed = [rows[k] for k in changes.new_failures if k in rows]
-        announce_failures(self, failed, first=outcome.first, bell=self.ring_bell)
         self._announce_stuck(outcome.stuck)
         if self.engine.take_again():
             self.start_poll()
@@ -235,7 +261,7 @@ class BoardApp(App[int]):
     def _schedule(self) -> None:
         """Set the next pass one interval (or a rate limit's wait) after the last ended."""
         self._stop_timer()
-        if self.paused or self.polling:
+        if self.paused or self.polling or not self.engine.polls_api:
             self.next_at = None
             return
         delay = self.engine.next_delay()
@@ -248,12 +274,8 @@ class BoardApp(App[int]):
         self.start_poll()
 
     def on_post_rechecked(self, message: PostRechecked) -> None:
-        """A detail screen's re-check folded an answer in: redraw and announce it."""
-        changes = message.outcome.changes
-        self.table.reconcile()
-        rows = self.board.rows
-        failed = [rows[k] for k in changes.new_failures if k in rows]
-        announce_failures(self, failed, first=False, bell=self.ring_bell)
+        """A re-check folded an answer in: redraw and announce it."""
+        self._show_changes(message.outcome.changes)
         self.update_summary()
 
     # -- clocks -------------------------------------------------------------------------------
@@ -312,18 +334,18 @@ class BoardApp(App[int]):
     def update_summary(self) -> None:
         """Redraw the summary lines (each only if its text changed) and the terminal title."""
         try:
-            counts = self.query_one("#counts", SummaryLine)
+            bar = self.query_one(SummaryBar)
         except NoMatches:
             return
-        board, health = self.board, self.engine.health
-        board_counts = board.counts()
-        counts.show(counts_text(board, board_counts, mono=self.no_color))
-        next_in = None if self.next_at is None else self.next_at - self.clock()
-        self.query_one("#updated", SummaryLine).show(updated_text(health))
-        self.query_one("#next", SummaryLine).show(next_text(next_in, self.paused, self.interval))
-        self.query_one("#health", SummaryLine).show(health_text(health))
-        self.query_one("#view", SummaryLine).show(view_text(board))
-        self._set_terminal_title(title_text(board_counts, health))
+        engine, board = self.engine, self.board
+        if isinstance(engine, TeamEngine) and not engine.polls_api:
+            next_piece = Text(engine.via, no_wrap=True)
+        else:
+            next_in = None if self.next_at is None else self.next_at - self.clock()
+            next_piece = next_text(next_in, self.paused, self.interval)
+        counts = board.counts()
+        bar.show_board(board, counts, engine.health, next_piece)
+        self._set_terminal_title(title_text(counts, engine.health))
 
     def _set_terminal_title(self, title: str) -> None:
         if title == self._title_shown or self._driver is None:

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from wahdx_tui.core.outcomes import PassOutcome
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.teamengine import FollowOutcome
 
 
 def pass_banner(outcome: PassOutcome) -> str | None:
@@ -39,6 +40,26 @@ def history_banner(error: str | None, waiting: int = 0, dropped: int = 0) -> str
         said += f" ({waiting:,} changes kept, retried with the next write"
         said += f"; {dropped:,} oldest dropped)" if dropped else ")"
     return f"⚠ history not saved: {said}"
+
+
+def _hhmm(at: float) -> str:
+    return time.strftime("%H:%M", time.localtime(at))
+
+
+def team_banner(outcome: FollowOutcome) -> str | None:
+    """What the banner says when the team's store or poller is missing: None when all is well."""
+    if outcome.store_error is not None:
+        since = _hhmm(outcome.store_down_since or time.time())
+        return (
+            f"⚠ store unreachable since {since}: {clean(outcome.store_error, 200)} — "
+            "showing the last known states; reconnecting"
+        )
+    if outcome.poller_gone is not None:
+        return (
+            f"⚠ no poller since {_hhmm(outcome.poller_gone)}: showing the last known states "
+            "(stale); start `wahdx-tui serve`, or a board with an API key, to resume"
+        )
+    return None
 
 
 class Banner(Static):

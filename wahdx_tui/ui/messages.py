@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
+from wahdx_tui.core.teamengine import FollowOutcome
 
 
 @dataclass
@@ -44,3 +45,10 @@ class HistorySaved(Message):
     error: str | None
     waiting: int = 0
     dropped: int = 0  # the oldest waiting changes dropped beyond the bound
+
+
+@dataclass
+class TeamFollowed(Message):
+    """A look at the team store found something to show or do."""
+
+    outcome: FollowOutcome

@@ -6,6 +6,8 @@ import time
 from collections.abc import Mapping
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Static
 
 from wahdx_tui.core.board import Board
@@ -136,3 +138,28 @@ class SummaryLine(Static):
     def plain(self) -> str:
         """The text shown, without styles (for tests)."""
         return self._shown.plain if self._shown is not None else ""
+
+
+class SummaryBar(Static):
+    """Counts on the first line; updated, next, health and the view on the second."""
+
+    def compose(self) -> ComposeResult:
+        """The pieces, each redrawn on its own."""
+        yield SummaryLine(id="counts")
+        with Horizontal(id="status-row"):
+            yield SummaryLine(id="updated")
+            yield SummaryLine(id="next")
+            yield SummaryLine(id="health")
+            yield SummaryLine(id="view")
+
+    def show_board(
+        self, board: Board, counts: Mapping[State, int], health: Health, next_piece: Text
+    ) -> None:
+        """Redraw each piece whose text changed."""
+        self.query_one("#counts", SummaryLine).show(
+            counts_text(board, counts, mono=self.app.no_color)
+        )
+        self.query_one("#updated", SummaryLine).show(updated_text(health))
+        self.query_one("#next", SummaryLine).show(next_piece)
+        self.query_one("#health", SummaryLine).show(health_text(health))
+        self.query_one("#view", SummaryLine).show(view_text(board))

@@ -1,0 +1,378 @@
+"""The engine in a team: one poller per API holds the lease; every other board follows the store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from wahdx_tui.core.board import Changes
+from wahdx_tui.core.client import ClientFactory
+from wahdx_tui.core.engine import Engine
+from wahdx_tui.core.history import History
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
+from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, RestoreOutcome
+from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY
+from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.storeapi import Changes as StoreChanges
+from wahdx_tui.core.storeapi import RefreshRequest, StoredPost, StoreError
+from wahdx_tui.core.team import (
+    BOARD_ALIVE,
+    HEARTBEAT_EVERY,
+    RENEW_EVERY,
+    PollerWord,
+    TeamLink,
+)
+from wahdx_tui.core.watchlist import Watchlist
+
+_T = TypeVar("_T")
+log = logging.getLogger("wahdx_tui.team")
+WAIT_FOR_CHANGE = 0.5  # seconds one look at the store may wait for a write elsewhere
+RECHECK_WAIT = 10.0  # seconds an attached board waits for the poller's re-check
+REFRESH_KEYS_MAX = 50  # posts a poller re-checks one by one for a board's request
+REQUEST_FRESH = 60.0  # seconds a board's request stays worth serving
+
+
+@dataclass(frozen=True, slots=True)
+class FollowOutcome:
+    """One look at the store: what it changed on the board, and what the team asks of us.
+
+    `took_lease` / `lost_lease`: this process started or stopped being the poller.
+    `refresh`: the poller was asked for a pass of every post; `recheck`: of these posts.
+    `poller_gone`: when the last poller's lease ran out (None while one is alive).
+    """
+
+    changes: Changes = field(default_factory=Changes)
+    first: bool = False
+    took_lease: bool = False
+    lost_lease: bool = False
+    refresh: bool = False
+    recheck: list[WatchedPost] = field(default_factory=list)
+    poller_gone: float | None = None
+    store_error: str | None = None
+    store_down_since: float | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing for a face to show or do."""
+        return not (
+            self.changes.changed
+            or self.first
+            or self.took_lease
+            or self.lost_lease
+            or self.refresh
+            or self.recheck
+            or self.store_error
+        )
+
+
+def _status(stored: StoredPost) -> PostStatus:
+    """A post as the poller stored it, as the board takes it in."""
+    return PostStatus(
+        stored.key,
+        stored.state,
+        stored.raw_status,
+        stored.public_url,
+        stored.error,
+        stored.checked_at,
+        stored.raw,
+        changed_at=stored.since,
+    )
+
+
+class TeamEngine(Engine):
+    """An engine whose pass runs only while this process holds the team's poller lease.
+
+    While it does not, its board follows what the poller writes to the store (`follow`),
+    its acknowledgements go to the store for every board, and `r` or a re-check is a
+    request the poller serves. A board that may poll (it has a key) takes over when the
+    lease runs out.
+    """
+
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        client_factory: ClientFactory,
+        *,
+        team: TeamLink,
+        interval: float = 15.0,
+        final_every: int = DEFAULT_FINAL_EVERY,
+        history: History,
+        fixed_settings: frozenset[str] = frozenset(),
+        watch_file: bool = False,
+    ) -> None:
+        super().__init__(
+            watchlist,
+            client_factory,
+            interval=interval,
+            final_every=final_every,
+            history=history,
+            fixed_settings=fixed_settings,
+            watch_file=watch_file,
+        )
+        self.team = team
+        self.cursor = 0  # the change feed, read up to here
+        self.word = PollerWord()  # what the poller last said (as read from its lease)
+        self._followed = False
+        self._last_upkeep = -RENEW_EVERY
+        self._last_heartbeat = time.monotonic()
+        self._served = 0  # the last refresh request id this poller took
+        self._gone_since: float | None = None
+        self._store_down_since: float | None = None
+        self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
+
+    # -- what the faces read ------------------------------------------------------------------
+
+    @property
+    def polls_api(self) -> bool:
+        """Whether this process is the team's poller now."""
+        return self.team.holding
+
+    @property
+    def via(self) -> str:
+        """Where the board's states come from, in words for the summary."""
+        if self.team.holding:
+            return "polling for the team"
+        lease = self.team.lease
+        if lease is None or lease.expired:
+            since = self._gone_since
+            stamp = time.strftime("%H:%M", time.localtime(since)) if since else "start"
+            return f"no poller since {stamp}"
+        return f"via poller on {clean(lease.host, 60)}"
+
+    async def _store(self, fn: Callable[[], _T]) -> _T:
+        """A store call on the history thread, in order with its writes."""
+        return await self.history.call(fn)
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def _own_posts(self) -> list[WatchedPost]:
+        return list(self.board.posts)
+
+    async def join(self) -> None:
+        """Register what this process watches, and take the lease if it is free (raises
+        StoreError when the store cannot be reached)."""
+        posts = self._own_posts()
+        team = self.team
+        await self._store(lambda: team.register(posts))
+        await self._upkeep()
+
+    async def aclose(self) -> None:
+        """Let the lease go (a standby takes over at once) before the usual close."""
+        team = self.team
+        with contextlib.suppress(StoreError):
+            await asyncio.wait_for(self._store(team.leave), timeout=3.0)
+        await super().aclose()
+
+    async def _upkeep(self) -> tuple[bool, bool]:
+        """Renew or take the lease; (took, lost)."""
+        self._last_upkeep = time.monotonic()
+        before = self.team.holding
+        word = PollerWord.of(self.health, self.interval)
+        team = self.team
+        try:
+            holding = await self._store(lambda: team.upkeep(word))
+        except StoreError:
+            # The store cannot be asked: whoever polls must stop before another takes over.
+            team.holding = holding = False
+            raise
+        finally:
+            if before and not team.holding:
+                log.warning("poller lease lost: polling stops until it is taken again")
+        if holding and not before:
+            log.info("poller lease taken: this process polls for the team")
+        return holding and not before, before and not holding
+
+    # -- passes (the holder) ------------------------------------------------------------------
+
+    async def run_pass(self, everything: bool = False) -> PassOutcome:
+        """A pass of this board's posts and every live board's, while holding the lease."""
+        if not self.team.holding:
+            self.polling = False
+            return PassOutcome(number=self.passes, ran=False, error="not the poller")
+        team, own = self.team, {p.key for p in self.board.posts}
+        try:
+            wanted = await self._store(lambda: team.store.watched_posts(team.scope, BOARD_ALIVE))
+        except StoreError:
+            wanted = list(self.others.posts)  # poll what they watched last time
+        self.others.set_posts([p for p in wanted if p.key not in own])
+        return await super().run_pass(everything)
+
+    async def _serve_requests(
+        self, requests: list[RefreshRequest]
+    ) -> tuple[bool, list[WatchedPost]]:
+        posts = {p.key: p for p in (*self.board.posts, *self.others.posts)}
+        everything = False
+        keys: dict[PostKey, WatchedPost] = {}
+        stale = time.time() - REQUEST_FRESH  # asked before this poller could serve them
+        for request in requests:
+            self._served = max(self._served, request.id)
+            if request.at < stale:
+                continue
+            if request.keys is None:
+                everything = True
+            else:
+                keys.update((k, posts[k]) for k in request.keys if k in posts)
+        return everything, list(keys.values())[:REFRESH_KEYS_MAX]
+
+    # -- following the store (every board) ----------------------------------------------------
+
+    async def follow(self) -> FollowOutcome:
+        """Wait briefly for a write elsewhere, keep the lease and registration, and take in
+        what changed. Never raises: a store that cannot be reached is said in the outcome."""
+        team = self.team
+        try:
+            changed = await asyncio.to_thread(team.store.wait_for_change, WAIT_FOR_CHANGE)
+            took = lost = False
+            if time.monotonic() - self._last_upkeep >= RENEW_EVERY:
+                took, lost = await self._upkeep()
+            if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY:
+                self._last_heartbeat = time.monotonic()
+                posts = self._own_posts()
+                await self._store(lambda: team.heartbeat(posts))
+            changes, first = Changes(), not self._followed
+            if changed or first or took or lost:
+                changes = await self._take_in(await self._read_feed())
+            refresh, recheck = False, list[WatchedPost]()
+            if team.holding:
+                after = self._served
+                requests = await self._store(
+                    lambda: team.store.take_refresh_requests(team.scope, after)
+                )
+                if requests:
+                    refresh, recheck = await self._serve_requests(requests)
+        except StoreError as exc:
+            now = time.time()
+            if self._store_down_since is None:
+                self._store_down_since = now
+                log.warning("store unreachable: %s", exc)
+            return FollowOutcome(store_error=str(exc), store_down_since=self._store_down_since)
+        if self._store_down_since is not None:
+            log.info("store reachable again")
+            self._store_down_since = None
+        return FollowOutcome(
+            changes,
+            first,
+            took,
+            lost,
+            refresh,
+            recheck,
+            poller_gone=self._poller_state(),
+        )
+
+    async def _read_feed(self) -> StoreChanges:
+        team, cursor = self.team, self.cursor
+        feed = await self._store(lambda: team.store.changes_since(team.scope, cursor))
+        self.cursor = feed.cursor
+        return feed
+
+    async def _take_in(self, feed: StoreChanges) -> Changes:
+        """Apply the feed: the poller's answers (unless we are the poller), acks from any board,
+        and the transitions for the event log."""
+        first = not self._followed
+        self._followed = True
+        changes = Changes()
+        if not self.team.holding and feed.posts:
+            statuses = [_status(p) for p in feed.posts.values()]
+            changes = self.board.apply(statuses)
+            self.others.apply(statuses)
+            for status in statuses:
+                waiting = self._rechecks.pop(status.key, None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(status)
+            if not first:
+                self.history.events.extendleft(sorted(feed.transitions, key=lambda t: t.at))
+        if first and not self.team.holding:
+            self.history.events.extendleft(sorted(feed.transitions, key=lambda t: t.at))
+        for key, ack in feed.acks.items():
+            row = self.board.rows.get(key)
+            if row is None:
+                continue
+            if ack is None and row.acked:
+                self.board.set_flags(key, acked=False, note="")
+                changes.changed.append(key)
+            elif ack is not None and row.unreviewed_failure:
+                self.board.set_flags(key, acked=True, note=ack.note)
+                changes.changed.append(key)
+        return changes
+
+    def _poller_state(self) -> float | None:
+        """Read the poller's word from its lease: mark rows stale while none is alive, or while
+        it says the API is down; return since when no poller is alive."""
+        if self.team.holding:
+            self._gone_since = None
+            return None
+        lease = self.team.lease
+        if lease is None or lease.expired:
+            if self._gone_since is None:
+                self._gone_since = lease.expires_at if lease is not None else time.time()
+                log.warning(
+                    "no poller since %s", time.strftime("%H:%M", time.localtime(self._gone_since))
+                )
+            self.board.mark_unanswered()
+            self.health.stale = True
+            return self._gone_since
+        if self._gone_since is not None:
+            log.info("a poller is back, on %s", clean(lease.host, 60))
+        self._gone_since = None
+        word = PollerWord.decode(lease.status)
+        self.word = word
+        health = self.health
+        if word.api != "starting":
+            health.state = word.api
+        health.down_since, health.last_error = word.down_since, word.error
+        health.last_success = word.last_pass or health.last_success
+        if word.api == "down":
+            self.board.mark_unanswered()
+            health.stale = True
+        elif word.api == "ok":
+            self.board.mark_answered()
+            health.stale = False
+        return None
+
+    # -- one post, and `r`, from a board that is not the poller -------------------------------
+
+    async def request_refresh(self) -> None:
+        """Ask the poller for a pass of every post (an attached board's `r`)."""
+        team = self.team
+        await self._store(lambda: team.store.request_refresh(team.scope, None, team.board_id))
+
+    async def recheck(self, post: WatchedPost) -> RecheckOutcome:
+        """The poller re-checks; an attached board asks it and waits for its answer."""
+        if self.team.holding:
+            return await super().recheck(post)
+        team = self.team
+        loop = asyncio.get_running_loop()
+        waiting = self._rechecks.setdefault(post.key, loop.create_future())
+        try:
+            await self._store(
+                lambda: team.store.request_refresh(team.scope, [post.key], team.board_id)
+            )
+            status = await asyncio.wait_for(asyncio.shield(waiting), RECHECK_WAIT)
+        except StoreError as exc:
+            return RecheckOutcome(post.key, None, str(exc))
+        except TimeoutError:
+            return RecheckOutcome(
+                post.key, None, f"no answer from the poller within {RECHECK_WAIT:g} s"
+            )
+        finally:
+            if self._rechecks.get(post.key) is waiting and waiting.done():
+                del self._rechecks[post.key]
+        return RecheckOutcome(post.key, status)
+
+    async def restore(self) -> RestoreOutcome:
+        """The poller starts from the last run's states; a board that follows it starts from
+        everything in the store (its first look at the feed)."""
+        if not self.team.holding:
+            return RestoreOutcome()
+        team = self.team
+        try:
+            self.cursor = await self._store(lambda: team.store.cursor(team.scope))
+        except StoreError as exc:
+            return RestoreOutcome(error=str(exc))
+        self._followed = True
+        return await super().restore()
