@@ -17,7 +17,6 @@ from wahdx_tui.core.alerts.policy import AlertPolicy
 from wahdx_tui.core.alerts.render import notify_test_message
 from wahdx_tui.core.alerts.targets import NO_TARGETS, Target, load_targets
 from wahdx_tui.core.errors import ConfigError
-from wahdx_tui.core.logsetup import add_secrets
 
 
 class MessageSink(Protocol):
@@ -101,7 +100,6 @@ def open_alerter(
     targets = load_targets(notify_config, env)
     if not targets:
         return None
-    add_secrets(*(s for t in targets for s in t.secrets))
     return Alerter(settings, Notifier(targets, retry=retry), tz=tz)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote
 
 from wahdx_tui.core.sanitize import clean, is_web_url
@@ -36,6 +37,8 @@ MAX_URL = 500
 def safe_text(text: object, limit: int) -> str:
     """Untrusted text as one inert line of at most `limit` characters."""
     s = clean(text, limit)
+    if not s.isascii():  # invisible format characters clean() leaves: soft hyphens, tag chars
+        s = "".join(c for c in s if unicodedata.category(c) != "Cf")
     s = s.translate(_LOOKALIKES)
     return _SCHEME.sub(":\u2044", s)
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from wahdx_tui.core.alerts.message import ROUTES
 from wahdx_tui.core.errors import ConfigError
-from wahdx_tui.core.logsetup import isolate_delivery_logs
+from wahdx_tui.core.logsetup import add_secrets, isolate_delivery_logs
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.secret import ApiKey
 
@@ -183,13 +183,15 @@ class _Problems(logging.Handler):
 
 @contextmanager
 def _apprise_problems() -> Iterator[_Problems]:
+    """While URLs are read, Apprise's records go to this collector alone: they quote the URLs
+    and the whole config text, before any of their secrets are known to the log's redaction."""
     logger = logging.getLogger("apprise")
     handler = _Problems()
-    logger.addHandler(handler)
+    saved, logger.handlers = logger.handlers, [handler]
     try:
         yield handler
     finally:
-        logger.removeHandler(handler)
+        logger.handlers = saved
 
 
 def _scheme(url: str) -> str:
@@ -282,14 +284,14 @@ def targets_from_config(path: str) -> tuple[Target, ...]:
             f"notify config {path} is in neither of Apprise's formats (YAML or TEXT)"
             f"{_first_problem(problems.messages, secrets)}"
         )
+    if not plugins:
+        raise ConfigError(f"notify config {path} holds no notification URL Apprise can use")
     if problems.messages:
         count = len(problems.messages)
         raise ConfigError(
             f"notify config {path}: {count} {'entry' if count == 1 else 'entries'} could not be"
             f" used{_first_problem(problems.messages, secrets)}"
         )
-    if not plugins:
-        raise ConfigError(f"notify config {path} holds no notification URL")
     return tuple(_target(index, plugin) for index, plugin in enumerate(plugins, start=1))
 
 
@@ -298,11 +300,14 @@ def load_targets(
 ) -> tuple[Target, ...]:
     """Targets from --notify-config FILE when given, else from WAHDX_NOTIFY; () when neither.
 
-    Also keeps Apprise's and urllib3's own log records away from any root handler: they can
+    Their secrets are registered with the log redaction (core.logsetup.add_secrets). Also keeps Apprise's and urllib3's own log records away from any root handler: they can
     hold URLs, and only redacting handlers (core.logsetup) may see them.
     """
     isolate_delivery_logs()
     if config_file:
-        return targets_from_config(config_file)
-    env = os.environ if env is None else env
-    return targets_from_urls(env.get(NOTIFY_ENV, "").split())
+        targets = targets_from_config(config_file)
+    else:
+        env = os.environ if env is None else env
+        targets = targets_from_urls(env.get(NOTIFY_ENV, "").split())
+    add_secrets(*(s for t in targets for s in t.secrets))
+    return targets
