@@ -107,6 +107,8 @@ def test_a_config_file_others_can_read_is_refused(
     assert receiver.requests == []
     code, _, err = run(["--notify-config", str(tmp_path / "missing")], capsys, monkeypatch, "")
     assert code == 2 and err.startswith("error: cannot read notify config")
+    code, _, err = run(["--notify-config", str(tmp_path)], capsys, monkeypatch, "")
+    assert code == 2 and err == f"error: notify config {tmp_path} is not a regular file\n"
 
 
 def test_a_yaml_config_file_with_tags_and_a_text_one(

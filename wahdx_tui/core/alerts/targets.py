@@ -247,8 +247,8 @@ def _read_config(path: str) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise ConfigError(f"cannot read notify config {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ConfigError(f"notify config {path} is not a regular file")
         if st.st_mode & 0o077:
@@ -259,7 +259,11 @@ def _read_config(path: str) -> str:
             )
         if st.st_size > MAX_CONFIG_BYTES:
             raise ConfigError(f"notify config {path} is too large (over 1 MiB)")
-        data = fh.read(MAX_CONFIG_BYTES + 1)
+        data = os.read(fd, MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read notify config {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
