@@ -142,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--history", metavar="FILE", help="history file (default: in the XDG state directory)"
     )
 
+    notify = sub.add_parser(
+        "notify-test", help="send one test alert to each notification target and say how it went"
+    )
+    notify.add_argument(
+        "--notify-config",
+        metavar="FILE",
+        help="Apprise config file (YAML or TEXT, mode 600) instead of $WAHDX_NOTIFY",
+    )
+
     sim = sub.add_parser("sim", help="serve a simulated Wahdx API on 127.0.0.1")
     add_sim_arguments(sim)
 
@@ -306,12 +315,23 @@ def cmd_store(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    """`notify-test`: one test alert to each target, `ok` or why not per target; 0 when all got it."""
+    from wahdx_tui.core.alerts import notify_test
+
+    results = notify_test(args.notify_config)
+    for target, why in results:
+        print(f"{target.index}. {target.display}: {'ok' if why is None else 'not sent: ' + why}")
+    return 0 if all(why is None for _, why in results) else EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (errors are one line on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"check": cmd_check, "watch": cmd_watch, "demo": cmd_demo, "report": cmd_report}
     handlers["store"] = cmd_store
+    handlers["notify-test"] = cmd_notify_test
     try:
         if args.command == "sim":
             from wahdx_tui.sim.command import run_sim

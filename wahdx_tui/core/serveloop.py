@@ -91,12 +91,12 @@ class Server:
                 task.cancel()
             if self._pass is not None:
                 self._pass.cancel()
-            tasks: list[asyncio.Task[object]] = [follower, checks]  # type: ignore[list-item]
+            tasks: list[asyncio.Future[object]] = [follower, checks]  # type: ignore[list-item]
             if self._pass is not None:
                 tasks.append(self._pass)  # type: ignore[arg-type]
-            for task in tasks:
+            for ending in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                    await ending
             await engine.aclose()  # writes what is queued, lets the lease go
             for warning in engine.unsaved_warnings():
                 log.warning(warning)
