@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from wahdx_tui import __version__
 from wahdx_tui.core.client import ClientOptions
-from wahdx_tui.core.config import read_api_key, resolve_base_url
-from wahdx_tui.core.errors import WahdxError
+from wahdx_tui.core.config import KEY_ENV, read_api_key, resolve_base_url
+from wahdx_tui.core.errors import ConfigError, WahdxError
 from wahdx_tui.core.history import History
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.secret import ApiKey
@@ -31,7 +31,7 @@ class Setup:
 
     watchlist: Watchlist
     base_url: str
-    api_key: ApiKey
+    api_key: ApiKey | None  # None only where a key is optional (a board that follows a poller)
     settings: Settings
     flags: Mapping[str, object]
     """The setting flags given on the command line: they win over the file on a reload too."""
@@ -120,7 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     watch = sub.add_parser("watch", help="open the live board against the API")
     _add_api_arguments(watch, "watch")
     watch.add_argument("--no-bell", action="store_true", help="no terminal bell on a failure")
+    watch.add_argument(
+        "--view-only",
+        action="store_true",
+        help="follow the team's poller and never poll, even with a key (wall screens)",
+    )
     _add_history_arguments(watch)
+    _store_arguments(watch)
+
+    serve = sub.add_parser(
+        "serve", help="poll for the whole team, headless: boards with `watch` attach to it"
+    )
+    _add_api_arguments(serve, "serve")
+    serve.add_argument(
+        "--history", metavar="FILE", help="history file (default: in $XDG_STATE_HOME/wahdx-tui)"
+    )
+    _store_arguments(serve)
 
     demo = sub.add_parser("demo", help="open the board on a built-in simulated API (no key)")
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
@@ -169,11 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve(args: argparse.Namespace) -> Setup:
-    """Load the watchlist and resolve key, URL and settings; raise the project's own errors."""
+def resolve(args: argparse.Namespace, *, key_optional: bool = False) -> Setup:
+    """Load the watchlist and resolve key, URL and settings; raise the project's own errors.
+
+    With `key_optional`, no key at all is None (a key that is given but bad is still an error).
+    """
     watchlist = load_watchlist(args.watchlist)
     base_url = resolve_base_url(args.base_url)
-    api_key = read_api_key(args.api_key_file)
+    given = args.api_key_file or os.environ.get(KEY_ENV, "").strip()
+    api_key = read_api_key(args.api_key_file) if given or not key_optional else None
     flags = flag_values(args)
     return Setup(watchlist, base_url, api_key, resolve_settings(watchlist.settings, flags), flags)
 
@@ -191,6 +210,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from wahdx_tui.core.output import to_csv, to_json, to_table
 
     setup = resolve(args)
+    assert setup.api_key is not None  # resolve() insists
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
     outcome = asyncio.run(run_check(setup.watchlist, setup.base_url, setup.api_key, setup.options))
@@ -209,25 +229,99 @@ def cmd_check(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def _store_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="the team store: postgresql://USER@HOST/DB, a file or sqlite:///PATH "
+        "(default: $WAHDX_STORE, else --history, else the file in $XDG_STATE_HOME/wahdx-tui)",
+    )
+    p.add_argument("--store-password-file", metavar="FILE", help="the store's password (mode 600)")
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
-    """`watch`: the live board against the real API."""
+    """`watch`: the live board; it polls, or follows a team's poller found in its store."""
     from wahdx_tui.core.client import client_factory
     from wahdx_tui.core.engine import Engine
     from wahdx_tui.core.store import scope_for
+    from wahdx_tui.core.storeurl import display_url, open_store
+    from wahdx_tui.core.teamsetup import NO_POLLER, poller_alive, store_url, team_engine
     from wahdx_tui.ui.run import run_board
 
-    setup = resolve(args)
-    configure_logging(args.log, setup.api_key)
-    engine = Engine(
+    setup = resolve(args, key_optional=not args.no_history)
+    configure_logging(args.log, *(k for k in [setup.api_key] if k is not None))
+    fixed = frozenset(setup.flags)
+    if args.no_history:  # alone: no store, so no team
+        assert setup.api_key is not None
+        engine: Engine = Engine(
+            setup.watchlist,
+            client_factory(setup.base_url, setup.api_key, setup.options),
+            interval=setup.interval,
+            final_every=setup.final_every,
+            history=open_history(args, scope_for(setup.base_url)),
+            fixed_settings=fixed,
+            watch_file=True,
+        )
+        return run_board(engine, bell=not args.no_bell, subtitle=setup.base_url)
+    url = store_url(args.store, args.history)
+    store = open_store(url, password_file=args.store_password_file)
+    try:
+        if not args.view_only and setup.api_key is None and not poller_alive(store, setup.base_url):
+            raise ConfigError(NO_POLLER)
+    except BaseException:
+        store.close()
+        raise
+    engine = team_engine(
         setup.watchlist,
-        client_factory(setup.base_url, setup.api_key, setup.options),
-        interval=setup.interval,
-        final_every=setup.final_every,
-        history=open_history(args, scope_for(setup.base_url)),
-        fixed_settings=frozenset(setup.flags),
-        watch_file=True,
+        base_url=setup.base_url,
+        api_key=setup.api_key,
+        settings=setup.settings,
+        options=setup.options,
+        fixed_settings=fixed,
+        store=store,
+        can_poll=not args.view_only,
     )
-    return run_board(engine, bell=not args.no_bell, subtitle=setup.base_url)
+    subtitle = setup.base_url if url is None else f"{setup.base_url} · {display_url(url)}"
+    return run_board(engine, bell=not args.no_bell, subtitle=subtitle)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`serve`: the headless poller for a team, logging to stderr."""
+    import logging
+
+    from wahdx_tui.core.serveloop import Server
+    from wahdx_tui.core.storeurl import open_store
+    from wahdx_tui.core.teamsetup import store_url, team_engine
+
+    setup = resolve(args)
+    assert setup.api_key is not None
+    configure_logging(args.log, setup.api_key)
+    _warn(setup.watchlist)
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    stderr.setLevel(logging.INFO)
+    root = logging.getLogger("wahdx_tui")
+    root.addHandler(stderr)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    store = open_store(store_url(args.store, args.history), password_file=args.store_password_file)
+    engine = team_engine(
+        setup.watchlist,
+        base_url=setup.base_url,
+        api_key=setup.api_key,
+        settings=setup.settings,
+        options=setup.options,
+        fixed_settings=frozenset(setup.flags),
+        store=store,
+        can_poll=True,
+    )
+
+    async def run() -> int:
+        server = Server(engine, setup.watchlist.path)
+        server.install_signals()
+        return await server.run()
+
+    return asyncio.run(run())
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -329,7 +423,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (errors are one line on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"check": cmd_check, "watch": cmd_watch, "demo": cmd_demo, "report": cmd_report}
+    handlers = {
+        "check": cmd_check,
+        "watch": cmd_watch,
+        "serve": cmd_serve,
+        "demo": cmd_demo,
+        "report": cmd_report,
+    }
     handlers["store"] = cmd_store
     handlers["notify-test"] = cmd_notify_test
     try:

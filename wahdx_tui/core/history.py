@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from wahdx_tui.core.model import PostKey, PostStatus, State
-from wahdx_tui.core.store import Ack, Store, StoredPost, StoreError, Transition
+from wahdx_tui.core.storeapi import Ack, Store, StoredPost, StoreError, Transition
 
 _T = TypeVar("_T")
 EVENTS_KEPT = 5000
