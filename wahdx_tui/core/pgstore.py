@@ -212,23 +212,21 @@ class PgStore:
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> int:
         """Bring the database to SCHEMA_VERSION (or check it, read-only); return its version."""
+        version = self._schema_version(conn)
+        self._check_version(version)
+        if version == SCHEMA_VERSION:
+            return version  # the usual start: nothing to do, no lock, no DDL
         if self.readonly:
-            if conn.execute("SELECT to_regclass('wahdx_schema')").fetchone() == (None,):
-                return 0
-            row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
-            version = int(row[0] or 0) if row else 0
-            self._check_version(version)
-            if 0 < version < SCHEMA_VERSION:
+            if version:
                 raise StoreError(
                     f"cannot open store at {self._display}: it has schema {version}; run a"
                     " command that writes (watch or serve) once to upgrade it"
                 )
-            return version
+            return 0
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             conn.execute("CREATE TABLE IF NOT EXISTS wahdx_schema (version integer NOT NULL)")
-            row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
-            version = int(row[0] or 0) if row else 0
+            version = self._schema_version(conn)  # another start may have migrated meanwhile
             self._check_version(version)
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in statements(MIGRATIONS[step]):
@@ -237,6 +235,13 @@ class PgStore:
                 conn.execute("DELETE FROM wahdx_schema")
                 conn.execute("INSERT INTO wahdx_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
         return SCHEMA_VERSION
+
+    @staticmethod
+    def _schema_version(conn: psycopg.Connection[Any]) -> int:
+        if conn.execute("SELECT to_regclass('wahdx_schema')").fetchone() == (None,):
+            return 0
+        row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
+        return int(row[0] or 0) if row else 0
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
