@@ -201,3 +201,13 @@ def test_cli_bad_store_is_one_error_line_without_the_password(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert pg_server.password not in err
+
+
+def test_the_password_is_not_in_the_store_objects(pg_server: PgServer, db: str) -> None:
+    """A crash report that prints locals shows the store and its connections, never the password."""
+    with open_store(pg_server.url(db)) as store:
+        assert store.wait_for_change(0)
+        link = vars(store)["_link"]
+        shown = repr(store) + repr(vars(store)) + repr({k: getattr(link, k) for k in link.__dict__})
+        assert pg_server.password not in shown
+        assert "postgresql://wahdx@127.0.0.1" in shown
