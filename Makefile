@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak clean
+.PHONY: demo test lint bench soak clean pg
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/wahdx-tui demo
 
-test: $(STAMP) lint
+test: $(STAMP) lint pg
 	$(BIN)/python -m pytest
+
+# The PostgreSQL store tests start a throwaway server from Debian's postgresql package:
+# installed here when missing and we are root; otherwise those tests skip and say how.
+pg:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing PostgreSQL for the store tests (apt-get install postgresql)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "note: no PostgreSQL here: its store tests will skip (apt-get install postgresql)"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check wahdx_tui tests bench

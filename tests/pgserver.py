@@ -25,15 +25,19 @@ from typing import Any
 PG_SYSTEM_USER = "wahdx-pg"
 APP_ROLE = "wahdx"
 INSTALL_HINT = (
-    "PostgreSQL store tests skipped: PostgreSQL is not installed; run them with"
-    " `apt-get install postgresql` (make test does it when run as root)"
+    "PostgreSQL is not installed, so the PostgreSQL store tests cannot run:"
+    " apt-get install postgresql (make test does it when run as root)"
 )
 
 
 def find_bindir() -> Path | None:
-    """The directory holding initdb and pg_ctl: $WAHDX_PG_BIN, Debian's newest, or $PATH."""
+    """The directory holding initdb and pg_ctl: $WAHDX_PG_BIN only when set, else Debian's
+    newest, else the one on $PATH."""
     env = os.environ.get("WAHDX_PG_BIN")
-    candidates = [Path(env)] if env else []
+    if env:
+        path = Path(env)
+        return path if (path / "initdb").is_file() and (path / "pg_ctl").is_file() else None
+    candidates: list[Path] = []
 
     def version(path: str) -> tuple[int, ...]:
         found = re.search(r"postgresql/([\d.]+)/bin", path)
@@ -58,8 +62,9 @@ def _free_port() -> int:
 class PgServer:
     """One PostgreSQL cluster in a temporary folder; stop() removes it all."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable  # fsync on (as a real server): for measuring, not for tests
         self.password = "pw-" + secrets.token_hex(12)  # new each run: tests look for it in errors
         self.root = Path(tempfile.mkdtemp(prefix="wahdx-pg-"))
         self.data = self.root / "data"
@@ -129,8 +134,10 @@ class PgServer:
             port = self.port or _free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={self.sock}"
-                " -c fsync=off -c full_page_writes=off -c max_connections=200"
+                " -c max_connections=200"
             )
+            if not self.durable:
+                options += " -c fsync=off -c full_page_writes=off"
             try:
                 self._run(
                     "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
@@ -222,14 +229,21 @@ def _shared_server(config: Any) -> PgServer:
                 # Installed but not working is a real failure, on any machine.
                 pytest.fail(f"cannot start a throwaway PostgreSQL server: {exc}")
     if os.environ.get("CI"):
-        pytest.fail(f"{_broken} (CI needs them: .ci/run installs PostgreSQL)")
+        pytest.fail(f"{_broken}; CI requires them (.ci/run installs PostgreSQL)")
     if not _said:
         _said = True
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.ensure_newline()
-            reporter.write_line(_broken)
+        config.pluginmanager.register(_SayWhy(_broken), "wahdx-pg-skipped")
     pytest.skip(_broken)
+
+
+class _SayWhy:
+    """Adds one line to pytest's closing summary: why the PostgreSQL tests were skipped."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        terminalreporter.write_line(f"skipped: {self.why}")
 
 
 def pg_server_fixture() -> Any:

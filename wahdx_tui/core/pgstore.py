@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import sql
 
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.pgconn import CHANNEL, PgLink
 from wahdx_tui.core.pgschema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
     BOARD_FORGET_AFTER,
@@ -38,18 +36,8 @@ from wahdx_tui.core.storecodec import (
     to_state,
     union_posts,
 )
-from wahdx_tui.core.storeurl import display_url, redact, url_secrets
 
 _T = TypeVar("_T")
-CHANNEL = "wahdx_store"
-CONNECT_TIMEOUT = 5
-BACKOFF_FIRST = 0.25
-BACKOFF_MAX = 5.0
-"""Seconds between reconnection attempts: doubling from BACKOFF_FIRST, capped here."""
-LISTEN_SLICE = 0.25
-"""Longest single wait for a notification, so close() is noticed promptly."""
-FALLBACK_EVERY = 5.0
-"""wait_for_change says True at least this often, in case a notification was lost."""
 _NOW = "extract(epoch from clock_timestamp())::float8"
 _POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
 
@@ -102,24 +90,6 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
 _UNTOMB = "DELETE FROM wahdx_ack_clears WHERE scope = %s AND account = %s AND publish = %s"
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 
-# What a server error code means for the operator (the server's own text follows).
-_CODES = {
-    "28P01": "wrong user name or password",
-    "28000": "the server does not let this user in",
-    "3D000": "no such database",
-    "25006": "the server refuses writes (read-only)",
-    "53100": "the server's disk is full",
-    "53300": "the server has too many connections",
-    "57P01": "the server is shutting down",
-    "57P02": "the server is shutting down",
-    "57P03": "the server is not accepting connections yet",
-    "42501": "permission denied",
-}
-
-
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
-
 
 def _post(row: Sequence[Any]) -> StoredPost:
     account, publish, state, raw_status, public_url, error, checked, since, raw = row
@@ -146,41 +116,11 @@ class PgStore:
 
     def __init__(self, url: str, *, password: str | None = None, readonly: bool = False) -> None:
         self.readonly = readonly
-        self._url = url
-        self._password = password
-        self._secrets = [password, *url_secrets(url)]
-        self._display = display_url(url)
-        self._lock = threading.RLock()
-        self._conn: psycopg.Connection[Any] | None = None
+        self._link = PgLink(url, password=password, readonly=readonly)
+        self._display = self._link.display
         self._scopes: dict[str, int] = {}
         self._pending: dict[str, int] = {}
-        self._closed = threading.Event()
-        self._backoff = BACKOFF_FIRST
-        self._retry_at = 0.0
-        self._down = ""
-        self._version = SCHEMA_VERSION
-        self._listen_lock = threading.Lock()
-        self._listen: psycopg.Connection[Any] | None = None
-        self._listen_backoff = BACKOFF_FIRST
-        self._listen_retry_at = 0.0
-        self._said_at = 0.0
-        try:
-            conn = self._connect()
-        except psycopg.ProgrammingError as exc:  # the URL itself: a bad option or syntax
-            raise StoreError(
-                f"cannot open store at {self._display}: invalid store URL ({self._reason(exc)})"
-            ) from None
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot open store at {self._display}: {self._reason(exc)}") from None
-        try:
-            self._version = self._migrate(conn)
-        except psycopg.Error as exc:
-            conn.close()
-            raise StoreError(f"cannot open store at {self._display}: {self._reason(exc)}") from None
-        except BaseException:
-            conn.close()
-            raise
-        self._conn = conn
+        self._version = self._link.open(self._migrate)
 
     def __repr__(self) -> str:
         return f"PgStore({self._display!r})"
@@ -190,45 +130,25 @@ class PgStore:
         """postgresql://user@host:port/db (never the password)."""
         return self._display
 
-    # -- connecting -------------------------------------------------------------------------
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        extra: dict[str, Any] = {
-            "autocommit": True,
-            "connect_timeout": CONNECT_TIMEOUT,
-            "application_name": "wahdx-tui",
-            # A vanished host is noticed in seconds, not after the kernel's two hours.
-            "keepalives": 1,
-            "keepalives_idle": 5,
-            "keepalives_interval": 2,
-            "keepalives_count": 3,
-            "tcp_user_timeout": 10_000,
-        }
-        if self._password is not None:
-            extra["password"] = self._password
-        if self.readonly:
-            extra["options"] = "-c default_transaction_read_only=on"
-        return psycopg.connect(self._url, **extra)
+    # -- opening ----------------------------------------------------------------------------
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> int:
         """Bring the database to SCHEMA_VERSION (or check it, read-only); return its version."""
+        version = self._schema_version(conn)
+        self._check_version(version)
+        if version == SCHEMA_VERSION:
+            return version  # the usual start: nothing to do, no lock, no DDL
         if self.readonly:
-            if conn.execute("SELECT to_regclass('wahdx_schema')").fetchone() == (None,):
-                return 0
-            row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
-            version = int(row[0] or 0) if row else 0
-            self._check_version(version)
-            if 0 < version < SCHEMA_VERSION:
+            if version:
                 raise StoreError(
                     f"cannot open store at {self._display}: it has schema {version}; run a"
                     " command that writes (watch or serve) once to upgrade it"
                 )
-            return version
+            return 0
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             conn.execute("CREATE TABLE IF NOT EXISTS wahdx_schema (version integer NOT NULL)")
-            row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
-            version = int(row[0] or 0) if row else 0
+            version = self._schema_version(conn)  # another start may have migrated meanwhile
             self._check_version(version)
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in statements(MIGRATIONS[step]):
@@ -238,6 +158,13 @@ class PgStore:
                 conn.execute("INSERT INTO wahdx_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
         return SCHEMA_VERSION
 
+    @staticmethod
+    def _schema_version(conn: psycopg.Connection[Any]) -> int:
+        if conn.execute("SELECT to_regclass('wahdx_schema')").fetchone() == (None,):
+            return 0
+        row = conn.execute("SELECT max(version) FROM wahdx_schema").fetchone()
+        return int(row[0] or 0) if row else 0
+
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -245,86 +172,28 @@ class PgStore:
                 f" (schema {version}, this version knows {SCHEMA_VERSION}); upgrade wahdx-tui"
             )
 
-    def _reason(self, exc: BaseException) -> str:
-        """One line saying why, with every password taken out."""
-        text = _one_line(str(exc)) or type(exc).__name__
-        text = text.removeprefix("connection failed: ")
-        code = getattr(exc, "sqlstate", None)
-        meaning = _CODES.get(code or "")
-        if meaning is None and "password authentication failed" in text:
-            meaning = _CODES["28P01"]
-        if meaning and not text.lower().startswith(meaning.lower()):
-            text = f"{meaning} ({text})"
-        return redact(text, self._secrets)[:400]
-
-    def _connection(self, action: str) -> psycopg.Connection[Any]:
-        """The live connection, reconnecting when it was lost (at most once per backoff)."""
-        conn = self._conn
-        if conn is not None and not conn.closed and not conn.broken:
-            return conn
-        now = time.monotonic()
-        if now < self._retry_at:
-            raise StoreError(
-                f"cannot {action} store at {self._display}: {self._down}; trying again in"
-                f" {self._retry_at - now:.1f} s"
-            )
-        try:
-            conn = self._connect()
-        except psycopg.Error as exc:
-            self._down = self._reason(exc)
-            self._retry_at = now + self._backoff
-            self._backoff = min(self._backoff * 2, BACKOFF_MAX)
-            raise StoreError(f"cannot {action} store at {self._display}: {self._down}") from None
-        self._conn = conn
-        self._backoff = BACKOFF_FIRST
-        self._retry_at = 0.0
-        return conn
-
-    def _run(self, action: str, work: Callable[[psycopg.Connection[Any]], _T]) -> _T:
-        """Run `work` on the connection; a connection lost meanwhile is tried once more."""
-        with self._lock:
-            for attempt in (1, 2):
-                if self._closed.is_set():
-                    raise StoreError(f"cannot {action} store at {self._display}: it is closed")
-                conn = self._connection(action)
-                try:
-                    return work(conn)
-                except psycopg.Error as exc:
-                    self._pending.clear()
-                    reason = self._reason(exc)
-                    if not (conn.closed or conn.broken):
-                        raise StoreError(
-                            f"cannot {action} store at {self._display}: {reason}"
-                        ) from None
-                    with contextlib.suppress(psycopg.Error):
-                        conn.close()
-                    self._conn = None
-                    self._down = reason
-                    # Every write is safe to repeat (upserts; a transition is stored once).
-                    if attempt == 2:
-                        raise StoreError(
-                            f"cannot {action} store at {self._display}: {reason}"
-                        ) from None
-            raise AssertionError("unreachable")
-
     def _write(self, work: Callable[[psycopg.Cursor[Any]], _T]) -> _T:
         """One transaction; scope ids it created are remembered only once it commits."""
         if self.readonly:
             raise StoreError(f"cannot write store at {self._display}: it is open read-only")
 
         def tx(conn: psycopg.Connection[Any]) -> _T:
-            with conn.transaction(), conn.cursor() as cur:
-                out = work(cur)
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    out = work(cur)
+            except BaseException:
+                self._pending.clear()  # the ids it made were rolled back with it
+                raise
             self._scopes.update(self._pending)
             self._pending.clear()
             return out
 
-        return self._run("write", tx)
+        return self._link.run("write", tx)
 
     def _read(self, work: Callable[[psycopg.Connection[Any]], _T], empty: _T) -> _T:
         if self._version == 0:  # read-only, and nothing was ever written here
             return empty
-        return self._run("read", work)
+        return self._link.run("read", work)
 
     def _bump(self, cur: psycopg.Cursor[Any], scope: str) -> tuple[int, int]:
         """(scope id, next revision); the scope's row stays locked until commit, so
@@ -370,17 +239,7 @@ class PgStore:
 
     def close(self) -> None:
         """Close the connections; later calls raise StoreError."""
-        self._closed.set()
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(psycopg.Error):
-                    self._conn.close()
-                self._conn = None
-        with self._listen_lock:
-            if self._listen is not None:
-                with contextlib.suppress(psycopg.Error):
-                    self._listen.close()
-                self._listen = None
+        self._link.close()
 
     def __enter__(self) -> PgStore:
         return self
@@ -729,54 +588,9 @@ class PgStore:
         return self._read(work, Changes(cursor=0, reset=cursor > 0))
 
     def wait_for_change(self, timeout: float) -> bool:
-        """Block up to `timeout` s on LISTEN; True on a notification, after a reconnect, and
-        at least every FALLBACK_EVERY s (a notification lost is then caught up)."""
-        deadline = time.monotonic() + max(0.0, timeout)
-        if self._closed.is_set():
-            raise StoreError(f"cannot read store at {self._display}: it is closed")
-        with self._listen_lock:
-            while True:
-                if self._closed.is_set():
-                    return False
-                now = time.monotonic()
-                if self._listen is None or self._listen.closed or self._listen.broken:
-                    if now >= self._listen_retry_at and self._start_listening():
-                        self._said_at = now
-                        return True  # first call, or back after a gap: re-read everything
-                    wake = min(deadline, max(self._listen_retry_at, now + LISTEN_SLICE))
-                    if now >= deadline or self._closed.wait(max(0.0, wake - now)):
-                        return False
-                    continue
-                if now - self._said_at >= FALLBACK_EVERY:
-                    self._said_at = now
-                    return True
-                remaining = deadline - now
-                if remaining <= 0:
-                    return False
-                slice_ = min(remaining, LISTEN_SLICE, self._said_at + FALLBACK_EVERY - now)
-                try:
-                    got = any(True for _ in self._listen.notifies(timeout=slice_, stop_after=1))
-                except psycopg.Error:
-                    with contextlib.suppress(psycopg.Error):
-                        self._listen.close()
-                    self._listen = None
-                    continue
-                if got:
-                    self._said_at = time.monotonic()
-                    return True
-
-    def _start_listening(self) -> bool:
-        try:
-            conn = self._connect()
-            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-        except psycopg.Error:
-            self._listen_retry_at = time.monotonic() + self._listen_backoff
-            self._listen_backoff = min(self._listen_backoff * 2, BACKOFF_MAX)
-            return False
-        self._listen = conn
-        self._listen_backoff = BACKOFF_FIRST
-        self._listen_retry_at = 0.0
-        return True
+        """Block up to `timeout` s on LISTEN; True on a notification, after the listener
+        reconnects, and at least every few seconds (a notification lost is then caught up)."""
+        return self._link.wait(timeout)
 
     def now(self) -> float:
         """The database server's clock, epoch seconds."""
@@ -785,7 +599,7 @@ class PgStore:
             row = conn.execute(f"SELECT {_NOW}").fetchone()
             return float(row[0]) if row else time.time()
 
-        return self._run("read", work)
+        return self._link.run("read", work)
 
     # -- the poller lease -----------------------------------------------------------------
 

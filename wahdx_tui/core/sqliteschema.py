@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS acks (
 
 # Version 2: team use. A revision per write for the change feed (existing rows get 1, so a
 # cursor of 0 still reads them), withdrawn acknowledgements kept as tombstones for the feed,
-# each transition stored once (so a copy or a retried write cannot double it), an index for
+# each transition stored once (so a copy or a retried write cannot double it; events_by_post
+# stays, as it alone gives a post's trail in order without a sort), an index for
 # failures per hour, and the poller lease, refresh requests and boards' watched posts.
 _V2 = """
 ALTER TABLE scopes ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;
@@ -61,7 +62,6 @@ CREATE INDEX events_failed ON events (scope, at) WHERE new = 'failed';
 DELETE FROM events WHERE id NOT IN (
     SELECT min(id) FROM events GROUP BY scope, account, publish, at, new, coalesce(old, '')
 );
-DROP INDEX IF EXISTS events_by_post;
 CREATE UNIQUE INDEX events_once ON events (scope, account, publish, at, new, coalesce(old, ''));
 CREATE TABLE ack_clears (
     scope INTEGER NOT NULL,

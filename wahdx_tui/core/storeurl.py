@@ -7,7 +7,7 @@ import re
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from wahdx_tui.core.sqlitestore import SqliteStore, default_store_path
 from wahdx_tui.core.storeapi import Store, StoreError
@@ -49,18 +49,27 @@ def sqlite_path(url: str | None) -> Path:
     return Path(text).expanduser()
 
 
+def _split(url: str) -> tuple[str, str, str]:
+    """(netloc, path, query) of scheme://netloc/path?query, never failing on odd input."""
+    rest = url.strip().split("://", 1)[-1]
+    rest, _, query = rest.partition("?")
+    cut = rest.find("/")
+    netloc, path = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
+    return netloc, path, query
+
+
 def url_secrets(url: str) -> list[str]:
     """The passwords a PostgreSQL URL carries, as written and decoded (for redaction)."""
     found: list[str] = []
-    parts = urlsplit(url.strip())
-    userinfo = parts.netloc.rpartition("@")[0]
+    netloc, _, query = _split(url)
+    userinfo = netloc.rpartition("@")[0]
     if ":" in userinfo:
         raw = userinfo.split(":", 1)[1]
         found += [raw, unquote(raw)]
-    for key, value in parse_qsl(parts.query, keep_blank_values=False):
+    for key, value in parse_qsl(query, keep_blank_values=False):
         if key.lower() == "password":
             found.append(value)
-    for match in re.finditer(r"(?i)password=([^&\s]+)", parts.query):
+    for match in re.finditer(r"(?i)password=([^&\s]+)", query):
         found += [match[1], unquote(match[1])]
     return [s for s in found if s]
 
@@ -81,11 +90,11 @@ def display_url(url: str | None) -> str:
         except StoreError:
             return redact(str(url))
     assert url is not None
-    parts = urlsplit(url.strip())
-    userinfo, _, hostport = parts.netloc.rpartition("@")
+    netloc, path, _ = _split(url)
+    userinfo, _, hostport = netloc.rpartition("@")
     user = unquote(userinfo.split(":", 1)[0]) if userinfo else ""
-    netloc = f"{user}@{hostport}" if user else hostport
-    return redact(f"postgresql://{netloc}{parts.path}", url_secrets(url))
+    shown = f"{user}@{hostport}" if user else hostport
+    return redact(f"postgresql://{shown}{path}", url_secrets(url))
 
 
 def read_password_file(path: str) -> str:
