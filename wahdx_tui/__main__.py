@@ -1,4 +1,4 @@
-"""Entry point for `python -m wahdx_tui`."""
+"""`python -m wahdx_tui`: the same command line as `wahdx-tui`."""
 
 from wahdx_tui.cli import main
 

@@ -300,6 +300,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     stderr.setLevel(logging.INFO)
+    # One line per notable event: the poller's and the team's news; the client's retries
+    # only in --log, its warnings (a batch given up) here too.
+    stderr.addFilter(
+        lambda r: r.levelno >= logging.WARNING or r.name in ("wahdx_tui.serve", "wahdx_tui.team")
+    )
     root = logging.getLogger("wahdx_tui")
     root.addHandler(stderr)
     if root.level == logging.NOTSET or root.level > logging.INFO:

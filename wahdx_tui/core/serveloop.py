@@ -157,8 +157,11 @@ class Server:
             if outcome.lost_lease:
                 log.warning("lease lost: standing by")
             if outcome.refresh:
+                log.info("a board asked for a refresh of every post")
                 self._everything = True
                 self._wake.set()
+            if outcome.recheck:
+                log.info("a board asked to re-check %d posts", len(outcome.recheck))
             for post in outcome.recheck:
                 await engine.recheck(post)
 

@@ -122,10 +122,9 @@ class BoardApp(App[int]):
         return self.query_one(Banner)
 
     def on_mount(self) -> None:
-        """Start the engine inside the app's loop, draw, and start the first pass."""
+        """Draw, start the clocks, and start the first pass (the engine makes its client then)."""
         self.engine.history.on_saved = self._history_saved
         self.engine.on_client_event = lambda _event: self.update_summary()
-        self.engine.start()
         self.query_one(FilterBox).display = False
         self.banner.display = False
         self.table.focus()
@@ -338,13 +337,14 @@ class BoardApp(App[int]):
         except NoMatches:
             return
         engine, board = self.engine, self.board
-        if isinstance(engine, TeamEngine) and not engine.polls_api:
-            next_piece = Text(engine.via, no_wrap=True)
+        via = engine.via if isinstance(engine, TeamEngine) else None
+        if via is not None and not engine.polls_api:
+            next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
         else:
             next_in = None if self.next_at is None else self.next_at - self.clock()
             next_piece = next_text(next_in, self.paused, self.interval)
         counts = board.counts()
-        bar.show_board(board, counts, engine.health, next_piece)
+        bar.show_board(board, counts, engine.health, next_piece, via)
         self._set_terminal_title(title_text(counts, engine.health))
 
     def _set_terminal_title(self, title: str) -> None:

@@ -33,11 +33,13 @@ class TeamFollower(Widget):
             self.notify(f"store unreachable: {exc}", severity="error", markup=False)
         self.post_message(HistoryRestored(await engine.restore()))
         gone: float | None = None
-        first = True
+        stale, first = False, True
         while True:
             outcome = await engine.follow()
-            if first or not outcome.quiet or outcome.poller_gone != gone:
-                first, gone = False, outcome.poller_gone
+            # Posted when there is news, and when the rows turn stale or fresh again.
+            now_stale = engine.board.any_unanswered()
+            if first or not outcome.quiet or outcome.poller_gone != gone or now_stale != stale:
+                first, gone, stale = False, outcome.poller_gone, now_stale
                 self.post_message(TeamFollowed(outcome))
 
     @work(exclusive=False, exit_on_error=False, group="team-recheck")

@@ -153,13 +153,24 @@ class SummaryBar(Static):
             yield SummaryLine(id="view")
 
     def show_board(
-        self, board: Board, counts: Mapping[State, int], health: Health, next_piece: Text
+        self,
+        board: Board,
+        counts: Mapping[State, int],
+        health: Health,
+        next_piece: Text,
+        via: str | None = None,
     ) -> None:
-        """Redraw each piece whose text changed."""
+        """Redraw each piece whose text changed; `via` says where a team board's states come
+        from ('via poller on HOST')."""
         self.query_one("#counts", SummaryLine).show(
             counts_text(board, counts, mono=self.app.no_color)
         )
         self.query_one("#updated", SummaryLine).show(updated_text(health))
         self.query_one("#next", SummaryLine).show(next_piece)
-        self.query_one("#health", SummaryLine).show(health_text(health))
+        said = health_text(health)
+        if via:
+            said = Text.assemble(
+                Text(f"{via} · ", style="bold"), said, no_wrap=True, overflow="ellipsis"
+            )
+        self.query_one("#health", SummaryLine).show(said)
         self.query_one("#view", SummaryLine).show(view_text(board))

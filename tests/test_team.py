@@ -1,0 +1,404 @@
+"""Team use with real processes: `serve` polls for everyone, boards attach to it through the store.
+
+Each test runs the simulated API over loopback HTTP in this process, `wahdx-tui serve` as real
+child processes, and boards as pilot apps on their own store connections (as a second
+operator on the same jump host would). Waits are bounded polls of a condition, never sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from wahdx_tui.cli import client_options
+from wahdx_tui.core.model import State, WatchedPost
+from wahdx_tui.core.secret import ApiKey
+from wahdx_tui.core.settings import DEFAULTS
+from wahdx_tui.core.storeapi import scope_for
+from wahdx_tui.core.storeurl import open_store
+from wahdx_tui.core.team import lease_name
+from wahdx_tui.core.teamengine import TeamEngine
+from wahdx_tui.core.teamsetup import team_engine
+from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist_path
+from wahdx_tui.sim import SimConfig, SimServer
+from wahdx_tui.ui.app import BoardApp
+from wahdx_tui.ui.summary import SummaryLine
+
+KEY = "team_test_key_0123456789"
+WATCHLIST = sample_watchlist_path()
+SERVE = [sys.executable, "-m", "wahdx_tui", "serve"]
+
+
+def wait_for(cond: Callable[[], object], what: str, seconds: float = 30.0) -> None:
+    """Poll `cond` until it holds; fail the test after `seconds` (a bound, not a goal)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for: {what}")
+
+
+@dataclass
+class Served:
+    """A `serve` child process and its stderr log."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def says(self, words: str) -> bool:
+        return words in self.text()
+
+
+@pytest.fixture
+def sim() -> Iterator[SimServer]:
+    watchlist = load_watchlist(WATCHLIST)
+    extra = [WatchedPost("acc_extra", f"extra_{i}", "video", f"Extra {i}") for i in range(3)]
+    server = SimServer(SimConfig(posts=[*watchlist.posts, *extra], seed=7, api_key=KEY)).start()
+    server.advance(120)  # most posts past their first states: some failed, some published
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def team_dir(tmp_path: Path) -> Path:
+    (tmp_path / "state").mkdir()
+    return tmp_path
+
+
+def env_for(team_dir: Path, sim: SimServer, *, key: bool = True) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAHDX_")}
+    env.update(XDG_STATE_HOME=str(team_dir / "state"), WAHDX_BASE_URL=sim.base_url)
+    if key:
+        env["WAHDX_API_KEY"] = KEY
+    return env
+
+
+@contextmanager
+def serving(
+    team_dir: Path, sim: SimServer, *args: str, name: str = "serve", key: bool = True
+) -> Iterator[Served]:
+    log = team_dir / f"{name}.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [*SERVE, str(WATCHLIST), "--interval", "2", *args],
+            env=env_for(team_dir, sim, key=key),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    served = Served(proc, log)
+    try:
+        yield served
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+def store_path(team_dir: Path) -> Path:
+    return team_dir / "state" / "wahdx-tui" / "history.sqlite3"
+
+
+def board(
+    team_dir: Path, sim: SimServer, *, key: bool, watchlist: Watchlist | None = None
+) -> BoardApp:
+    """A board on its own connection to the team store, as `wahdx-tui watch` builds it."""
+    return BoardApp(engine_for(team_dir, sim, key=key, watchlist=watchlist), bell=False)
+
+
+def engine_for(
+    team_dir: Path, sim: SimServer, *, key: bool, watchlist: Watchlist | None = None
+) -> TeamEngine:
+    """A team engine on its own store connection (a second board, without its screen)."""
+    wl = watchlist or load_watchlist(WATCHLIST)
+    return team_engine(
+        wl,
+        base_url=sim.base_url,
+        api_key=ApiKey(KEY) if key else None,
+        settings=DEFAULTS,
+        options=client_options(DEFAULTS),
+        fixed_settings=frozenset(),
+        store=open_store(str(store_path(team_dir))),
+        can_poll=key,
+    )
+
+
+async def until(pilot: Pilot[int], cond: Callable[[], object], what: str, tries: int = 600) -> None:
+    for _ in range(tries):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    pytest.fail(f"timed out waiting for: {what}")
+
+
+def summary(app: BoardApp) -> str:
+    return " ".join(p.plain for p in app.query(SummaryLine).results(SummaryLine))
+
+
+def lease_pid(team_dir: Path, sim: SimServer) -> int | None:
+    """The pid of the live poller in the store, if any."""
+    store = open_store(str(store_path(team_dir)), readonly=True)
+    try:
+        lease = store.lease_info(lease_name(scope_for(sim.base_url)))
+    finally:
+        store.close()
+    return lease.pid if lease is not None and not lease.expired else None
+
+
+# -- attaching ----------------------------------------------------------------------------------
+
+
+async def test_a_board_without_a_key_attaches_and_never_asks_the_api(
+    team_dir: Path, sim: SimServer
+) -> None:
+    with serving(team_dir, sim) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+            await until(pilot, lambda: "via poller on" in summary(app), "the summary says so")
+            assert app.engine.client is None  # no client was ever made: no request, no key
+            assert app.board.counts()[State.FAILED] > 0
+            assert not app.engine.polls_api
+
+
+async def test_an_ack_on_one_board_shows_on_the_other_both_ways(
+    team_dir: Path, sim: SimServer
+) -> None:
+    with serving(team_dir, sim) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        one = board(team_dir, sim, key=False)
+        two = engine_for(team_dir, sim, key=True)  # a second operator's board, on its own
+        await two.join()
+
+        async def follow_two() -> None:
+            while True:
+                await two.follow()
+
+        following = asyncio.create_task(follow_two())
+        try:
+            async with one.run_test(size=(120, 36)) as p1:
+                await until(p1, lambda: one.board.unreviewed > 0, "failures shown")
+                await until(p1, lambda: two.board.unreviewed > 0, "failures on the other")
+                key = one.board.row_at(0).key  # the worst news, on top: an unreviewed failure
+                assert one.board.rows[key].unreviewed_failure
+                await p1.press("a")
+                await until(p1, lambda: one.screen.query("#ack-note"), "the note box")
+                await p1.press(*"called", "enter")
+                await until(p1, lambda: two.board.rows[key].acked, "the ack on the other board")
+                assert two.board.rows[key].note == "called"
+                # and back: taken back on the second board, unreviewed again on the first
+                two.unacknowledge(key)
+                await until(p1, lambda: not one.board.rows[key].acked, "the ack taken back")
+                assert one.board.rows[key].unreviewed_failure
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+            await two.aclose()
+
+
+async def test_r_on_an_attached_board_asks_the_poller_which_serves_it(
+    team_dir: Path, sim: SimServer
+) -> None:
+    with serving(team_dir, sim, "--interval", "3600") as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: "via poller on" in summary(app), "attached")
+            checks = sim.stats.checks
+            await pilot.press("r")
+            await until(pilot, lambda: served.says("asked for a refresh"), "the poller heard")
+            # every post asked again, by the poller: a whole pass of the watchlist
+            wait_for(lambda: sim.stats.checks >= checks + len(app.board.rows), "the pass")
+
+
+async def test_a_recheck_from_an_attached_board_goes_through_the_poller(
+    team_dir: Path, sim: SimServer
+) -> None:
+    with serving(team_dir, sim, "--interval", "3600") as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+            singles = sim.stats.single_requests
+            await pilot.press("enter")
+            screen = app.screen
+            await until(
+                pilot,
+                lambda: getattr(screen, "recheck_note", "").startswith("re-checked"),
+                "the re-check's answer",
+            )
+            assert sim.stats.single_requests == singles + 1  # asked once, by the poller
+            assert served.says("re-check 1 posts")
+
+
+# -- no poller, standby, takeover ------------------------------------------------------------
+
+
+async def test_no_poller_marks_rows_stale_and_a_new_poller_recovers_them(
+    team_dir: Path, sim: SimServer
+) -> None:
+    with serving(team_dir, sim) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: "via poller on" in summary(app), "attached")
+            served.proc.send_signal(signal.SIGTERM)
+            await until(pilot, lambda: "no poller since" in summary(app), "no poller said")
+            banner = str(app.banner.render())
+            assert "no poller since" in banner and "wahdx-tui serve" in banner
+            assert app.board.any_unanswered() and app.table.stale
+            shown = {k: r.state for k, r in app.board.rows.items()}
+            assert all(s is not State.UNKNOWN for s in shown.values())  # rows kept
+            with serving(team_dir, sim, name="serve2"):
+                await until(pilot, lambda: "via poller on" in summary(app), "a poller again")
+                await until(pilot, lambda: not app.board.any_unanswered(), "fresh again")
+                await until(pilot, lambda: not app.banner.display, "the banner cleared")
+
+
+def test_a_standby_takes_over_after_the_poller_is_killed(team_dir: Path, sim: SimServer) -> None:
+    with serving(team_dir, sim, name="first") as first:
+        wait_for(lambda: first.says("pass 1:"), "the first poller's first pass")
+        with serving(team_dir, sim, name="second") as second:
+            wait_for(lambda: second.says("standby"), "the second to stand by")
+            checks, batches = sim.stats.checks, sim.stats.batch_requests
+            wait_for(lambda: sim.stats.batch_requests >= batches + 2, "two more passes")
+            assert lease_pid(team_dir, sim) == first.proc.pid  # the standby did not poll
+            assert "lease taken" not in second.text()
+            first.proc.kill()  # kill -9: no chance to let the lease go
+            killed = time.monotonic()
+            wait_for(lambda: second.says("poller lease taken"), "the standby to take over")
+            took = time.monotonic() - killed
+            batches = sim.stats.batch_requests
+            wait_for(lambda: sim.stats.batch_requests > batches, "the new poller's pass")
+            assert sim.stats.checks > checks
+            assert lease_pid(team_dir, sim) == second.proc.pid
+            print(f"standby took over {took:.1f} s after kill -9")
+
+
+def test_boards_with_other_lists_are_polled_in_the_union(team_dir: Path, sim: SimServer) -> None:
+    other = team_dir / "other.yaml"
+    other.write_text(
+        "posts:\n"
+        + "".join(
+            f"  - {{accountId: acc_extra, publishId: extra_{i}, mediaType: video}}\n"
+            for i in range(3)
+        ),
+        encoding="utf-8",
+    )
+
+    async def run() -> None:
+        app = board(team_dir, sim, key=False, watchlist=load_watchlist(other))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "extra polled")
+
+    with serving(team_dir, sim) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        asyncio.run(run())
+
+
+# -- serve's own behaviour ---------------------------------------------------------------------
+
+
+def test_serve_stops_cleanly_on_sigterm_and_lets_the_lease_go(
+    team_dir: Path, sim: SimServer
+) -> None:
+    with serving(team_dir, sim) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(30) == 0
+        assert served.says("stopped")
+    store = open_store(str(store_path(team_dir)), readonly=True)
+    try:
+        lease = store.lease_info(lease_name(scope_for(sim.base_url)))
+    finally:
+        store.close()
+    assert lease is not None and lease.expired  # released: a standby may take over at once
+    assert KEY not in (team_dir / "serve.log").read_text()
+
+
+def test_serve_rereads_the_watchlist_on_sighup_and_keeps_the_last_good_one(
+    team_dir: Path, sim: SimServer
+) -> None:
+    wl = team_dir / "watch.yaml"
+    wl.write_text(WATCHLIST.read_text(encoding="utf-8"), encoding="utf-8")
+    log = team_dir / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [*SERVE, str(wl), "--interval", "2"],
+            env=env_for(team_dir, sim),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        wait_for(lambda: "pass 1:" in log.read_text(), "serve's first pass")
+        wl.write_text("posts: [oops\n", encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the last good list" in log.read_text(), "the refusal")
+        wl.write_text(
+            "posts:\n  - {accountId: acc_tiktok_main, publishId: v_pub_7301}\n", encoding="utf-8"
+        )
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "watchlist reloaded" in log.read_text(), "the reload")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize(
+    ("args", "key", "said"),
+    [
+        ([str(WATCHLIST)], False, "error: no API key"),
+        (["/nonexistent/watch.yaml"], True, "error:"),
+        ([str(WATCHLIST), "--interval", "0"], True, "error: argument --interval"),
+        ([str(WATCHLIST), "--store", "postgresql://u:sekrit@127.0.0.1:1/db"], True, "error:"),
+    ],
+)
+def test_serve_refuses_bad_input_with_one_line_and_exit_2(
+    team_dir: Path, sim: SimServer, args: list[str], key: bool, said: str
+) -> None:
+    done = subprocess.run(
+        [*SERVE, *args], env=env_for(team_dir, sim, key=key), capture_output=True, timeout=60
+    )
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert said in err
+    assert "Traceback" not in err and "sekrit" not in err
+    assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1 or (
+        "usage:" in err
+    )
+
+
+def test_watch_without_a_key_and_no_poller_says_how_to_fix_it(
+    team_dir: Path, sim: SimServer
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "wahdx_tui", "watch", str(WATCHLIST)],
+        env=env_for(team_dir, sim, key=False),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.decode().strip() == (
+        "error: no API key and no poller running for this watchlist: start wahdx-tui serve, "
+        "or set WAHDX_API_KEY"
+    )
