@@ -225,6 +225,7 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
     """The demo's history, never the operator's: a temporary file deleted on exit, or the
     --history file given, where each run keeps a scope of its own (the simulator restarts
     its story every run, so a trail never shows states going back); --no-history: none."""
+    import secrets
     import tempfile
     import time
     from pathlib import Path
@@ -236,7 +237,8 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
         yield History(None, scope)
         return
     if args.history:
-        yield History(Store(args.history), f"{scope}/run-{time.time():.0f}-{os.getpid()}")
+        run = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        yield History(Store(args.history), f"{scope}/run-{run}")
         return
     with tempfile.TemporaryDirectory(prefix="wahdx-demo-") as folder:
         store = Store(Path(folder) / "history.sqlite")
