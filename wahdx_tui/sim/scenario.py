@@ -81,6 +81,35 @@ def _expired_account(seed: int, accounts: dict[str, list[WatchedPost]], total: i
     return _rng(seed, "expired").choice(fitting) if fitting else None
 
 
+def _roles(order: list[WatchedPost]) -> dict[PostKey, str]:
+    """Who plays what, in `order` and as far as there are posts: the aspect ratio, the stuck
+    post, a mover, one left published, the text too long (on another account than the aspect
+    ratio's: failures spread as in real life), more movers; the rest stay published."""
+    free = list(order)
+    roles: dict[PostKey, str] = {}
+
+    def take(role: str, post: WatchedPost | None = None) -> WatchedPost | None:
+        if not free:
+            return None
+        post = post or free[0]
+        free.remove(post)
+        if role != "published":
+            roles[post.key] = role
+        return post
+
+    aspect = take("aspect")
+    take("stuck")
+    take("moving")
+    take("published")
+    if aspect is not None:
+        other = next((p for p in free if p.account_id != aspect.account_id), None)
+        if other is not None:
+            take("text", other)
+    for _ in range(MOVING - 1):
+        take("moving")
+    return roles
+
+
 def demo_scripts(seed: int, posts: Sequence[WatchedPost]) -> dict[PostKey, Script]:
     """Every post's script: a pure function of the seed and the watchlist."""
     unique = list({p.key: p for p in posts}.values())
@@ -104,11 +133,11 @@ def demo_scripts(seed: int, posts: Sequence[WatchedPost]) -> dict[PostKey, Scrip
         scripts[post.key] = _ended(State.FAILED, ago, rng, error=error)
 
     _rng(seed, "roles").shuffle(rest)
-    roles = ["aspect", "stuck", *["moving"] * MOVING, "text"]
+    roles = _roles(rest)
     moving_done = 0
-    moving_total = min(MOVING, max(0, len(rest) - 2))
+    moving_total = sum(role == "moving" for role in roles.values())
     for post in rest:
-        role = roles.pop(0) if roles else "published"
+        role = roles.get(post.key, "published")
         platform = platform_of(post.account_id)
         if role == "aspect":
             ago = rng.uniform(25.0, 50.0) * MINUTE
@@ -121,7 +150,7 @@ def demo_scripts(seed: int, posts: Sequence[WatchedPost]) -> dict[PostKey, Scrip
             processing_since = rng.uniform(21.0, 28.0) * MINUTE
             timeline = Timeline(queued, 0.0, State.PROCESSING, None, None)
             scripts[post.key] = Script(timeline, round(queued + processing_since, 3))
-        elif role == "moving" and moving_done < moving_total:
+        elif role == "moving":
             moving_done += 1
             last = moving_done == moving_total
             # Staggered: each a few seconds after the last, all final within 60 s.
