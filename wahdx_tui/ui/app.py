@@ -62,6 +62,7 @@ from wahdx_tui.ui.summary import (
     view_text,
 )
 from wahdx_tui.ui.table import BoardTable, TableHeader
+from wahdx_tui.ui.themes import install_themes
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 MAX_TOASTS = 3
@@ -156,6 +157,7 @@ class BoardApp(App[int]):
 
     def on_mount(self) -> None:
         """Create the client inside the app's loop, draw, and start the first poll."""
+        install_themes(self)  # the palette's themes, and the one chosen last time
         self.history.on_saved = self._history_saved
         self._client = self._client_factory(self._client_event)
         self._poller = Poller(self._client, self.final_every)
