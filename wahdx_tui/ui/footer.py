@@ -14,8 +14,8 @@ class FittingFooter(Footer):
     The keys are measured in the footer's own layout (`Widget.arrange`, the placements the
     screen draws from), so their widths, padding and margins are whatever Textual's Footer
     makes them. Hidden keys keep their place in that layout (visibility, not display), so
-    they are measured again at every width without a relayout; until the first fit every key
-    is hidden, so no frame shows a key cut in half.
+    they are measured again at every width without a relayout. New keys are hidden until
+    fitted, which happens before they are drawn: no frame shows a key cut in half.
     """
 
     def compose(self) -> ComposeResult:
@@ -43,8 +43,11 @@ class FittingFooter(Footer):
         return shown
 
     async def recompose(self) -> None:
-        """Compose the keys (the bindings changed), then fit them once they are styled."""
+        """Compose the keys (the bindings changed) and fit them before they are drawn (they
+        are mounted and styled by now); once more after the next refresh, for any key that
+        was not placed yet."""
         await super().recompose()
+        self.fit()
         self.call_after_refresh(self.fit)
 
     def on_mount(self) -> None:
