@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from wahdx_tui import __version__
@@ -143,7 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=_speed, default=1.0, help="sim time factor, 0.01 to 1000")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-bell", action="store_true")
-    _add_history_arguments(demo)
+    group = demo.add_mutually_exclusive_group()
+    group.add_argument(
+        "--history",
+        metavar="FILE",
+        help="keep the demo's history in FILE (default: a temporary file)",
+    )
+    group.add_argument("--no-history", action="store_true", help="keep no history on disk")
 
     report = sub.add_parser(
         "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
@@ -329,8 +336,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+@contextlib.contextmanager
+def demo_history(args: argparse.Namespace) -> Iterator[History]:
+    """The demo's history, never the operator's: a temporary file deleted on exit, or the
+    --history file given, where each run keeps a scope of its own (the simulator restarts
+    its story every run, so a trail never shows states going back); --no-history: none."""
+    import secrets
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from wahdx_tui.core.store import Store
+
+    scope = f"sim://demo/{args.seed}"
+    if args.no_history:
+        yield History(None, scope)
+        return
+    if args.history:
+        run = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        yield History(Store(args.history), f"{scope}/run-{run}")
+        return
+    with tempfile.TemporaryDirectory(prefix="wahdx-demo-") as folder:
+        store = Store(Path(folder) / "history.sqlite")
+        try:
+            yield History(store, scope)
+        finally:
+            store.close()  # before its folder goes (again, if the board has closed it)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """`demo`: an in-process simulator on a free loopback port, and the board on it."""
+    """`demo`: an in-process simulator playing the demo scenario on a free loopback port, and
+    the board on it."""
     from wahdx_tui.core.client import client_factory
     from wahdx_tui.core.engine import Engine
     from wahdx_tui.core.watchlist import sample_watchlist_path
@@ -339,13 +375,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     watchlist = load_watchlist(args.watchlist or sample_watchlist_path())
     _warn(watchlist)
-    config = SimConfig(posts=watchlist.posts, seed=args.seed, speed=args.speed)
-    # The simulator's port changes every run; its posts' truth depends on the seed only.
-    history = open_history(args, f"sim://demo/{args.seed}")
+    config = SimConfig(posts=watchlist.posts, seed=args.seed, speed=args.speed, scenario="demo")
     flags = flag_values(args)
     # The demo's own interval wins over the file's at start; an edit of the file still applies.
     settings = resolve_settings(watchlist.settings, {"interval": DEMO_INTERVAL, **flags})
-    with SimServer(config) as sim:
+    with demo_history(args) as history, SimServer(config) as sim:
         engine = Engine(
             watchlist,
             client_factory(sim.base_url, ApiKey(sim.api_key), client_options(settings)),

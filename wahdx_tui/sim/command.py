@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any
 
 from wahdx_tui.sim.faults import Faults
+from wahdx_tui.sim.scenario import SCENARIOS
 from wahdx_tui.sim.server import SHAPES, SPELLINGS, SimConfig, SimServer
 
 DEFAULT_PORT = 8765
@@ -60,6 +61,12 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--speed", type=_positive, default=1.0, help="sim seconds per real second (default 1)"
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="random",
+        help="random: each post's timeline from the seed; demo: the demo's scripted morning",
     )
     parser.add_argument("--shape", choices=SHAPES, default="envelope", help="response shape")
     parser.add_argument(
@@ -133,6 +140,7 @@ def run_sim(args: argparse.Namespace) -> int:
         shape=args.shape,
         spelling=args.spelling,
         faults=_faults_from(args),
+        scenario=args.scenario,
     )
     server = SimServer(config)
     try:

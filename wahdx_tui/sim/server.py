@@ -27,6 +27,7 @@ from wahdx_tui.sim.faults import (
     hostile_text,
     malformed_body,
 )
+from wahdx_tui.sim.scenario import SCENARIOS, Script, demo_scripts
 from wahdx_tui.sim.schedule import Timeline, head_start_for, last_transition_at, state_at
 from wahdx_tui.sim.schedule import timeline_for as _timeline_for
 
@@ -65,6 +66,8 @@ class SimConfig:
     spelling: str = "vendor"
     clock: Callable[[], float] = time.monotonic
     faults: Faults = field(default_factory=Faults)
+    scenario: str = "random"
+    """random: each post's timeline from the seed; demo: the scripted morning (sim.scenario)."""
 
 
 class SimStats:
@@ -353,6 +356,14 @@ class SimServer:
         if self.config.spelling not in SPELLINGS:
             names = ", ".join(SPELLINGS)
             raise ValueError(f"unknown spelling {self.config.spelling!r}: one of {names}")
+        if self.config.scenario not in SCENARIOS:
+            names = ", ".join(SCENARIOS)
+            raise ValueError(f"unknown scenario {self.config.scenario!r}: one of {names}")
+        self._scripts: dict[PostKey, Script] = {}
+        if self.config.scenario == "demo":
+            if self.config.posts is None:
+                raise ValueError("the demo scenario needs the posts it plays (posts=...)")
+            self._scripts = demo_scripts(self.config.seed, self.config.posts)
         self.faults = self.config.faults
         self.injector = FaultInjector(self.faults)
         self.api_key = self.config.api_key or "sim_" + secrets.token_hex(12)
@@ -469,14 +480,22 @@ class SimServer:
             post = known.get(key)
             if post is None:
                 return None
-            new = _Track(0.0, head_start_for(self.config.seed, key), post.media_type)
+            script = self._scripts.get(key)
+            head_start = (
+                script.head_start if script is not None else head_start_for(self.config.seed, key)
+            )
+            new = _Track(0.0, head_start, post.media_type)
         with self._lock:
             return self._tracks.setdefault(key, new)
 
     def _timeline(self, track: _Track, key: PostKey, media_type: str | None) -> Timeline:
         tl = track.timelines.get(media_type)
         if tl is None:
-            tl = _timeline_for(self.config.seed, key, media_type)
+            script = self._scripts.get(key)
+            if script is not None:
+                tl = script.timeline  # a scripted post's story does not depend on its media
+            else:
+                tl = _timeline_for(self.config.seed, key, media_type)
             track.timelines[media_type] = tl
         return tl
 

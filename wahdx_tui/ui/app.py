@@ -43,6 +43,7 @@ from wahdx_tui.ui.review import AckScreen
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
 from wahdx_tui.ui.summary import SummaryBar, next_text, title_text
 from wahdx_tui.ui.table import BoardTable, TableHeader
+from wahdx_tui.ui.themes import install_themes
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 STUCK_CHECK_EVERY = 5.0
@@ -123,6 +124,7 @@ class BoardApp(App[int]):
 
     def on_mount(self) -> None:
         """Draw, start the clocks, and start the first pass (the engine makes its client then)."""
+        install_themes(self)  # the palette's themes, and the one chosen last time
         self.engine.history.on_saved = self._history_saved
         self.engine.on_client_event = lambda _event: self.update_summary()
         self.query_one(FilterBox).display = False

@@ -36,14 +36,14 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("state", "State", 12, 12, 12, 100),
-    Column("label", "Label", 12, 20, 28, 90),
+    Column("label", "Label", 16, 24, 40, 96),
     Column("account", "Account", 10, 16, 22, 55),
     Column("publish", "Publish ID", 10, 20, 24, 70),
     Column("media", "Media", 5, 5, 5, 10),
     Column("since", "In state", 8, 8, 8, 60),
     Column("checked", "Checked", 8, 8, 8, 20),
     Column("category", "Reason", 8, 10, 10, 30),
-    Column("detail", "Detail", 16, 30, 10_000, 95),
+    Column("detail", "Detail", 12, 30, 10_000, 95),
 )
 
 
@@ -71,8 +71,10 @@ def layout_for(width: int, wanted: dict[str, int], *, stale: bool = False) -> La
     """Fit columns into `width`: drop the least useful first, then share out the room.
 
     Each column first grows to its comfortable width (most useful first), then to what its
-    longest value wants; the Detail column takes whatever is left. While rows are `stale`, the
-    Checked column (which marks them) is among the last to go.
+    longest value wants; the Detail column takes whatever is left. The Label, which operators
+    know their posts by, has more room than the Detail (the error or URL, whose full text is
+    one Enter away) at every width, unless every label already shows whole. While rows are
+    `stale`, the Checked column (which marks them) is among the last to go.
     """
     cols = [
         replace(c, keep=STALE_CHECKED_KEEP) if stale and c.key == "checked" else c for c in COLUMNS
@@ -80,6 +82,10 @@ def layout_for(width: int, wanted: dict[str, int], *, stale: bool = False) -> La
 
     def comfortable(c: Column) -> int:
         return min(c.comfort, max(c.min_width, wanted.get(c.key, c.comfort)))
+
+    def whole(c: Column) -> int:
+        """The width at which every value of the column shows whole (up to its maximum)."""
+        return min(c.max_width, max(c.min_width, wanted.get(c.key, c.comfort)))
 
     # Optional columns leave as soon as the essential ones cannot be comfortable...
     while sum(comfortable(c) + GAP for c in cols) - GAP > width:
@@ -92,18 +98,30 @@ def layout_for(width: int, wanted: dict[str, int], *, stale: bool = False) -> La
         cols.remove(min((c for c in cols if c.key != "state"), key=lambda c: c.keep))
     widths = {c.key: c.min_width for c in cols}
     room = width - sum(widths.values()) - GAP * (len(cols) - 1)
-    by_use = sorted(cols, key=lambda c: GROW_ORDER.index(c.key))
-    for target in ("comfort", "wanted"):
-        for c in by_use:
-            if c.key == "detail" and target == "wanted":
-                continue
-            want = c.comfort if target == "comfort" else wanted.get(c.key, c.comfort)
-            want = min(c.max_width, max(c.min_width, want))
-            if target == "comfort" and c.key != "detail":
-                want = min(want, wanted.get(c.key, want))
-            extra = max(0, min(room, want - widths[c.key]))
-            widths[c.key] += extra
+    by_key = {c.key: c for c in cols}
+
+    def grow(key: str, want: int) -> None:
+        nonlocal room
+        if key in widths:
+            extra = max(0, min(room, want - widths[key]))
+            widths[key] += extra
             room -= extra
+
+    by_use = sorted(cols, key=lambda c: GROW_ORDER.index(c.key))
+    # 1. every column but Detail to its comfortable width, most useful first;
+    for c in by_use:
+        if c.key != "detail":
+            grow(c.key, comfortable(c))
+    # 2. the Label whole: Detail grows past its minimum (below the Label's) only after this;
+    if "label" in by_key:
+        grow("label", whole(by_key["label"]))
+    # 3. the Detail to its comfortable width, then the others to their longest values;
+    if "detail" in by_key:
+        grow("detail", by_key["detail"].comfort)
+    for c in by_use:
+        if c.key != "detail":
+            grow(c.key, whole(c))
+    # 4. and the Detail takes whatever is left.
     if "detail" in widths:
         widths["detail"] += max(0, room)
     return Layout(tuple(cols), tuple(widths[c.key] for c in cols))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 from rich.style import Style
@@ -27,6 +28,7 @@ from wahdx_tui.ui.clipboard import copy_best, copy_field
 from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import KEYS, NAVIGATION, display_key
 from wahdx_tui.ui.messages import PostRechecked
+from wahdx_tui.ui.trend import FailureTrend
 
 _RAW_LIMIT = 20_000
 TRAIL_SHOWN = 12
@@ -118,6 +120,7 @@ class DetailScreen(ModalScreen[None]):
         """Fields, then the raw JSON of the last response."""
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-fields")
+            yield FailureTrend(self.trend, caption="account's failures/h, 24 h", id="detail-trend")
             yield Static(Text("trail: loading…", style="dim"), id="detail-trail")
             yield Static(id="detail-recheck")
             yield Static("Last response for this post (raw JSON)", classes="detail-heading")
@@ -135,6 +138,15 @@ class DetailScreen(ModalScreen[None]):
     async def _load_trail(self) -> None:
         trail, error = await self.source.trail(self.row.key)
         self.show_trail(trail, error)
+
+    trend: Sequence[int] = ()
+    """Failures per hour of the post's account (core.trend.failures_per_hour), oldest first."""
+
+    def show_trend(self, counts: Sequence[int]) -> None:
+        """Draw the account's failures per hour; callable before the screen is shown, too."""
+        self.trend = list(counts)
+        if self.is_mounted:
+            self.query_one("#detail-trend", FailureTrend).show(self.trend)
 
     def show_trail(self, trail: list[Transition], error: str | None) -> None:
         """'Trail: QUEUED 10:02 -> PROCESSING 10:04 -> FAILED 10:05'."""

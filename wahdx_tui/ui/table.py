@@ -22,6 +22,13 @@ from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.ui.columns import GAP, cell_texts, layout_for
 
 DrawnLine = tuple[PostKey, tuple[str, ...], str]
+_STATE_CLASSES: dict[State, str] = {
+    State.QUEUED: "board-table--queued",
+    State.PROCESSING: "board-table--processing",
+    State.PUBLISHED: "board-table--published",
+    State.UNKNOWN: "board-table--unknown",
+    State.FAILED: "board-table--failed",
+}
 
 
 def _wanted_widths(board: Board, sample: int = 5000) -> dict[str, int]:
@@ -46,6 +53,21 @@ def _line(texts: tuple[str, ...], widths: tuple[int, ...], width: int, style: St
     if used <= width:
         return Segment(line + " " * (width - used), style)
     return Segment(set_cell_size(line, width), style)
+
+
+def _segments(
+    texts: tuple[str, ...],
+    widths: tuple[int, ...],
+    width: int,
+    style: Style,
+    first_style: Style | None,
+) -> list[Segment]:
+    """One table line exactly `width` cells wide; the first cell in `first_style` if given."""
+    if first_style is None or len(texts) < 2 or widths[0] >= width:
+        return [_line(texts, widths, width, style)]
+    first = Segment(set_cell_size(texts[0], widths[0]), first_style)
+    rest = _line(texts[1:], widths[1:], width - widths[0] - GAP, style)
+    return [first, Segment(" " * GAP + rest.text, style)]
 
 
 class TableHeader(Widget):
@@ -97,6 +119,10 @@ class BoardTable(ScrollView, can_focus=True):
         "board-table--acked",
         "board-table--stale",
         "board-table--empty",
+        "board-table--queued",
+        "board-table--processing",
+        "board-table--published",
+        "board-table--unknown",
     }
     BINDINGS = [
         Binding("j,down", "cursor_down", "Down", show=False),
@@ -188,6 +214,13 @@ class BoardTable(ScrollView, can_focus=True):
             name = ""
         return self._style_named(name), name
 
+    def _state_style(self, row: Row, name: str) -> Style | None:
+        """The colour of the state cell of a plain row: its state's own. Failed, stuck,
+        acknowledged, stale and cursor rows are styled whole; NO_COLOR has no state colours."""
+        if name or row.state is State.FAILED or self.app.no_color:
+            return None
+        return self._style_named(_STATE_CLASSES[row.state])
+
     def notify_style_update(self) -> None:
         """The theme or CSS changed: forget the cached row styles."""
         self._styles.clear()
@@ -209,7 +242,9 @@ class BoardTable(ScrollView, can_focus=True):
         texts = cell_texts(row, self.column_layout.columns, self.now())
         style, name = self._style_for(row, index == self.cursor)
         self._drawn[index] = (row.key, texts, name)
-        return Strip([_line(texts, self.column_layout.widths, width, style)], width)
+        state_style = self._state_style(row, name)
+        widths = self.column_layout.widths
+        return Strip(_segments(texts, widths, width, style, state_style), width)
 
     def reconcile(self, *, full: bool = False) -> int:
         """Redraw only the visible lines whose content changed; return how many were redrawn."""
