@@ -24,11 +24,17 @@ from textual.widgets import Input, Sparkline
 import wahdx_tui.ui
 from wahdx_tui.core.accounts import ACCOUNT_SORT_COLUMNS, Accounts
 from wahdx_tui.core.board import Board, Row
-from wahdx_tui.core.client import ClientOptions, WahdxClient
+from wahdx_tui.core.client import ClientOptions, WahdxClient, client_factory
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.store import Transition
 from wahdx_tui.core.trend import failures_per_hour
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
+from wahdx_tui.core.watchlist import (
+    Watchlist,
+    WatchlistSettings,
+    load_watchlist,
+    sample_watchlist_path,
+)
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.sim.faults import HOSTILE_PAYLOADS
 from wahdx_tui.ui.accounts import AccountChosen, AccountsHeader, AccountsTable, AccountsView
@@ -72,10 +78,7 @@ class Morning:
             result = await client.check_posts(self.posts)
         changes = self.board.apply(result.statuses, now=time.time())
         rows = self.board.rows
-        self.transitions += [
-            Transition(k, old, new, rows[k].since or FIXED_NOW)
-            for k, old, new in changes.transitions
-        ]
+        self.transitions += changes.transitions
         # the board's stuck rule, as the app runs it (15 min processing, 30 queued)
         stuck = self.board.find_stuck(time.time(), {State.PROCESSING: 900, State.QUEUED: 1800})
         return [rows[k] for k in dict.fromkeys([*changes.changed, *stuck])]
@@ -306,12 +309,12 @@ async def test_hostile_account_ids_are_inert_in_the_view(pinned_time: None) -> N
 class DetailApp(App[None]):
     CSS_PATH = CSS
 
-    def __init__(self, row: Row, counts: list[int]) -> None:
+    def __init__(self, row: Row, counts: list[int], source: Engine) -> None:
         super().__init__()
-        self.row, self.counts = row, counts
+        self.row, self.counts, self.source = row, counts, source
 
     def on_mount(self) -> None:
-        screen = DetailScreen(self.row)
+        screen = DetailScreen(self.row, self.source)  # re-checks through a real engine
         screen.show_trend(self.counts)  # before it is shown, as the app does
         self.push_screen(screen)
 
@@ -320,7 +323,10 @@ async def test_the_detail_screen_shows_its_accounts_trend(morning: Morning) -> N
     row = morning.board.rows[(EXPIRED, "v_pub_8810")]
     counts = morning.trend(account=EXPIRED)
     assert sum(counts) == 2
-    app = DetailApp(row, counts)
+    m = morning
+    watchlist = Watchlist("<morning>", tuple(m.posts), WatchlistSettings(), ())
+    engine = Engine(watchlist, client_factory(m.sim.base_url, m.sim.api_key, ClientOptions()))
+    app = DetailApp(row, counts, engine)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         screen = app.screen

@@ -21,6 +21,7 @@ import pytest
 from wahdx_tui.cli import build_parser, demo_history
 from wahdx_tui.core.categories import Category
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import PostStatus, State
 from wahdx_tui.core.store import Store, Transition
 from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
@@ -49,7 +50,7 @@ def demo_board(sim: SimServer) -> BoardApp:
         return WahdxClient(sim.base_url, sim.api_key, options, on_event=on_event)
 
     return BoardApp(
-        load_watchlist(sample_watchlist_path()), factory, interval=60, watch_file=False, bell=False
+        Engine(load_watchlist(sample_watchlist_path()), factory, interval=60), bell=False
     )
 
 

@@ -12,7 +12,12 @@ from wahdx_tui.core.categories import Category, categorize
 from wahdx_tui.core.checkrun import run_check
 from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
+from wahdx_tui.core.watchlist import (
+    Watchlist,
+    WatchlistSettings,
+    load_watchlist,
+    sample_watchlist_path,
+)
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.sim.command import add_sim_arguments
 from wahdx_tui.sim.scenario import demo_scripts
@@ -35,7 +40,8 @@ def sample_posts() -> list[WatchedPost]:
 
 async def answers(sim: SimServer, posts: list[WatchedPost]) -> list[PostStatus]:
     """What `check` gets from the simulator now: one real pass over loopback."""
-    outcome = await run_check(posts, sim.base_url, sim.api_key, ClientOptions())
+    watchlist = Watchlist("<scenario>", tuple(posts), WatchlistSettings(), ())
+    outcome = await run_check(watchlist, sim.base_url, sim.api_key, ClientOptions())
     assert outcome.error is None
     return [status for _, status in outcome.rows]
 

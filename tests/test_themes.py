@@ -16,6 +16,7 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
+from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import State
 from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
@@ -50,7 +51,7 @@ def board(sim: SimServer) -> BoardApp:
         return WahdxClient(sim.base_url, sim.api_key, options, on_event=on_event)
 
     wl = load_watchlist(sample_watchlist_path())
-    return BoardApp(wl, factory, interval=60, watch_file=False, bell=False)
+    return BoardApp(Engine(wl, factory, interval=60), bell=False)
 
 
 async def until(pilot: Pilot[int], cond: Callable[[], object], what: str) -> None:
@@ -211,7 +212,7 @@ def test_the_demo_board_in_high_contrast(
     posts = load_watchlist(sample_watchlist_path()).posts
     with SimServer(SimConfig(posts=posts, scenario="demo", clock=lambda: 1000.0)) as server:
         app = board(server)
-        app.clock = lambda: FIXED_NOW
+        app.clock = app.engine.clock = lambda: FIXED_NOW
 
         async def ready(pilot: Pilot[int]) -> None:
             await first_pass(pilot)

@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_history_arguments(watch)
     _store_arguments(watch)
+    _notify_argument(watch)
 
     serve = sub.add_parser(
         "serve", help="poll for the whole team, headless: boards with `watch` attach to it"
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--history", metavar="FILE", help="history file (default: in $XDG_STATE_HOME/wahdx-tui)"
     )
     _store_arguments(serve)
+    _notify_argument(serve)
 
     demo = sub.add_parser("demo", help="open the board on a built-in simulated API (no key)")
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
@@ -246,6 +248,15 @@ def _store_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store-password-file", metavar="FILE", help="the store's password (mode 600)")
 
 
+def _notify_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--notify-config",
+        metavar="FILE",
+        help="Apprise config file (YAML or TEXT, mode 600) with the alert targets, instead of"
+        " $WAHDX_NOTIFY; only the team's poller sends",
+    )
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
     from wahdx_tui.core.client import client_factory
@@ -287,6 +298,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         fixed_settings=fixed,
         store=store,
         can_poll=not args.view_only,
+        notify_config=args.notify_config,
     )
     subtitle = setup.base_url if url is None else f"{setup.base_url} · {display_url(url)}"
     return run_board(engine, bell=not args.no_bell, subtitle=subtitle)
@@ -326,6 +338,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         fixed_settings=frozenset(setup.flags),
         store=store,
         can_poll=True,
+        notify_config=args.notify_config,
     )
 
     async def run() -> int:

@@ -158,6 +158,7 @@ class Board:
         self.reverse = reverse
         self.state_filter: State | None = None
         self.category_filter: Category | None = None
+        self.account_filter: str | None = None  # one account's posts only (exact id)
         self.text_filter = ""
         self.stats = BoardStats()
         self._counts: Counter[State] = Counter()
@@ -268,12 +269,15 @@ class Board:
             return False
         if self.category_filter is not None and row.category is not self.category_filter:
             return False
+        if self.account_filter is not None and row.post.account_id != self.account_filter:
+            return False
         return not self.text_filter or self.text_filter in row.haystack
 
     def _filtering(self) -> bool:
         return (
             self.state_filter is not None
             or self.category_filter is not None
+            or self.account_filter is not None
             or bool(self.text_filter)
         )
 
@@ -309,6 +313,11 @@ class Board:
     def set_category_filter(self, category: Category | None) -> None:
         """Show only failed posts whose reason falls in `category` (None for all)."""
         self.category_filter = category
+        self._refilter()
+
+    def set_account_filter(self, account_id: str | None) -> None:
+        """Show only the posts of one account (its exact id; None for all)."""
+        self.account_filter = account_id
         self._refilter()
 
     def set_text_filter(self, text: str) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from wahdx_tui.core.alerthook import AlertHook
 from wahdx_tui.core.board import Board, Row, carries_state
 from wahdx_tui.core.client import ClientEvent, ClientFactory, WahdxClient
-from wahdx_tui.core.errors import ApiError
+from wahdx_tui.core.errors import ApiError, AuthError
 from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.handoff import stuck_thresholds
 from wahdx_tui.core.health import Health
@@ -58,6 +59,7 @@ class Engine:
         self.failed_passes = 0  # passes that could not run at all
         self.polling = False
         self.on_client_event: Callable[[ClientEvent], None] | None = None
+        self.alerts: AlertHook | None = None  # told by the team's poller only
         self._client_factory = client_factory
         self.client: WahdxClient | None = None
         self.poller: Poller | None = None
@@ -83,7 +85,11 @@ class Engine:
             if self.client is not None:
                 await self.client.aclose()
         finally:
-            await asyncio.get_running_loop().run_in_executor(None, self.history.close)
+            try:
+                if self.alerts is not None:  # messages in flight: 5 s at most
+                    await asyncio.to_thread(self.alerts.close)
+            finally:
+                await asyncio.get_running_loop().run_in_executor(None, self.history.close)
 
     def unsaved_warnings(self) -> list[str]:
         """After `aclose`: what history could not write even at quit, in words."""
@@ -138,13 +144,22 @@ class Engine:
         self.polling = True
         seq = self.freshness.pass_started()
         try:
-            return await self._run_pass(seq, everything)
+            outcome = await self._run_pass(seq, everything)
         except ApiError as exc:  # the key rejected too: polling goes on, so a new key recovers
-            return self._pass_failed(seq, str(exc))
+            outcome = self._pass_failed(seq, str(exc), key_rejected=isinstance(exc, AuthError))
         except Exception as exc:  # a bug must not take the face down, nor stop its refreshes
-            return self._pass_failed(seq, f"internal error: {exc.__class__.__name__}: {exc}")
+            outcome = self._pass_failed(seq, f"internal error: {exc.__class__.__name__}: {exc}")
         finally:
             self.polling = False
+        if self.alerts is not None:
+            failed = [*outcome.changes.new_failures, *outcome.team_failures]
+            self.alerts.after_pass(outcome, self._rows(failed), self.clock())
+        return outcome
+
+    def _rows(self, keys: Iterable[PostKey]) -> list[Row]:
+        """The rows of `keys`, on this board or polled for another."""
+        mine, theirs = self.board.rows, self.others.rows
+        return [row for k in keys if (row := mine.get(k) or theirs.get(k)) is not None]
 
     async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
         assert self.poller is not None
@@ -189,9 +204,11 @@ class Engine:
             seq, result.statuses, changed, [*left_out, *(p.key for p in result.failed)]
         )
         changes = self.board.apply(to_apply)
-        transitions = changes.transitions
+        transitions, team_failures = changes.transitions, list[PostKey]()
         if self.others.rows:
-            transitions = [*transitions, *self.others.apply(to_apply).transitions]
+            theirs = self.others.apply(to_apply)
+            transitions = [*transitions, *theirs.transitions]
+            team_failures = theirs.new_failures
         # Queued at once, in order: a quit right after a pass still writes it.
         self.history.save(to_apply, transitions)
         if not_answered:
@@ -207,9 +224,10 @@ class Engine:
             left_out=len(left_out),
             not_checked=len(result.failed),
             error=None if result.complete else (result.errors or ["incomplete pass"])[0],
+            team_failures=team_failures,
         )
 
-    def _pass_failed(self, seq: int, error: str) -> PassOutcome:
+    def _pass_failed(self, seq: int, error: str, *, key_rejected: bool = False) -> PassOutcome:
         """Nothing was answered: keep every last-known state and mark it stale."""
         self.failed_passes += 1
         answered_since = self.freshness.pass_failed(seq)
@@ -224,6 +242,7 @@ class Engine:
             unanswered=list(rows) if stale is None else stale,
             error=error,
             ran=False,
+            key_rejected=key_rejected,
         )
 
     # -- one post -------------------------------------------------------------------------
@@ -285,8 +304,22 @@ class Engine:
         return list(self.history.events)
 
     def check_stuck(self) -> list[PostKey]:
-        """Flag posts too long queued or processing; return the newly stuck."""
-        return self.board.find_stuck(self.clock(), stuck_thresholds(self.watchlist))
+        """Flag posts too long queued or processing; return the newly stuck (of this board).
+
+        Faces call it every few seconds: it is also the alerts' clock."""
+        now, limits = self.clock(), stuck_thresholds(self.watchlist)
+        newly = self.board.find_stuck(now, limits)
+        theirs = self.others.find_stuck(now, limits) if self.others.rows else []
+        if self.alerts is not None and self.polls_api:
+            self.alerts.stuck(self._rows([*newly, *theirs]), now)
+            unreviewed = (
+                row
+                for board in (self.board, self.others)
+                for row in board.rows.values()
+                if row.unreviewed_failure
+            )
+            self.alerts.tick(unreviewed, now)
+        return newly
 
     # -- history and the watchlist ----------------------------------------------------------
 

@@ -29,6 +29,8 @@ class PassOutcome:
     not_checked: int = 0  # posts a failed batch could not check
     error: str | None = None  # why the pass did not run, or the first error of a partial one
     ran: bool = True  # False when the pass could not run at all (key rejected, API down)
+    key_rejected: bool = False
+    team_failures: list[PostKey] = field(default_factory=list)  # other boards' posts, newly failed
 
     @property
     def kind(self) -> PassKind:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
+from wahdx_tui.core.alerthook import AlertHook, alert_settings
+from wahdx_tui.core.alerts import open_alerter
 from wahdx_tui.core.client import (
     ClientEvent,
     ClientFactory,
@@ -50,6 +52,7 @@ def team_engine(
     fixed_settings: frozenset[str],
     store: Store,
     can_poll: bool,
+    notify_config: str | None = None,
 ) -> TeamEngine:
     """An engine in the team of `store` for this API (polling only if `can_poll` and keyed)."""
     scope = scope_for(base_url)
@@ -58,7 +61,7 @@ def team_engine(
     factory: ClientFactory = (
         client_factory(base_url, api_key, options) if api_key is not None else _no_client
     )
-    return TeamEngine(
+    engine = TeamEngine(
         watchlist,
         factory,
         team=link,
@@ -68,6 +71,10 @@ def team_engine(
         fixed_settings=fixed_settings,
         watch_file=True,
     )
+    if link.can_poll:  # only the poller sends: a board that may become it gets the targets
+        alerter = open_alerter(alert_settings(settings), notify_config)
+        engine.alerts = AlertHook(alerter) if alerter is not None else None
+    return engine
 
 
 def poller_alive(store: Store, base_url: str) -> bool:

@@ -8,21 +8,22 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
-from textual.actions import SkipAction
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input
 
-from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS, Board, Changes
-from wahdx_tui.core.categories import Category
+from wahdx_tui.core.accounts import Accounts
+from wahdx_tui.core.board import Board, Changes
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.export import write_export
 from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.store import Transition
 from wahdx_tui.core.teamengine import TeamEngine
+from wahdx_tui.core.trend import failures_per_hour
+from wahdx_tui.ui.accounts import AccountsView
 from wahdx_tui.ui.announce import announce_failures, announce_stuck
 from wahdx_tui.ui.banner import Banner, history_banner, pass_banner, team_banner
 from wahdx_tui.ui.clipboard import copy_best
@@ -44,14 +45,14 @@ from wahdx_tui.ui.screens import DetailScreen, HelpScreen
 from wahdx_tui.ui.summary import SummaryBar, next_text, title_text
 from wahdx_tui.ui.table import BoardTable, TableHeader
 from wahdx_tui.ui.themes import install_themes
+from wahdx_tui.ui.views import BoardViews
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 STUCK_CHECK_EVERY = 5.0
 FILE_CHECK_EVERY = 2.0
-CATEGORY_FILTERS: tuple[Category | None, ...] = (None, *Category)
 
 
-class BoardApp(App[int]):
+class BoardApp(BoardViews):
     """The live board of watched posts."""
 
     CSS_PATH = "board.tcss"
@@ -76,6 +77,7 @@ class BoardApp(App[int]):
         self.next_at: float | None = None
         self.clock = engine.clock
         self.poll_timer: Timer | None = None  # armed between passes
+        self.accounts = Accounts()  # kept current while the accounts view is shown
         self._title_shown = ""
 
     # What the engine holds, by the names the board's own code reads most.
@@ -108,14 +110,10 @@ class BoardApp(App[int]):
         yield Banner(id="banner")
         yield TableHeader(table, id="header")
         yield table
+        yield AccountsView(self.accounts, id="accounts")
         yield FilterBox(self.board, id="filter")
         # Compact, and without the palette hint (Ctrl+P is in the help): the keys fit 120 columns.
         yield FittingFooter(compact=True, show_command_palette=False)
-
-    @property
-    def table(self) -> BoardTable:
-        """The board table."""
-        return self.query_one(BoardTable)
 
     @property
     def banner(self) -> Banner:
@@ -128,6 +126,7 @@ class BoardApp(App[int]):
         self.engine.history.on_saved = self._history_saved
         self.engine.on_client_event = lambda _event: self.update_summary()
         self.query_one(FilterBox).display = False
+        self.query_one(AccountsView).display = False
         self.banner.display = False
         self.table.focus()
         self.update_summary()
@@ -146,16 +145,29 @@ class BoardApp(App[int]):
         """Close the connection pool and finish writing history."""
         await self.engine.aclose()
 
+    def events(self) -> list[Transition]:
+        """The newest state changes, newest first."""
+        return self.engine.events()
+
     def board_changed(self, *, full: bool = True) -> None:
         """The one path after anything that changes the board: table, headings, summary."""
         self.table.reconcile(full=full)
         self.query_one(TableHeader).refresh()
+        view = self.query_one(AccountsView)
+        if view.display:
+            self.accounts.reset(self.board.rows.values())
+            view.reconcile(full=True)
         self.update_summary()
 
     def _show_changes(self, changes: Changes, *, first: bool = False) -> None:
         """Redraw the rows an answer changed (all, when many moved) and announce failures."""
         self.table.reconcile(full=changes.reordered and len(changes.changed) > 50)
         rows = self.board.rows
+        view = self.query_one(AccountsView)
+        if view.display and changes.changed:  # only the accounts of the changed posts
+            self.accounts.update(rows[k] for k in changes.changed if k in rows)
+            view.reconcile()
+            view.show_trend(failures_per_hour(self.events(), self.clock()))
         failed = [rows[k] for k in changes.new_failures if k in rows]
         announce_failures(self, failed, first=first, bell=self.ring_bell)
 
@@ -282,8 +294,10 @@ class BoardApp(App[int]):
     # -- clocks -------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second: countdown and coarse ages."""
+        """Once a second: countdown, coarse ages, and whether alerts are getting through."""
         self.update_summary()
+        if self.engine.alerts is not None:
+            self.banner.say("alerts", self.engine.alerts.banner())
         if not isinstance(self.screen, DetailScreen | HelpScreen):
             self.table.reconcile()
 
@@ -383,65 +397,14 @@ class BoardApp(App[int]):
             self._schedule()
         self.update_summary()
 
-    def action_sort_next(self) -> None:
-        """Sort by the next column."""
-        i = SORT_COLUMNS.index(self.board.sort_column)
-        self.board.set_sort(SORT_COLUMNS[(i + 1) % len(SORT_COLUMNS)])
-        self.board_changed()
-
-    def action_sort_reverse(self) -> None:
-        """Reverse the order."""
-        self.board.set_sort(self.board.sort_column, not self.board.reverse)
-        self.board_changed()
-
-    @on(BoardTable.LayoutChanged)
-    def _layout_changed(self) -> None:
-        self.query_one(TableHeader).refresh()
-
-    @on(TableHeader.SortClicked)
-    def _header_clicked(self, message: TableHeader.SortClicked) -> None:
-        board = self.board
-        board.set_sort(message.column, message.column == board.sort_column and not board.reverse)
-        self.board_changed()
-
-    def action_state_filter(self) -> None:
-        """Cycle all, failed, processing, queued, published, unknown."""
-        i = STATE_FILTERS.index(self.board.state_filter)
-        self.board.set_state_filter(STATE_FILTERS[(i + 1) % len(STATE_FILTERS)])
-        self.board_changed()
-
-    def action_category_filter(self) -> None:
-        """Cycle the failure-category filter: all, then each category."""
-        i = CATEGORY_FILTERS.index(self.board.category_filter)
-        self.board.set_category_filter(CATEGORY_FILTERS[(i + 1) % len(CATEGORY_FILTERS)])
-        self.board_changed()
-
-    def action_filter(self) -> None:
-        """Open the text filter."""
-        box = self.query_one(FilterBox)
-        if len(self.screen_stack) > 1 or (
-            isinstance(self.focused, Input) and self.focused is not box
-        ):
-            raise SkipAction()  # another screen or box: the key is typed there as a '/'
-        box.open()
-
-    def action_clear_filter(self) -> None:
-        """Clear the text filter and hide its box."""
-        self.query_one(FilterBox).clear_filter()
-
-    @on(FilterBox.Applied)
-    def _filter_applied(self) -> None:
-        self.board_changed()
-
-    @on(FilterBox.Done)
-    def _filter_done(self) -> None:
-        self.set_focus(self.table, scroll_visible=False)
-
     def action_open_detail(self) -> None:
-        """Open the selected post."""
+        """Open the selected post, with its account's failures per hour."""
         row = self.table.selected
         if row is not None:
-            self.push_screen(DetailScreen(row, self.engine))
+            screen = DetailScreen(row, self.engine)
+            account = row.post.account_id
+            screen.show_trend(failures_per_hour(self.events(), self.clock(), account=account))
+            self.push_screen(screen)
 
     @on(BoardTable.Selected)
     def _row_selected(self, message: BoardTable.Selected) -> None:
@@ -491,7 +454,8 @@ class BoardApp(App[int]):
 
     def action_help(self) -> None:
         """Show every key."""
-        self.push_screen(HelpScreen())
+        alerts = self.engine.alerts
+        self.push_screen(HelpScreen(alerts.summary() if alerts else "no alert targets set"))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's commands, then every board action, from the one key table."""

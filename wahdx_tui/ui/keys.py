@@ -38,6 +38,7 @@ KEYS: tuple[Key, ...] = (
     Key("p", "pause", "Pause", "Pause or resume automatic refreshes"),
     Key("s", "sort_next", "Sort", "Sort by the next column"),
     Key("e", "events", "Events", "Event log: every state change, newest first"),
+    Key("v", "toggle_view", "Accounts", "Switch between the posts and the accounts view"),
     Key("x", "export('csv')", "Export", "Export the current view to a CSV file"),
     Key("plus,equals_sign", "interval(1)", "Slower", "Refresh less often (longer interval)"),
     Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)"),

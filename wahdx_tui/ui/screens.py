@@ -218,6 +218,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
+    def __init__(self, alerts: str = "no alert targets set") -> None:
+        super().__init__()
+        self.alerts = alerts  # '2 alert targets · last alert 14:02'
+
     def compose(self) -> ComposeResult:
         """A table of keys."""
         grid = Table.grid(padding=(0, 2))
@@ -230,6 +234,7 @@ class HelpScreen(ModalScreen[None]):
         grid.add_row("", "")
         grid.add_row("Failed rows", "✗ FAILED, highlighted; a toast and one bell when a post fails")
         grid.add_row("STALE", "the last refresh failed: the data shown is the last known")
+        grid.add_row("Alerts", self.alerts)
         with VerticalScroll(id="help-body"):
             yield Static(grid)
         yield FittingFooter()

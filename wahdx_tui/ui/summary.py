@@ -14,6 +14,7 @@ from wahdx_tui.core.board import Board
 from wahdx_tui.core.display import STATE_GLYPHS
 from wahdx_tui.core.health import Health
 from wahdx_tui.core.model import State
+from wahdx_tui.core.sanitize import clean
 
 _ORDER = (State.FAILED, State.PROCESSING, State.QUEUED, State.PUBLISHED, State.UNKNOWN)
 _STYLE = {
@@ -98,6 +99,8 @@ def view_text(board: Board) -> Text:
     pieces: list[str] = []
     if board.state_filter is not None:
         pieces.append(f"state: {board.state_filter.value}")
+    if board.account_filter is not None:
+        pieces.append(f"account: {clean(board.account_filter, 60)}")
     if board.category_filter is not None:
         pieces.append(f"reason: {board.category_filter.value.replace('_', ' ')}")
     if board.text_filter:

@@ -131,7 +131,8 @@ class AlertPolicy:
 
     def _in_quiet(self, now: float) -> bool:
         quiet = self._settings.quiet
-        return quiet is not None and quiet.contains(datetime.fromtimestamp(now, self._tz))
+        moment = datetime.fromtimestamp(now, self._tz)
+        return quiet is not None and quiet.covers(moment.hour * 60 + moment.minute)
 
     def _quiet_edge(self, now: float, out: list[AlertMessage]) -> None:
         quiet = self._in_quiet(now)
