@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--history", metavar="FILE", help="history file (default: in the XDG state directory)"
     )
+    _store_arguments(report)
 
     notify = sub.add_parser(
         "notify-test", help="send one test alert to each notification target and say how it went"
@@ -408,7 +409,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """`report`: the shift-handoff report from the history; reads only, creates nothing."""
     import time
-    from pathlib import Path
 
     from wahdx_tui.core.handoff import (
         HandoffItem,
@@ -417,17 +417,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         render_json,
         render_markdown,
     )
-    from wahdx_tui.core.store import Store, default_store_path, scope_for
+    from wahdx_tui.core.store import scope_for
+    from wahdx_tui.core.storeurl import is_postgres, open_store, sqlite_path
+    from wahdx_tui.core.teamsetup import store_url
 
     watchlist = load_watchlist(args.watchlist)
     _warn(watchlist)
     scope = scope_for(resolve_base_url(args.base_url))
-    path = Path(args.history) if args.history else default_store_path()
+    url = store_url(args.store, args.history)
     now = time.time()
-    history = path.exists()
+    path = None if is_postgres(url) else sqlite_path(url)
+    history = path is None or path.exists()
     items: list[HandoffItem] = []
     if history:
-        with Store(path, readonly=True) as store:
+        with open_store(url, password_file=args.store_password_file, readonly=True) as store:
             items = build_handoff(store, scope, watchlist, now)
     else:
         print(f"note: no history yet at {path}", file=sys.stderr)

@@ -14,7 +14,7 @@ from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.output import csv_cell, iso_time
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.settings import DEFAULTS, resolve_settings
-from wahdx_tui.core.store import Store
+from wahdx_tui.core.storeapi import Store
 from wahdx_tui.core.watchlist import Watchlist
 
 FORMATS = ("markdown", "csv", "json")

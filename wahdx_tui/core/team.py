@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 
 from wahdx_tui.core.health import Health, HealthState
 from wahdx_tui.core.model import WatchedPost
-from wahdx_tui.core.storeapi import LeaseHolder, LeaseInfo, Store
+from wahdx_tui.core.storeapi import LeaseHolder, LeaseInfo, Store, StoreError
 
 LEASE_TTL = 10.0
 """A holder's lease expires this long after its last renewal: a dead poller's standby takes
@@ -100,6 +101,7 @@ class TeamLink:
     board_id: str
     holding: bool = False
     lease: LeaseInfo | None = None  # as last read
+    renewed: float = 0.0  # monotonic time of the last renewal the store took
 
     @property
     def name(self) -> str:
@@ -110,13 +112,22 @@ class TeamLink:
         """Renew the lease when held, or take it when free and this process may poll; read it
         either way. Returns whether this process holds it now. Raises StoreError."""
         store = self.store
-        if self.holding or self.can_poll:
-            info = store.lease_info(self.name)
-            free = info is None or info.expired or info.holder_id == self.holder.id
-            self.holding = free and store.try_lease(
-                self.name, self.holder, LEASE_TTL, word.encode()
-            )
-        self.lease = store.lease_info(self.name)
+        try:
+            if self.holding or self.can_poll:
+                info = store.lease_info(self.name)
+                free = info is None or info.expired or info.holder_id == self.holder.id
+                took = free and store.try_lease(self.name, self.holder, LEASE_TTL, word.encode())
+                self.holding = took
+                if took:
+                    self.renewed = time.monotonic()
+            self.lease = store.lease_info(self.name)
+        except StoreError:
+            # The store cannot be asked. Nobody can take the lease before it runs out, so
+            # the holder keeps polling until then (a short restart costs nothing), and
+            # stops a second early, before any standby could take over.
+            if self.holding and time.monotonic() - self.renewed > LEASE_TTL - 1.0:
+                self.holding = False
+            raise
         return self.holding
 
     def register(self, posts: list[WatchedPost]) -> None:

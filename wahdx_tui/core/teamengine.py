@@ -176,10 +176,6 @@ class TeamEngine(Engine):
         team = self.team
         try:
             holding = await self._store(lambda: team.upkeep(word))
-        except StoreError:
-            # The store cannot be asked: whoever polls must stop before another takes over.
-            team.holding = holding = False
-            raise
         finally:
             if before and not team.holding:
                 log.warning("poller lease lost: polling stops until it is taken again")
@@ -254,6 +250,9 @@ class TeamEngine(Engine):
         if self._store_down_since is not None:
             log.info("store reachable again")
             self._store_down_since = None
+        if self.history.error is not None:
+            # Writes the store refused (an ack on a board that never writes passes) go now.
+            self.history.save([], [])
         return FollowOutcome(
             changes,
             first,

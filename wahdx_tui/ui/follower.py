@@ -32,14 +32,14 @@ class TeamFollower(Widget):
         except StoreError as exc:
             self.notify(f"store unreachable: {exc}", severity="error", markup=False)
         self.post_message(HistoryRestored(await engine.restore()))
-        gone: float | None = None
-        stale, first = False, True
+        said: tuple[object, ...] | None = None
         while True:
             outcome = await engine.follow()
-            # Posted when there is news, and when the rows turn stale or fresh again.
-            now_stale = engine.board.any_unanswered()
-            if first or not outcome.quiet or outcome.poller_gone != gone or now_stale != stale:
-                first, gone, stale = False, outcome.poller_gone, now_stale
+            # Posted when there is news, and whenever what the banner and the rows say
+            # changes: no poller, the store unreachable, rows stale, or all of it over.
+            now = (outcome.poller_gone, outcome.store_error is None, engine.board.any_unanswered())
+            if said is None or not outcome.quiet or now != said:
+                said = now
                 self.post_message(TeamFollowed(outcome))
 
     @work(exclusive=False, exit_on_error=False, group="team-recheck")

@@ -40,8 +40,15 @@ KEYS: tuple[Key, ...] = (
     Key("e", "events", "Events", "Event log: every state change, newest first"),
     Key("v", "toggle_view", "Accounts", "Switch between the posts and the accounts view"),
     Key("x", "export('csv')", "Export", "Export the current view to a CSV file"),
-    Key("plus,equals_sign", "interval(1)", "Slower", "Refresh less often (longer interval)"),
-    Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)"),
+    # In the help and the palette: the footer keeps its room for the keys used every day.
+    Key(
+        "plus,equals_sign",
+        "interval(1)",
+        "Slower",
+        "Refresh less often (longer interval)",
+        show=False,
+    ),
+    Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)", show=False),
     Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
     Key("F", "category_filter", "Reason", "Cycle the failure-reason filter", show=False),
     Key("X", "export('json')", "JSON", "Export the current view to a JSON file", show=False),
