@@ -213,6 +213,41 @@ def held(engine: Engine) -> HeldClient:
     return client
 
 
+# -- an engine on the simulator ----------------------------------------------------------------
+
+
+@asynccontextmanager
+async def engine_on_sim(
+    watchlist: Watchlist | None = None,
+    *,
+    sim_posts: Sequence[WatchedPost] | None = None,
+    advance: float = 0.0,
+    faults: Faults | None = None,
+    options: ClientOptions = QUICK,
+    held: bool = False,
+    **engine: object,
+) -> AsyncIterator[tuple[Engine, SimServer]]:
+    """An engine on the sample watchlist (or `watchlist`) against a fresh simulator knowing
+    its posts (or `sim_posts`), with no screen; closed, and the simulator stopped, at the end.
+
+    `engine` holds Engine's keyword arguments (interval, history, clock, watch_file, ...).
+    With `held` the engine's client is a `HeldClient` (see `held`).
+    """
+    wl = watchlist or sample_watchlist()
+    sim = start_sim(
+        sim_posts if sim_posts is not None else wl.posts, advance=advance, faults=faults
+    )
+    clients = (held_clients if held else sim_clients)(sim, options)
+    made = Engine(wl, clients, **engine)  # type: ignore[arg-type]
+    try:
+        yield made, sim
+    finally:
+        try:
+            await made.aclose()
+        finally:
+            sim.stop()
+
+
 # -- files ------------------------------------------------------------------------------------
 
 
