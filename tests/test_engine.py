@@ -196,7 +196,7 @@ async def test_the_posts_of_a_failed_batch_are_marked_unanswered() -> None:
         assert engine.board.unanswered == 0 and unanswered_rows(engine) == set()
 
 
-async def test_a_pass_that_fails_entirely_marks_every_row_and_one_clean_pass_clears_them() -> None:
+async def test_a_pass_that_fails_entirely_marks_every_row_until_a_clean_pass() -> None:
     async with engine_on_sim(advance=40) as (engine, sim):
         await engine.run_pass()
         before = engine.board.states()
