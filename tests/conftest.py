@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pytest
 import textual._wait
@@ -51,14 +51,34 @@ SEED = 7
 # Retries quick enough for tests: a failing request gives up after two tries, 10 ms apart.
 QUICK = ClientOptions(backoff_base=0.01, max_attempts=2)
 
+
+class SimOptions(TypedDict, total=False):
+    """`start_sim`'s keyword arguments."""
+
+    advance: float
+    clock: Callable[[], float] | None
+    seed: int
+    faults: Faults | None
+
+
+class EngineOptions(TypedDict, total=False):
+    """Engine's keyword arguments, as the factories here pass them on."""
+
+    interval: float
+    final_every: int
+    history: History | None
+    clock: Callable[[], float]
+    fixed_settings: frozenset[str]
+    watch_file: bool
+
+
 # The sample watchlist, seed 7, sim time 0: 15 queued, 7 processing, 3 published, nothing
 # failed. At sim time 40 "Doorbuster unboxing" (v_pub_7315) has failed; at 70 "Gift guide
 # under $25" (v_pub_8812) too.
 DOORBUSTER: PostKey = ("acc_tiktok_main", "v_pub_7315")
-GIFT_GUIDE: PostKey = ("acc_tiktok_creator", "v_pub_8812")
 
 
-# -- clocks and waiting -----------------------------------------------------------------------
+# -- clocks and waiting ----------------------------------------------------------------------------
 
 
 class FakeClock:
@@ -81,17 +101,24 @@ async def until(
     step: float = 0.01,
 ) -> None:
     """Wait in short steps (pilot pauses when a board runs) until cond() holds; fail the
-    test saying `what` never happened after `tries` steps."""
+    test saying `what` never happened after `tries` steps.
+
+    With a pilot, once cond() holds the board first handles the messages already queued: a
+    pass ends in the engine (`passes`, `polling`) in the same step as its outcome is posted
+    to the app, so what the board draws from that outcome is on screen when this returns.
+    """
     for _ in range(tries):
         if cond():
-            return
+            break
         if pilot is not None:
             await pilot.pause(step)
         else:
             await asyncio.sleep(step)
-    if cond():
-        return
-    pytest.fail(f"timed out waiting for: {what}")
+    else:
+        if not cond():
+            pytest.fail(f"timed out waiting for: {what}")
+    if pilot is not None and pilot.app.is_running:
+        await pilot.pause(0)  # the app's queue, and the screen's, handled up to here
 
 
 @pytest.fixture
@@ -105,7 +132,7 @@ def quick_pilot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 0.005)
 
 
-# -- the simulator and clients on it ------------------------------------------------------------
+# -- the simulator and clients on it ---------------------------------------------------------------
 
 
 def sample_watchlist() -> Watchlist:
@@ -136,8 +163,8 @@ def sims() -> Iterator[Callable[..., SimServer]]:
     """`start_sim`, with every simulator it started stopped after the test."""
     started: list[SimServer] = []
 
-    def start(posts: Sequence[WatchedPost] | None, **kwargs: object) -> SimServer:
-        sim = start_sim(posts, **kwargs)  # type: ignore[arg-type]
+    def start(posts: Sequence[WatchedPost] | None, **options: Unpack[SimOptions]) -> SimServer:
+        sim = start_sim(posts, **options)
         started.append(sim)
         return sim
 
@@ -168,15 +195,22 @@ class Gate:
 
 
 class HeldClient(WahdxClient):
-    """A real client on the simulator whose requests can be held, as on a slow network.
+    """A real client on the simulator whose requests can be held_client, as on a slow network.
 
     `before_pass`: a pass waits there before it asks. `after_pass` / `after_recheck`: the
     request is answered by the simulator, then the (by then old) answer waits there before
     it is delivered. A gate left None does nothing.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        options: ClientOptions = QUICK,
+        *,
+        on_event: Callable[[ClientEvent], None] | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, options, on_event=on_event)
         self.before_pass: Gate | None = None
         self.after_pass: Gate | None = None
         self.after_recheck: Gate | None = None
@@ -205,7 +239,7 @@ def held_clients(sim: SimServer, options: ClientOptions = QUICK) -> ClientFactor
     return make
 
 
-def held(engine: Engine) -> HeldClient:
+def held_client(engine: Engine) -> HeldClient:
     """The engine's client, started, as the `HeldClient` it was given."""
     engine.start()
     client = engine.client
@@ -213,7 +247,7 @@ def held(engine: Engine) -> HeldClient:
     return client
 
 
-# -- an engine on the simulator ----------------------------------------------------------------
+# -- an engine on the simulator --------------------------------------------------------------------
 
 
 @asynccontextmanager
@@ -225,20 +259,20 @@ async def engine_on_sim(
     faults: Faults | None = None,
     options: ClientOptions = QUICK,
     held: bool = False,
-    **engine: object,
+    **engine: Unpack[EngineOptions],
 ) -> AsyncIterator[tuple[Engine, SimServer]]:
     """An engine on the sample watchlist (or `watchlist`) against a fresh simulator knowing
     its posts (or `sim_posts`), with no screen; closed, and the simulator stopped, at the end.
 
     `engine` holds Engine's keyword arguments (interval, history, clock, watch_file, ...).
-    With `held` the engine's client is a `HeldClient` (see `held`).
+    With `held` the engine's client is a `HeldClient` (`held_client` gets it).
     """
     wl = watchlist or sample_watchlist()
     sim = start_sim(
         sim_posts if sim_posts is not None else wl.posts, advance=advance, faults=faults
     )
     clients = (held_clients if held else sim_clients)(sim, options)
-    made = Engine(wl, clients, **engine)  # type: ignore[arg-type]
+    made = Engine(wl, clients, **engine)
     try:
         yield made, sim
     finally:
@@ -248,7 +282,7 @@ async def engine_on_sim(
             sim.stop()
 
 
-# -- files ------------------------------------------------------------------------------------
+# -- files -----------------------------------------------------------------------------------------
 
 
 def write(path: Path, text: str) -> None:
@@ -283,7 +317,7 @@ EXTRA = [
 ]
 
 
-# -- a board on the simulator -----------------------------------------------------------------
+# -- a board on the simulator ----------------------------------------------------------------------
 
 
 def board_on(
@@ -293,11 +327,11 @@ def board_on(
     clients: ClientFactory | None = None,
     bell: bool = True,
     export_dir: Path | None = None,
-    **engine: object,
+    **engine: Unpack[EngineOptions],
 ) -> BoardApp:
     """The board app on `watchlist` against `sim`, its engine built as `cli` builds it
     (`engine` holds Engine's keyword arguments: interval, history, clock, ...)."""
-    made = Engine(watchlist, clients or sim_clients(sim), **engine)  # type: ignore[arg-type]
+    made = Engine(watchlist, clients or sim_clients(sim), **engine)
     return BoardApp(made, bell=bell, export_dir=export_dir)
 
 
@@ -452,19 +486,16 @@ async def running_board(
     sim = start_sim(sim_posts if sim_posts is not None else wl.posts, advance=advance)
     sim.faults.latency = latency
     sim.faults.hostile = hostile
-    extra: dict[str, object] = {} if clock is None else {"clock": clock}
-    app = board_on(
-        sim,
-        wl,
-        clients=held_clients(sim) if held else None,
-        bell=bell,
-        export_dir=export_dir,
-        interval=interval,
-        watch_file=watch_file,
-        history=history,
-        fixed_settings=fixed_settings,
-        **extra,
-    )
+    engine: EngineOptions = {
+        "interval": interval,
+        "watch_file": watch_file,
+        "history": history,
+        "fixed_settings": fixed_settings,
+    }
+    if clock is not None:
+        engine["clock"] = clock
+    clients = held_clients(sim) if held else None
+    app = board_on(sim, wl, clients=clients, bell=bell, export_dir=export_dir, **engine)
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     if not tick:

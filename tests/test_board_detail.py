@@ -4,7 +4,7 @@ answers after it; and copying with c (and i, u, e on the detail screen)."""
 from __future__ import annotations
 
 import pytest
-from conftest import DOORBUSTER, Gate, held, rendered, running_board, squeezed
+from conftest import DOORBUSTER, Gate, held_client, rendered, running_board, squeezed
 
 from wahdx_tui.core.model import State
 from wahdx_tui.ui.screens import DetailScreen
@@ -12,7 +12,7 @@ from wahdx_tui.ui.screens import DetailScreen
 pytestmark = pytest.mark.usefixtures("quick_pilot")
 
 
-# -- Enter, detail screen ----------------------------------------------------------------------
+# -- Enter, detail screen --------------------------------------------------------------------------
 
 
 async def test_enter_opens_the_detail_screen_which_rechecks_the_post() -> None:
@@ -93,7 +93,7 @@ async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
     async with running_board(advance=0, held=True) as h:
         app = h.app
         assert app.board.rows[DOORBUSTER].state is not State.FAILED
-        client = held(app.engine)
+        client = held_client(app.engine)
         gate = client.after_pass = Gate()  # the API's answer before the failure is held...
         passes = app.passes
         app.start_poll(everything=True)
@@ -117,7 +117,7 @@ async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
         assert app.engine.freshness.tracked == 0
 
 
-# -- c -----------------------------------------------------------------------------------------
+# -- c ---------------------------------------------------------------------------------------------
 
 
 async def test_c_copies_the_error_url_or_publish_id_of_the_selected_post() -> None:

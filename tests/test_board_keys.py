@@ -22,7 +22,7 @@ from wahdx_tui.ui.table import TableHeader
 pytestmark = pytest.mark.usefixtures("quick_pilot")
 
 
-# -- q, r --------------------------------------------------------------------------------------
+# -- q, r ------------------------------------------------------------------------------------------
 
 
 async def test_q_quits() -> None:
@@ -52,7 +52,7 @@ async def test_r_refreshes_now() -> None:
         assert h.app.passes == 2
 
 
-# -- p, +, - -----------------------------------------------------------------------------------
+# -- p, +, - ---------------------------------------------------------------------------------------
 
 
 async def test_p_pauses_and_resumes() -> None:
@@ -123,7 +123,7 @@ async def test_plus_and_minus_step_the_interval() -> None:
         assert h.app.interval == INTERVALS[-1]
 
 
-# -- s, S, header clicks -----------------------------------------------------------------------
+# -- s, S, header clicks ---------------------------------------------------------------------------
 
 
 async def test_s_cycles_the_sort_column_and_S_reverses() -> None:
@@ -203,7 +203,7 @@ async def test_the_sort_columns_heading_shows_the_arrow_for_every_column() -> No
         assert missing == []
 
 
-# -- / and Esc ---------------------------------------------------------------------------------
+# -- / and Esc -------------------------------------------------------------------------------------
 
 
 async def test_slash_filters_by_text_and_esc_clears() -> None:
@@ -284,7 +284,7 @@ async def test_enter_in_the_filter_box_keeps_the_filter_and_returns_to_the_table
         assert len(board) == 5
 
 
-# -- f -----------------------------------------------------------------------------------------
+# -- f ---------------------------------------------------------------------------------------------
 
 
 async def test_f_cycles_the_state_filter_through_all_six_values() -> None:
@@ -307,7 +307,7 @@ async def test_f_cycles_the_state_filter_through_all_six_values() -> None:
         assert set(seen) == {None, *State}
 
 
-# -- j, k, g, G --------------------------------------------------------------------------------
+# -- j, k, g, G ------------------------------------------------------------------------------------
 
 
 async def test_j_k_g_G_move_the_cursor() -> None:
@@ -337,7 +337,7 @@ async def test_j_k_g_G_move_the_cursor() -> None:
         assert table.cursor == 0
 
 
-# -- ?, Ctrl+P ---------------------------------------------------------------------------------
+# -- ?, Ctrl+P -------------------------------------------------------------------------------------
 
 
 async def test_question_mark_opens_the_help_screen() -> None:
@@ -376,7 +376,7 @@ async def test_command_palette_lists_the_boards_commands_and_runs_them() -> None
         assert "PAUSED" in h.status()
 
 
-# -- terminal_gone -----------------------------------------------------------------------------
+# -- terminal_gone ---------------------------------------------------------------------------------
 
 
 def test_terminal_gone_is_true_for_a_pipe_whose_writer_closed() -> None:

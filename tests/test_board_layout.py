@@ -33,7 +33,7 @@ from wahdx_tui.ui.screens import DetailScreen
 pytestmark = pytest.mark.usefixtures("quick_pilot")
 
 
-# -- failed rows and NO_COLOR ------------------------------------------------------------------
+# -- failed rows and NO_COLOR ----------------------------------------------------------------------
 
 
 async def test_failed_rows_are_styled_as_whole_error_rows() -> None:
@@ -107,7 +107,7 @@ async def test_the_failed_count_is_legible_with_no_colour(monkeypatch: pytest.Mo
         assert contrast(fg, bg) >= 4.5  # actual: about 1.5
 
 
-# -- the footer --------------------------------------------------------------------------------
+# -- the footer ------------------------------------------------------------------------------------
 
 
 async def test_the_footer_shows_the_keys() -> None:
@@ -135,7 +135,7 @@ async def test_a_narrow_footer_shows_whole_keys_in_order_and_offers_help(width: 
         )
 
 
-# -- narrow terminals --------------------------------------------------------------------------
+# -- narrow terminals ------------------------------------------------------------------------------
 
 
 async def test_a_resize_to_80x24_drops_low_value_columns_and_keeps_the_header_in_step() -> None:
@@ -164,7 +164,7 @@ async def test_a_resize_to_80x24_drops_low_value_columns_and_keeps_the_header_in
         assert h.app.board.row_at(0).state is State.FAILED
 
 
-# -- hostile strings ---------------------------------------------------------------------------
+# -- hostile strings -------------------------------------------------------------------------------
 
 
 HOSTILE_ACCOUNT = "acc_tiktok_hostile"

@@ -13,7 +13,7 @@ from wahdx_tui.core.model import PostKey, PostStatus, State
 pytestmark = pytest.mark.usefixtures("quick_pilot")
 
 
-# -- the first pass, coalescing ----------------------------------------------------------------
+# -- the first pass, coalescing --------------------------------------------------------------------
 
 
 async def test_first_pass_fills_the_board_with_the_truth() -> None:
@@ -51,7 +51,7 @@ async def test_r_during_a_poll_is_coalesced_into_one_more_pass() -> None:
         assert h.app.poll_timer is not None  # the next pass is scheduled after the last one
 
 
-# -- failures, bell, title ---------------------------------------------------------------------
+# -- failures, bell, title -------------------------------------------------------------------------
 
 
 async def test_a_post_turning_failed_toasts_rings_once_and_titles() -> None:
@@ -97,7 +97,7 @@ async def test_failures_found_by_the_first_pass_ring_one_bell() -> None:
         assert sum(1 for t in h.toast_titles() if t and t.startswith("✗ FAILED")) == 2
 
 
-# -- failed polls and recovery -----------------------------------------------------------------
+# -- failed polls and recovery ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("outage", ["down", "stopped"])

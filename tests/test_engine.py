@@ -23,7 +23,7 @@ from conftest import (
     Gate,
     HeldClient,
     engine_on_sim,
-    held,
+    held_client,
     sample_watchlist,
     until,
     watchlist_text,
@@ -51,7 +51,7 @@ def unanswered_rows(engine: Engine) -> set[PostKey]:
     return {k for k, r in engine.board.rows.items() if r.unanswered}
 
 
-# -- freshness: an older answer never undoes a newer one --------------------------------------
+# -- freshness: an older answer never undoes a newer one -------------------------------------------
 
 
 async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
@@ -61,7 +61,7 @@ async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
         await engine.run_pass()
         board = engine.board
         assert board.rows[DOORBUSTER].state is not State.FAILED
-        client = held(engine)
+        client = held_client(engine)
         gate = client.after_pass = Gate()
         passing = asyncio.ensure_future(engine.run_pass(everything=True))
         await until(gate.reached.is_set, "the pass to have its (old) answer")
@@ -112,7 +112,7 @@ async def test_a_recheck_that_finds_nothing_does_not_hide_a_slow_passs_real_answ
     try:
         await engine.run_pass()
         board = engine.board
-        client = held(engine)
+        client = held_client(engine)
         gate = client.after_pass = Gate()
         sim.advance(40)  # the post fails before this pass reads the API...
         passing = asyncio.ensure_future(engine.run_pass(everything=True))
@@ -135,7 +135,7 @@ async def test_an_overtaken_recheck_does_not_undo_a_pass() -> None:
     async with engine_on_sim(held=True) as (engine, sim):
         await engine.run_pass()
         board = engine.board
-        client = held(engine)
+        client = held_client(engine)
         gate = client.after_recheck = Gate()
         rechecking = asyncio.ensure_future(engine.recheck(board.rows[DOORBUSTER].post))
         await until(gate.reached.is_set, "the re-check to have its (old) answer")
@@ -152,7 +152,7 @@ async def test_an_overtaken_recheck_does_not_undo_a_pass() -> None:
         assert engine.freshness.tracked == 0
 
 
-# -- stale rows: what a pass did not answer ---------------------------------------------------
+# -- stale rows: what a pass did not answer --------------------------------------------------------
 
 
 async def test_posts_an_answer_left_out_keep_their_state_and_are_marked_unanswered() -> None:
@@ -219,7 +219,7 @@ async def test_a_pass_that_fails_entirely_marks_every_row_until_a_clean_pass() -
 async def test_a_failed_pass_does_not_mark_a_post_a_newer_recheck_answered() -> None:
     async with engine_on_sim(held=True, advance=40) as (engine, sim):
         await engine.run_pass()
-        client = held(engine)
+        client = held_client(engine)
         gate = client.before_pass = Gate()
         passing = asyncio.ensure_future(engine.run_pass())
         await until(gate.reached.is_set, "the pass to have started")
@@ -234,7 +234,7 @@ async def test_a_failed_pass_does_not_mark_a_post_a_newer_recheck_answered() -> 
         assert engine.board.unanswered == len(rows) - 1
 
 
-# -- stuck posts ----------------------------------------------------------------------------
+# -- stuck posts -----------------------------------------------------------------------------------
 
 
 def with_settings(watchlist: Watchlist, settings_yaml: str) -> Watchlist:
@@ -270,7 +270,7 @@ async def test_stuck_limits_come_from_the_watchlist_and_each_post_is_announced_o
         assert engine.board.stuck == len(processing) + len(queued)
 
 
-# -- history: queued at once ------------------------------------------------------------------
+# -- history: queued at once -----------------------------------------------------------------------
 
 
 async def test_a_passs_transitions_and_an_ack_are_queued_for_the_store_at_once(
@@ -312,12 +312,12 @@ async def test_an_ack_taken_back_is_removed_from_the_store_at_once(tmp_path: Pat
     stored.close()
 
 
-# -- coalescing -----------------------------------------------------------------------------
+# -- coalescing ------------------------------------------------------------------------------------
 
 
 async def test_passes_asked_for_while_one_runs_are_coalesced_into_one_more() -> None:
     async with engine_on_sim(held=True) as (engine, _sim):
-        client = held(engine)
+        client = held_client(engine)
         gate = client.before_pass = Gate()
         assert engine.begin_pass()
         passing = asyncio.ensure_future(engine.run_pass())
@@ -335,7 +335,7 @@ async def test_passes_asked_for_while_one_runs_are_coalesced_into_one_more() -> 
         assert engine.begin_pass()  # nothing runs: the next pass may start
 
 
-# -- watchlist reloads ----------------------------------------------------------------------
+# -- watchlist reloads -----------------------------------------------------------------------------
 
 
 async def test_a_bad_edit_keeps_the_last_good_list_and_returns_the_error(tmp_path: Path) -> None:
@@ -408,7 +408,7 @@ async def test_edited_settings_apply_at_once_unless_the_command_line_gave_them()
         assert "refresh every 30s" not in outcome.said
 
 
-# -- the next pass under a rate limit -------------------------------------------------------
+# -- the next pass under a rate limit --------------------------------------------------------------
 
 
 async def test_the_next_pass_waits_out_a_rate_limit_longer_than_the_client_waits() -> None:
