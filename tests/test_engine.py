@@ -85,7 +85,9 @@ class ForgetfulRechecks(HeldClient):
     """Passes ask the board's simulator; re-checks ask another that knows no post, so each
     finds nothing (HTTP 404), as a lagging single-status endpoint might."""
 
-    def __init__(self, sim: SimServer, nobody: SimServer, on_event: Callable[..., None]):
+    def __init__(
+        self, sim: SimServer, nobody: SimServer, on_event: Callable[[ClientEvent], None]
+    ) -> None:
         super().__init__(sim.base_url, sim.api_key, QUICK, on_event=on_event)
         self.singles = WahdxClient(nobody.base_url, nobody.api_key, QUICK)
 
