@@ -7,13 +7,13 @@ import json
 
 import httpx
 import pytest
+from conftest import sample_watchlist, until
 
 from wahdx_tui.core.client import ClientOptions, WahdxClient
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.normalise import parse_batch, parse_time
 from wahdx_tui.core.output import iso_time
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui import run as run_module
 
@@ -73,7 +73,7 @@ def test_absurd_times_are_ignored_not_raised() -> None:
 
 async def test_the_terminal_board_starts_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run_module, "terminal_gone", lambda fd=None: False)
-    watchlist = load_watchlist(sample_watchlist_path())
+    watchlist = sample_watchlist()
     made: list[WahdxClient] = []
     with SimServer(SimConfig(posts=watchlist.posts)) as sim:
 
@@ -84,10 +84,7 @@ async def test_the_terminal_board_starts_once(monkeypatch: pytest.MonkeyPatch) -
 
         app = run_module.TerminalBoardApp(Engine(watchlist, factory, interval=3600))
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(300):
-                if app.passes:
-                    break
-                await pilot.pause(0.01)
+            await until(lambda: app.passes, "the first pass", pilot=pilot)
             await pilot.pause(0.1)
             assert len(made) == 1
             assert app.passes == 1

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import FakeClock
 
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.sim import Faults, SimConfig, SimServer
@@ -34,16 +35,6 @@ from wahdx_tui.sim.schedule import (
 BATCH = "/api/content/status/batch"
 FAR = 10_000.0
 PLATFORMS = ("tiktok_acme", "ig_acme", "threads_acme", "fb_acme", "instagram.brand")
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_posts(n: int = 40) -> list[WatchedPost]:

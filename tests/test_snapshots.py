@@ -16,13 +16,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from conftest import FakeClock, board_on, rechecked, sample_watchlist, screen_text, until
 from textual.pilot import Pilot
 
-from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
-from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import State
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
-from wahdx_tui.sim import SimConfig, SimServer
+from wahdx_tui.sim import SimServer
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
 
@@ -53,37 +51,18 @@ def pinned_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-@pytest.fixture
-def sims() -> Iterator[list[SimServer]]:
-    """Simulators started by a test, stopped after it."""
-    started: list[SimServer] = []
-    yield started
-    for sim in started:
-        sim.stop()
-
-
-def make_board(sims: list[SimServer]) -> BoardApp:
+def make_board(sims: Callable[..., SimServer]) -> BoardApp:
     """The board on the sample watchlist against a simulator whose clock never moves."""
-    watchlist = load_watchlist(sample_watchlist_path())
-    sim = SimServer(SimConfig(posts=watchlist.posts, seed=7, clock=lambda: SIM_CLOCK)).start()
-    sim.advance(ADVANCE)
-    sims.append(sim)
-
-    def factory(on_event: Callable[[ClientEvent], None]) -> WahdxClient:
-        options = ClientOptions(backoff_base=0.01, max_attempts=2)
-        return WahdxClient(sim.base_url, sim.api_key, options, on_event=on_event)
-
-    return BoardApp(Engine(watchlist, factory, interval=5, clock=lambda: FIXED_NOW), bell=False)
+    watchlist = sample_watchlist()
+    sim = sims(watchlist.posts, advance=ADVANCE, clock=FakeClock(SIM_CLOCK))
+    return board_on(sim, watchlist, interval=5, clock=lambda: FIXED_NOW, bell=False)
 
 
 async def wait_first_pass(pilot: Pilot[int]) -> None:
     """Wait for the first refresh, then drop its toasts so only the board is pictured."""
     app = pilot.app
     assert isinstance(app, BoardApp)
-    for _ in range(200):
-        if app.passes >= 1 and not app.polling:
-            break
-        await pilot.pause(0.05)
+    await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
     assert app.passes >= 1, "the first pass never came"
     app.clear_notifications()
     await pilot.pause()
@@ -99,10 +78,7 @@ async def open_failed_detail(pilot: Pilot[int]) -> None:
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, DetailScreen)
-    for _ in range(200):
-        if screen.recheck_note.startswith("re-checked"):
-            break
-        await pilot.pause(0.05)
+    await until(lambda: rechecked(screen), "the re-check", pilot=pilot)
     assert screen.recheck_note.startswith("re-checked"), screen.recheck_note
     app.clear_notifications()
     await pilot.pause()
@@ -116,31 +92,33 @@ async def open_help(pilot: Pilot[int]) -> None:
 
 
 def test_main_screen_120x36(
-    snap_compare: SnapCompare, pinned_time: None, sims: list[SimServer]
+    snap_compare: SnapCompare, pinned_time: None, sims: Callable[..., SimServer]
 ) -> None:
     assert snap_compare(make_board(sims), terminal_size=(120, 36), run_before=wait_first_pass)
 
 
 def test_main_screen_80x24(
-    snap_compare: SnapCompare, pinned_time: None, sims: list[SimServer]
+    snap_compare: SnapCompare, pinned_time: None, sims: Callable[..., SimServer]
 ) -> None:
     assert snap_compare(make_board(sims), terminal_size=(80, 24), run_before=wait_first_pass)
 
 
 def test_detail_screen_of_a_failed_post(
-    snap_compare: SnapCompare, pinned_time: None, sims: list[SimServer]
+    snap_compare: SnapCompare, pinned_time: None, sims: Callable[..., SimServer]
 ) -> None:
     assert snap_compare(make_board(sims), terminal_size=(120, 36), run_before=open_failed_detail)
 
 
-def test_help_screen(snap_compare: SnapCompare, pinned_time: None, sims: list[SimServer]) -> None:
+def test_help_screen(
+    snap_compare: SnapCompare, pinned_time: None, sims: Callable[..., SimServer]
+) -> None:
     assert snap_compare(make_board(sims), terminal_size=(120, 36), run_before=open_help)
 
 
 def test_main_screen_no_color(
     snap_compare: SnapCompare,
     pinned_time: None,
-    sims: list[SimServer],
+    sims: Callable[..., SimServer],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")  # read when the App is constructed
@@ -150,15 +128,13 @@ def test_main_screen_no_color(
 
 
 async def test_main_screen_80x24_text_is_the_board(
-    pinned_time: None, sims: list[SimServer]
+    pinned_time: None, sims: Callable[..., SimServer]
 ) -> None:
     """What the 80x24 snapshot holds, as text: the summary, the headings, every row, keys."""
     app = make_board(sims)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_first_pass(pilot)
-        lines = [
-            "".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()
-        ]
+        lines = screen_text(app).split("\n")
     text = "\n".join(lines)
     assert "✗ 2 FAILED" in text
     assert "updated 13:20:00" in text

@@ -14,15 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import FakeClock, sim_clients, start_sim, until
 from rich.cells import cached_cell_len
 from rich.segment import Segment
 
-from wahdx_tui.core.client import ClientOptions, client_factory
+from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings
-from wahdx_tui.sim import Faults, SimConfig, SimServer
+from wahdx_tui.sim import Faults
 from wahdx_tui.ui.app import BoardApp
 
 LONG = os.environ.get("WAHDX_SOAK") == "long"
@@ -30,12 +31,18 @@ CHECK_EVERY = 40
 CYCLES = CHECK_EVERY * (75 if LONG else 8)
 WARMUP = CHECK_EVERY * 3
 
+
+def burst_429(faults: Faults) -> None:
+    faults.burst_429_every = 2
+    faults.retry_after = 0.0
+
+
 FAULTS: list[tuple[str, Callable[[Faults], None]]] = [
     ("down", lambda f: setattr(f, "down", True)),
     ("500s", lambda f: setattr(f, "error_rate", 0.5)),
     ("malformed", lambda f: setattr(f, "malformed_rate", 0.5)),
     ("missing", lambda f: setattr(f, "missing_rate", 0.3)),
-    ("429", lambda f: (setattr(f, "burst_429_every", 2), setattr(f, "retry_after", 0.0))),
+    ("429", burst_429),
     ("dropped", lambda f: setattr(f, "drop_connections", True)),
     ("reset", lambda f: setattr(f, "reset_mid_body", True)),
     ("revoked", lambda f: setattr(f, "revoked", True)),
@@ -94,11 +101,12 @@ async def one_cycle(app: BoardApp, everything: bool = False) -> None:
     """Start a pass and wait until it has ended (finished or failed)."""
     ended = app.passes + app.engine.failed_passes
     app.start_poll(everything=everything)
-    for _ in range(2000):
-        await asyncio.sleep(0.005)
-        if app.passes + app.engine.failed_passes > ended and not app.polling:
-            return
-    raise AssertionError("a pass never ended")
+    await until(
+        lambda: app.passes + app.engine.failed_passes > ended and not app.polling,
+        "a pass to end",
+        tries=2000,
+        step=0.005,
+    )
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
@@ -110,13 +118,13 @@ async def test_soak_memory_tasks_and_sockets_stay_flat_and_the_board_converges(
     monkeypatch.setattr(logger, "level", logger.level)  # restored after the test
     logger.setLevel(logging.ERROR)  # setLevel also clears the loggers' level caches
     rng = random.Random(11)
-    now = [10_000.0]
+    clock = FakeClock(10_000.0)
     watched = posts(120)
-    sim = SimServer(SimConfig(posts=watched, seed=5, clock=lambda: now[0])).start()
+    sim = start_sim(watched, seed=5, clock=clock)
     options = ClientOptions(timeout=2.0, max_attempts=2, backoff_base=0.001, backoff_cap=0.01)
     engine = Engine(
         Watchlist("<soak>", tuple(watched), WatchlistSettings(), ()),
-        client_factory(sim.base_url, sim.api_key, options),
+        sim_clients(sim, options),
         interval=3600,
         # The event log is bounded by design; a small bound lets it fill during the warm-up.
         history=History(None, "soak", events_kept=100),
@@ -133,7 +141,7 @@ async def test_soak_memory_tasks_and_sockets_stay_flat_and_the_board_converges(
                 if fault:
                     _name, apply = rng.choice(FAULTS)
                     apply(sim.faults)
-                now[0] += rng.uniform(0.5, 4.0)
+                clock.now += rng.uniform(0.5, 4.0)
                 await one_cycle(app)
                 sim.faults.__init__()  # type: ignore[misc]  # every knob back to healthy
                 if cycle % CHECK_EVERY == 0:

@@ -11,67 +11,65 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from conftest import (
+    FakeClock,
+    board_on,
+    running_board,
+    sample_watchlist,
+    sim_clients,
+    start_sim,
+    toasts,
+    until,
+)
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 import wahdx_tui.ui.app as app_module
-from wahdx_tui.core.client import ClientOptions, client_factory
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostStatus, State
 from wahdx_tui.core.store import Store, StoreError
-from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist_path
-from wahdx_tui.sim import SimConfig, SimServer
+from wahdx_tui.core.watchlist import Watchlist
+from wahdx_tui.sim import SimServer
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.eventlog import EventLogScreen
 from wahdx_tui.ui.messages import PassDone
 from wahdx_tui.ui.review import AckScreen
 from wahdx_tui.ui.screens import DetailScreen
 
+pytestmark = pytest.mark.usefixtures("quick_pilot")
+
 SCOPE = "http://127.0.0.1:test"
-OPTIONS = ClientOptions(timeout=1.0, max_attempts=2, backoff_base=0.001, backoff_cap=0.01)
 
 
 def make_sim(watchlist: Watchlist, advance: float = 200.0) -> SimServer:
     """A simulator whose clock moves only when told: by `advance`, most posts are final."""
-    now = [50_000.0]
-    sim = SimServer(SimConfig(posts=watchlist.posts, seed=7, clock=lambda: now[0])).start()
-    sim.advance(advance)
-    return sim
+    return start_sim(watchlist.posts, advance=advance)
 
 
 def make_app(sim: SimServer, watchlist: Watchlist, history: History, tmp_path: Path) -> BoardApp:
-    engine = Engine(
-        watchlist,
-        client_factory(sim.base_url, sim.api_key, OPTIONS),
-        interval=3600,
-        history=history,
-    )
-    return BoardApp(engine, bell=False, export_dir=tmp_path)
-
-
-async def until(pilot: object, cond: Callable[[], object], what: str) -> None:
-    for _ in range(600):
-        if cond():
-            return
-        await pilot.pause(0.01)  # type: ignore[attr-defined]
-    raise AssertionError(f"never happened: {what}")
+    return board_on(sim, watchlist, interval=3600, history=history, bell=False, export_dir=tmp_path)
 
 
 @asynccontextmanager
 async def board_after_a_pass(
-    tmp_path: Path, history: History, *, advance: float = 200.0
+    tmp_path: Path,
+    history: History,
+    *,
+    advance: float = 200.0,
+    clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[tuple[BoardApp, Pilot[int], SimServer]]:
     """The sample board with `history`, after its first pass; the simulator stops at the end."""
-    wl = load_watchlist(sample_watchlist_path())
-    sim = make_sim(wl, advance=advance)
-    try:
-        app = make_app(sim, wl, history, tmp_path)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
-            yield app, pilot, sim
-    finally:
-        sim.stop()
+    board = running_board(
+        history=history,
+        advance=advance,
+        interval=3600,
+        bell=False,
+        export_dir=tmp_path,
+        clock=clock,
+    )
+    async with board as h:
+        yield h.app, h.pilot, h.sim
 
 
 def first_failed_key(app: BoardApp) -> tuple[str, str]:
@@ -81,13 +79,13 @@ def first_failed_key(app: BoardApp) -> tuple[str, str]:
 async def test_the_last_runs_states_show_at_start_and_stay_stale_when_the_api_is_down(
     tmp_path: Path,
 ) -> None:
-    wl = load_watchlist(sample_watchlist_path())
+    wl = sample_watchlist()
     db = tmp_path / "history.sqlite3"
     sim = make_sim(wl)
     try:
         app = make_app(sim, wl, History(Store(db), SCOPE), tmp_path)
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.passes >= 1, "first pass")
+            await until(lambda: app.passes >= 1, "first pass", pilot=pilot)
             first_run = {k: r.state for k, r in app.board.rows.items()}
     finally:
         sim.stop()  # the API is gone for the second run
@@ -95,9 +93,11 @@ async def test_the_last_runs_states_show_at_start_and_stay_stale_when_the_api_is
 
     app2 = make_app(sim, wl, History(Store(db), SCOPE), tmp_path)
     async with app2.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app2.board.rows[next(iter(first_run))].from_last_run, "restore")
+        await until(
+            lambda: app2.board.rows[next(iter(first_run))].from_last_run, "restore", pilot=pilot
+        )
         assert {k: r.state for k, r in app2.board.rows.items()} == first_run
-        await until(pilot, lambda: app2.engine.health.state == "down", "the refresh to fail")
+        await until(lambda: app2.engine.health.state == "down", "the refresh to fail", pilot=pilot)
         assert {k: r.state for k, r in app2.board.rows.items()} == first_run
         assert app2.engine.health.stale and app2.table.stale
 
@@ -113,7 +113,7 @@ async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_
         assert app.board.rows[key].state is State.FAILED  # failed posts sort first
         await pilot.press("a")
         assert isinstance(app.screen, AckScreen)
-        await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
+        await until(lambda: isinstance(app.focused, Input), "the note box's focus", pilot=pilot)
         for ch in "called the client":
             await pilot.press("space" if ch == " " else ch)
         await pilot.press("enter")
@@ -123,7 +123,7 @@ async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_
         assert "unreviewed" in app.query_one("#counts").plain  # type: ignore[attr-defined]
         # It now sorts after the unreviewed failures.
         assert app.board.index_of(key) == failed - 1
-        await until(pilot, lambda: key in Store(db).acks(SCOPE), "the ack to be saved")
+        await until(lambda: key in Store(db).acks(SCOPE), "the ack to be saved", pilot=pilot)
 
         # The post fails again later (a new transition): unreviewed again, ack dropped.
         now = time.time()
@@ -131,7 +131,7 @@ async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_
         changes = app.board.apply([PostStatus(key, State.FAILED, "Failed", None, "x", now)])
         app.engine.history.save([], changes.transitions)
         assert not app.board.rows[key].acked
-        await until(pilot, lambda: key not in Store(db).acks(SCOPE), "the ack to be dropped")
+        await until(lambda: key not in Store(db).acks(SCOPE), "the ack to be dropped", pilot=pilot)
 
 
 async def test_escape_in_the_ack_dialog_leaves_the_post_unreviewed(tmp_path: Path) -> None:
@@ -185,16 +185,22 @@ async def test_export_writes_the_current_view_in_order(tmp_path: Path) -> None:
 async def test_a_post_too_long_in_processing_is_flagged_stuck_and_announced(
     tmp_path: Path,
 ) -> None:
-    async with board_after_a_pass(tmp_path, History(None, SCOPE), advance=0) as (app, pilot, _sim):
+    clock = FakeClock(time.time())  # the board's (and its engine's) clock
+    async with board_after_a_pass(tmp_path, History(None, SCOPE), advance=0, clock=clock) as (
+        app,
+        pilot,
+        _sim,
+    ):
         active = [k for k, r in app.board.rows.items() if r.state is State.PROCESSING]
         assert active
-        for key in active:
-            app.board.rows[key].since = time.time() - 16 * 60  # past the 15 min default
+        clock.now += 16 * 60  # past the 15 min default
         app.check_stuck()
         assert app.board.stuck == len(active)
         assert all(app.board.rows[k].stuck for k in active)
         assert "STUCK" in app.query_one("#counts").plain  # type: ignore[attr-defined]
-        await until(pilot, lambda: any("STUCK" in n.title for n in app._notifications), "a toast")
+        await until(
+            lambda: any("STUCK" in title for title, _ in toasts(app)), "a toast", pilot=pilot
+        )
         # Stuck posts sort first within their state.
         assert app.board.row_at(app.board.index_of(active[0]) or 0).stuck
 
@@ -222,7 +228,7 @@ async def test_the_reason_filter_and_the_detail_trail(tmp_path: Path) -> None:
         def trail_text() -> str:
             return str(screen.query_one("#detail-trail").render())
 
-        await until(pilot, lambda: "FAILED" in trail_text(), "the trail")
+        await until(lambda: "FAILED" in trail_text(), "the trail", pilot=pilot)
         await asyncio.sleep(0)
 
 
@@ -231,7 +237,7 @@ async def test_a_slash_can_be_typed_in_the_acknowledgement_note(tmp_path: Path) 
         key = app.table.selected.key  # type: ignore[union-attr]
         await pilot.press("a")
         assert isinstance(app.screen, AckScreen)
-        await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
+        await until(lambda: isinstance(app.focused, Input), "the note box's focus", pilot=pilot)
         await pilot.press("O", "P", "S", "slash", "1", "enter")
         assert app.board.rows[key].note == "OPS/1"
 
@@ -295,18 +301,20 @@ async def test_history_the_store_refused_is_kept_and_written_once_it_takes_write
     tmp_path: Path,
 ) -> None:
     async with board_on_a_refusing_store(tmp_path, advance=0.0) as (app, pilot, store, sim):
-        await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+        await until(lambda: "history not saved" in banner_text(app), "the warning", pilot=pilot)
         assert "disk I/O error" in banner_text(app)
         assert "changes kept" in banner_text(app)
         first = {k: r.state for k, r in app.board.rows.items()}
         sim.advance(200.0)  # most posts move on: a second pass, refused too
         app.start_poll()
-        await until(pilot, lambda: app.passes >= 2 and not app.polling, "second pass")
-        await until(pilot, lambda: app.engine.history.unsaved > len(first), "both passes kept")
+        await until(lambda: app.passes >= 2 and not app.polling, "second pass", pilot=pilot)
+        await until(
+            lambda: app.engine.history.unsaved > len(first), "both passes kept", pilot=pilot
+        )
         store.refusing = False
         sim.advance(100.0)
         app.start_poll()
-        await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
+        await until(lambda: "history not saved" not in banner_text(app), "recovery", pilot=pilot)
         shown = {k: r.state for k, r in app.board.rows.items()}
         in_memory = len(app.engine.history.events)
     reread = Store(tmp_path / "h.sqlite3")
@@ -320,7 +328,7 @@ async def test_history_still_refused_at_quit_is_tried_once_more_on_the_way_out(
     tmp_path: Path,
 ) -> None:
     async with board_on_a_refusing_store(tmp_path) as (app, pilot, store, _sim):
-        await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+        await until(lambda: "history not saved" in banner_text(app), "the warning", pilot=pilot)
         shown = {k: r.state for k, r in app.board.rows.items()}
         store.refusing = False  # e.g. the disk was freed; no pass has written since
         await pilot.press("q")
@@ -335,22 +343,14 @@ async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) ->
         def on_pass_done(self, message: PassDone) -> None:
             self.exit()  # BoardApp's own handler runs right after this one, in the same turn
 
-    wl = load_watchlist(sample_watchlist_path())
+    wl = sample_watchlist()
     db = tmp_path / "h.sqlite3"
     sim = make_sim(wl)
     try:
-        engine = Engine(
-            wl,
-            client_factory(sim.base_url, sim.api_key, OPTIONS),
-            interval=3600,
-            history=History(Store(db), SCOPE),
-        )
+        engine = Engine(wl, sim_clients(sim), interval=3600, history=History(Store(db), SCOPE))
         app = QuitsAsAPassEnds(engine, bell=False)
         async with app.run_test(size=(120, 36)):
-            for _ in range(1000):
-                if app.passes:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: app.passes, "the first pass")
         assert app.passes == 1
         shown = {k: r.state for k, r in app.board.rows.items()}
     finally:
@@ -368,12 +368,12 @@ async def test_an_acknowledgement_the_store_refused_is_written_once_it_can_be(
         store.refusing = True
         await pilot.press("a")
         assert isinstance(app.screen, AckScreen)
-        await until(pilot, lambda: isinstance(app.focused, Input), "the note box's focus")
+        await until(lambda: isinstance(app.focused, Input), "the note box's focus", pilot=pilot)
         await pilot.press("o", "k", "enter")
-        await until(pilot, lambda: "history not saved" in banner_text(app), "the warning")
+        await until(lambda: "history not saved" in banner_text(app), "the warning", pilot=pilot)
         store.refusing = False
         app.start_poll()  # the next pass's write carries the acknowledgement
-        await until(pilot, lambda: "history not saved" not in banner_text(app), "recovery")
+        await until(lambda: "history not saved" not in banner_text(app), "recovery", pilot=pilot)
         assert Store(db).acks(SCOPE)[key].note == "ok"
         # taken back and quit at once: the removal is on disk too
         await pilot.press("a")
