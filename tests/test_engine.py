@@ -31,12 +31,8 @@ from conftest import (
 )
 
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
-from wahdx_tui.core.engine import (
-    DEFAULT_STUCK_PROCESSING_MIN,
-    DEFAULT_STUCK_QUEUED_MIN,
-    Engine,
-    stuck_limits,
-)
+from wahdx_tui.core.engine import Engine
+from wahdx_tui.core.handoff import stuck_thresholds
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.store import Store
@@ -246,8 +242,8 @@ def with_settings(watchlist: Watchlist, settings_yaml: str) -> Watchlist:
 
 
 def test_the_default_stuck_limits_are_thirty_minutes_queued_and_fifteen_processing() -> None:
-    assert (DEFAULT_STUCK_QUEUED_MIN, DEFAULT_STUCK_PROCESSING_MIN) == (30, 15)
-    assert stuck_limits(WatchlistSettings()) == {State.QUEUED: 1800, State.PROCESSING: 900}
+    no_settings = dataclasses.replace(sample_watchlist(), settings=WatchlistSettings())
+    assert stuck_thresholds(no_settings) == {State.QUEUED: 1800, State.PROCESSING: 900}
 
 
 async def test_stuck_limits_come_from_the_watchlist_and_each_post_is_announced_once() -> None:
