@@ -402,3 +402,29 @@ def test_watch_without_a_key_and_no_poller_says_how_to_fix_it(
         "error: no API key and no poller running for this watchlist: start wahdx-tui serve, "
         "or set WAHDX_API_KEY"
     )
+
+
+async def test_a_view_only_board_with_a_key_never_polls_and_waits_for_a_poller(
+    team_dir: Path, sim: SimServer
+) -> None:
+    engine = team_engine(
+        load_watchlist(WATCHLIST),
+        base_url=sim.base_url,
+        api_key=ApiKey(KEY),
+        settings=DEFAULTS,
+        options=client_options(DEFAULTS),
+        fixed_settings=frozenset(),
+        store=open_store(str(store_path(team_dir))),
+        can_poll=False,  # --view-only
+    )
+    app = BoardApp(engine, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: "no poller since" in summary(app), "waiting for a poller")
+        requests = sim.stats.requests
+        await pilot.press("r")  # asks a poller; there is none yet, and it polls nothing itself
+        with serving(team_dir, sim) as served:
+            await until(pilot, lambda: "via poller on" in summary(app), "attached")
+            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+            assert not engine.polls_api and engine.client is None
+            assert lease_pid(team_dir, sim) == served.proc.pid
+        assert sim.stats.requests > requests  # all of them the poller's
