@@ -12,10 +12,10 @@ from textual.widgets import Input, Static
 
 from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS
 from wahdx_tui.core.model import PostKey, State
+from wahdx_tui.core.tty import terminal_gone
 from wahdx_tui.ui.app import INTERVALS
 from wahdx_tui.ui.columns import GAP
 from wahdx_tui.ui.keys import KEYS
-from wahdx_tui.ui.run import terminal_gone
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
 from wahdx_tui.ui.table import TableHeader
 

@@ -320,10 +320,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     stderr.setLevel(logging.INFO)
-    # One line per notable event: the poller's and the team's news; the client's retries
-    # only in --log, its warnings (a batch given up) here too.
+    # One line per notable event: the poller's and the team's news (API down and back among
+    # them); the client's retries and given-up batches go to --log only, and errors anywhere.
     stderr.addFilter(
-        lambda r: r.levelno >= logging.WARNING or r.name in ("wahdx_tui.serve", "wahdx_tui.team")
+        lambda r: (
+            r.levelno >= logging.ERROR
+            or r.name in ("wahdx_tui.serve", "wahdx_tui.team")
+            or (r.name == "wahdx_tui.alerts" and r.levelno >= logging.WARNING)
+        )
     )
     root = logging.getLogger("wahdx_tui")
     root.addHandler(stderr)

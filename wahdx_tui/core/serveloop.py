@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 import time
 
 from wahdx_tui.core.outcomes import PassOutcome
 from wahdx_tui.core.storeapi import StoreError
 from wahdx_tui.core.teamengine import FollowOutcome, TeamEngine
+from wahdx_tui.core.tty import terminal_gone
 
 log = logging.getLogger("wahdx_tui.serve")
 STUCK_CHECK_EVERY = 5.0
@@ -55,6 +57,7 @@ class Server:
         self._pass: asyncio.Task[PassOutcome] | None = None
         self._next_pass = 0.0
         self._api_down = False
+        self._from_terminal = sys.stdin is not None and sys.stdin.isatty()
 
     def install_signals(self) -> None:
         """SIGTERM and SIGINT stop; SIGHUP re-reads the watchlist."""
@@ -64,6 +67,12 @@ class Server:
         loop.add_signal_handler(signal.SIGHUP, self._ask_reload)
 
     def _ask_reload(self) -> None:
+        if self._from_terminal and terminal_gone():
+            # Started from a terminal that has now closed: this hang-up is its end, not a
+            # request to re-read (under systemd there is no terminal, and SIGHUP re-reads).
+            log.info("the terminal closed: stopping")
+            self.stop.set()
+            return
         self._reload_asked = True
         self._wake.set()
 
@@ -145,12 +154,8 @@ class Server:
     async def _follow(self) -> None:
         """Keep the lease, serve the boards' requests, and say what changed in the team."""
         engine = self.engine
-        store_down = False
         while True:
-            outcome: FollowOutcome = await engine.follow()
-            if outcome.store_error and not store_down:
-                log.warning("store unreachable: %s", outcome.store_error)
-            store_down = outcome.store_error is not None
+            outcome: FollowOutcome = await engine.follow()  # it logs the store's ups and downs
             if outcome.took_lease:
                 self._next_pass = 0.0
                 self._wake.set()

@@ -231,7 +231,10 @@ class TeamEngine(Engine):
                 posts = self._own_posts()
                 await self._store(lambda: team.heartbeat(posts))
             changes, first = Changes(), not self._followed
-            if changed or first or took or lost:
+            # While the store is unreachable every look asks it (the link's backoff keeps that
+            # cheap), so "reachable again" is said only once it has really answered.
+            probe = self._store_down_since is not None
+            if changed or first or took or lost or probe:
                 changes = await self._take_in(await self._read_feed())
             refresh, recheck = False, list[WatchedPost]()
             if team.holding:
