@@ -91,12 +91,17 @@ def env_for(team_dir: Path, sim: SimServer, *, key: bool = True) -> dict[str, st
 
 @contextmanager
 def serving(
-    team_dir: Path, sim: SimServer, *args: str, name: str = "serve", key: bool = True
+    team_dir: Path,
+    sim: SimServer,
+    *args: str,
+    name: str = "serve",
+    key: bool = True,
+    watchlist: Path = WATCHLIST,
 ) -> Iterator[Served]:
     log = team_dir / f"{name}.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [*SERVE, str(WATCHLIST), "--interval", "2", *args],
+            [*SERVE, str(watchlist), "--interval", "2", *args],
             env=env_for(team_dir, sim, key=key),
             stdout=subprocess.DEVNULL,
             stderr=err,
@@ -428,3 +433,87 @@ async def test_a_view_only_board_with_a_key_never_polls_and_waits_for_a_poller(
             assert not engine.polls_api and engine.client is None
             assert lease_pid(team_dir, sim) == served.proc.pid
         assert sim.stats.requests > requests  # all of them the poller's
+
+
+# -- what a second reading found ------------------------------------------------------------
+
+
+async def test_a_keyed_board_finding_no_poller_polls_for_the_team(
+    team_dir: Path, sim: SimServer
+) -> None:
+    app = board(team_dir, sim, key=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.engine.polls_api, "the lease taken")
+        await until(pilot, lambda: app.passes >= 1, "its own first pass")
+        assert app.board.counts()[State.UNKNOWN] == 0
+        assert lease_pid(team_dir, sim) == os.getpid()
+        assert "next" in summary(app)  # its own countdown, not "live"
+
+
+async def test_a_restarted_poller_keeps_other_boards_acks_and_sees_nothing_new(
+    team_dir: Path, sim: SimServer
+) -> None:
+    """A post only another board watches: a new poller must not take it for "first seen"
+    (that would drop its acknowledgement and alert again)."""
+    other = team_dir / "other.yaml"
+    other.write_text(
+        "posts:\n  - {accountId: acc_tiktok_main, publishId: v_pub_7315, mediaType: video}\n",
+        encoding="utf-8",
+    )
+    key = ("acc_tiktok_main", "v_pub_7315")  # failed by sim time 120 (seed 7)
+    serves = team_dir / "serves.yaml"
+    serves.write_text(
+        "posts:\n  - {accountId: acc_tiktok_main, publishId: v_pub_7301}\n", encoding="utf-8"
+    )
+    scope = scope_for(sim.base_url)
+    engine = engine_for(team_dir, sim, key=False, watchlist=load_watchlist(other))
+    app = BoardApp(engine, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        with serving(team_dir, sim, name="one", watchlist=serves) as one:
+            await until(pilot, lambda: engine.board.rows[key].state is State.FAILED, "failed")
+            engine.acknowledge(key, "handled")
+            reader = open_store(str(store_path(team_dir)), readonly=True)
+            try:
+                await until(pilot, lambda: key in reader.acks(scope), "the ack stored")
+            finally:
+                reader.close()
+            one.proc.terminate()
+            assert one.proc.wait(30) == 0
+        with serving(team_dir, sim, name="two", watchlist=serves) as two:
+            await until(pilot, lambda: lease_pid(team_dir, sim) == two.proc.pid, "the new one")
+            checks = sim.stats.checks
+            # its first pass asks every post, final ones too (later ones every 10th pass)
+            await until(pilot, lambda: sim.stats.checks >= checks + 2, "its first pass")
+            await until(pilot, lambda: not engine.board.any_unanswered(), "the board fresh")
+            assert engine.board.rows[key].acked
+    store = open_store(str(store_path(team_dir)), readonly=True)
+    try:
+        assert store.acks(scope)[key].note == "handled"
+        assert len([t for t in store.trail(scope, key) if t.old is None]) == 1
+    finally:
+        store.close()
+
+
+async def test_an_attached_boards_edited_watchlist_reaches_the_poller(
+    team_dir: Path, sim: SimServer
+) -> None:
+    mine = team_dir / "mine.yaml"
+    mine.write_text(
+        "posts:\n  - {accountId: acc_tiktok_main, publishId: v_pub_7301}\n", encoding="utf-8"
+    )
+    with serving(team_dir, sim) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False, watchlist=load_watchlist(mine))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: "via poller on" in summary(app), "attached")
+            mine.write_text(
+                "posts:\n  - {accountId: acc_tiktok_main, publishId: v_pub_7301}\n"
+                "  - {accountId: acc_extra, publishId: extra_1, mediaType: video}\n",
+                encoding="utf-8",
+            )
+            app.check_watchlist_file()
+            extra = ("acc_extra", "extra_1")
+            await until(pilot, lambda: extra in app.board.rows, "the edit read")
+            await until(
+                pilot, lambda: app.board.rows[extra].state is not State.UNKNOWN, "polled for it"
+            )

@@ -309,6 +309,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """`serve`: the headless poller for a team, logging to stderr."""
     import logging
 
+    from wahdx_tui.core.secret import RedactingFilter
     from wahdx_tui.core.serveloop import Server
     from wahdx_tui.core.storeurl import open_store
     from wahdx_tui.core.teamsetup import store_url, team_engine
@@ -329,6 +330,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             or (r.name == "wahdx_tui.alerts" and r.levelno >= logging.WARNING)
         )
     )
+    stderr.addFilter(RedactingFilter(setup.api_key))  # nothing says it; in case one ever did
     root = logging.getLogger("wahdx_tui")
     root.addHandler(stderr)
     if root.level == logging.NOTSET or root.level > logging.INFO:

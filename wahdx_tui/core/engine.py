@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -21,6 +24,7 @@ from wahdx_tui.core.store import StoreError, Transition
 from wahdx_tui.core.watchfile import WatchedFile
 from wahdx_tui.core.watchlist import Watchlist, WatchlistError, WatchlistSettings, load_watchlist
 
+log = logging.getLogger("wahdx_tui.engine")
 DIFF_SLICE = 2000  # statuses compared per slice before yielding to the event loop
 
 
@@ -79,17 +83,23 @@ class Engine:
             self.client = self._client_factory(self._client_event)
             self.poller = Poller(self.client, self.final_every)
 
-    async def aclose(self) -> None:
-        """Close the connection pool, then finish writing history (even if the first fails)."""
+    async def aclose(self, deadline: float | None = None) -> None:
+        """Close the connection pool, then finish writing history (even if the first fails).
+
+        With `deadline` (seconds), alerts in flight and the history's last writes get that
+        long together (`serve` on SIGTERM); what is then still unwritten is said by
+        `unsaved_warnings`. Without it, the history finishes however long it takes.
+        """
         try:
             if self.client is not None:
                 await self.client.aclose()
         finally:
-            try:
-                if self.alerts is not None:  # messages in flight: 5 s at most
-                    await asyncio.to_thread(self.alerts.close)
-            finally:
-                await asyncio.get_running_loop().run_in_executor(None, self.history.close)
+            closing: list[Callable[[], object]] = [self.history.close]
+            if self.alerts is not None:  # messages in flight: 5 s at most
+                closing.append(self.alerts.close)
+            done = [_in_daemon_thread(fn) for fn in closing]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*done), deadline)
 
     def unsaved_warnings(self) -> list[str]:
         """After `aclose`: what history could not write even at quit, in words."""
@@ -151,7 +161,7 @@ class Engine:
             outcome = self._pass_failed(seq, f"internal error: {exc.__class__.__name__}: {exc}")
         finally:
             self.polling = False
-        if self.alerts is not None:
+        if self.alerts is not None and self.polls_api:
             failed = [*outcome.changes.new_failures, *outcome.team_failures]
             self.alerts.after_pass(outcome, self._rows(failed), self.clock())
         return outcome
@@ -209,8 +219,9 @@ class Engine:
             theirs = self.others.apply(to_apply)
             transitions = [*transitions, *theirs.transitions]
             team_failures = theirs.new_failures
-        # Queued at once, in order: a quit right after a pass still writes it.
-        self.history.save(to_apply, transitions)
+        # Queued at once, in order: a quit right after a pass still writes it. The event log
+        # shows this board's own posts only.
+        self.history.save(to_apply, transitions, shown=changes.transitions)
         if not_answered:
             self.board.mark_unanswered(not_answered)
             self.others.mark_unanswered(not_answered)
@@ -282,7 +293,7 @@ class Engine:
         """Acknowledge a failed post with a note; stored at once (kept even if quit follows)."""
         row = self.board.set_flags(key, acked=True, note=note)
         if row is not None:
-            self.history.save_ack(key, note, self.clock())
+            self.history.save_ack(key, note, self.clock(), row.since)
         return row
 
     def unacknowledge(self, key: PostKey) -> Row | None:
@@ -386,3 +397,26 @@ class Engine:
         if later:
             said.append(f"{' and '.join(later)} take effect at the next start")
         return said, interval_changed
+
+
+def _in_daemon_thread(fn: Callable[[], object]) -> asyncio.Future[None]:
+    """Run `fn` on a daemon thread (one that never holds up the process's exit); the future
+    ends when it does."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+
+    def finish() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    def run() -> None:
+        try:
+            fn()
+        except Exception:  # said in the log; the face's last words come from unsaved_warnings
+            log.exception("closing failed")
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop has gone: nobody waits
+                loop.call_soon_threadsafe(finish)
+
+    threading.Thread(target=run, name="wahdx-close", daemon=True).start()
+    return future

@@ -19,7 +19,8 @@ EVENTS_ON_DISK = 100_000
 UNSAVED_KEPT = 100_000  # transitions held for the next try while the store refuses writes
 PRUNE_EVERY = 3600.0  # seconds between prunes of the file while the board runs
 SaveDone = Callable[[str | None], None]
-_Write = tuple[list[PostStatus], list[Transition], dict[PostKey, tuple[str | None, float]]]
+_Ack = tuple[str | None, float, float | None]  # note (None: cleared), when, the failure's since
+_Write = tuple[list[PostStatus], list[Transition], dict[PostKey, _Ack]]
 
 
 class History:
@@ -39,7 +40,7 @@ class History:
         # What a failed write could not store, tried again with the next one (history thread).
         self._unsaved_posts: dict[PostKey, PostStatus] = {}
         self._unsaved_events: deque[Transition] = deque(maxlen=UNSAVED_KEPT)
-        self._unsaved_acks: dict[PostKey, tuple[str | None, float]] = {}  # note None: cleared
+        self._unsaved_acks: dict[PostKey, _Ack] = {}
 
     async def _run(self, fn: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
@@ -68,20 +69,31 @@ class History:
         """Transitions waiting for the store to take writes again."""
         return len(self._unsaved_events)
 
-    def save(self, changed: Sequence[PostStatus], transitions: Sequence[Transition]) -> None:
+    def save(
+        self,
+        changed: Sequence[PostStatus],
+        transitions: Sequence[Transition],
+        shown: Sequence[Transition] | None = None,
+    ) -> None:
         """Remember a pass: in memory at once, and queued for disk in order before returning.
 
-        A write the store refuses is kept and tried again with the next pass (and at close);
-        `on_saved` hears how each write ended.
+        `shown` are the transitions for the event log in memory (default: all of them; a team
+        poller writes other boards' posts too). A write the store refuses is kept and tried
+        again with the next pass (and at close); `on_saved` hears how each write ended.
         """
-        self.events.extendleft(sorted(transitions, key=lambda t: t.at))
+        events = transitions if shown is None else shown
+        self.events.extendleft(sorted(events, key=lambda t: t.at))
         if self.store is not None and (changed or transitions or self._waiting()):
             self._queue((list(changed), list(transitions), {}))  # no news still retries
 
-    def save_ack(self, key: PostKey, note: str | None, at: float) -> None:
-        """Queue an acknowledgement (`note`), or its removal (None), like `save`."""
+    def save_ack(
+        self, key: PostKey, note: str | None, at: float, since: float | None = None
+    ) -> None:
+        """Queue an acknowledgement (`note`), or its removal (None), like `save`. `since` is
+        when the acknowledged failure began: a store that has seen the post fail again since
+        then keeps the new failure unreviewed (an ack that waited out an outage)."""
         if self.store is not None:
-            self._queue(([], [], {key: (note, at)}))
+            self._queue(([], [], {key: (note, at, since)}))
 
     def _queue(self, item: _Write) -> None:
         # Writes wait in the inbox and one flush at a time takes them all, so a store that is
@@ -123,11 +135,11 @@ class History:
                 self._unsaved_posts.clear()
                 self._unsaved_events.clear()
             while self._unsaved_acks:
-                key, (note, at) = next(iter(self._unsaved_acks.items()))
+                key, (note, at, since) = next(iter(self._unsaved_acks.items()))
                 if note is None:
                     store.clear_ack(self.scope, key)
                 else:
-                    store.set_ack(self.scope, key, note, at)
+                    store.set_ack(self.scope, key, note, at, since)
                 del self._unsaved_acks[key]
         except StoreError as exc:
             self.error = str(exc)  # kept, and tried again with the next write
@@ -155,7 +167,7 @@ class History:
             if gone.new is State.FAILED:
                 # Its write would have re-opened the post (dropping an older acknowledgement on
                 # disk): do that by hand, unless the post was acknowledged again after it.
-                self._unsaved_acks.setdefault(gone.key, (None, gone.at))
+                self._unsaved_acks.setdefault(gone.key, (None, gone.at, None))
 
     def _prune_now_and_then(self, store: Store) -> None:
         """Keep the file bounded while a board runs for weeks, not only at each start."""

@@ -12,6 +12,7 @@ from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.pgconn import CHANNEL, PgLink
 from wahdx_tui.core.pgschema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
+    ACK_SINCE_SLACK,
     BOARD_FORGET_AFTER,
     KEEP_EVENTS,
     REFRESH_KEEP,
@@ -320,12 +321,22 @@ class PgStore:
         cur.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         cur.executemany(_DROP_ACK, rows)
 
-    def set_ack(self, scope: str, key: PostKey, note: str, at: float) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement)."""
+    def set_ack(
+        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+    ) -> None:
+        """Acknowledge a post (replacing any earlier acknowledgement); see the protocol."""
 
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid, rev = self._bump(cur, scope)
             account, publish = pg_text(key[0]), pg_text(key[1])
+            if since is not None:
+                row = cur.execute(
+                    "SELECT since FROM wahdx_posts WHERE scope = %s AND account = %s"
+                    " AND publish = %s",
+                    (sid, account, publish),
+                ).fetchone()
+                if row is not None and row[0] > since + ACK_SINCE_SLACK:
+                    return  # a newer state than the one acknowledged
             cur.execute(_SET_ACK, (sid, account, publish, pg_text(note) or "", at, rev))
             cur.execute(_UNTOMB, (sid, account, publish))
             self._notify(cur, scope)

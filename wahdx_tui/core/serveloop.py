@@ -10,12 +10,12 @@ import sys
 import time
 
 from wahdx_tui.core.outcomes import PassOutcome
-from wahdx_tui.core.storeapi import StoreError
 from wahdx_tui.core.teamengine import FollowOutcome, TeamEngine
 from wahdx_tui.core.tty import terminal_gone
 
 log = logging.getLogger("wahdx_tui.serve")
 STUCK_CHECK_EVERY = 5.0
+STOP_WITHIN = 4.0  # seconds to finish writing on SIGTERM (systemd and the README say 5)
 FILE_CHECK_EVERY = 2.0
 
 
@@ -58,6 +58,7 @@ class Server:
         self._next_pass = 0.0
         self._api_down = False
         self._from_terminal = sys.stdin is not None and sys.stdin.isatty()
+        self._rechecks: set[asyncio.Task[object]] = set()
 
     def install_signals(self) -> None:
         """SIGTERM and SIGINT stop; SIGHUP re-reads the watchlist."""
@@ -106,7 +107,7 @@ class Server:
             for ending in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await ending
-            await engine.aclose()  # writes what is queued, lets the lease go
+            await engine.aclose(deadline=STOP_WITHIN)  # writes what is queued, lets the lease go
             for warning in engine.unsaved_warnings():
                 log.warning(warning)
             log.info("stopped")
@@ -134,10 +135,14 @@ class Server:
                 continue
             everything, self._everything = self._everything, False
             engine.polling = True
-            self._pass = asyncio.create_task(engine.run_pass(everything))
-            outcome = await self._pass
+            self._pass = running = asyncio.create_task(engine.run_pass(everything))
+            stopper = asyncio.ensure_future(self.stop.wait())
+            await asyncio.wait([running, stopper], return_when="FIRST_COMPLETED")
+            stopper.cancel()
+            if not running.done():
+                return  # stopped mid-pass: run() cancels it, and what was written stays
             self._pass = None
-            self._said(outcome)
+            self._said(running.result())
             self._next_pass = time.monotonic() + engine.next_delay()
 
     def _said(self, outcome: PassOutcome) -> None:
@@ -167,8 +172,10 @@ class Server:
                 self._wake.set()
             if outcome.recheck:
                 log.info("a board asked to re-check %d posts", len(outcome.recheck))
-            for post in outcome.recheck:
-                await engine.recheck(post)
+            for post in outcome.recheck:  # each on its own: the lease is kept meanwhile
+                task = asyncio.create_task(engine.recheck(post))
+                self._rechecks.add(task)
+                task.add_done_callback(self._rechecks.discard)
 
     async def _clocks(self) -> None:
         """Stuck posts every few seconds, and the watchlist file's saves."""
@@ -206,8 +213,6 @@ class Server:
             outcome.removed,
             f"; {said}" if said else "",
         )
-        with contextlib.suppress(StoreError):
-            await engine.join()  # the poller's own registration follows its list
         if outcome.added:
             self._everything = True
             self._wake.set()

@@ -15,6 +15,7 @@ import platformdirs
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sqliteschema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
+    ACK_SINCE_SLACK,
     BOARD_FORGET_AFTER,
     KEEP_EVENTS,
     REFRESH_KEEP,
@@ -428,11 +429,20 @@ class SqliteStore:
         conn.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         conn.executemany(_DROP_ACK, rows)
 
-    def set_ack(self, scope: str, key: PostKey, note: str, at: float) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement)."""
+    def set_ack(
+        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+    ) -> None:
+        """Acknowledge a post (replacing any earlier acknowledgement); see the protocol."""
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
             account, publish = clean_text(key[0]), clean_text(key[1])
+            if since is not None:
+                row = conn.execute(
+                    "SELECT since FROM posts WHERE scope = ? AND account = ? AND publish = ?",
+                    (sid, account, publish),
+                ).fetchone()
+                if row is not None and row[0] > since + ACK_SINCE_SLACK:
+                    return  # a newer state than the one acknowledged
             conn.execute(_SET_ACK, (sid, account, publish, clean_text(note) or "", at, rev))
             conn.execute(_UNTOMB, (sid, account, publish))
 

@@ -13,6 +13,7 @@ from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 MAX_RAW_BYTES = 64 * 1024
 """Largest raw payload kept per post, as JSON text; bigger ones are stored as null."""
 KEEP_EVENTS = 100_000
+ACK_SINCE_SLACK = 0.001  # seconds: a `since` read back from the store is the same moment
 REFRESH_KEEP = 1000
 """Refresh requests kept per scope (older ones, and any older than REFRESH_MAX_AGE, go)."""
 REFRESH_MAX_AGE = 3600.0
@@ -176,8 +177,12 @@ class Store(Protocol):
         """Store one pass in one transaction: last payloads, transitions, re-opened failures."""
         ...
 
-    def set_ack(self, scope: str, key: PostKey, note: str, at: float) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement)."""
+    def set_ack(
+        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+    ) -> None:
+        """Acknowledge a post (replacing any earlier acknowledgement). With `since` (when the
+        acknowledged failure began), nothing is written when the post has entered a state
+        since then: it failed again, or moved on, and the new failure stays unreviewed."""
         ...
 
     def clear_ack(self, scope: str, key: PostKey) -> None:

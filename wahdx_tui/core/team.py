@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from wahdx_tui.core.health import Health, HealthState
 from wahdx_tui.core.model import WatchedPost
-from wahdx_tui.core.storeapi import LeaseHolder, LeaseInfo, Store, StoreError
+from wahdx_tui.core.storeapi import LeaseHolder, LeaseInfo, Store
 
 LEASE_TTL = 10.0
 """A holder's lease expires this long after its last renewal: a dead poller's standby takes
@@ -38,8 +38,9 @@ class PollerWord:
     api: HealthState = "starting"
     down_since: float | None = None
     error: str | None = None
-    last_pass: float | None = None  # when its last complete pass ended
+    last_pass: float | None = None  # when its last complete pass ended (the poller's clock)
     interval: float = 15.0
+    pass_age: float | None = None  # seconds from that pass to this renewal: no clock to share
 
     def encode(self) -> str:
         """As the lease row keeps it (JSON; never a key or a URL with credentials)."""
@@ -50,6 +51,7 @@ class PollerWord:
                 "error": self.error,
                 "last_pass": self.last_pass,
                 "interval": self.interval,
+                "pass_age": self.pass_age,
             }
         )
 
@@ -76,14 +78,29 @@ class PollerWord:
             error=error if isinstance(error, str) else None,
             last_pass=number("last_pass"),
             interval=number("interval") or 15.0,
+            pass_age=number("pass_age"),
         )
 
     @staticmethod
-    def of(health: Health, interval: float) -> PollerWord:
+    def of(health: Health, interval: float, now: float) -> PollerWord:
         """The poller's health, as it tells the boards."""
+        last = health.last_success
         return PollerWord(
-            health.state, health.down_since, health.last_error, health.last_success, interval
+            health.state,
+            health.down_since,
+            health.last_error,
+            last,
+            interval,
+            None if last is None else max(0.0, now - last),
         )
+
+    def late(self, slack: float = 15.0) -> float | None:
+        """Seconds the poller is overdue (no complete pass for two intervals and `slack`, as
+        when it is paused), or None while it keeps up."""
+        if self.api != "ok" or self.pass_age is None:
+            return None
+        over = self.pass_age - (2 * self.interval + slack)
+        return self.pass_age if over > 0 else None
 
 
 @dataclass(slots=True)
@@ -99,35 +116,38 @@ class TeamLink:
     can_poll: bool
     holder: LeaseHolder
     board_id: str
-    holding: bool = False
     lease: LeaseInfo | None = None  # as last read
-    renewed: float = 0.0  # monotonic time of the last renewal the store took
+    held_until: float = 0.0  # monotonic: this process may poll until then
 
     @property
     def name(self) -> str:
         """The lease's name."""
         return lease_name(self.scope)
 
+    @property
+    def holding(self) -> bool:
+        """Whether this process holds the lease now: a deadline, not a flag, so a renewal that
+        hangs (a lock, a stalled connection) stops the polling a second before the lease could
+        run out and a standby take it, whatever else is slow."""
+        return time.monotonic() < self.held_until
+
     def upkeep(self, word: PollerWord) -> bool:
         """Renew the lease when held, or take it when free and this process may poll; read it
-        either way. Returns whether this process holds it now. Raises StoreError."""
+        either way. Returns whether this process holds it now. Raises StoreError (and then
+        holds it only until the last renewal runs out: nobody can take it before that, so a
+        short store restart costs no pass)."""
         store = self.store
-        try:
-            if self.holding or self.can_poll:
-                info = store.lease_info(self.name)
-                free = info is None or info.expired or info.holder_id == self.holder.id
-                took = free and store.try_lease(self.name, self.holder, LEASE_TTL, word.encode())
-                self.holding = took
-                if took:
-                    self.renewed = time.monotonic()
-            self.lease = store.lease_info(self.name)
-        except StoreError:
-            # The store cannot be asked. Nobody can take the lease before it runs out, so
-            # the holder keeps polling until then (a short restart costs nothing), and
-            # stops a second early, before any standby could take over.
-            if self.holding and time.monotonic() - self.renewed > LEASE_TTL - 1.0:
-                self.holding = False
-            raise
+        if self.holding or self.can_poll:
+            info = store.lease_info(self.name)
+            free = info is None or info.expired or info.holder_id == self.holder.id
+            # The deadline counts from before the renewal is sent: the store's expiry is at
+            # least that late, however long the call then takes.
+            sent = time.monotonic()
+            if free and store.try_lease(self.name, self.holder, LEASE_TTL, word.encode()):
+                self.held_until = sent + LEASE_TTL - 1.0
+            else:
+                self.held_until = 0.0
+        self.lease = store.lease_info(self.name)
         return self.holding
 
     def register(self, posts: list[WatchedPost]) -> None:
@@ -142,6 +162,6 @@ class TeamLink:
     def leave(self) -> None:
         """Let the lease go (a standby takes over at once) and forget the registration."""
         if self.holding:
+            self.held_until = 0.0
             self.store.release_lease(self.name, self.holder.id)
-            self.holding = False
         self.store.unregister_board(self.board_id)

@@ -15,8 +15,8 @@ from wahdx_tui.core.client import ClientFactory
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
-from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, RestoreOutcome
-from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY
+from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
+from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, PollReport
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.storeapi import Changes as StoreChanges
 from wahdx_tui.core.storeapi import RefreshRequest, StoredPost, StoreError
@@ -124,6 +124,7 @@ class TeamEngine(Engine):
         self._gone_since: float | None = None
         self._store_down_since: float | None = None
         self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
+        self._held = False  # whether the faces were last told this process polls
 
     # -- what the faces read ------------------------------------------------------------------
 
@@ -160,28 +161,34 @@ class TeamEngine(Engine):
         team = self.team
         await self._store(lambda: team.register(posts))
         await self._upkeep()
+        self._held = team.holding  # a lease taken here is started by the face, not announced
 
-    async def aclose(self) -> None:
+    async def aclose(self, deadline: float | None = None) -> None:
         """Let the lease go (a standby takes over at once) before the usual close."""
         team = self.team
-        with contextlib.suppress(StoreError):
-            await asyncio.wait_for(self._store(team.leave), timeout=3.0)
-        await super().aclose()
+        # Bounded: a store that hangs must not hold up quitting (the lease then runs out).
+        with contextlib.suppress(StoreError, TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(team.leave), timeout=2.0)
+        await super().aclose(deadline)
 
-    async def _upkeep(self) -> tuple[bool, bool]:
-        """Renew or take the lease; (took, lost)."""
+    async def _upkeep(self) -> None:
+        """Renew or take the lease, on a thread of its own: never queued behind the history's
+        writes (raises StoreError)."""
         self._last_upkeep = time.monotonic()
-        before = self.team.holding
-        word = PollerWord.of(self.health, self.interval)
-        team = self.team
-        try:
-            holding = await self._store(lambda: team.upkeep(word))
-        finally:
-            if before and not team.holding:
-                log.warning("poller lease lost: polling stops until it is taken again")
-        if holding and not before:
+        word = PollerWord.of(self.health, self.interval, time.time())
+        await asyncio.to_thread(self.team.upkeep, word)
+
+    def _lease_news(self) -> tuple[bool, bool]:
+        """(took, lost) since the faces were last told: the lease is a deadline, so it can
+        also run out between two looks."""
+        holding = self.team.holding
+        took, lost = holding and not self._held, self._held and not holding
+        self._held = holding
+        if took:
             log.info("poller lease taken: this process polls for the team")
-        return holding and not before, before and not holding
+        if lost:
+            log.warning("poller lease lost: polling stops until it is taken again")
+        return took, lost
 
     # -- passes (the holder) ------------------------------------------------------------------
 
@@ -193,10 +200,27 @@ class TeamEngine(Engine):
         team, own = self.team, {p.key for p in self.board.posts}
         try:
             wanted = await self._store(lambda: team.store.watched_posts(team.scope, BOARD_ALIVE))
+            added, _ = self.others.set_posts([p for p in wanted if p.key not in own])
+            if added:
+                # Their last states and acks first: a new poller must not see them as new
+                # (a "first seen" failure would drop an ack and alert again).
+                store = team.store
+                stored = await self._store(lambda: store.last_posts(team.scope))
+                acks = await self._store(lambda: store.acks(team.scope))
+                self.others.restore(stored, acks)
         except StoreError:
-            wanted = list(self.others.posts)  # poll what they watched last time
-        self.others.set_posts([p for p in wanted if p.key not in own])
+            pass  # poll what they watched last time
         return await super().run_pass(everything)
+
+    def apply_pass(
+        self, seq: int, report: PollReport, changed: list[PostStatus], left_out: list[PostKey]
+    ) -> PassOutcome:
+        """As the engine does, unless the lease ran out while the pass ran: then another
+        poller may be writing, and this answer is dropped."""
+        if not self.team.holding:
+            self.freshness.pass_failed(seq)
+            return PassOutcome(number=self.passes, ran=False, error="not the poller")
+        return super().apply_pass(seq, report, changed, left_out)
 
     async def _serve_requests(
         self, requests: list[RefreshRequest]
@@ -204,7 +228,8 @@ class TeamEngine(Engine):
         posts = {p.key: p for p in (*self.board.posts, *self.others.posts)}
         everything = False
         keys: dict[PostKey, WatchedPost] = {}
-        stale = time.time() - REQUEST_FRESH  # asked before this poller could serve them
+        # Asked before this poller could serve them (the store's clock, as `at` is).
+        stale = await self._store(self.team.store.now) - REQUEST_FRESH
         for request in requests:
             self._served = max(self._served, request.id)
             if request.at < stale:
@@ -220,12 +245,24 @@ class TeamEngine(Engine):
     async def follow(self) -> FollowOutcome:
         """Wait briefly for a write elsewhere, keep the lease and registration, and take in
         what changed. Never raises: a store that cannot be reached is said in the outcome."""
+        try:
+            return await self._follow()
+        except Exception as exc:  # a bug must not stop the following for good
+            log.exception("internal error while following the store")
+            await asyncio.sleep(1.0)
+            return FollowOutcome(store_error=f"internal error: {exc.__class__.__name__}: {exc}")
+
+    async def _follow(self) -> FollowOutcome:
         team = self.team
         try:
             changed = await asyncio.to_thread(team.store.wait_for_change, WAIT_FOR_CHANGE)
-            took = lost = False
             if time.monotonic() - self._last_upkeep >= RENEW_EVERY:
-                took, lost = await self._upkeep()
+                try:
+                    await self._upkeep()
+                finally:
+                    took, lost = self._lease_news()
+            else:
+                took, lost = self._lease_news()
             if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY:
                 self._last_heartbeat = time.monotonic()
                 posts = self._own_posts()
@@ -245,11 +282,17 @@ class TeamEngine(Engine):
                 if requests:
                     refresh, recheck = await self._serve_requests(requests)
         except StoreError as exc:
+            took, lost = self._lease_news()
             now = time.time()
             if self._store_down_since is None:
                 self._store_down_since = now
                 log.warning("store unreachable: %s", exc)
-            return FollowOutcome(store_error=str(exc), store_down_since=self._store_down_since)
+            return FollowOutcome(
+                took_lease=took,
+                lost_lease=lost,
+                store_error=str(exc),
+                store_down_since=self._store_down_since,
+            )
         if self._store_down_since is not None:
             log.info("store reachable again")
             self._store_down_since = None
@@ -275,31 +318,48 @@ class TeamEngine(Engine):
     async def _take_in(self, feed: StoreChanges) -> Changes:
         """Apply the feed: the poller's answers (unless we are the poller), acks from any board,
         and the transitions for the event log."""
-        first = not self._followed
         self._followed = True
-        changes = Changes()
-        if not self.team.holding and feed.posts:
-            statuses = [_status(p) for p in feed.posts.values()]
-            changes = self.board.apply(statuses)
+        holding = self.team.holding
+        boards = (self.board, self.others)
+        if feed.reset:  # another store's history (a replaced file): start from what it says
+            for board in boards:
+                for key in [k for k, r in board.rows.items() if r.acked]:
+                    board.set_flags(key, acked=False, note="")
+            self.history.events.clear()
+        statuses = [_status(p) for p in feed.posts.values()]
+        if holding:
+            # Its own writes come back; only another process's newer answers are news (the
+            # last pass of the poller before it, read in the look that took the lease).
+            rows = {**self.others.rows, **self.board.rows}
+            statuses = [
+                s
+                for s in statuses
+                if s.key in rows and s.checked_at > (rows[s.key].checked_at or 0)
+            ]
+        changes = self.board.apply(statuses) if statuses else Changes()
+        if statuses:
             self.others.apply(statuses)
-            for status in statuses:
-                waiting = self._rechecks.pop(status.key, None)
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(status)
-            if not first:
-                self.history.events.extendleft(sorted(feed.transitions, key=lambda t: t.at))
-        if first and not self.team.holding:
-            self.history.events.extendleft(sorted(feed.transitions, key=lambda t: t.at))
+        for status in statuses:
+            waiting = self._rechecks.pop(status.key, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(status)
+        if not holding or feed.reset:
+            own = self.board.rows
+            shown = [t for t in feed.transitions if t.key in own]
+            self.history.events.extendleft(sorted(shown, key=lambda t: t.at))
         for key, ack in feed.acks.items():
-            row = self.board.rows.get(key)
-            if row is None:
-                continue
-            if ack is None and row.acked:
-                self.board.set_flags(key, acked=False, note="")
-                changes.changed.append(key)
-            elif ack is not None and row.unreviewed_failure:
-                self.board.set_flags(key, acked=True, note=ack.note)
-                changes.changed.append(key)
+            for board in boards:
+                row = board.rows.get(key)
+                if row is None:
+                    continue
+                if ack is None and row.acked:
+                    board.set_flags(key, acked=False, note="")
+                elif ack is not None and row.unreviewed_failure:
+                    board.set_flags(key, acked=True, note=ack.note)
+                else:
+                    continue
+                if board is self.board:
+                    changes.changed.append(key)
         return changes
 
     def _poller_state(self) -> float | None:
@@ -328,7 +388,7 @@ class TeamEngine(Engine):
             health.state = word.api
         health.down_since, health.last_error = word.down_since, word.error
         health.last_success = word.last_pass or health.last_success
-        if word.api == "down":
+        if word.api == "down" or word.late() is not None:  # down, or not passing (paused)
             self.board.mark_unanswered()
             health.stale = True
         elif word.api == "ok":
@@ -365,6 +425,15 @@ class TeamEngine(Engine):
             if self._rechecks.get(post.key) is waiting and waiting.done():
                 del self._rechecks[post.key]
         return RecheckOutcome(post.key, status)
+
+    async def reload_file(self, seq: int) -> ReloadOutcome | None:
+        """As the engine does, and the poller is told what this board now watches."""
+        outcome = await super().reload_file(seq)
+        if outcome is not None and outcome.error is None:
+            posts, team = self._own_posts(), self.team
+            with contextlib.suppress(StoreError):  # the heartbeat registers it again later
+                await self._store(lambda: team.register(posts))
+        return outcome
 
     async def restore(self) -> RestoreOutcome:
         """The poller starts from the last run's states; a board that follows it starts from

@@ -180,6 +180,8 @@ class BoardApp(BoardViews):
     def on_history_restored(self, message: HistoryRestored) -> None:
         """Show the last run's states until the first refresh (or why they are not shown)."""
         outcome = message.outcome
+        if isinstance(self.engine, TeamEngine) and self.engine.polls_api and not self.passes:
+            self.start_poll()  # the lease was free at start: this board polls for the team
         if outcome.error is not None:
             self.banner.say("history-error", history_banner(outcome.error))
         elif outcome.restored:
@@ -209,8 +211,6 @@ class BoardApp(BoardViews):
         """Draw what the store brought, say what is missing, and do what the team asks."""
         outcome = message.outcome
         self.banner.say("store", team_banner(outcome))
-        if outcome.first and self.engine.polls_api and self.passes == 0:
-            self.start_poll()  # the lease was free at start: this board polls for the team
         self._show_changes(outcome.changes, first=outcome.first)
         if self.board.any_unanswered() or self.table.stale:
             self.table.mark_stale(self.board.any_unanswered())
@@ -385,7 +385,10 @@ class BoardApp(BoardViews):
             self.next_at = None
         elif not self.polling:
             self._schedule()
-        self.notify("refreshes paused" if self.paused else "refreshes resumed", markup=False)
+        said = "refreshes paused" if self.paused else "refreshes resumed"
+        if self.paused and isinstance(self.engine, TeamEngine) and self.engine.polls_api:
+            said += ": this board polls for the team, whose boards go stale until you resume"
+        self.notify(said, markup=False)
         self.update_summary()
 
     def action_interval(self, step: int) -> None:
