@@ -56,6 +56,11 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def clean_env() -> dict[str, str]:
+    """This environment without any WAHDX_* variable (no key or store leaks into a run)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("WAHDX_")}
+
+
 @contextmanager
 def sim_process(watchlist: Path, *extra: str) -> Iterator[dict[str, str]]:
     """`wahdx-tui sim` in its own process (its own core); yields the WAHDX_* variables."""
@@ -82,10 +87,19 @@ def sim_process(watchlist: Path, *extra: str) -> Iterator[dict[str, str]]:
 class PtyRun:
     """A command in a real pseudo-terminal; counts every byte it writes to the screen."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], cols: int = 120, rows: int = 36):
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cols: int = 120,
+        rows: int = 36,
+        *,
+        clean: bool = False,
+    ):
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        full_env = {**os.environ, **env, "TERM": "xterm-256color", "COLUMNS": str(cols)}
+        inherited = clean_env() if clean else dict(os.environ)
+        full_env = {**inherited, **env, "TERM": "xterm-256color", "COLUMNS": str(cols)}
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             argv, stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True
@@ -116,7 +130,8 @@ class PtyRun:
                     del self.buffer[: len(self.buffer) - (1 << 19)]
 
     def wait_for(self, pattern: bytes, timeout: float) -> float:
-        """Seconds from start until pattern appears in the output (raises on timeout)."""
+        """Seconds from start until pattern appears in the output (raises on timeout, with the
+        end of the screen's text and the exit status, to say why)."""
         rx = re.compile(pattern)
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
@@ -124,7 +139,12 @@ class PtyRun:
                 if rx.search(self.buffer):
                     return time.perf_counter() - self.started
             time.sleep(0.01)
-        raise TimeoutError(f"{pattern!r} not seen in {timeout} s")
+        with self._lock:
+            shown = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]|\s+", b" ", bytes(self.buffer[-4000:]))
+        raise TimeoutError(
+            f"{pattern!r} not seen in {timeout} s (exit status {self.proc.poll()}); the screen"
+            f" ended: {shown[-600:].decode(errors='replace')}"
+        )
 
     def cpu_seconds(self) -> float:
         """utime + stime of the process, from /proc."""
@@ -152,6 +172,14 @@ class PtyRun:
             self.proc.wait(5)
         self._stop = True
         os.close(self.master)
+
+
+class Skipped(Exception):
+    """A group of metrics that cannot run on this machine; the message says how to make it run."""
+
+    def __init__(self, why: str, names: tuple[str, ...]) -> None:
+        super().__init__(why)
+        self.names = names
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -1,5 +1,5 @@
-"""Store metrics: one pass of 10,000 changed posts written to PostgreSQL, and how soon another
-connection hears of a write (not wired into `make bench` yet: call run())."""
+"""Store metrics: one pass of 10,000 changed posts written, how soon another connection hears of
+a write, and (run()) both and a board's change-to-screen on a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -68,22 +68,42 @@ def notice_change_p95_ms(writer: Store, board: Store, samples: int = 40) -> floa
     return statistics.quantiles(delays, n=20)[-1]
 
 
-def run() -> dict[str, float]:
-    """pg_write_10k_changes_ms and pg_notice_change_p95_ms on a throwaway durable server."""
+PG_METRICS = (
+    "pg_write_10k_changes_ms",
+    "pg_notice_change_p95_ms",
+    "pg_change_to_screen_p95_ms",
+    "pg_change_to_screen_p50_ms",
+)
+PG_HINT = "PostgreSQL is not installed: apt-get install postgresql (Debian), then make bench"
+
+
+def run(samples: int = 60) -> dict[str, float]:
+    """pg_write_10k_changes_ms, pg_notice_change_p95_ms and pg_change_to_screen_p95_ms on a
+    throwaway durable server (fsync on), each on its own new database; Skipped without one."""
+    import asyncio
+
+    from bench.common import Skipped
+    from bench.team import change_to_screen_ms, p95
     from tests.pgserver import PgServer, find_bindir
 
     bindir = find_bindir()
     if bindir is None:
-        raise SystemExit("bench/store: PostgreSQL is not installed (apt-get install postgresql)")
+        raise Skipped(PG_HINT, PG_METRICS)
     server = PgServer(bindir, durable=True)
     try:
         server.start()
         url = server.url(server.create_database())
         with open_store(url) as writer, open_store(url) as board:
-            return {
+            out = {
                 "pg_write_10k_changes_ms": write_10k_changes_ms(writer),
                 "pg_notice_change_p95_ms": notice_change_p95_ms(writer, board),
             }
+        delays = asyncio.run(
+            change_to_screen_ms(server.url(server.create_database()), samples=samples)
+        )
+        out["pg_change_to_screen_p95_ms"] = p95(delays)
+        out["pg_change_to_screen_p50_ms"] = statistics.median(delays)
+        return out
     finally:
         server.remove()
 
