@@ -69,3 +69,22 @@ def test_the_redacting_filter_rewrites_messages_arguments_and_tracebacks() -> No
     assert RedactingFilter(ApiKey(KEY)).filter(record)
     assert KEY not in record.getMessage()
     assert record.exc_text and KEY not in record.exc_text
+
+
+def test_every_kind_of_secret_prints_as_stars_and_refuses_pickling() -> None:
+    import pickle
+
+    from wahdx_tui.core.pgconn import PgLink
+    from wahdx_tui.core.secret import ApiKey, Secret
+
+    link = PgLink(f"postgresql://u:{KEY}@127.0.0.1:1/db", password=KEY, readonly=True)
+    held = [ApiKey(KEY), Secret(KEY), *vars(link).values()]
+    for secret in held:
+        for shown in (repr(secret), str(secret), f"{secret}", f"{[secret]}"):
+            assert KEY not in shown
+        if isinstance(secret, Secret):
+            assert "***" in repr(secret)
+            with pytest.raises(TypeError, match="not to be pickled"):
+                pickle.dumps(secret)
+    assert ApiKey(KEY) == ApiKey(KEY) and ApiKey(KEY) != Secret(KEY)
+    assert len({ApiKey(KEY), ApiKey(KEY)}) == 1
