@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.pgconn import CHANNEL, PgLink
 from wahdx_tui.core.pgschema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
@@ -27,13 +27,23 @@ from wahdx_tui.core.storeapi import (
     Transition,
 )
 from wahdx_tui.core.storecodec import (
+    ack_row,
+    board_post_rows,
+    changes_of,
+    copy_rows,
+    event_rows,
+    failed_keys,
     hour_buckets,
+    key_rows,
     keys_json,
     keys_value,
+    last_moves,
     pg_text,
+    post_of,
+    post_values,
     raw_json,
-    raw_value,
-    to_state,
+    since_rows,
+    transition_of,
     union_posts,
 )
 
@@ -89,26 +99,6 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
 """
 _UNTOMB = "DELETE FROM wahdx_ack_clears WHERE scope = %s AND account = %s AND publish = %s"
 _NOTIFY = "SELECT pg_notify(%s, %s)"
-
-
-def _post(row: Sequence[Any]) -> StoredPost:
-    account, publish, state, raw_status, public_url, error, checked, since, raw = row
-    return StoredPost(
-        (account, publish),
-        to_state(state),
-        raw_status,
-        public_url,
-        error,
-        float(checked),
-        float(since),
-        raw_value(raw),
-    )
-
-
-def _transition(account: str, publish: str, old: str | None, new: str, at: float) -> Transition:
-    return Transition(
-        (account, publish), to_state(old) if old is not None else None, to_state(new), at
-    )
 
 
 class PgStore:
@@ -255,59 +245,24 @@ class PgStore:
         """Store one pass in one transaction of batched statements (pipelined)."""
         if not changed and not transitions:
             return
-        latest: dict[PostKey, float] = {}
-        for tr in transitions:
-            latest[tr.key] = tr.at
+        moves = last_moves(transitions)
         posts = {st.key: st for st in changed}  # one row per post: the last word wins
 
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid, rev = self._bump(cur, scope)
             if posts:
                 rows = []
-                for st in posts.values():
-                    moved = latest.get(st.key)
-                    rows.append(
-                        (
-                            sid,
-                            pg_text(st.key[0]),
-                            pg_text(st.key[1]),
-                            st.state.value,
-                            pg_text(st.raw_status),
-                            pg_text(st.public_url),
-                            pg_text(st.error),
-                            st.checked_at,
-                            moved,
-                            st.checked_at,
-                            raw_json(st.raw),
-                            rev,
-                            moved,
-                        )
-                    )
+                for st in posts.values():  # each %s takes one value: `moved` is given twice
+                    moved = moves.get(st.key)
+                    values = post_values(st, pg_text)
+                    rows.append((sid, *values, moved, st.checked_at, raw_json(st.raw), rev, moved))
                 cur.executemany(_UPSERT_POST, rows)
             if transitions:
-                cur.executemany(
-                    _INSERT_EVENT,
-                    [
-                        (
-                            sid,
-                            pg_text(tr.key[0]),
-                            pg_text(tr.key[1]),
-                            tr.old.value if tr.old is not None else None,
-                            tr.new.value,
-                            tr.at,
-                            rev,
-                        )
-                        for tr in transitions
-                    ],
-                )
-                orphans = [
-                    (at, rev, sid, pg_text(k[0]), pg_text(k[1]))
-                    for k, at in latest.items()
-                    if k not in posts
-                ]
+                cur.executemany(_INSERT_EVENT, event_rows(sid, rev, transitions, pg_text))
+                orphans = since_rows(sid, rev, moves, posts, pg_text)
                 if orphans:
                     cur.executemany(_SET_SINCE, orphans)
-                failed = {tr.key for tr in transitions if tr.new is State.FAILED}
+                failed = failed_keys(transitions)
                 if failed:
                     self._drop_acks(cur, sid, rev, failed)
             self._notify(cur, scope)
@@ -316,7 +271,7 @@ class PgStore:
 
     @staticmethod
     def _drop_acks(cur: psycopg.Cursor[Any], sid: int, rev: int, keys: set[PostKey]) -> None:
-        rows = [(sid, pg_text(k[0]), pg_text(k[1])) for k in keys]
+        rows = key_rows(sid, keys, pg_text)
         cur.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         cur.executemany(_DROP_ACK, rows)
 
@@ -325,12 +280,16 @@ class PgStore:
 
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid, rev = self._bump(cur, scope)
-            account, publish = pg_text(key[0]), pg_text(key[1])
-            cur.execute(_SET_ACK, (sid, account, publish, pg_text(note) or "", at, rev))
-            cur.execute(_UNTOMB, (sid, account, publish))
+            self._put_ack(cur, sid, rev, Ack(key, note, at))
             self._notify(cur, scope)
 
         self._write(work)
+
+    @staticmethod
+    def _put_ack(cur: psycopg.Cursor[Any], sid: int, rev: int, ack: Ack) -> None:
+        row = ack_row(sid, rev, ack, pg_text)
+        cur.execute(_SET_ACK, row)
+        cur.execute(_UNTOMB, row[:3])
 
     def clear_ack(self, scope: str, key: PostKey) -> None:
         """Withdraw the acknowledgement of a post, if any."""
@@ -379,51 +338,21 @@ class PgStore:
         def work(cur: psycopg.Cursor[Any]) -> int:
             sid, rev = self._bump(cur, scope)
             if posts:
-                cur.executemany(
-                    _COPY_POST,
-                    [
-                        (
-                            sid,
-                            pg_text(p.key[0]),
-                            pg_text(p.key[1]),
-                            p.state.value,
-                            pg_text(p.raw_status),
-                            pg_text(p.public_url),
-                            pg_text(p.error),
-                            p.checked_at,
-                            p.since,
-                            raw_json(p.raw),
-                            rev,
-                        )
-                        for p in {p.key: p for p in posts}.values()
-                    ],
-                )
+                unique = {p.key: p for p in posts}.values()
+                cur.executemany(_COPY_POST, copy_rows(sid, rev, unique, pg_text))
             added = 0
             if transitions:
                 cur.executemany(
                     _INSERT_EVENT + " RETURNING 1",
-                    [
-                        (
-                            sid,
-                            pg_text(t.key[0]),
-                            pg_text(t.key[1]),
-                            t.old.value if t.old is not None else None,
-                            t.new.value,
-                            t.at,
-                            rev,
-                        )
-                        for t in transitions
-                    ],
+                    event_rows(sid, rev, transitions, pg_text),
                     returning=True,
                 )
                 while True:
                     added += len(cur.fetchall())
                     if not cur.nextset():
                         break
-            for a in acks:
-                account, publish = pg_text(a.key[0]), pg_text(a.key[1])
-                cur.execute(_SET_ACK, (sid, account, publish, pg_text(a.note) or "", a.at, rev))
-                cur.execute(_UNTOMB, (sid, account, publish))
+            for ack in acks:
+                self._put_ack(cur, sid, rev, ack)
             self._notify(cur, scope)
             return added
 
@@ -441,7 +370,7 @@ class PgStore:
             rows = conn.execute(
                 f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s", (sid,)
             ).fetchall()
-            return {p.key: p for p in map(_post, rows)}
+            return {p.key: p for p in map(post_of, rows)}
 
         return self._read(work, {})
 
@@ -457,10 +386,7 @@ class PgStore:
                 " AND publish = %s ORDER BY at DESC, id DESC LIMIT %s",
                 (sid, pg_text(key[0]), pg_text(key[1]), max(0, limit)),
             ).fetchall()
-            return [
-                Transition(key, to_state(old) if old is not None else None, to_state(new), at)
-                for old, new, at in reversed(rows)
-            ]
+            return [transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
 
         return self._read(work, [])
 
@@ -476,7 +402,7 @@ class PgStore:
                 " ORDER BY at DESC, id DESC LIMIT %s",
                 (sid, max(0, limit)),
             ).fetchall()
-            return [_transition(*row) for row in rows]
+            return [transition_of(*row) for row in rows]
 
         return self._read(work, [])
 
@@ -574,16 +500,7 @@ class PgStore:
                     "SELECT account, publish FROM wahdx_ack_clears WHERE scope = %s AND rev > %s",
                     (sid, after),
                 ).fetchall()
-            ack_changes: dict[PostKey, Ack | None] = {(a, p): None for a, p in clears}
-            for a, p, note, at in acks:
-                ack_changes[(a, p)] = Ack((a, p), note, at)
-            return Changes(
-                posts={p.key: p for p in map(_post, posts)},
-                acks=ack_changes,
-                transitions=[_transition(*e) for e in events],
-                cursor=rev,
-                reset=reset,
-            )
+            return changes_of(posts, events, acks, clears, rev, reset)
 
         return self._read(work, Changes(cursor=0, reset=cursor > 0))
 
@@ -731,17 +648,7 @@ class PgStore:
                     "INSERT INTO wahdx_board_posts"
                     " (board_id, account, publish, media_type, label, position)"
                     " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    [
-                        (
-                            board,
-                            pg_text(p.account_id),
-                            pg_text(p.publish_id),
-                            pg_text(p.media_type),
-                            pg_text(p.label) or "",
-                            i,
-                        )
-                        for i, p in enumerate(posts)
-                    ],
+                    board_post_rows(board, posts, pg_text),
                 )
             self._notify(cur, scope)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
-from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.sqliteschema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
     BOARD_FORGET_AFTER,
@@ -30,13 +30,23 @@ from wahdx_tui.core.storeapi import (
     Transition,
 )
 from wahdx_tui.core.storecodec import (
+    ack_row,
+    board_post_rows,
+    changes_of,
     clean_text,
+    copy_rows,
+    event_rows,
+    failed_keys,
     hour_buckets,
+    key_rows,
     keys_json,
     keys_value,
+    last_moves,
+    post_of,
+    post_values,
     raw_json,
-    raw_value,
-    to_state,
+    since_rows,
+    transition_of,
     union_posts,
 )
 
@@ -120,26 +130,6 @@ def _reason(exc: BaseException) -> str:
         text = exc.strerror or str(exc)
         return text[:1].lower() + text[1:]
     return str(exc)
-
-
-def _post(row: Sequence[object]) -> StoredPost:
-    account, publish, state, raw_status, public_url, error, checked, since, raw = row
-    return StoredPost(
-        (str(account), str(publish)),
-        to_state(str(state)),
-        raw_status if isinstance(raw_status, str) else None,
-        public_url if isinstance(public_url, str) else None,
-        error if isinstance(error, str) else None,
-        float(checked),  # type: ignore[arg-type]
-        float(since),  # type: ignore[arg-type]
-        raw_value(raw if isinstance(raw, str) else None),
-    )
-
-
-def _transition(account: str, publish: str, old: str | None, new: str, at: float) -> Transition:
-    return Transition(
-        (account, publish), to_state(old) if old is not None else None, to_state(new), at
-    )
 
 
 class SqliteStore:
@@ -369,9 +359,7 @@ class SqliteStore:
         """Store one pass in one transaction: last payloads, transitions, re-opened failures."""
         if not changed and not transitions:
             return
-        latest: dict[PostKey, float] = {}
-        for tr in transitions:
-            latest[tr.key] = tr.at
+        moves = last_moves(transitions)
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
             if changed:
@@ -380,14 +368,8 @@ class SqliteStore:
                     [
                         (
                             sid,
-                            clean_text(st.key[0]),
-                            clean_text(st.key[1]),
-                            st.state.value,
-                            clean_text(st.raw_status),
-                            clean_text(st.public_url),
-                            clean_text(st.error),
-                            st.checked_at,
-                            latest.get(st.key),
+                            *post_values(st, clean_text),
+                            moves.get(st.key),
                             raw_json(st.raw),
                             rev,
                         )
@@ -395,36 +377,18 @@ class SqliteStore:
                     ],
                 )
             if transitions:
-                conn.executemany(
-                    _INSERT_EVENT,
-                    [
-                        (
-                            sid,
-                            clean_text(tr.key[0]),
-                            clean_text(tr.key[1]),
-                            tr.old.value if tr.old is not None else None,
-                            tr.new.value,
-                            tr.at,
-                            rev,
-                        )
-                        for tr in transitions
-                    ],
-                )
-                keys = {st.key for st in changed}
-                orphans = [
-                    (at, rev, sid, clean_text(k[0]), clean_text(k[1]))
-                    for k, at in latest.items()
-                    if k not in keys
-                ]
+                conn.executemany(_INSERT_EVENT, event_rows(sid, rev, transitions, clean_text))
+                written = {st.key for st in changed}
+                orphans = since_rows(sid, rev, moves, written, clean_text)
                 if orphans:
                     conn.executemany(_SET_SINCE, orphans)
-                failed = {tr.key for tr in transitions if tr.new is State.FAILED}
+                failed = failed_keys(transitions)
                 if failed:
                     self._drop_acks(conn, sid, rev, failed)
 
     @staticmethod
     def _drop_acks(conn: sqlite3.Connection, sid: int, rev: int, keys: set[PostKey]) -> None:
-        rows = [(sid, clean_text(k[0]), clean_text(k[1])) for k in keys]
+        rows = key_rows(sid, keys, clean_text)
         conn.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         conn.executemany(_DROP_ACK, rows)
 
@@ -432,9 +396,13 @@ class SqliteStore:
         """Acknowledge a post (replacing any earlier acknowledgement)."""
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
-            account, publish = clean_text(key[0]), clean_text(key[1])
-            conn.execute(_SET_ACK, (sid, account, publish, clean_text(note) or "", at, rev))
-            conn.execute(_UNTOMB, (sid, account, publish))
+            self._put_ack(conn, sid, rev, Ack(key, note, at))
+
+    @staticmethod
+    def _put_ack(conn: sqlite3.Connection, sid: int, rev: int, ack: Ack) -> None:
+        row = ack_row(sid, rev, ack, clean_text)
+        conn.execute(_SET_ACK, row)
+        conn.execute(_UNTOMB, row[:3])
 
     def clear_ack(self, scope: str, key: PostKey) -> None:
         """Withdraw the acknowledgement of a post, if any."""
@@ -472,46 +440,12 @@ class SqliteStore:
         """Write rows exactly as given (a copy); a transition already there is skipped."""
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
-            conn.executemany(
-                _COPY_POST,
-                [
-                    (
-                        sid,
-                        clean_text(p.key[0]),
-                        clean_text(p.key[1]),
-                        p.state.value,
-                        clean_text(p.raw_status),
-                        clean_text(p.public_url),
-                        clean_text(p.error),
-                        p.checked_at,
-                        p.since,
-                        raw_json(p.raw),
-                        rev,
-                    )
-                    for p in posts
-                ],
-            )
+            conn.executemany(_COPY_POST, copy_rows(sid, rev, posts, clean_text))
             before = conn.total_changes
-            conn.executemany(
-                _INSERT_EVENT,
-                [
-                    (
-                        sid,
-                        clean_text(t.key[0]),
-                        clean_text(t.key[1]),
-                        t.old.value if t.old is not None else None,
-                        t.new.value,
-                        t.at,
-                        rev,
-                    )
-                    for t in transitions
-                ],
-            )
+            conn.executemany(_INSERT_EVENT, event_rows(sid, rev, transitions, clean_text))
             added = conn.total_changes - before
-            for a in acks:
-                account, publish = clean_text(a.key[0]), clean_text(a.key[1])
-                conn.execute(_SET_ACK, (sid, account, publish, clean_text(a.note) or "", a.at, rev))
-                conn.execute(_UNTOMB, (sid, account, publish))
+            for ack in acks:
+                self._put_ack(conn, sid, rev, ack)
             return added
 
     # -- reading --------------------------------------------------------------------------
@@ -525,11 +459,7 @@ class SqliteStore:
             rows = conn.execute(
                 f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ?", (sid,)
             ).fetchall()
-        out: dict[PostKey, StoredPost] = {}
-        for row in rows:
-            post = _post(row)
-            out[post.key] = post
-        return out
+        return {p.key: p for p in map(post_of, rows)}
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
         """The post's last `limit` transitions, oldest first."""
@@ -542,10 +472,7 @@ class SqliteStore:
                 " ORDER BY at DESC, id DESC LIMIT ?",
                 (sid, clean_text(key[0]), clean_text(key[1]), max(0, limit)),
             ).fetchall()
-        return [
-            Transition(key, to_state(old) if old is not None else None, to_state(new), at)
-            for old, new, at in reversed(rows)
-        ]
+        return [transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
 
     def events(self, scope: str, limit: int = 1000) -> list[Transition]:
         """The last `limit` transitions across all posts, newest first."""
@@ -558,7 +485,7 @@ class SqliteStore:
                 " ORDER BY at DESC, id DESC LIMIT ?",
                 (sid, max(0, limit)),
             ).fetchall()
-        return [_transition(*row) for row in rows]
+        return [transition_of(*row) for row in rows]
 
     def acks(self, scope: str) -> dict[PostKey, Ack]:
         """Every acknowledgement of the scope."""
@@ -638,16 +565,7 @@ class SqliteStore:
                 "SELECT account, publish FROM ack_clears WHERE scope = ? AND rev > ?",
                 (sid, after),
             ).fetchall()
-        ack_changes: dict[PostKey, Ack | None] = {(a, p): None for a, p in clears}
-        for a, p, note, at in acks:
-            ack_changes[(a, p)] = Ack((a, p), note, at)
-        return Changes(
-            posts={p.key: p for p in map(_post, posts)},
-            acks=ack_changes,
-            transitions=[_transition(*e) for e in events],
-            cursor=rev,
-            reset=reset,
-        )
+        return changes_of(posts, events, acks, clears, rev, reset)
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` s; True when another connection may have written."""
@@ -795,17 +713,7 @@ class SqliteStore:
             conn.executemany(
                 "INSERT INTO board_posts (board_id, account, publish, media_type, label, position)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [
-                    (
-                        board_id,
-                        clean_text(p.account_id),
-                        clean_text(p.publish_id),
-                        clean_text(p.media_type),
-                        clean_text(p.label) or "",
-                        i,
-                    )
-                    for i, p in enumerate(posts)
-                ],
+                board_post_rows(board_id, posts, clean_text),
             )
 
     def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
