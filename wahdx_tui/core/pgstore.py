@@ -22,6 +22,7 @@ from wahdx_tui.core.storeapi import (
     LeaseHolder,
     LeaseInfo,
     RefreshRequest,
+    Store,
     StoredPost,
     StoreError,
     Transition,
@@ -101,8 +102,12 @@ _UNTOMB = "DELETE FROM wahdx_ack_clears WHERE scope = %s AND account = %s AND pu
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
-class PgStore:
-    """The store in a PostgreSQL database; reconnects by itself with capped backoff."""
+class PgStore(Store):
+    """The store in a PostgreSQL database; reconnects by itself with capped backoff.
+
+    Each method does what storeapi.Store says (its docstrings are inherited); only what is
+    particular to PostgreSQL is documented here.
+    """
 
     def __init__(self, url: str, *, password: str | None = None, readonly: bool = False) -> None:
         self.readonly = readonly
@@ -276,8 +281,6 @@ class PgStore:
         cur.executemany(_DROP_ACK, rows)
 
     def set_ack(self, scope: str, key: PostKey, note: str, at: float) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement)."""
-
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid, rev = self._bump(cur, scope)
             self._put_ack(cur, sid, rev, Ack(key, note, at))
@@ -292,8 +295,6 @@ class PgStore:
         cur.execute(_UNTOMB, row[:3])
 
     def clear_ack(self, scope: str, key: PostKey) -> None:
-        """Withdraw the acknowledgement of a post, if any."""
-
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid = self._sid(cur, scope, create=False)
             if sid is None:
@@ -311,8 +312,6 @@ class PgStore:
         self._write(work)
 
     def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
-        """Drop the oldest transitions beyond the newest `keep_events`; return how many went."""
-
         def work(cur: psycopg.Cursor[Any]) -> int:
             sid = self._sid(cur, scope, create=False)
             if sid is None:
@@ -361,8 +360,6 @@ class PgStore:
     # -- reading --------------------------------------------------------------------------
 
     def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        """The last payload recorded for every post of the scope."""
-
         def work(conn: psycopg.Connection[Any]) -> dict[PostKey, StoredPost]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -375,8 +372,6 @@ class PgStore:
         return self._read(work, {})
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
-        """The post's last `limit` transitions, oldest first."""
-
         def work(conn: psycopg.Connection[Any]) -> list[Transition]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -391,8 +386,6 @@ class PgStore:
         return self._read(work, [])
 
     def events(self, scope: str, limit: int = 1000) -> list[Transition]:
-        """The last `limit` transitions across all posts, newest first."""
-
         def work(conn: psycopg.Connection[Any]) -> list[Transition]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -407,8 +400,6 @@ class PgStore:
         return self._read(work, [])
 
     def acks(self, scope: str) -> dict[PostKey, Ack]:
-        """Every acknowledgement of the scope."""
-
         def work(conn: psycopg.Connection[Any]) -> dict[PostKey, Ack]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -423,8 +414,6 @@ class PgStore:
     def failures_per_hour(
         self, scope: str, since: float, until: float, account: str | None = None
     ) -> list[int]:
-        """Transitions into FAILED per hour from `since` (one count per started hour)."""
-
         def work(conn: psycopg.Connection[Any]) -> list[int]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -443,8 +432,6 @@ class PgStore:
         return self._read(work, hour_buckets([], since, until))
 
     def scopes(self) -> list[str]:
-        """Every scope the store holds anything for."""
-
         def work(conn: psycopg.Connection[Any]) -> list[str]:
             rows = conn.execute("SELECT url FROM wahdx_scopes ORDER BY id").fetchall()
             return [str(r[0]) for r in rows]
@@ -454,8 +441,6 @@ class PgStore:
     # -- the change feed --------------------------------------------------------------------
 
     def cursor(self, scope: str) -> int:
-        """The scope's current revision: take it before reading a snapshot, then follow."""
-
         def work(conn: psycopg.Connection[Any]) -> int:
             row = conn.execute("SELECT rev FROM wahdx_scopes WHERE url = %s", (scope,)).fetchone()
             return int(row[0]) if row else 0
@@ -558,8 +543,6 @@ class PgStore:
         self._write(work)
 
     def lease_info(self, name: str) -> LeaseInfo | None:
-        """The lease as recorded, or None when nobody ever held it."""
-
         def work(conn: psycopg.Connection[Any]) -> LeaseInfo | None:
             row = conn.execute(
                 f"SELECT holder_id, host, pid, renewed_at, expires_at, expires_at <= {_NOW}, status"
@@ -576,8 +559,6 @@ class PgStore:
     # -- refresh requests ---------------------------------------------------------------------
 
     def request_refresh(self, scope: str, keys: Sequence[PostKey] | None, requester: str) -> int:
-        """Ask the poller to check `keys` now (None: every post); returns the request's id."""
-
         def work(cur: psycopg.Cursor[Any]) -> int:
             sid = self._sid(cur, scope, create=True)
             row = cur.execute(
@@ -597,8 +578,6 @@ class PgStore:
         return self._write(work)
 
     def take_refresh_requests(self, scope: str, after: int) -> list[RefreshRequest]:
-        """Requests with an id above `after`, oldest first (the poller remembers the last)."""
-
         def work(conn: psycopg.Connection[Any]) -> list[RefreshRequest]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -622,8 +601,6 @@ class PgStore:
         posts: Sequence[WatchedPost],
         now: float | None = None,
     ) -> None:
-        """Say which posts a board watches (replacing what it said before)."""
-
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid = self._sid(cur, scope, create=True)
             row = cur.execute(f"SELECT coalesce(%s::float8, {_NOW})", (now,)).fetchone()
@@ -655,8 +632,6 @@ class PgStore:
         self._write(work)
 
     def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
-        """Say the board is alive; False when the store does not know it (register again)."""
-
         def work(cur: psycopg.Cursor[Any]) -> bool:
             cur.execute(
                 f"UPDATE wahdx_boards SET seen_at = coalesce(%s::float8, {_NOW})"
@@ -668,8 +643,6 @@ class PgStore:
         return self._write(work)
 
     def unregister_board(self, board_id: str) -> None:
-        """Forget a board and what it watched."""
-
         def work(cur: psycopg.Cursor[Any]) -> None:
             board = pg_text(board_id)
             cur.execute("DELETE FROM wahdx_board_posts WHERE board_id = %s", (board,))
@@ -680,8 +653,6 @@ class PgStore:
     def watched_posts(
         self, scope: str, alive_within: float, now: float | None = None
     ) -> list[WatchedPost]:
-        """The union of the posts live boards watch, each once, in first-registered order."""
-
         def work(conn: psycopg.Connection[Any]) -> list[WatchedPost]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -698,8 +669,6 @@ class PgStore:
         return self._read(work, [])
 
     def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
-        """The boards heard from within `alive_within` seconds."""
-
         def work(conn: psycopg.Connection[Any]) -> list[BoardInfo]:
             sid = self._read_sid(conn, scope)
             if sid is None:

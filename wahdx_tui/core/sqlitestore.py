@@ -25,6 +25,7 @@ from wahdx_tui.core.storeapi import (
     LeaseHolder,
     LeaseInfo,
     RefreshRequest,
+    Store,
     StoredPost,
     StoreError,
     Transition,
@@ -132,8 +133,12 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-class SqliteStore:
-    """A history file shared safely by several boards (threads or processes) on one host."""
+class SqliteStore(Store):
+    """A history file shared safely by several boards (threads or processes) on one host.
+
+    Each method does what storeapi.Store says (its docstrings are inherited); only what is
+    particular to SQLite is documented here.
+    """
 
     def __init__(self, path: Path | str | None = None, *, readonly: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
@@ -356,7 +361,6 @@ class SqliteStore:
     def record(
         self, scope: str, changed: Sequence[PostStatus], transitions: Sequence[Transition]
     ) -> None:
-        """Store one pass in one transaction: last payloads, transitions, re-opened failures."""
         if not changed and not transitions:
             return
         moves = last_moves(transitions)
@@ -393,7 +397,6 @@ class SqliteStore:
         conn.executemany(_DROP_ACK, rows)
 
     def set_ack(self, scope: str, key: PostKey, note: str, at: float) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement)."""
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
             self._put_ack(conn, sid, rev, Ack(key, note, at))
@@ -405,7 +408,6 @@ class SqliteStore:
         conn.execute(_UNTOMB, row[:3])
 
     def clear_ack(self, scope: str, key: PostKey) -> None:
-        """Withdraw the acknowledgement of a post, if any."""
         with self._write("write") as conn:
             sid = self._scope_id(conn, scope, create=False)
             if sid is None:
@@ -418,7 +420,6 @@ class SqliteStore:
                 self._drop_acks(conn, sid, self._bump(conn, sid), {key})
 
     def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
-        """Drop the oldest transitions beyond the newest `keep_events`; return how many went."""
         with self._write("prune") as conn:
             sid = self._scope_id(conn, scope, create=False)
             if sid is None:
@@ -451,7 +452,6 @@ class SqliteStore:
     # -- reading --------------------------------------------------------------------------
 
     def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        """The last payload recorded for every post of the scope."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -462,7 +462,6 @@ class SqliteStore:
         return {p.key: p for p in map(post_of, rows)}
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
-        """The post's last `limit` transitions, oldest first."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -475,7 +474,6 @@ class SqliteStore:
         return [transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
 
     def events(self, scope: str, limit: int = 1000) -> list[Transition]:
-        """The last `limit` transitions across all posts, newest first."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -488,7 +486,6 @@ class SqliteStore:
         return [transition_of(*row) for row in rows]
 
     def acks(self, scope: str) -> dict[PostKey, Ack]:
-        """Every acknowledgement of the scope."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -501,7 +498,6 @@ class SqliteStore:
     def failures_per_hour(
         self, scope: str, since: float, until: float, account: str | None = None
     ) -> list[int]:
-        """Transitions into FAILED per hour from `since` (one count per started hour)."""
         # The literal 'failed' lets SQLite use the partial index events_failed.
         sql = (
             "SELECT CAST((at - ?) / 3600 AS INTEGER), count(*) FROM events"
@@ -519,7 +515,6 @@ class SqliteStore:
         return hour_buckets(rows, since, until)
 
     def scopes(self) -> list[str]:
-        """Every scope the store holds anything for."""
         with self._guard("read") as conn:
             if self.readonly and self._version == 0:
                 return []
@@ -529,7 +524,6 @@ class SqliteStore:
     # -- the change feed --------------------------------------------------------------------
 
     def cursor(self, scope: str) -> int:
-        """The scope's current revision: take it before reading a snapshot, then follow."""
         if not self._team():
             return 0
         with self._guard("read") as conn:
@@ -537,7 +531,6 @@ class SqliteStore:
         return int(row[0]) if row else 0
 
     def changes_since(self, scope: str, cursor: int) -> Changes:
-        """Everything written after `cursor` (0: everything); cheap when nothing changed."""
         if not self._team():
             return Changes(cursor=0, reset=cursor > 0)
         with self._snapshot() as conn:
@@ -634,7 +627,6 @@ class SqliteStore:
             )
 
     def lease_info(self, name: str) -> LeaseInfo | None:
-        """The lease as recorded, or None when nobody ever held it."""
         if not self._team():
             return None
         with self._guard("read") as conn:
@@ -652,7 +644,6 @@ class SqliteStore:
     # -- refresh requests ---------------------------------------------------------------------
 
     def request_refresh(self, scope: str, keys: Sequence[PostKey] | None, requester: str) -> int:
-        """Ask the poller to check `keys` now (None: every post); returns the request's id."""
         now = time.time()
         with self._write("write") as conn:
             sid = self._scope_id(conn, scope, create=True)
@@ -668,7 +659,6 @@ class SqliteStore:
             return rid
 
     def take_refresh_requests(self, scope: str, after: int) -> list[RefreshRequest]:
-        """Requests with an id above `after`, oldest first (the poller remembers the last)."""
         if not self._team():
             return []
         with self._guard("read") as conn:
@@ -692,7 +682,6 @@ class SqliteStore:
         posts: Sequence[WatchedPost],
         now: float | None = None,
     ) -> None:
-        """Say which posts a board watches (replacing what it said before)."""
         at = time.time() if now is None else now
         with self._write("write") as conn:
             sid = self._scope_id(conn, scope, create=True)
@@ -717,14 +706,12 @@ class SqliteStore:
             )
 
     def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
-        """Say the board is alive; False when the store does not know it (register again)."""
         at = time.time() if now is None else now
         with self._write("write") as conn:
             cur = conn.execute("UPDATE boards SET seen_at = ? WHERE board_id = ?", (at, board_id))
             return cur.rowcount > 0
 
     def unregister_board(self, board_id: str) -> None:
-        """Forget a board and what it watched."""
         with self._write("write") as conn:
             conn.execute("DELETE FROM board_posts WHERE board_id = ?", (board_id,))
             conn.execute("DELETE FROM boards WHERE board_id = ?", (board_id,))
@@ -732,7 +719,6 @@ class SqliteStore:
     def watched_posts(
         self, scope: str, alive_within: float, now: float | None = None
     ) -> list[WatchedPost]:
-        """The union of the posts live boards watch, each once, in first-registered order."""
         if not self._team():
             return []
         at = time.time() if now is None else now
@@ -750,7 +736,6 @@ class SqliteStore:
         return union_posts(rows)
 
     def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
-        """The boards heard from within `alive_within` seconds."""
         if not self._team():
             return []
         at = time.time() if now is None else now
