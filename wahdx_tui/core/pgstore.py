@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from wahdx_tui.core import storecodec as codec
 from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.pgconn import CHANNEL, PgLink
 from wahdx_tui.core.pgschema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
@@ -27,26 +28,7 @@ from wahdx_tui.core.storeapi import (
     StoreError,
     Transition,
 )
-from wahdx_tui.core.storecodec import (
-    ack_row,
-    board_post_rows,
-    changes_of,
-    copy_rows,
-    event_rows,
-    failed_keys,
-    hour_buckets,
-    key_rows,
-    keys_json,
-    keys_value,
-    last_moves,
-    pg_text,
-    post_of,
-    post_values,
-    raw_json,
-    since_rows,
-    transition_of,
-    union_posts,
-)
+from wahdx_tui.core.storecodec import pg_text
 
 _T = TypeVar("_T")
 _NOW = "extract(epoch from clock_timestamp())::float8"
@@ -250,7 +232,7 @@ class PgStore(Store):
         """Store one pass in one transaction of batched statements (pipelined)."""
         if not changed and not transitions:
             return
-        moves = last_moves(transitions)
+        moves = codec.last_moves(transitions)
         posts = {st.key: st for st in changed}  # one row per post: the last word wins
 
         def work(cur: psycopg.Cursor[Any]) -> None:
@@ -259,15 +241,17 @@ class PgStore(Store):
                 rows = []
                 for st in posts.values():  # each %s takes one value: `moved` is given twice
                     moved = moves.get(st.key)
-                    values = post_values(st, pg_text)
-                    rows.append((sid, *values, moved, st.checked_at, raw_json(st.raw), rev, moved))
+                    values = codec.post_values(st, pg_text)
+                    rows.append(
+                        (sid, *values, moved, st.checked_at, codec.raw_json(st.raw), rev, moved)
+                    )
                 cur.executemany(_UPSERT_POST, rows)
             if transitions:
-                cur.executemany(_INSERT_EVENT, event_rows(sid, rev, transitions, pg_text))
-                orphans = since_rows(sid, rev, moves, posts, pg_text)
+                cur.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, pg_text))
+                orphans = codec.since_rows(sid, rev, moves, posts, pg_text)
                 if orphans:
                     cur.executemany(_SET_SINCE, orphans)
-                failed = failed_keys(transitions)
+                failed = codec.failed_keys(transitions)
                 if failed:
                     self._drop_acks(cur, sid, rev, failed)
             self._notify(cur, scope)
@@ -276,7 +260,7 @@ class PgStore(Store):
 
     @staticmethod
     def _drop_acks(cur: psycopg.Cursor[Any], sid: int, rev: int, keys: set[PostKey]) -> None:
-        rows = key_rows(sid, keys, pg_text)
+        rows = codec.key_rows(sid, keys, pg_text)
         cur.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         cur.executemany(_DROP_ACK, rows)
 
@@ -290,7 +274,7 @@ class PgStore(Store):
 
     @staticmethod
     def _put_ack(cur: psycopg.Cursor[Any], sid: int, rev: int, ack: Ack) -> None:
-        row = ack_row(sid, rev, ack, pg_text)
+        row = codec.ack_row(sid, rev, ack, pg_text)
         cur.execute(_SET_ACK, row)
         cur.execute(_UNTOMB, row[:3])
 
@@ -338,12 +322,12 @@ class PgStore(Store):
             sid, rev = self._bump(cur, scope)
             if posts:
                 unique = {p.key: p for p in posts}.values()
-                cur.executemany(_COPY_POST, copy_rows(sid, rev, unique, pg_text))
+                cur.executemany(_COPY_POST, codec.copy_rows(sid, rev, unique, pg_text))
             added = 0
             if transitions:
                 cur.executemany(
                     _INSERT_EVENT + " RETURNING 1",
-                    event_rows(sid, rev, transitions, pg_text),
+                    codec.event_rows(sid, rev, transitions, pg_text),
                     returning=True,
                 )
                 while True:
@@ -367,7 +351,7 @@ class PgStore(Store):
             rows = conn.execute(
                 f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s", (sid,)
             ).fetchall()
-            return {p.key: p for p in map(post_of, rows)}
+            return {p.key: p for p in map(codec.post_of, rows)}
 
         return self._read(work, {})
 
@@ -381,7 +365,7 @@ class PgStore(Store):
                 " AND publish = %s ORDER BY at DESC, id DESC LIMIT %s",
                 (sid, pg_text(key[0]), pg_text(key[1]), max(0, limit)),
             ).fetchall()
-            return [transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
+            return [codec.transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
 
         return self._read(work, [])
 
@@ -395,7 +379,7 @@ class PgStore(Store):
                 " ORDER BY at DESC, id DESC LIMIT %s",
                 (sid, max(0, limit)),
             ).fetchall()
-            return [transition_of(*row) for row in rows]
+            return [codec.transition_of(*row) for row in rows]
 
         return self._read(work, [])
 
@@ -417,7 +401,7 @@ class PgStore(Store):
         def work(conn: psycopg.Connection[Any]) -> list[int]:
             sid = self._read_sid(conn, scope)
             if sid is None:
-                return hour_buckets([], since, until)
+                return codec.hour_buckets([], since, until)
             query = (
                 "SELECT floor((at - %s) / 3600)::int, count(*) FROM wahdx_events"
                 " WHERE scope = %s AND new = 'failed' AND at >= %s AND at < %s"
@@ -427,9 +411,9 @@ class PgStore(Store):
                 query += " AND account = %s"
                 args += (pg_text(account),)
             rows = conn.execute(query + " GROUP BY 1", args).fetchall()
-            return hour_buckets(rows, since, until)
+            return codec.hour_buckets(rows, since, until)
 
-        return self._read(work, hour_buckets([], since, until))
+        return self._read(work, codec.hour_buckets([], since, until))
 
     def scopes(self) -> list[str]:
         def work(conn: psycopg.Connection[Any]) -> list[str]:
@@ -485,7 +469,7 @@ class PgStore(Store):
                     "SELECT account, publish FROM wahdx_ack_clears WHERE scope = %s AND rev > %s",
                     (sid, after),
                 ).fetchall()
-            return changes_of(posts, events, acks, clears, rev, reset)
+            return codec.changes_of(posts, events, acks, clears, rev, reset)
 
         return self._read(work, Changes(cursor=0, reset=cursor > 0))
 
@@ -564,7 +548,7 @@ class PgStore(Store):
             row = cur.execute(
                 "INSERT INTO wahdx_refresh_requests (scope, keys, requester, at)"
                 f" VALUES (%s, %s, %s, {_NOW}) RETURNING id, at",
-                (sid, keys_json(keys), pg_text(requester) or ""),
+                (sid, codec.keys_json(keys), pg_text(requester) or ""),
             ).fetchone()
             assert row is not None
             rid, at = int(row[0]), float(row[1])
@@ -587,7 +571,7 @@ class PgStore(Store):
                 " WHERE scope = %s AND id > %s ORDER BY id",
                 (sid, after),
             ).fetchall()
-            return [RefreshRequest(int(i), keys_value(k), r, at) for i, k, r, at in rows]
+            return [RefreshRequest(int(i), codec.keys_value(k), r, at) for i, k, r, at in rows]
 
         return self._read(work, [])
 
@@ -625,7 +609,7 @@ class PgStore(Store):
                     "INSERT INTO wahdx_board_posts"
                     " (board_id, account, publish, media_type, label, position)"
                     " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    board_post_rows(board, posts, pg_text),
+                    codec.board_post_rows(board, posts, pg_text),
                 )
             self._notify(cur, scope)
 
@@ -664,7 +648,7 @@ class PgStore(Store):
                 " ORDER BY b.registered_at, b.board_id, p.position",
                 (sid, now, alive_within),
             ).fetchall()
-            return union_posts(rows)
+            return codec.union_posts(rows)
 
         return self._read(work, [])
 

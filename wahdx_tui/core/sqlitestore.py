@@ -12,6 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
+from wahdx_tui.core import storecodec as codec
 from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.sqliteschema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
@@ -30,26 +31,7 @@ from wahdx_tui.core.storeapi import (
     StoreError,
     Transition,
 )
-from wahdx_tui.core.storecodec import (
-    ack_row,
-    board_post_rows,
-    changes_of,
-    clean_text,
-    copy_rows,
-    event_rows,
-    failed_keys,
-    hour_buckets,
-    key_rows,
-    keys_json,
-    keys_value,
-    last_moves,
-    post_of,
-    post_values,
-    raw_json,
-    since_rows,
-    transition_of,
-    union_posts,
-)
+from wahdx_tui.core.storecodec import clean_text
 
 BUSY_TIMEOUT_MS = 5000
 WATCH_INTERVAL = 0.2
@@ -363,7 +345,7 @@ class SqliteStore(Store):
     ) -> None:
         if not changed and not transitions:
             return
-        moves = last_moves(transitions)
+        moves = codec.last_moves(transitions)
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
             if changed:
@@ -372,27 +354,27 @@ class SqliteStore(Store):
                     [
                         (
                             sid,
-                            *post_values(st, clean_text),
+                            *codec.post_values(st, clean_text),
                             moves.get(st.key),
-                            raw_json(st.raw),
+                            codec.raw_json(st.raw),
                             rev,
                         )
                         for st in changed
                     ],
                 )
             if transitions:
-                conn.executemany(_INSERT_EVENT, event_rows(sid, rev, transitions, clean_text))
+                conn.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, clean_text))
                 written = {st.key for st in changed}
-                orphans = since_rows(sid, rev, moves, written, clean_text)
+                orphans = codec.since_rows(sid, rev, moves, written, clean_text)
                 if orphans:
                     conn.executemany(_SET_SINCE, orphans)
-                failed = failed_keys(transitions)
+                failed = codec.failed_keys(transitions)
                 if failed:
                     self._drop_acks(conn, sid, rev, failed)
 
     @staticmethod
     def _drop_acks(conn: sqlite3.Connection, sid: int, rev: int, keys: set[PostKey]) -> None:
-        rows = key_rows(sid, keys, clean_text)
+        rows = codec.key_rows(sid, keys, clean_text)
         conn.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         conn.executemany(_DROP_ACK, rows)
 
@@ -403,7 +385,7 @@ class SqliteStore(Store):
 
     @staticmethod
     def _put_ack(conn: sqlite3.Connection, sid: int, rev: int, ack: Ack) -> None:
-        row = ack_row(sid, rev, ack, clean_text)
+        row = codec.ack_row(sid, rev, ack, clean_text)
         conn.execute(_SET_ACK, row)
         conn.execute(_UNTOMB, row[:3])
 
@@ -441,9 +423,9 @@ class SqliteStore(Store):
         """Write rows exactly as given (a copy); a transition already there is skipped."""
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
-            conn.executemany(_COPY_POST, copy_rows(sid, rev, posts, clean_text))
+            conn.executemany(_COPY_POST, codec.copy_rows(sid, rev, posts, clean_text))
             before = conn.total_changes
-            conn.executemany(_INSERT_EVENT, event_rows(sid, rev, transitions, clean_text))
+            conn.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, clean_text))
             added = conn.total_changes - before
             for ack in acks:
                 self._put_ack(conn, sid, rev, ack)
@@ -459,7 +441,7 @@ class SqliteStore(Store):
             rows = conn.execute(
                 f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ?", (sid,)
             ).fetchall()
-        return {p.key: p for p in map(post_of, rows)}
+        return {p.key: p for p in map(codec.post_of, rows)}
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
         with self._guard("read") as conn:
@@ -471,7 +453,7 @@ class SqliteStore(Store):
                 " ORDER BY at DESC, id DESC LIMIT ?",
                 (sid, clean_text(key[0]), clean_text(key[1]), max(0, limit)),
             ).fetchall()
-        return [transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
+        return [codec.transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
 
     def events(self, scope: str, limit: int = 1000) -> list[Transition]:
         with self._guard("read") as conn:
@@ -483,7 +465,7 @@ class SqliteStore(Store):
                 " ORDER BY at DESC, id DESC LIMIT ?",
                 (sid, max(0, limit)),
             ).fetchall()
-        return [transition_of(*row) for row in rows]
+        return [codec.transition_of(*row) for row in rows]
 
     def acks(self, scope: str) -> dict[PostKey, Ack]:
         with self._guard("read") as conn:
@@ -506,13 +488,13 @@ class SqliteStore(Store):
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
-                return hour_buckets([], since, until)
+                return codec.hour_buckets([], since, until)
             args: tuple[object, ...] = (since, sid, since, until)
             if account is not None:
                 sql += " AND account = ?"
                 args += (clean_text(account),)
             rows = conn.execute(sql + " GROUP BY 1", args).fetchall()
-        return hour_buckets(rows, since, until)
+        return codec.hour_buckets(rows, since, until)
 
     def scopes(self) -> list[str]:
         with self._guard("read") as conn:
@@ -558,7 +540,7 @@ class SqliteStore(Store):
                 "SELECT account, publish FROM ack_clears WHERE scope = ? AND rev > ?",
                 (sid, after),
             ).fetchall()
-        return changes_of(posts, events, acks, clears, rev, reset)
+        return codec.changes_of(posts, events, acks, clears, rev, reset)
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` s; True when another connection may have written."""
@@ -649,7 +631,7 @@ class SqliteStore(Store):
             sid = self._scope_id(conn, scope, create=True)
             cur = conn.execute(
                 "INSERT INTO refresh_requests (scope, keys, requester, at) VALUES (?, ?, ?, ?)",
-                (sid, keys_json(keys), clean_text(requester) or "", now),
+                (sid, codec.keys_json(keys), clean_text(requester) or "", now),
             )
             rid = int(cur.lastrowid or 0)
             conn.execute(
@@ -670,7 +652,7 @@ class SqliteStore(Store):
                 " WHERE scope = ? AND id > ? ORDER BY id",
                 (sid, after),
             ).fetchall()
-        return [RefreshRequest(int(i), keys_value(k), r, at) for i, k, r, at in rows]
+        return [RefreshRequest(int(i), codec.keys_value(k), r, at) for i, k, r, at in rows]
 
     # -- boards and what they watch -------------------------------------------------------------
 
@@ -702,7 +684,7 @@ class SqliteStore(Store):
             conn.executemany(
                 "INSERT INTO board_posts (board_id, account, publish, media_type, label, position)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                board_post_rows(board_id, posts, clean_text),
+                codec.board_post_rows(board_id, posts, clean_text),
             )
 
     def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
@@ -733,7 +715,7 @@ class SqliteStore(Store):
                 " ORDER BY b.registered_at, b.board_id, p.position",
                 (sid, at - alive_within),
             ).fetchall()
-        return union_posts(rows)
+        return codec.union_posts(rows)
 
     def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
         if not self._team():
