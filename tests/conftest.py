@@ -16,15 +16,17 @@ used as usual. The pilot tests opt in to `quick_pilot` with
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import pytest
 import textual._wait
+from alerts_receiver import Receiver
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -132,6 +134,32 @@ def quick_pilot(monkeypatch: pytest.MonkeyPatch) -> None:
     through the pilot's message-queue wait, and everything asynchronous through `until`.
     """
     monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 0.005)
+
+
+@contextmanager
+def kept_loggers(*names: str) -> Iterator[None]:
+    """Put back the named loggers' level, handlers and propagation as they were (closing any
+    handler added meanwhile): for tests that configure logging as the CLI does."""
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(lg, lg.level, list(lg.handlers), lg.propagate) for lg in loggers]
+    try:
+        yield
+    finally:
+        for lg, level, handlers, propagate in saved:
+            for handler in lg.handlers:
+                if handler not in handlers:
+                    handler.close()
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on 127.0.0.1 for alerts (tests/alerts_receiver.py), closed after."""
+    server = Receiver()
+    yield server
+    server.close()
 
 
 # -- the simulator and clients on it ---------------------------------------------------------------

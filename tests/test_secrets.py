@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import kept_loggers
 
 from wahdx_tui.cli import main
 from wahdx_tui.core.watchlist import sample_watchlist_path
@@ -24,16 +25,8 @@ def sim() -> Iterator[SimServer]:
 
 @pytest.fixture(autouse=True)
 def _restore_loggers() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("wahdx_tui", "httpx", "httpcore")]
-    saved = [(lg, lg.level, list(lg.handlers), lg.propagate) for lg in loggers]
-    yield
-    for lg, level, handlers, propagate in saved:
-        for handler in lg.handlers:
-            if handler not in handlers:
-                handler.close()
-        lg.handlers[:] = handlers
-        lg.setLevel(level)
-        lg.propagate = propagate
+    with kept_loggers("wahdx_tui", "httpx", "httpcore"):
+        yield
 
 
 def test_a_debug_log_of_retried_requests_never_holds_the_key(
