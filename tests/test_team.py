@@ -8,61 +8,35 @@ operator on the same jump host would). Waits are bounded polls of a condition, n
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
+from teamprocs import (
+    KEY,
+    SERVE,
+    WATCHLIST,
+    Served,
+    child_env,
+    engine_on,
+    following,
+    lease_of,
+    pilot_until,
+    serve_process,
+    summary,
+    wait_for,
+)
 
-from wahdx_tui.cli import client_options
 from wahdx_tui.core.model import State, WatchedPost
-from wahdx_tui.core.secret import ApiKey
-from wahdx_tui.core.settings import DEFAULTS
-from wahdx_tui.core.storeapi import scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.team import lease_name
 from wahdx_tui.core.teamengine import TeamEngine
-from wahdx_tui.core.teamsetup import team_engine
-from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist_path
+from wahdx_tui.core.watchlist import Watchlist, load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
-from wahdx_tui.ui.summary import SummaryLine
-
-KEY = "team_test_key_0123456789"
-WATCHLIST = sample_watchlist_path()
-SERVE = [sys.executable, "-m", "wahdx_tui", "serve"]
-
-
-def wait_for(cond: Callable[[], object], what: str, seconds: float = 30.0) -> None:
-    """Poll `cond` until it holds; fail the test after `seconds` (a bound, not a goal)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for: {what}")
-
-
-@dataclass
-class Served:
-    """A `serve` child process and its stderr log."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def says(self, words: str) -> bool:
-        return words in self.text()
 
 
 @pytest.fixture
@@ -82,32 +56,15 @@ def team_dir(tmp_path: Path) -> Path:
 
 
 def env_for(team_dir: Path, sim: SimServer, *, key: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAHDX_")}
-    env.update(XDG_STATE_HOME=str(team_dir / "state"), WAHDX_BASE_URL=sim.base_url)
-    if key:
-        env["WAHDX_API_KEY"] = KEY
-    return env
+    return child_env(team_dir / "state", base_url=sim.base_url, key=KEY if key else None)
 
 
-@contextmanager
 def serving(
     team_dir: Path, sim: SimServer, *args: str, name: str = "serve", key: bool = True
-) -> Iterator[Served]:
+) -> AbstractContextManager[Served]:
+    env = env_for(team_dir, sim, key=key)
     log = team_dir / f"{name}.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [*SERVE, str(WATCHLIST), "--interval", "2", *args],
-            env=env_for(team_dir, sim, key=key),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    served = Served(proc, log)
-    try:
-        yield served
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
+    return serve_process(env, log, str(WATCHLIST), "--interval", "2", *args)
 
 
 def store_path(team_dir: Path) -> Path:
@@ -125,38 +82,14 @@ def engine_for(
     team_dir: Path, sim: SimServer, *, key: bool, watchlist: Watchlist | None = None
 ) -> TeamEngine:
     """A team engine on its own store connection (a second board, without its screen)."""
-    wl = watchlist or load_watchlist(WATCHLIST)
-    return team_engine(
-        wl,
-        base_url=sim.base_url,
-        api_key=ApiKey(KEY) if key else None,
-        settings=DEFAULTS,
-        options=client_options(DEFAULTS),
-        fixed_settings=frozenset(),
-        store=open_store(str(store_path(team_dir))),
-        can_poll=key,
+    return engine_on(
+        str(store_path(team_dir)), sim.base_url, key=KEY if key else None, watchlist=watchlist
     )
-
-
-async def until(pilot: Pilot[int], cond: Callable[[], object], what: str, tries: int = 600) -> None:
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    pytest.fail(f"timed out waiting for: {what}")
-
-
-def summary(app: BoardApp) -> str:
-    return " ".join(p.plain for p in app.query(SummaryLine).results(SummaryLine))
 
 
 def lease_pid(team_dir: Path, sim: SimServer) -> int | None:
     """The pid of the live poller in the store, if any."""
-    store = open_store(str(store_path(team_dir)), readonly=True)
-    try:
-        lease = store.lease_info(lease_name(scope_for(sim.base_url)))
-    finally:
-        store.close()
+    lease = lease_of(str(store_path(team_dir)), sim.base_url)
     return lease.pid if lease is not None and not lease.expired else None
 
 
@@ -170,8 +103,8 @@ async def test_a_board_without_a_key_attaches_and_never_asks_the_api(
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
         app = board(team_dir, sim, key=False)
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
-            await until(pilot, lambda: "via poller on" in summary(app), "the summary says so")
+            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "the summary says so")
             assert app.engine.client is None  # no client was ever made: no request, no key
             assert app.board.counts()[State.FAILED] > 0
             assert not app.engine.polls_api
@@ -184,33 +117,20 @@ async def test_an_ack_on_one_board_shows_on_the_other_both_ways(
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
         one = board(team_dir, sim, key=False)
         two = engine_for(team_dir, sim, key=True)  # a second operator's board, on its own
-        await two.join()
-
-        async def follow_two() -> None:
-            while True:
-                await two.follow()
-
-        following = asyncio.create_task(follow_two())
-        try:
-            async with one.run_test(size=(120, 36)) as p1:
-                await until(p1, lambda: one.board.unreviewed > 0, "failures shown")
-                await until(p1, lambda: two.board.unreviewed > 0, "failures on the other")
-                key = one.board.row_at(0).key  # the worst news, on top: an unreviewed failure
-                assert one.board.rows[key].unreviewed_failure
-                await p1.press("a")
-                await until(p1, lambda: one.screen.query("#ack-note"), "the note box")
-                await p1.press(*"called", "enter")
-                await until(p1, lambda: two.board.rows[key].acked, "the ack on the other board")
-                assert two.board.rows[key].note == "called"
-                # and back: taken back on the second board, unreviewed again on the first
-                two.unacknowledge(key)
-                await until(p1, lambda: not one.board.rows[key].acked, "the ack taken back")
-                assert one.board.rows[key].unreviewed_failure
-        finally:
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
-            await two.aclose()
+        async with following(two), one.run_test(size=(120, 36)) as p1:
+            await pilot_until(p1, lambda: one.board.unreviewed > 0, "failures shown")
+            await pilot_until(p1, lambda: two.board.unreviewed > 0, "failures on the other")
+            key = one.board.row_at(0).key  # the worst news, on top: an unreviewed failure
+            assert one.board.rows[key].unreviewed_failure
+            await p1.press("a")
+            await pilot_until(p1, lambda: one.screen.query("#ack-note"), "the note box")
+            await p1.press(*"called", "enter")
+            await pilot_until(p1, lambda: two.board.rows[key].acked, "the ack on the other board")
+            assert two.board.rows[key].note == "called"
+            # and back: taken back on the second board, unreviewed again on the first
+            two.unacknowledge(key)
+            await pilot_until(p1, lambda: not one.board.rows[key].acked, "the ack taken back")
+            assert one.board.rows[key].unreviewed_failure
 
 
 async def test_r_on_an_attached_board_asks_the_poller_which_serves_it(
@@ -220,10 +140,10 @@ async def test_r_on_an_attached_board_asks_the_poller_which_serves_it(
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
         app = board(team_dir, sim, key=False)
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: "via poller on" in summary(app), "attached")
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
             checks = sim.stats.checks
             await pilot.press("r")
-            await until(pilot, lambda: served.says("asked for a refresh"), "the poller heard")
+            await pilot_until(pilot, lambda: served.says("asked for a refresh"), "the poller heard")
             # every post asked again, by the poller: a whole pass of the watchlist
             wait_for(lambda: sim.stats.checks >= checks + len(app.board.rows), "the pass")
 
@@ -235,11 +155,11 @@ async def test_a_recheck_from_an_attached_board_goes_through_the_poller(
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
         app = board(team_dir, sim, key=False)
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
             singles = sim.stats.single_requests
             await pilot.press("enter")
             screen = app.screen
-            await until(
+            await pilot_until(
                 pilot,
                 lambda: getattr(screen, "recheck_note", "").startswith("re-checked"),
                 "the re-check's answer",
@@ -258,18 +178,18 @@ async def test_no_poller_marks_rows_stale_and_a_new_poller_recovers_them(
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
         app = board(team_dir, sim, key=False)
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: "via poller on" in summary(app), "attached")
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
             served.proc.send_signal(signal.SIGTERM)
-            await until(pilot, lambda: "no poller since" in summary(app), "no poller said")
+            await pilot_until(pilot, lambda: "no poller since" in summary(app), "no poller said")
             banner = str(app.banner.render())
             assert "no poller since" in banner and "wahdx-tui serve" in banner
             assert app.board.any_unanswered() and app.table.stale
             shown = {k: r.state for k, r in app.board.rows.items()}
             assert all(s is not State.UNKNOWN for s in shown.values())  # rows kept
             with serving(team_dir, sim, name="serve2"):
-                await until(pilot, lambda: "via poller on" in summary(app), "a poller again")
-                await until(pilot, lambda: not app.board.any_unanswered(), "fresh again")
-                await until(pilot, lambda: not app.banner.display, "the banner cleared")
+                await pilot_until(pilot, lambda: "via poller on" in summary(app), "a poller again")
+                await pilot_until(pilot, lambda: not app.board.any_unanswered(), "fresh again")
+                await pilot_until(pilot, lambda: not app.banner.display, "the banner cleared")
 
 
 def test_a_standby_takes_over_after_the_poller_is_killed(team_dir: Path, sim: SimServer) -> None:
@@ -306,7 +226,7 @@ def test_boards_with_other_lists_are_polled_in_the_union(team_dir: Path, sim: Si
     async def run() -> None:
         app = board(team_dir, sim, key=False, watchlist=load_watchlist(other))
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "extra polled")
+            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "extra polled")
 
     with serving(team_dir, sim) as served:
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
@@ -324,11 +244,7 @@ def test_serve_stops_cleanly_on_sigterm_and_lets_the_lease_go(
         served.proc.send_signal(signal.SIGTERM)
         assert served.proc.wait(30) == 0
         assert served.says("stopped")
-    store = open_store(str(store_path(team_dir)), readonly=True)
-    try:
-        lease = store.lease_info(lease_name(scope_for(sim.base_url)))
-    finally:
-        store.close()
+    lease = lease_of(str(store_path(team_dir)), sim.base_url)
     assert lease is not None and lease.expired  # released: a standby may take over at once
     assert KEY not in (team_dir / "serve.log").read_text()
 
@@ -339,14 +255,8 @@ def test_serve_rereads_the_watchlist_on_sighup_and_keeps_the_last_good_one(
     wl = team_dir / "watch.yaml"
     wl.write_text(WATCHLIST.read_text(encoding="utf-8"), encoding="utf-8")
     log = team_dir / "serve.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [*SERVE, str(wl), "--interval", "2"],
-            env=env_for(team_dir, sim),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    try:
+    with serve_process(env_for(team_dir, sim), log, str(wl), "--interval", "2") as served:
+        proc = served.proc
         wait_for(lambda: "pass 1:" in log.read_text(), "serve's first pass")
         wl.write_text("posts: [oops\n", encoding="utf-8")
         proc.send_signal(signal.SIGHUP)
@@ -358,10 +268,6 @@ def test_serve_rereads_the_watchlist_on_sighup_and_keeps_the_last_good_one(
         wait_for(lambda: "watchlist reloaded" in log.read_text(), "the reload")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
 
 
 @pytest.mark.parametrize(
@@ -407,24 +313,15 @@ def test_watch_without_a_key_and_no_poller_says_how_to_fix_it(
 async def test_a_view_only_board_with_a_key_never_polls_and_waits_for_a_poller(
     team_dir: Path, sim: SimServer
 ) -> None:
-    engine = team_engine(
-        load_watchlist(WATCHLIST),
-        base_url=sim.base_url,
-        api_key=ApiKey(KEY),
-        settings=DEFAULTS,
-        options=client_options(DEFAULTS),
-        fixed_settings=frozenset(),
-        store=open_store(str(store_path(team_dir))),
-        can_poll=False,  # --view-only
-    )
+    engine = engine_on(str(store_path(team_dir)), sim.base_url, key=KEY, can_poll=False)
     app = BoardApp(engine, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: "no poller since" in summary(app), "waiting for a poller")
+        await pilot_until(pilot, lambda: "no poller since" in summary(app), "waiting for a poller")
         requests = sim.stats.requests
         await pilot.press("r")  # asks a poller; there is none yet, and it polls nothing itself
         with serving(team_dir, sim) as served:
-            await until(pilot, lambda: "via poller on" in summary(app), "attached")
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
+            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
             assert not engine.polls_api and engine.client is None
             assert lease_pid(team_dir, sim) == served.proc.pid
         assert sim.stats.requests > requests  # all of them the poller's
