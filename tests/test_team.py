@@ -12,8 +12,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,7 @@ from teamprocs import (
     summary,
     wait_for,
 )
+from textual.pilot import Pilot
 
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.teamengine import TeamEngine
@@ -67,6 +68,19 @@ def serving(
     return serve_process(env, log, str(WATCHLIST), "--interval", "2", *args)
 
 
+@asynccontextmanager
+async def attached_board(
+    team_dir: Path, sim: SimServer, *args: str
+) -> AsyncIterator[tuple[Served, BoardApp, Pilot[int]]]:
+    """serve (with `args`) past its first pass, and a board without a key on screen, on its
+    own connection to the team store."""
+    with serving(team_dir, sim, *args) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            yield served, app, pilot
+
+
 def store_path(team_dir: Path) -> Path:
     return team_dir / "state" / "wahdx-tui" / "history.sqlite3"
 
@@ -99,15 +113,12 @@ def lease_pid(team_dir: Path, sim: SimServer) -> int | None:
 async def test_a_board_without_a_key_attaches_and_never_asks_the_api(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim) as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
-            await pilot_until(pilot, lambda: "via poller on" in summary(app), "the summary says so")
-            assert app.engine.client is None  # no client was ever made: no request, no key
-            assert app.board.counts()[State.FAILED] > 0
-            assert not app.engine.polls_api
+    async with attached_board(team_dir, sim) as (_served, app, pilot):
+        await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+        await pilot_until(pilot, lambda: "via poller on" in summary(app), "the summary says so")
+        assert app.engine.client is None  # no client was ever made: no request, no key
+        assert app.board.counts()[State.FAILED] > 0
+        assert not app.engine.polls_api
 
 
 async def test_an_ack_on_one_board_shows_on_the_other_both_ways(
@@ -136,36 +147,30 @@ async def test_an_ack_on_one_board_shows_on_the_other_both_ways(
 async def test_r_on_an_attached_board_asks_the_poller_which_serves_it(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim, "--interval", "3600") as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
-            checks = sim.stats.checks
-            await pilot.press("r")
-            await pilot_until(pilot, lambda: served.says("asked for a refresh"), "the poller heard")
-            # every post asked again, by the poller: a whole pass of the watchlist
-            wait_for(lambda: sim.stats.checks >= checks + len(app.board.rows), "the pass")
+    async with attached_board(team_dir, sim, "--interval", "3600") as (served, app, pilot):
+        await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
+        checks = sim.stats.checks
+        await pilot.press("r")
+        await pilot_until(pilot, lambda: served.says("asked for a refresh"), "the poller heard")
+        # every post asked again, by the poller: a whole pass of the watchlist
+        wait_for(lambda: sim.stats.checks >= checks + len(app.board.rows), "the pass")
 
 
 async def test_a_recheck_from_an_attached_board_goes_through_the_poller(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim, "--interval", "3600") as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
-            singles = sim.stats.single_requests
-            await pilot.press("enter")
-            screen = app.screen
-            await pilot_until(
-                pilot,
-                lambda: getattr(screen, "recheck_note", "").startswith("re-checked"),
-                "the re-check's answer",
-            )
-            assert sim.stats.single_requests == singles + 1  # asked once, by the poller
-            assert served.says("re-check 1 posts")
+    async with attached_board(team_dir, sim, "--interval", "3600") as (served, app, pilot):
+        await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+        singles = sim.stats.single_requests
+        await pilot.press("enter")
+        screen = app.screen
+        await pilot_until(
+            pilot,
+            lambda: getattr(screen, "recheck_note", "").startswith("re-checked"),
+            "the re-check's answer",
+        )
+        assert sim.stats.single_requests == singles + 1  # asked once, by the poller
+        assert served.says("re-check 1 posts")
 
 
 # -- no poller, standby, takeover ------------------------------------------------------------
@@ -174,22 +179,19 @@ async def test_a_recheck_from_an_attached_board_goes_through_the_poller(
 async def test_no_poller_marks_rows_stale_and_a_new_poller_recovers_them(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim) as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
-            served.proc.send_signal(signal.SIGTERM)
-            await pilot_until(pilot, lambda: "no poller since" in summary(app), "no poller said")
-            banner = str(app.banner.render())
-            assert "no poller since" in banner and "wahdx-tui serve" in banner
-            assert app.board.any_unanswered() and app.table.stale
-            shown = {k: r.state for k, r in app.board.rows.items()}
-            assert all(s is not State.UNKNOWN for s in shown.values())  # rows kept
-            with serving(team_dir, sim, name="serve2"):
-                await pilot_until(pilot, lambda: "via poller on" in summary(app), "a poller again")
-                await pilot_until(pilot, lambda: not app.board.any_unanswered(), "fresh again")
-                await pilot_until(pilot, lambda: not app.banner.display, "the banner cleared")
+    async with attached_board(team_dir, sim) as (served, app, pilot):
+        await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
+        served.proc.send_signal(signal.SIGTERM)
+        await pilot_until(pilot, lambda: "no poller since" in summary(app), "no poller said")
+        banner = str(app.banner.render())
+        assert "no poller since" in banner and "wahdx-tui serve" in banner
+        assert app.board.any_unanswered() and app.table.stale
+        shown = {k: r.state for k, r in app.board.rows.items()}
+        assert all(s is not State.UNKNOWN for s in shown.values())  # rows kept
+        with serving(team_dir, sim, name="serve2"):
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "a poller again")
+            await pilot_until(pilot, lambda: not app.board.any_unanswered(), "fresh again")
+            await pilot_until(pilot, lambda: not app.banner.display, "the banner cleared")
 
 
 def test_a_standby_takes_over_after_the_poller_is_killed(team_dir: Path, sim: SimServer) -> None:
