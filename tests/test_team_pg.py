@@ -132,6 +132,10 @@ def test_a_standby_on_another_host_takes_over_after_kill_9(
 def test_report_reads_the_team_store(database: str, sim: SimServer, tmp_path: Path) -> None:
     with serving_on(database, tmp_path / "host-a", sim) as served:
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        # "pass 1:" is said when the pass ends; its rows reach the store on serve's history
+        # thread a moment later. A clean stop writes them: a kill might not have.
+        served.proc.terminate()
+        assert served.proc.wait(30) == 0
     env = child_env(tmp_path / "host-c")
     done = subprocess.run(
         [
