@@ -16,15 +16,18 @@ used as usual. The pilot tests opt in to `quick_pilot` with
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import pytest
 import textual._wait
+from alerts_receiver import Receiver
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -83,6 +86,27 @@ DOORBUSTER: PostKey = ("acc_tiktok_main", "v_pub_7315")
 # -- clocks and waiting ----------------------------------------------------------------------------
 
 
+FIXED_NOW = 1_732_800_000.0  # 2024-11-28 13:20:00 UTC
+
+
+@pytest.fixture
+def pinned_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Pin every wall-clock time the board can show (`time.time`, `time.strftime` without a
+    time tuple) at FIXED_NOW, in UTC: a picture of the board is then the same on any day."""
+    real_strftime, real_localtime = time.strftime, time.localtime
+
+    def strftime(fmt: str, t: time.struct_time | None = None) -> str:
+        return real_strftime(fmt, real_localtime(FIXED_NOW) if t is None else t)
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setattr(time, "time", lambda: FIXED_NOW)
+    monkeypatch.setattr(time, "strftime", strftime)
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 class FakeClock:
     """A clock that moves only when a test says so (set `now`, or let the simulator's
     `advance` move sim time on top of it)."""
@@ -134,6 +158,32 @@ def quick_pilot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 0.005)
 
 
+@contextmanager
+def kept_loggers(*names: str) -> Iterator[None]:
+    """Put back the named loggers' level, handlers and propagation as they were (closing any
+    handler added meanwhile): for tests that configure logging as the CLI does."""
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(lg, lg.level, list(lg.handlers), lg.propagate) for lg in loggers]
+    try:
+        yield
+    finally:
+        for lg, level, handlers, propagate in saved:
+            for handler in lg.handlers:
+                if handler not in handlers:
+                    handler.close()
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on 127.0.0.1 for alerts (tests/alerts_receiver.py), closed after."""
+    server = Receiver()
+    yield server
+    server.close()
+
+
 # -- the simulator and clients on it ---------------------------------------------------------------
 
 
@@ -158,6 +208,15 @@ def start_sim(
     sim = SimServer(config).start()
     sim.advance(advance)
     return sim
+
+
+@contextmanager
+def running_demo(posts: Sequence[WatchedPost] | None = None) -> Iterator[SimServer]:
+    """The simulator playing the demo scenario (`wahdx-tui demo`'s morning) for `posts`
+    (default: the sample watchlist's), on a clock that never moves; stopped at the end."""
+    chosen = posts if posts is not None else sample_watchlist().posts
+    with SimServer(SimConfig(posts=chosen, scenario="demo", clock=FakeClock())) as sim:
+        yield sim
 
 
 @pytest.fixture
@@ -335,6 +394,12 @@ def board_on(
     (`engine` holds Engine's keyword arguments: interval, history, clock, ...)."""
     made = Engine(watchlist, clients or sim_clients(sim), **engine)
     return BoardApp(made, bell=bell, export_dir=export_dir)
+
+
+def demo_board(sim: SimServer) -> BoardApp:
+    """The board on the sample watchlist against `sim` (e.g. `running_demo`), without a bell;
+    its 60 s interval keeps its own timer from firing during a test."""
+    return board_on(sim, sample_watchlist(), interval=60, bell=False)
 
 
 def toasts(app: App[Any]) -> list[tuple[str, str]]:

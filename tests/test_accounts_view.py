@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import FIXED_NOW, running_demo
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Sparkline
@@ -35,31 +36,15 @@ from wahdx_tui.core.watchlist import (
     load_watchlist,
     sample_watchlist_path,
 )
-from wahdx_tui.sim import SimConfig, SimServer
+from wahdx_tui.sim import SimServer
 from wahdx_tui.sim.faults import HOSTILE_PAYLOADS
 from wahdx_tui.ui.accounts import AccountChosen, AccountsHeader, AccountsTable, AccountsView
 from wahdx_tui.ui.screens import DetailScreen
 from wahdx_tui.ui.trend import FailureTrend
 
 SnapCompare = Callable[..., bool]
-FIXED_NOW = 1_732_800_000.0  # 2024-11-28 13:20:00 UTC
 CSS = Path(wahdx_tui.ui.__file__).parent / "board.tcss"
 EXPIRED = "acc_tiktok_creator"  # seed 7: the account whose token expired
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def pinned_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Pin the wall clock the simulator stamps its answers with."""
-    monkeypatch.setattr(time, "time", lambda: FIXED_NOW)
-    yield
 
 
 @dataclass
@@ -90,7 +75,7 @@ class Morning:
 @pytest.fixture
 def morning(pinned_time: None) -> Iterator[Morning]:
     posts = list(load_watchlist(sample_watchlist_path()).posts)
-    with SimServer(SimConfig(posts=posts, scenario="demo", clock=FakeClock())) as sim:
+    with running_demo(posts) as sim:
         m = Morning(sim, posts, Board(posts), Accounts(), [])
         asyncio.run(m.next_pass())
         m.accounts.reset(m.board.rows.values())
@@ -294,7 +279,7 @@ def test_the_trend_sparkline_draws_failures_per_hour(morning: Morning) -> None:
 
 async def test_hostile_account_ids_are_inert_in_the_view(pinned_time: None) -> None:
     posts = [WatchedPost(f"acc_{p}", f"p{i}") for i, p in enumerate(HOSTILE_PAYLOADS)]
-    with SimServer(SimConfig(posts=posts, scenario="demo", clock=FakeClock())) as sim:
+    with running_demo(posts) as sim:
         m = Morning(sim, posts, Board(posts), Accounts(), [])
         await m.next_pass()
         m.accounts.reset(m.board.rows.values())

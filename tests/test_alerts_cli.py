@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,6 @@ from wahdx_tui.core.errors import ConfigError
 
 PASSWORD = "pw_s3cret_77aa"
 TOKEN = "tok_9f8e7d6c5b4a3921"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def run(

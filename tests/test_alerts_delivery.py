@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from alerts_receiver import WAIT, Receiver
+from conftest import kept_loggers
 
 from wahdx_tui.core.alerts import (
     Alerter,
@@ -31,27 +32,10 @@ TOKEN = "tok_9f8e7d6c5b4a3921"
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def loggers() -> Iterator[None]:
     """Put back the loggers configure_logging changes."""
-    names = ("wahdx_tui", "httpx", "apprise", "urllib3")
-    saved = [
-        (lg, lg.level, list(lg.handlers), lg.propagate) for lg in map(logging.getLogger, names)
-    ]
-    yield
-    for lg, level, handlers, propagate in saved:
-        for handler in lg.handlers:
-            if handler not in handlers:
-                handler.close()
-        lg.handlers[:] = handlers
-        lg.setLevel(level)
-        lg.propagate = propagate
+    with kept_loggers("wahdx_tui", "httpx", "apprise", "urllib3"):
+        yield
 
 
 def wait_until(condition: Callable[[], bool]) -> None:

@@ -13,66 +13,36 @@ import sys
 import tempfile
 import termios
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import demo_board, running_demo, until
 
 from wahdx_tui.cli import build_parser, demo_history
 from wahdx_tui.core.categories import Category
-from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
-from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import PostStatus, State
 from wahdx_tui.core.store import Store, Transition
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
-from wahdx_tui.sim import SimConfig, SimServer
-from wahdx_tui.ui.app import BoardApp
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from wahdx_tui.sim import SimServer
 
 
 @pytest.fixture
 def demo_sim() -> Iterator[SimServer]:
-    posts = load_watchlist(sample_watchlist_path()).posts
-    with SimServer(SimConfig(posts=posts, scenario="demo", clock=FakeClock())) as sim:
+    with running_demo() as sim:
         yield sim
-
-
-def demo_board(sim: SimServer) -> BoardApp:
-    def factory(on_event: Callable[[ClientEvent], None]) -> WahdxClient:
-        options = ClientOptions(backoff_base=0.01, max_attempts=2)
-        return WahdxClient(sim.base_url, sim.api_key, options, on_event=on_event)
-
-    return BoardApp(
-        Engine(load_watchlist(sample_watchlist_path()), factory, interval=60), bell=False
-    )
 
 
 async def test_the_demo_board_shows_the_point_after_its_first_pass(demo_sim: SimServer) -> None:
     app = demo_board(demo_sim)
     async with app.run_test(size=(120, 36)) as pilot:
-
-        async def until(cond: Callable[[], bool], what: str) -> None:
-            for _ in range(600):
-                if cond():
-                    return
-                await pilot.pause(0.01)
-            pytest.fail(f"timed out waiting for: {what}")
-
-        await until(lambda: app.passes >= 1 and not app.polling, "the first pass")
+        await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
         rows = list(app.board.rows.values())
         failed = [r for r in rows if r.state is State.FAILED]
         assert {Category.ACCOUNT, Category.MEDIA} <= {r.category for r in failed}
         published = [r for r in rows if r.state is State.PUBLISHED]
         assert published and all(r.detail.startswith("https://") for r in published)
         # the stuck check runs on the board's own tick: the post processing for 20+ minutes
-        await until(lambda: app.board.stuck == 1, "the stuck post flagged")
+        await until(lambda: app.board.stuck == 1, "the stuck post flagged", pilot=pilot)
         (stuck,) = [r for r in rows if r.stuck]
         assert stuck.state is State.PROCESSING
         # failed rows first, then the stuck one: the worst news on top
@@ -85,7 +55,7 @@ async def test_the_demo_board_shows_the_point_after_its_first_pass(demo_sim: Sim
         demo_sim.advance(60)
         passes = app.passes
         await pilot.press("r")
-        await until(lambda: app.passes > passes and not app.polling, "the refresh")
+        await until(lambda: app.passes > passes and not app.polling, "the refresh", pilot=pilot)
         assert all(app.board.rows[k].state.is_final for k in queued)
         assert app.board.counts()[State.FAILED] == len(failed) + 1
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import kept_loggers
 
 from wahdx_tui.cli import main
 from wahdx_tui.core.watchlist import sample_watchlist_path
@@ -24,16 +25,8 @@ def sim() -> Iterator[SimServer]:
 
 @pytest.fixture(autouse=True)
 def _restore_loggers() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("wahdx_tui", "httpx", "httpcore")]
-    saved = [(lg, lg.level, list(lg.handlers), lg.propagate) for lg in loggers]
-    yield
-    for lg, level, handlers, propagate in saved:
-        for handler in lg.handlers:
-            if handler not in handlers:
-                handler.close()
-        lg.handlers[:] = handlers
-        lg.setLevel(level)
-        lg.propagate = propagate
+    with kept_loggers("wahdx_tui", "httpx", "httpcore"):
+        yield
 
 
 def test_a_debug_log_of_retried_requests_never_holds_the_key(
@@ -69,3 +62,22 @@ def test_the_redacting_filter_rewrites_messages_arguments_and_tracebacks() -> No
     assert RedactingFilter(ApiKey(KEY)).filter(record)
     assert KEY not in record.getMessage()
     assert record.exc_text and KEY not in record.exc_text
+
+
+def test_every_kind_of_secret_prints_as_stars_and_refuses_pickling() -> None:
+    import pickle
+
+    from wahdx_tui.core.pgconn import PgLink
+    from wahdx_tui.core.secret import ApiKey, Secret
+
+    link = PgLink(f"postgresql://u:{KEY}@127.0.0.1:1/db", password=KEY, readonly=True)
+    held = [ApiKey(KEY), Secret(KEY), *vars(link).values()]
+    for secret in held:
+        for shown in (repr(secret), str(secret), f"{secret}", f"{[secret]}"):
+            assert KEY not in shown
+        if isinstance(secret, Secret):
+            assert "***" in repr(secret)
+            with pytest.raises(TypeError, match="not to be pickled"):
+                pickle.dumps(secret)
+    assert ApiKey(KEY) == ApiKey(KEY) and ApiKey(KEY) != Secret(KEY)
+    assert len({ApiKey(KEY), ApiKey(KEY)}) == 1

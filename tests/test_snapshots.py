@@ -12,11 +12,10 @@ Regenerate after an intended change of the screen with:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from conftest import FakeClock, board_on, rechecked, sample_watchlist, screen_text, until
+from conftest import FIXED_NOW, FakeClock, board_on, rechecked, sample_watchlist, screen_text, until
 from textual.pilot import Pilot
 
 from wahdx_tui.core.model import State
@@ -26,29 +25,10 @@ from wahdx_tui.ui.screens import DetailScreen, HelpScreen
 
 SnapCompare = Callable[..., bool]
 
-FIXED_NOW = 1_732_800_000.0  # 2024-11-28 13:20:00 UTC
 SIM_CLOCK = 1000.0
 # Sim seconds after start: with seed 7 the sample board then holds 2 failed, 8 processing
 # and 15 published posts.
 ADVANCE = 70.0
-
-
-@pytest.fixture
-def pinned_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Pin every wall-clock time the board can show, in UTC."""
-    real_strftime = time.strftime
-    real_localtime = time.localtime
-
-    def strftime(fmt: str, t: time.struct_time | None = None) -> str:
-        return real_strftime(fmt, real_localtime(FIXED_NOW) if t is None else t)
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    monkeypatch.setattr(time, "time", lambda: FIXED_NOW)
-    monkeypatch.setattr(time, "strftime", strftime)
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def make_board(sims: Callable[..., SimServer]) -> BoardApp:

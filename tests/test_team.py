@@ -8,61 +8,39 @@ operator on the same jump host would). Waits are bounded polls of a condition, n
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
+from teamprocs import (
+    KEY,
+    SERVE,
+    WATCHLIST,
+    Served,
+    child_env,
+    engine_on,
+    following,
+    lease_of,
+    pilot_until,
+    serve_process,
+    summary,
+    wait_for,
+)
 from textual.pilot import Pilot
 
-from wahdx_tui.cli import client_options
 from wahdx_tui.core.model import State, WatchedPost
-from wahdx_tui.core.secret import ApiKey
-from wahdx_tui.core.settings import DEFAULTS
 from wahdx_tui.core.storeapi import scope_for
 from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.team import lease_name
 from wahdx_tui.core.teamengine import TeamEngine
-from wahdx_tui.core.teamsetup import team_engine
-from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist_path
+from wahdx_tui.core.watchlist import Watchlist, load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
-from wahdx_tui.ui.summary import SummaryLine
-
-KEY = "team_test_key_0123456789"
-WATCHLIST = sample_watchlist_path()
-SERVE = [sys.executable, "-m", "wahdx_tui", "serve"]
-
-
-def wait_for(cond: Callable[[], object], what: str, seconds: float = 30.0) -> None:
-    """Poll `cond` until it holds; fail the test after `seconds` (a bound, not a goal)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for: {what}")
-
-
-@dataclass
-class Served:
-    """A `serve` child process and its stderr log."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def says(self, words: str) -> bool:
-        return words in self.text()
 
 
 @pytest.fixture
@@ -82,14 +60,9 @@ def team_dir(tmp_path: Path) -> Path:
 
 
 def env_for(team_dir: Path, sim: SimServer, *, key: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAHDX_")}
-    env.update(XDG_STATE_HOME=str(team_dir / "state"), WAHDX_BASE_URL=sim.base_url)
-    if key:
-        env["WAHDX_API_KEY"] = KEY
-    return env
+    return child_env(team_dir / "state", base_url=sim.base_url, key=KEY if key else None)
 
 
-@contextmanager
 def serving(
     team_dir: Path,
     sim: SimServer,
@@ -97,22 +70,23 @@ def serving(
     name: str = "serve",
     key: bool = True,
     watchlist: Path = WATCHLIST,
-) -> Iterator[Served]:
+) -> AbstractContextManager[Served]:
+    env = env_for(team_dir, sim, key=key)
     log = team_dir / f"{name}.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [*SERVE, str(watchlist), "--interval", "2", *args],
-            env=env_for(team_dir, sim, key=key),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    served = Served(proc, log)
-    try:
-        yield served
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
+    return serve_process(env, log, str(watchlist), "--interval", "2", *args)
+
+
+@asynccontextmanager
+async def attached_board(
+    team_dir: Path, sim: SimServer, *args: str
+) -> AsyncIterator[tuple[Served, BoardApp, Pilot[int]]]:
+    """serve (with `args`) past its first pass, and a board without a key on screen, on its
+    own connection to the team store."""
+    with serving(team_dir, sim, *args) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            yield served, app, pilot
 
 
 def store_path(team_dir: Path) -> Path:
@@ -130,38 +104,14 @@ def engine_for(
     team_dir: Path, sim: SimServer, *, key: bool, watchlist: Watchlist | None = None
 ) -> TeamEngine:
     """A team engine on its own store connection (a second board, without its screen)."""
-    wl = watchlist or load_watchlist(WATCHLIST)
-    return team_engine(
-        wl,
-        base_url=sim.base_url,
-        api_key=ApiKey(KEY) if key else None,
-        settings=DEFAULTS,
-        options=client_options(DEFAULTS),
-        fixed_settings=frozenset(),
-        store=open_store(str(store_path(team_dir))),
-        can_poll=key,
+    return engine_on(
+        str(store_path(team_dir)), sim.base_url, key=KEY if key else None, watchlist=watchlist
     )
-
-
-async def until(pilot: Pilot[int], cond: Callable[[], object], what: str, tries: int = 600) -> None:
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    pytest.fail(f"timed out waiting for: {what}")
-
-
-def summary(app: BoardApp) -> str:
-    return " ".join(p.plain for p in app.query(SummaryLine).results(SummaryLine))
 
 
 def lease_pid(team_dir: Path, sim: SimServer) -> int | None:
     """The pid of the live poller in the store, if any."""
-    store = open_store(str(store_path(team_dir)), readonly=True)
-    try:
-        lease = store.lease_info(lease_name(scope_for(sim.base_url)))
-    finally:
-        store.close()
+    lease = lease_of(str(store_path(team_dir)), sim.base_url)
     return lease.pid if lease is not None and not lease.expired else None
 
 
@@ -171,15 +121,12 @@ def lease_pid(team_dir: Path, sim: SimServer) -> int | None:
 async def test_a_board_without_a_key_attaches_and_never_asks_the_api(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim) as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
-            await until(pilot, lambda: "via poller on" in summary(app), "the summary says so")
-            assert app.engine.client is None  # no client was ever made: no request, no key
-            assert app.board.counts()[State.FAILED] > 0
-            assert not app.engine.polls_api
+    async with attached_board(team_dir, sim) as (_served, app, pilot):
+        await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+        await pilot_until(pilot, lambda: "via poller on" in summary(app), "the summary says so")
+        assert app.engine.client is None  # no client was ever made: no request, no key
+        assert app.board.counts()[State.FAILED] > 0
+        assert not app.engine.polls_api
 
 
 async def test_an_ack_on_one_board_shows_on_the_other_both_ways(
@@ -189,68 +136,49 @@ async def test_an_ack_on_one_board_shows_on_the_other_both_ways(
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
         one = board(team_dir, sim, key=False)
         two = engine_for(team_dir, sim, key=True)  # a second operator's board, on its own
-        await two.join()
-
-        async def follow_two() -> None:
-            while True:
-                await two.follow()
-
-        following = asyncio.create_task(follow_two())
-        try:
-            async with one.run_test(size=(120, 36)) as p1:
-                await until(p1, lambda: one.board.unreviewed > 0, "failures shown")
-                await until(p1, lambda: two.board.unreviewed > 0, "failures on the other")
-                key = one.board.row_at(0).key  # the worst news, on top: an unreviewed failure
-                assert one.board.rows[key].unreviewed_failure
-                await p1.press("a")
-                await until(p1, lambda: one.screen.query("#ack-note"), "the note box")
-                await p1.press(*"called", "enter")
-                await until(p1, lambda: two.board.rows[key].acked, "the ack on the other board")
-                assert two.board.rows[key].note == "called"
-                # and back: taken back on the second board, unreviewed again on the first
-                two.unacknowledge(key)
-                await until(p1, lambda: not one.board.rows[key].acked, "the ack taken back")
-                assert one.board.rows[key].unreviewed_failure
-        finally:
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
-            await two.aclose()
+        async with following(two), one.run_test(size=(120, 36)) as p1:
+            await pilot_until(p1, lambda: one.board.unreviewed > 0, "failures shown")
+            await pilot_until(p1, lambda: two.board.unreviewed > 0, "failures on the other")
+            key = one.board.row_at(0).key  # the worst news, on top: an unreviewed failure
+            assert one.board.rows[key].unreviewed_failure
+            await p1.press("a")
+            await pilot_until(p1, lambda: one.screen.query("#ack-note"), "the note box")
+            await p1.press(*"called", "enter")
+            await pilot_until(p1, lambda: two.board.rows[key].acked, "the ack on the other board")
+            assert two.board.rows[key].note == "called"
+            # and back: taken back on the second board, unreviewed again on the first
+            two.unacknowledge(key)
+            await pilot_until(p1, lambda: not one.board.rows[key].acked, "the ack taken back")
+            assert one.board.rows[key].unreviewed_failure
 
 
 async def test_r_on_an_attached_board_asks_the_poller_which_serves_it(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim, "--interval", "3600") as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: "via poller on" in summary(app), "attached")
-            checks = sim.stats.checks
-            await pilot.press("r")
-            await until(pilot, lambda: served.says("asked for a refresh"), "the poller heard")
-            # every post asked again, by the poller: a whole pass of the watchlist
-            wait_for(lambda: sim.stats.checks >= checks + len(app.board.rows), "the pass")
+    async with attached_board(team_dir, sim, "--interval", "3600") as (served, app, pilot):
+        await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
+        checks = sim.stats.checks
+        await pilot.press("r")
+        await pilot_until(pilot, lambda: served.says("asked for a refresh"), "the poller heard")
+        # every post asked again, by the poller: a whole pass of the watchlist
+        wait_for(lambda: sim.stats.checks >= checks + len(app.board.rows), "the pass")
 
 
 async def test_a_recheck_from_an_attached_board_goes_through_the_poller(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim, "--interval", "3600") as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
-            singles = sim.stats.single_requests
-            await pilot.press("enter")
-            screen = app.screen
-            await until(
-                pilot,
-                lambda: getattr(screen, "recheck_note", "").startswith("re-checked"),
-                "the re-check's answer",
-            )
-            assert sim.stats.single_requests == singles + 1  # asked once, by the poller
-            assert served.says("re-check 1 posts")
+    async with attached_board(team_dir, sim, "--interval", "3600") as (served, app, pilot):
+        await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+        singles = sim.stats.single_requests
+        await pilot.press("enter")
+        screen = app.screen
+        await pilot_until(
+            pilot,
+            lambda: getattr(screen, "recheck_note", "").startswith("re-checked"),
+            "the re-check's answer",
+        )
+        assert sim.stats.single_requests == singles + 1  # asked once, by the poller
+        assert served.says("re-check 1 posts")
 
 
 # -- no poller, standby, takeover ------------------------------------------------------------
@@ -259,22 +187,19 @@ async def test_a_recheck_from_an_attached_board_goes_through_the_poller(
 async def test_no_poller_marks_rows_stale_and_a_new_poller_recovers_them(
     team_dir: Path, sim: SimServer
 ) -> None:
-    with serving(team_dir, sim) as served:
-        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
-        app = board(team_dir, sim, key=False)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: "via poller on" in summary(app), "attached")
-            served.proc.send_signal(signal.SIGTERM)
-            await until(pilot, lambda: "no poller since" in summary(app), "no poller said")
-            banner = str(app.banner.render())
-            assert "no poller since" in banner and "wahdx-tui serve" in banner
-            assert app.board.any_unanswered() and app.table.stale
-            shown = {k: r.state for k, r in app.board.rows.items()}
-            assert all(s is not State.UNKNOWN for s in shown.values())  # rows kept
-            with serving(team_dir, sim, name="serve2"):
-                await until(pilot, lambda: "via poller on" in summary(app), "a poller again")
-                await until(pilot, lambda: not app.board.any_unanswered(), "fresh again")
-                await until(pilot, lambda: not app.banner.display, "the banner cleared")
+    async with attached_board(team_dir, sim) as (served, app, pilot):
+        await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
+        served.proc.send_signal(signal.SIGTERM)
+        await pilot_until(pilot, lambda: "no poller since" in summary(app), "no poller said")
+        banner = str(app.banner.render())
+        assert "no poller since" in banner and "wahdx-tui serve" in banner
+        assert app.board.any_unanswered() and app.table.stale
+        shown = {k: r.state for k, r in app.board.rows.items()}
+        assert all(s is not State.UNKNOWN for s in shown.values())  # rows kept
+        with serving(team_dir, sim, name="serve2"):
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "a poller again")
+            await pilot_until(pilot, lambda: not app.board.any_unanswered(), "fresh again")
+            await pilot_until(pilot, lambda: not app.banner.display, "the banner cleared")
 
 
 def test_a_standby_takes_over_after_the_poller_is_killed(team_dir: Path, sim: SimServer) -> None:
@@ -311,7 +236,7 @@ def test_boards_with_other_lists_are_polled_in_the_union(team_dir: Path, sim: Si
     async def run() -> None:
         app = board(team_dir, sim, key=False, watchlist=load_watchlist(other))
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "extra polled")
+            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "extra polled")
 
     with serving(team_dir, sim) as served:
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
@@ -329,11 +254,7 @@ def test_serve_stops_cleanly_on_sigterm_and_lets_the_lease_go(
         served.proc.send_signal(signal.SIGTERM)
         assert served.proc.wait(30) == 0
         assert served.says("stopped")
-    store = open_store(str(store_path(team_dir)), readonly=True)
-    try:
-        lease = store.lease_info(lease_name(scope_for(sim.base_url)))
-    finally:
-        store.close()
+    lease = lease_of(str(store_path(team_dir)), sim.base_url)
     assert lease is not None and lease.expired  # released: a standby may take over at once
     assert KEY not in (team_dir / "serve.log").read_text()
 
@@ -344,14 +265,8 @@ def test_serve_rereads_the_watchlist_on_sighup_and_keeps_the_last_good_one(
     wl = team_dir / "watch.yaml"
     wl.write_text(WATCHLIST.read_text(encoding="utf-8"), encoding="utf-8")
     log = team_dir / "serve.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [*SERVE, str(wl), "--interval", "2"],
-            env=env_for(team_dir, sim),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    try:
+    with serve_process(env_for(team_dir, sim), log, str(wl), "--interval", "2") as served:
+        proc = served.proc
         wait_for(lambda: "pass 1:" in log.read_text(), "serve's first pass")
         wl.write_text("posts: [oops\n", encoding="utf-8")
         proc.send_signal(signal.SIGHUP)
@@ -363,10 +278,6 @@ def test_serve_rereads_the_watchlist_on_sighup_and_keeps_the_last_good_one(
         wait_for(lambda: "watchlist reloaded" in log.read_text(), "the reload")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
 
 
 @pytest.mark.parametrize(
@@ -412,24 +323,15 @@ def test_watch_without_a_key_and_no_poller_says_how_to_fix_it(
 async def test_a_view_only_board_with_a_key_never_polls_and_waits_for_a_poller(
     team_dir: Path, sim: SimServer
 ) -> None:
-    engine = team_engine(
-        load_watchlist(WATCHLIST),
-        base_url=sim.base_url,
-        api_key=ApiKey(KEY),
-        settings=DEFAULTS,
-        options=client_options(DEFAULTS),
-        fixed_settings=frozenset(),
-        store=open_store(str(store_path(team_dir))),
-        can_poll=False,  # --view-only
-    )
+    engine = engine_on(str(store_path(team_dir)), sim.base_url, key=KEY, can_poll=False)
     app = BoardApp(engine, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: "no poller since" in summary(app), "waiting for a poller")
+        await pilot_until(pilot, lambda: "no poller since" in summary(app), "waiting for a poller")
         requests = sim.stats.requests
         await pilot.press("r")  # asks a poller; there is none yet, and it polls nothing itself
         with serving(team_dir, sim) as served:
-            await until(pilot, lambda: "via poller on" in summary(app), "attached")
-            await until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
+            await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
             assert not engine.polls_api and engine.client is None
             assert lease_pid(team_dir, sim) == served.proc.pid
         assert sim.stats.requests > requests  # all of them the poller's
@@ -443,8 +345,8 @@ async def test_a_keyed_board_finding_no_poller_polls_for_the_team(
 ) -> None:
     app = board(team_dir, sim, key=True)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.engine.polls_api, "the lease taken")
-        await until(pilot, lambda: app.passes >= 1, "its own first pass")
+        await pilot_until(pilot, lambda: app.engine.polls_api, "the lease taken")
+        await pilot_until(pilot, lambda: app.passes >= 1, "its own first pass")
         assert app.board.counts()[State.UNKNOWN] == 0
         assert lease_pid(team_dir, sim) == os.getpid()
         assert "next" in summary(app)  # its own countdown, not "live"
@@ -470,21 +372,23 @@ async def test_a_restarted_poller_keeps_other_boards_acks_and_sees_nothing_new(
     app = BoardApp(engine, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
         with serving(team_dir, sim, name="one", watchlist=serves) as one:
-            await until(pilot, lambda: engine.board.rows[key].state is State.FAILED, "failed")
+            await pilot_until(pilot, lambda: engine.board.rows[key].state is State.FAILED, "failed")
             engine.acknowledge(key, "handled")
             reader = open_store(str(store_path(team_dir)), readonly=True)
             try:
-                await until(pilot, lambda: key in reader.acks(scope), "the ack stored")
+                await pilot_until(pilot, lambda: key in reader.acks(scope), "the ack stored")
             finally:
                 reader.close()
             one.proc.terminate()
             assert one.proc.wait(30) == 0
         with serving(team_dir, sim, name="two", watchlist=serves) as two:
-            await until(pilot, lambda: lease_pid(team_dir, sim) == two.proc.pid, "the new one")
+            await pilot_until(
+                pilot, lambda: lease_pid(team_dir, sim) == two.proc.pid, "the new one"
+            )
             checks = sim.stats.checks
             # its first pass asks every post, final ones too (later ones every 10th pass)
-            await until(pilot, lambda: sim.stats.checks >= checks + 2, "its first pass")
-            await until(pilot, lambda: not engine.board.any_unanswered(), "the board fresh")
+            await pilot_until(pilot, lambda: sim.stats.checks >= checks + 2, "its first pass")
+            await pilot_until(pilot, lambda: not engine.board.any_unanswered(), "the board fresh")
             assert engine.board.rows[key].acked
     store = open_store(str(store_path(team_dir)), readonly=True)
     try:
@@ -505,7 +409,7 @@ async def test_an_attached_boards_edited_watchlist_reaches_the_poller(
         wait_for(lambda: served.says("pass 1:"), "serve's first pass")
         app = board(team_dir, sim, key=False, watchlist=load_watchlist(mine))
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: "via poller on" in summary(app), "attached")
+            await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
             mine.write_text(
                 "posts:\n  - {accountId: acc_tiktok_main, publishId: v_pub_7301}\n"
                 "  - {accountId: acc_extra, publishId: extra_1, mediaType: video}\n",
@@ -513,7 +417,7 @@ async def test_an_attached_boards_edited_watchlist_reaches_the_poller(
             )
             app.check_watchlist_file()
             extra = ("acc_extra", "extra_1")
-            await until(pilot, lambda: extra in app.board.rows, "the edit read")
-            await until(
+            await pilot_until(pilot, lambda: extra in app.board.rows, "the edit read")
+            await pilot_until(
                 pilot, lambda: app.board.rows[extra].state is not State.UNKNOWN, "polled for it"
             )

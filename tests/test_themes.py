@@ -6,20 +6,17 @@ from __future__ import annotations
 import colorsys
 import json
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import FIXED_NOW, demo_board, running_demo, until
 from textual.app import App
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
-from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
-from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import State
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
-from wahdx_tui.sim import SimConfig, SimServer
+from wahdx_tui.sim import SimServer
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.table import BoardTable
 from wahdx_tui.ui.themes import (
@@ -30,42 +27,16 @@ from wahdx_tui.ui.themes import (
 )
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def sim() -> Iterator[SimServer]:
-    posts = load_watchlist(sample_watchlist_path()).posts
-    with SimServer(SimConfig(posts=posts, scenario="demo", clock=FakeClock())) as server:
+    with running_demo() as server:
         yield server
-
-
-def board(sim: SimServer) -> BoardApp:
-    def factory(on_event: Callable[[ClientEvent], None]) -> WahdxClient:
-        options = ClientOptions(backoff_base=0.01, max_attempts=2)
-        return WahdxClient(sim.base_url, sim.api_key, options, on_event=on_event)
-
-    wl = load_watchlist(sample_watchlist_path())
-    return BoardApp(Engine(wl, factory, interval=60), bell=False)
-
-
-async def until(pilot: Pilot[int], cond: Callable[[], object], what: str) -> None:
-    for _ in range(600):
-        if cond():
-            return
-        await pilot.pause(0.01)
-    pytest.fail(f"timed out waiting for: {what}")
 
 
 async def first_pass(pilot: Pilot[int]) -> None:
     app = pilot.app
     assert isinstance(app, BoardApp)
-    await until(pilot, lambda: app.passes >= 1 and not app.polling, "the first pass")
+    await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
 
 
 def test_the_settings_live_in_the_xdg_config_directory(own_config_home: Path) -> None:
@@ -75,32 +46,32 @@ def test_the_settings_live_in_the_xdg_config_directory(own_config_home: Path) ->
 async def test_a_theme_chosen_in_the_palette_is_remembered_for_the_next_run(
     sim: SimServer, own_config_home: Path
 ) -> None:
-    app = board(sim)
+    app = demo_board(sim)
     async with app.run_test(size=(120, 36)) as pilot:
         await first_pass(pilot)
         assert HIGH_CONTRAST.name in app.available_themes
         assert app.theme == "textual-dark"  # nothing saved yet: Textual's default
         # Ctrl+P, the Theme command, then the high-contrast theme by name
         await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await until(lambda: isinstance(app.screen, CommandPalette), "the palette", pilot=pilot)
         commands = app.screen
         await pilot.press(*"theme")
         await pilot.pause(0.1)  # the palette searches in the background
         await pilot.press("enter")
         await until(
-            pilot,
             lambda: isinstance(app.screen, CommandPalette) and app.screen is not commands,
             "the theme list",
+            pilot=pilot,
         )
         await pilot.press(*"wahdx-high")
         await pilot.pause(0.1)
         await pilot.press("enter")
-        await until(pilot, lambda: app.theme == HIGH_CONTRAST.name, "the theme applied")
-        await until(pilot, lambda: saved_theme() == HIGH_CONTRAST.name, "the choice saved")
+        await until(lambda: app.theme == HIGH_CONTRAST.name, "the theme applied", pilot=pilot)
+        await until(lambda: saved_theme() == HIGH_CONTRAST.name, "the choice saved", pilot=pilot)
     saved = json.loads((own_config_home / "wahdx-tui" / "ui.json").read_text())
     assert saved == {"theme": HIGH_CONTRAST.name}
     # the next run opens in it
-    again = board(sim)
+    again = demo_board(sim)
     async with again.run_test(size=(120, 36)) as pilot:
         await first_pass(pilot)
         assert again.theme == HIGH_CONTRAST.name
@@ -113,7 +84,7 @@ def hue_and_saturation(rgb: tuple[int, int, int]) -> tuple[float, float]:
 
 async def test_high_contrast_failed_rows_do_not_rely_on_red(sim: SimServer) -> None:
     remember_theme(HIGH_CONTRAST.name)
-    app = board(sim)
+    app = demo_board(sim)
     async with app.run_test(size=(120, 36)) as pilot:
         await first_pass(pilot)
         assert app.theme == HIGH_CONTRAST.name
@@ -140,7 +111,7 @@ async def test_a_saved_theme_that_no_longer_exists_or_a_broken_file_is_ignored(
     path.parent.mkdir(parents=True)
     for content in ('{"theme": "gone-theme"}', "{not json", '["theme"]', "\x00" * 70_000):
         path.write_text(content)
-        app = board(sim)
+        app = demo_board(sim)
         async with app.run_test(size=(80, 24)) as pilot:
             await first_pass(pilot)
             assert app.theme == "textual-dark"
@@ -184,34 +155,13 @@ def test_the_high_contrast_theme_is_a_textual_theme(tmp_path: Path) -> None:
     assert app.get_theme(HIGH_CONTRAST.name) is HIGH_CONTRAST
 
 
-FIXED_NOW = 1_732_800_000.0  # 2024-11-28 13:20:00 UTC
-
-
-@pytest.fixture
-def pinned_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Pin every wall-clock time the board can show, in UTC."""
-    real_strftime, real_localtime = time.strftime, time.localtime
-
-    def strftime(fmt: str, t: time.struct_time | None = None) -> str:
-        return real_strftime(fmt, real_localtime(FIXED_NOW) if t is None else t)
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    monkeypatch.setattr(time, "time", lambda: FIXED_NOW)
-    monkeypatch.setattr(time, "strftime", strftime)
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_the_demo_board_in_high_contrast(
     snap_compare: Callable[..., bool], pinned_time: None
 ) -> None:
     """The demo's first screen in the high-contrast theme (regenerate with --snapshot-update)."""
     remember_theme(HIGH_CONTRAST.name)
-    posts = load_watchlist(sample_watchlist_path()).posts
-    with SimServer(SimConfig(posts=posts, scenario="demo", clock=lambda: 1000.0)) as server:
-        app = board(server)
+    with running_demo() as server:
+        app = demo_board(server)
         app.clock = app.engine.clock = lambda: FIXED_NOW
 
         async def ready(pilot: Pilot[int]) -> None:

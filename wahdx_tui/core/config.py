@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import stat
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ import httpx
 
 from wahdx_tui.core.errors import ConfigError
 from wahdx_tui.core.secret import ApiKey
+from wahdx_tui.core.secretfile import read_secret_file
 
 DEFAULT_BASE_URL = "https://api.wahdx.com"
 KEY_ENV = "WAHDX_API_KEY"
@@ -102,25 +102,7 @@ def read_api_key(key_file: str | None, env: Mapping[str, str] | None = None) -> 
     """The key from --api-key-file (owner-only permissions required), else WAHDX_API_KEY."""
     env = os.environ if env is None else env
     if key_file:
-        try:
-            st = os.stat(key_file)
-        except OSError as exc:
-            raise ConfigError(f"cannot read API key file {key_file}: {exc.strerror}") from None
-        if not stat.S_ISREG(st.st_mode):
-            raise ConfigError(f"API key file {key_file} is not a regular file")
-        if st.st_mode & 0o077:
-            mode = stat.S_IMODE(st.st_mode)
-            raise ConfigError(
-                f"refusing API key file {key_file}: it is readable by group or others "
-                f"(mode {mode:04o}); run: chmod 600 {key_file}"
-            )
-        if st.st_size > 4096:
-            raise ConfigError(f"API key file {key_file} is too large to hold one key")
-        try:
-            with open(key_file, encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read API key file {key_file}: {exc}") from None
+        text = read_secret_file(key_file, "API key file", 4096, too_large="to hold one key")
         return _valid_key(text, key_file)
     value = env.get(KEY_ENV)
     if value is None or not value.strip():

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
+from wahdx_tui.core.secret import Secret
 from wahdx_tui.core.storeapi import StoreError
 from wahdx_tui.core.storeurl import display_url, redact, url_secrets
 
@@ -40,27 +41,6 @@ _CODES = {
 }
 
 
-class Hidden:
-    """A secret that never shows itself in repr, str or a crash report's locals."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The secret itself, for libpq and for redaction only."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Hidden('***')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("a secret is not to be pickled")
-
-
 def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
@@ -71,9 +51,9 @@ class PgLink:
     def __init__(self, url: str, *, password: str | None, readonly: bool) -> None:
         self.readonly = readonly
         self.display = display_url(url)
-        self._url = Hidden(url)
-        self._password = Hidden(password) if password is not None else None
-        self._secrets = [Hidden(s) for s in (password, *url_secrets(url)) if s]
+        self._url = Secret(url)
+        self._password = Secret(password) if password is not None else None
+        self._secrets = [Secret(s) for s in (password, *url_secrets(url)) if s]
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
         self._closed = threading.Event()

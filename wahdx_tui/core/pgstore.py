@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core import storecodec as codec
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.pgconn import CHANNEL, PgLink
 from wahdx_tui.core.pgschema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
@@ -23,20 +24,12 @@ from wahdx_tui.core.storeapi import (
     LeaseHolder,
     LeaseInfo,
     RefreshRequest,
+    Store,
     StoredPost,
     StoreError,
     Transition,
 )
-from wahdx_tui.core.storecodec import (
-    hour_buckets,
-    keys_json,
-    keys_value,
-    pg_text,
-    raw_json,
-    raw_value,
-    to_state,
-    union_posts,
-)
+from wahdx_tui.core.storecodec import pg_text
 
 _T = TypeVar("_T")
 _NOW = "extract(epoch from clock_timestamp())::float8"
@@ -92,28 +85,12 @@ _UNTOMB = "DELETE FROM wahdx_ack_clears WHERE scope = %s AND account = %s AND pu
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
-def _post(row: Sequence[Any]) -> StoredPost:
-    account, publish, state, raw_status, public_url, error, checked, since, raw = row
-    return StoredPost(
-        (account, publish),
-        to_state(state),
-        raw_status,
-        public_url,
-        error,
-        float(checked),
-        float(since),
-        raw_value(raw),
-    )
+class PgStore(Store):
+    """The store in a PostgreSQL database; reconnects by itself with capped backoff.
 
-
-def _transition(account: str, publish: str, old: str | None, new: str, at: float) -> Transition:
-    return Transition(
-        (account, publish), to_state(old) if old is not None else None, to_state(new), at
-    )
-
-
-class PgStore:
-    """The store in a PostgreSQL database; reconnects by itself with capped backoff."""
+    Each method does what storeapi.Store says (its docstrings are inherited); only what is
+    particular to PostgreSQL is documented here.
+    """
 
     def __init__(self, url: str, *, password: str | None = None, readonly: bool = False) -> None:
         self.readonly = readonly
@@ -256,59 +233,26 @@ class PgStore:
         """Store one pass in one transaction of batched statements (pipelined)."""
         if not changed and not transitions:
             return
-        latest: dict[PostKey, float] = {}
-        for tr in transitions:
-            latest[tr.key] = tr.at
+        moves = codec.last_moves(transitions)
         posts = {st.key: st for st in changed}  # one row per post: the last word wins
 
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid, rev = self._bump(cur, scope)
             if posts:
                 rows = []
-                for st in posts.values():
-                    moved = latest.get(st.key)
+                for st in posts.values():  # each %s takes one value: `moved` is given twice
+                    moved = moves.get(st.key)
+                    values = codec.post_values(st, pg_text)
                     rows.append(
-                        (
-                            sid,
-                            pg_text(st.key[0]),
-                            pg_text(st.key[1]),
-                            st.state.value,
-                            pg_text(st.raw_status),
-                            pg_text(st.public_url),
-                            pg_text(st.error),
-                            st.checked_at,
-                            moved,
-                            st.checked_at,
-                            raw_json(st.raw),
-                            rev,
-                            moved,
-                        )
+                        (sid, *values, moved, st.checked_at, codec.raw_json(st.raw), rev, moved)
                     )
                 cur.executemany(_UPSERT_POST, rows)
             if transitions:
-                cur.executemany(
-                    _INSERT_EVENT,
-                    [
-                        (
-                            sid,
-                            pg_text(tr.key[0]),
-                            pg_text(tr.key[1]),
-                            tr.old.value if tr.old is not None else None,
-                            tr.new.value,
-                            tr.at,
-                            rev,
-                        )
-                        for tr in transitions
-                    ],
-                )
-                orphans = [
-                    (at, rev, sid, pg_text(k[0]), pg_text(k[1]))
-                    for k, at in latest.items()
-                    if k not in posts
-                ]
+                cur.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, pg_text))
+                orphans = codec.since_rows(sid, rev, moves, posts, pg_text)
                 if orphans:
                     cur.executemany(_SET_SINCE, orphans)
-                failed = {tr.key for tr in transitions if tr.new is State.FAILED}
+                failed = codec.failed_keys(transitions)
                 if failed:
                     self._drop_acks(cur, sid, rev, failed)
             self._notify(cur, scope)
@@ -317,35 +261,35 @@ class PgStore:
 
     @staticmethod
     def _drop_acks(cur: psycopg.Cursor[Any], sid: int, rev: int, keys: set[PostKey]) -> None:
-        rows = [(sid, pg_text(k[0]), pg_text(k[1])) for k in keys]
+        rows = codec.key_rows(sid, keys, pg_text)
         cur.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         cur.executemany(_DROP_ACK, rows)
 
     def set_ack(
         self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
     ) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement); see the protocol."""
-
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid, rev = self._bump(cur, scope)
-            account, publish = pg_text(key[0]), pg_text(key[1])
             if since is not None:
                 row = cur.execute(
                     "SELECT since FROM wahdx_posts WHERE scope = %s AND account = %s"
                     " AND publish = %s",
-                    (sid, account, publish),
+                    (sid, pg_text(key[0]), pg_text(key[1])),
                 ).fetchone()
                 if row is not None and row[0] > since + ACK_SINCE_SLACK:
                     return  # a newer state than the one acknowledged
-            cur.execute(_SET_ACK, (sid, account, publish, pg_text(note) or "", at, rev))
-            cur.execute(_UNTOMB, (sid, account, publish))
+            self._put_ack(cur, sid, rev, Ack(key, note, at))
             self._notify(cur, scope)
 
         self._write(work)
 
-    def clear_ack(self, scope: str, key: PostKey) -> None:
-        """Withdraw the acknowledgement of a post, if any."""
+    @staticmethod
+    def _put_ack(cur: psycopg.Cursor[Any], sid: int, rev: int, ack: Ack) -> None:
+        row = codec.ack_row(sid, rev, ack, pg_text)
+        cur.execute(_SET_ACK, row)
+        cur.execute(_UNTOMB, row[:3])
 
+    def clear_ack(self, scope: str, key: PostKey) -> None:
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid = self._sid(cur, scope, create=False)
             if sid is None:
@@ -363,8 +307,6 @@ class PgStore:
         self._write(work)
 
     def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
-        """Drop the oldest transitions beyond the newest `keep_events`; return how many went."""
-
         def work(cur: psycopg.Cursor[Any]) -> int:
             sid = self._sid(cur, scope, create=False)
             if sid is None:
@@ -390,51 +332,21 @@ class PgStore:
         def work(cur: psycopg.Cursor[Any]) -> int:
             sid, rev = self._bump(cur, scope)
             if posts:
-                cur.executemany(
-                    _COPY_POST,
-                    [
-                        (
-                            sid,
-                            pg_text(p.key[0]),
-                            pg_text(p.key[1]),
-                            p.state.value,
-                            pg_text(p.raw_status),
-                            pg_text(p.public_url),
-                            pg_text(p.error),
-                            p.checked_at,
-                            p.since,
-                            raw_json(p.raw),
-                            rev,
-                        )
-                        for p in {p.key: p for p in posts}.values()
-                    ],
-                )
+                unique = {p.key: p for p in posts}.values()
+                cur.executemany(_COPY_POST, codec.copy_rows(sid, rev, unique, pg_text))
             added = 0
             if transitions:
                 cur.executemany(
                     _INSERT_EVENT + " RETURNING 1",
-                    [
-                        (
-                            sid,
-                            pg_text(t.key[0]),
-                            pg_text(t.key[1]),
-                            t.old.value if t.old is not None else None,
-                            t.new.value,
-                            t.at,
-                            rev,
-                        )
-                        for t in transitions
-                    ],
+                    codec.event_rows(sid, rev, transitions, pg_text),
                     returning=True,
                 )
                 while True:
                     added += len(cur.fetchall())
                     if not cur.nextset():
                         break
-            for a in acks:
-                account, publish = pg_text(a.key[0]), pg_text(a.key[1])
-                cur.execute(_SET_ACK, (sid, account, publish, pg_text(a.note) or "", a.at, rev))
-                cur.execute(_UNTOMB, (sid, account, publish))
+            for ack in acks:
+                self._put_ack(cur, sid, rev, ack)
             self._notify(cur, scope)
             return added
 
@@ -443,8 +355,6 @@ class PgStore:
     # -- reading --------------------------------------------------------------------------
 
     def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        """The last payload recorded for every post of the scope."""
-
         def work(conn: psycopg.Connection[Any]) -> dict[PostKey, StoredPost]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -452,13 +362,11 @@ class PgStore:
             rows = conn.execute(
                 f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s", (sid,)
             ).fetchall()
-            return {p.key: p for p in map(_post, rows)}
+            return {p.key: p for p in map(codec.post_of, rows)}
 
         return self._read(work, {})
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
-        """The post's last `limit` transitions, oldest first."""
-
         def work(conn: psycopg.Connection[Any]) -> list[Transition]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -468,16 +376,11 @@ class PgStore:
                 " AND publish = %s ORDER BY at DESC, id DESC LIMIT %s",
                 (sid, pg_text(key[0]), pg_text(key[1]), max(0, limit)),
             ).fetchall()
-            return [
-                Transition(key, to_state(old) if old is not None else None, to_state(new), at)
-                for old, new, at in reversed(rows)
-            ]
+            return [codec.transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
 
         return self._read(work, [])
 
     def events(self, scope: str, limit: int = 1000) -> list[Transition]:
-        """The last `limit` transitions across all posts, newest first."""
-
         def work(conn: psycopg.Connection[Any]) -> list[Transition]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -487,13 +390,11 @@ class PgStore:
                 " ORDER BY at DESC, id DESC LIMIT %s",
                 (sid, max(0, limit)),
             ).fetchall()
-            return [_transition(*row) for row in rows]
+            return [codec.transition_of(*row) for row in rows]
 
         return self._read(work, [])
 
     def acks(self, scope: str) -> dict[PostKey, Ack]:
-        """Every acknowledgement of the scope."""
-
         def work(conn: psycopg.Connection[Any]) -> dict[PostKey, Ack]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -508,12 +409,10 @@ class PgStore:
     def failures_per_hour(
         self, scope: str, since: float, until: float, account: str | None = None
     ) -> list[int]:
-        """Transitions into FAILED per hour from `since` (one count per started hour)."""
-
         def work(conn: psycopg.Connection[Any]) -> list[int]:
             sid = self._read_sid(conn, scope)
             if sid is None:
-                return hour_buckets([], since, until)
+                return codec.hour_buckets([], since, until)
             query = (
                 "SELECT floor((at - %s) / 3600)::int, count(*) FROM wahdx_events"
                 " WHERE scope = %s AND new = 'failed' AND at >= %s AND at < %s"
@@ -523,13 +422,11 @@ class PgStore:
                 query += " AND account = %s"
                 args += (pg_text(account),)
             rows = conn.execute(query + " GROUP BY 1", args).fetchall()
-            return hour_buckets(rows, since, until)
+            return codec.hour_buckets(rows, since, until)
 
-        return self._read(work, hour_buckets([], since, until))
+        return self._read(work, codec.hour_buckets([], since, until))
 
     def scopes(self) -> list[str]:
-        """Every scope the store holds anything for."""
-
         def work(conn: psycopg.Connection[Any]) -> list[str]:
             rows = conn.execute("SELECT url FROM wahdx_scopes ORDER BY id").fetchall()
             return [str(r[0]) for r in rows]
@@ -539,8 +436,6 @@ class PgStore:
     # -- the change feed --------------------------------------------------------------------
 
     def cursor(self, scope: str) -> int:
-        """The scope's current revision: take it before reading a snapshot, then follow."""
-
         def work(conn: psycopg.Connection[Any]) -> int:
             row = conn.execute("SELECT rev FROM wahdx_scopes WHERE url = %s", (scope,)).fetchone()
             return int(row[0]) if row else 0
@@ -585,16 +480,7 @@ class PgStore:
                     "SELECT account, publish FROM wahdx_ack_clears WHERE scope = %s AND rev > %s",
                     (sid, after),
                 ).fetchall()
-            ack_changes: dict[PostKey, Ack | None] = {(a, p): None for a, p in clears}
-            for a, p, note, at in acks:
-                ack_changes[(a, p)] = Ack((a, p), note, at)
-            return Changes(
-                posts={p.key: p for p in map(_post, posts)},
-                acks=ack_changes,
-                transitions=[_transition(*e) for e in events],
-                cursor=rev,
-                reset=reset,
-            )
+            return codec.changes_of(posts, events, acks, clears, rev, reset)
 
         return self._read(work, Changes(cursor=0, reset=cursor > 0))
 
@@ -652,8 +538,6 @@ class PgStore:
         self._write(work)
 
     def lease_info(self, name: str) -> LeaseInfo | None:
-        """The lease as recorded, or None when nobody ever held it."""
-
         def work(conn: psycopg.Connection[Any]) -> LeaseInfo | None:
             row = conn.execute(
                 f"SELECT holder_id, host, pid, renewed_at, expires_at, expires_at <= {_NOW}, status"
@@ -670,14 +554,12 @@ class PgStore:
     # -- refresh requests ---------------------------------------------------------------------
 
     def request_refresh(self, scope: str, keys: Sequence[PostKey] | None, requester: str) -> int:
-        """Ask the poller to check `keys` now (None: every post); returns the request's id."""
-
         def work(cur: psycopg.Cursor[Any]) -> int:
             sid = self._sid(cur, scope, create=True)
             row = cur.execute(
                 "INSERT INTO wahdx_refresh_requests (scope, keys, requester, at)"
                 f" VALUES (%s, %s, %s, {_NOW}) RETURNING id, at",
-                (sid, keys_json(keys), pg_text(requester) or ""),
+                (sid, codec.keys_json(keys), pg_text(requester) or ""),
             ).fetchone()
             assert row is not None
             rid, at = int(row[0]), float(row[1])
@@ -691,8 +573,6 @@ class PgStore:
         return self._write(work)
 
     def take_refresh_requests(self, scope: str, after: int) -> list[RefreshRequest]:
-        """Requests with an id above `after`, oldest first (the poller remembers the last)."""
-
         def work(conn: psycopg.Connection[Any]) -> list[RefreshRequest]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -702,7 +582,7 @@ class PgStore:
                 " WHERE scope = %s AND id > %s ORDER BY id",
                 (sid, after),
             ).fetchall()
-            return [RefreshRequest(int(i), keys_value(k), r, at) for i, k, r, at in rows]
+            return [RefreshRequest(int(i), codec.keys_value(k), r, at) for i, k, r, at in rows]
 
         return self._read(work, [])
 
@@ -716,8 +596,6 @@ class PgStore:
         posts: Sequence[WatchedPost],
         now: float | None = None,
     ) -> None:
-        """Say which posts a board watches (replacing what it said before)."""
-
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid = self._sid(cur, scope, create=True)
             row = cur.execute(f"SELECT coalesce(%s::float8, {_NOW})", (now,)).fetchone()
@@ -742,25 +620,13 @@ class PgStore:
                     "INSERT INTO wahdx_board_posts"
                     " (board_id, account, publish, media_type, label, position)"
                     " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    [
-                        (
-                            board,
-                            pg_text(p.account_id),
-                            pg_text(p.publish_id),
-                            pg_text(p.media_type),
-                            pg_text(p.label) or "",
-                            i,
-                        )
-                        for i, p in enumerate(posts)
-                    ],
+                    codec.board_post_rows(board, posts, pg_text),
                 )
             self._notify(cur, scope)
 
         self._write(work)
 
     def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
-        """Say the board is alive; False when the store does not know it (register again)."""
-
         def work(cur: psycopg.Cursor[Any]) -> bool:
             cur.execute(
                 f"UPDATE wahdx_boards SET seen_at = coalesce(%s::float8, {_NOW})"
@@ -772,8 +638,6 @@ class PgStore:
         return self._write(work)
 
     def unregister_board(self, board_id: str) -> None:
-        """Forget a board and what it watched."""
-
         def work(cur: psycopg.Cursor[Any]) -> None:
             board = pg_text(board_id)
             cur.execute("DELETE FROM wahdx_board_posts WHERE board_id = %s", (board,))
@@ -784,8 +648,6 @@ class PgStore:
     def watched_posts(
         self, scope: str, alive_within: float, now: float | None = None
     ) -> list[WatchedPost]:
-        """The union of the posts live boards watch, each once, in first-registered order."""
-
         def work(conn: psycopg.Connection[Any]) -> list[WatchedPost]:
             sid = self._read_sid(conn, scope)
             if sid is None:
@@ -797,13 +659,11 @@ class PgStore:
                 " ORDER BY b.registered_at, b.board_id, p.position",
                 (sid, now, alive_within),
             ).fetchall()
-            return union_posts(rows)
+            return codec.union_posts(rows)
 
         return self._read(work, [])
 
     def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
-        """The boards heard from within `alive_within` seconds."""
-
         def work(conn: psycopg.Connection[Any]) -> list[BoardInfo]:
             sid = self._read_sid(conn, scope)
             if sid is None:

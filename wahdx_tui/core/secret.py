@@ -1,4 +1,4 @@
-"""The API key as a value that never shows itself: not in repr, str, logs or crash reports."""
+"""Secrets as values that never show themselves: not in repr, str, logs or crash reports."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from collections.abc import Generator
 import httpx
 
 
-class ApiKey:
-    """Holds the key; every way of printing it gives '***'. Only reveal() returns it."""
+class Secret:
+    """A string that never shows itself: repr, str and format give '***', pickling is refused.
+
+    Only reveal() returns it. Equal to a secret of the same kind holding the same text.
+    """
 
     __slots__ = ("_value",)
 
@@ -17,11 +20,11 @@ class ApiKey:
         self._value = value
 
     def reveal(self) -> str:
-        """The key itself, for the request header and nothing else."""
+        """The secret itself, for where it is sent and for redaction, nothing else."""
         return self._value
 
     def __repr__(self) -> str:
-        return "ApiKey('***')"
+        return f"{type(self).__name__}('***')"
 
     __str__ = __repr__
 
@@ -29,13 +32,21 @@ class ApiKey:
         return repr(self)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ApiKey) and other._value == self._value
+        return (
+            isinstance(other, Secret) and type(other) is type(self) and other._value == self._value
+        )
 
     def __hash__(self) -> int:
-        return hash(("ApiKey", self._value))
+        return hash((type(self).__name__, self._value))
 
     def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("an ApiKey is not to be pickled")
+        raise TypeError(f"a secret ({type(self).__name__}) is not to be pickled")
+
+
+class ApiKey(Secret):
+    """The API key (or a notify token, for redaction); only reveal() returns it."""
+
+    __slots__ = ()
 
 
 class KeyAuth(httpx.Auth):

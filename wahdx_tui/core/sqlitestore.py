@@ -12,7 +12,8 @@ from pathlib import Path
 
 import platformdirs
 
-from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core import storecodec as codec
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.sqliteschema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
     ACK_SINCE_SLACK,
@@ -26,20 +27,12 @@ from wahdx_tui.core.storeapi import (
     LeaseHolder,
     LeaseInfo,
     RefreshRequest,
+    Store,
     StoredPost,
     StoreError,
     Transition,
 )
-from wahdx_tui.core.storecodec import (
-    clean_text,
-    hour_buckets,
-    keys_json,
-    keys_value,
-    raw_json,
-    raw_value,
-    to_state,
-    union_posts,
-)
+from wahdx_tui.core.storecodec import clean_text
 
 BUSY_TIMEOUT_MS = 5000
 WATCH_INTERVAL = 0.2
@@ -123,28 +116,12 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def _post(row: Sequence[object]) -> StoredPost:
-    account, publish, state, raw_status, public_url, error, checked, since, raw = row
-    return StoredPost(
-        (str(account), str(publish)),
-        to_state(str(state)),
-        raw_status if isinstance(raw_status, str) else None,
-        public_url if isinstance(public_url, str) else None,
-        error if isinstance(error, str) else None,
-        float(checked),  # type: ignore[arg-type]
-        float(since),  # type: ignore[arg-type]
-        raw_value(raw if isinstance(raw, str) else None),
-    )
+class SqliteStore(Store):
+    """A history file shared safely by several boards (threads or processes) on one host.
 
-
-def _transition(account: str, publish: str, old: str | None, new: str, at: float) -> Transition:
-    return Transition(
-        (account, publish), to_state(old) if old is not None else None, to_state(new), at
-    )
-
-
-class SqliteStore:
-    """A history file shared safely by several boards (threads or processes) on one host."""
+    Each method does what storeapi.Store says (its docstrings are inherited); only what is
+    particular to SQLite is documented here.
+    """
 
     def __init__(self, path: Path | str | None = None, *, readonly: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
@@ -367,12 +344,9 @@ class SqliteStore:
     def record(
         self, scope: str, changed: Sequence[PostStatus], transitions: Sequence[Transition]
     ) -> None:
-        """Store one pass in one transaction: last payloads, transitions, re-opened failures."""
         if not changed and not transitions:
             return
-        latest: dict[PostKey, float] = {}
-        for tr in transitions:
-            latest[tr.key] = tr.at
+        moves = codec.last_moves(transitions)
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
             if changed:
@@ -381,73 +355,51 @@ class SqliteStore:
                     [
                         (
                             sid,
-                            clean_text(st.key[0]),
-                            clean_text(st.key[1]),
-                            st.state.value,
-                            clean_text(st.raw_status),
-                            clean_text(st.public_url),
-                            clean_text(st.error),
-                            st.checked_at,
-                            latest.get(st.key),
-                            raw_json(st.raw),
+                            *codec.post_values(st, clean_text),
+                            moves.get(st.key),
+                            codec.raw_json(st.raw),
                             rev,
                         )
                         for st in changed
                     ],
                 )
             if transitions:
-                conn.executemany(
-                    _INSERT_EVENT,
-                    [
-                        (
-                            sid,
-                            clean_text(tr.key[0]),
-                            clean_text(tr.key[1]),
-                            tr.old.value if tr.old is not None else None,
-                            tr.new.value,
-                            tr.at,
-                            rev,
-                        )
-                        for tr in transitions
-                    ],
-                )
-                keys = {st.key for st in changed}
-                orphans = [
-                    (at, rev, sid, clean_text(k[0]), clean_text(k[1]))
-                    for k, at in latest.items()
-                    if k not in keys
-                ]
+                conn.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, clean_text))
+                written = {st.key for st in changed}
+                orphans = codec.since_rows(sid, rev, moves, written, clean_text)
                 if orphans:
                     conn.executemany(_SET_SINCE, orphans)
-                failed = {tr.key for tr in transitions if tr.new is State.FAILED}
+                failed = codec.failed_keys(transitions)
                 if failed:
                     self._drop_acks(conn, sid, rev, failed)
 
     @staticmethod
     def _drop_acks(conn: sqlite3.Connection, sid: int, rev: int, keys: set[PostKey]) -> None:
-        rows = [(sid, clean_text(k[0]), clean_text(k[1])) for k in keys]
+        rows = codec.key_rows(sid, keys, clean_text)
         conn.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
         conn.executemany(_DROP_ACK, rows)
 
     def set_ack(
         self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
     ) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement); see the protocol."""
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
-            account, publish = clean_text(key[0]), clean_text(key[1])
             if since is not None:
                 row = conn.execute(
                     "SELECT since FROM posts WHERE scope = ? AND account = ? AND publish = ?",
-                    (sid, account, publish),
+                    (sid, clean_text(key[0]), clean_text(key[1])),
                 ).fetchone()
                 if row is not None and row[0] > since + ACK_SINCE_SLACK:
                     return  # a newer state than the one acknowledged
-            conn.execute(_SET_ACK, (sid, account, publish, clean_text(note) or "", at, rev))
-            conn.execute(_UNTOMB, (sid, account, publish))
+            self._put_ack(conn, sid, rev, Ack(key, note, at))
+
+    @staticmethod
+    def _put_ack(conn: sqlite3.Connection, sid: int, rev: int, ack: Ack) -> None:
+        row = codec.ack_row(sid, rev, ack, clean_text)
+        conn.execute(_SET_ACK, row)
+        conn.execute(_UNTOMB, row[:3])
 
     def clear_ack(self, scope: str, key: PostKey) -> None:
-        """Withdraw the acknowledgement of a post, if any."""
         with self._write("write") as conn:
             sid = self._scope_id(conn, scope, create=False)
             if sid is None:
@@ -460,7 +412,6 @@ class SqliteStore:
                 self._drop_acks(conn, sid, self._bump(conn, sid), {key})
 
     def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
-        """Drop the oldest transitions beyond the newest `keep_events`; return how many went."""
         with self._write("prune") as conn:
             sid = self._scope_id(conn, scope, create=False)
             if sid is None:
@@ -482,52 +433,17 @@ class SqliteStore:
         """Write rows exactly as given (a copy); a transition already there is skipped."""
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
-            conn.executemany(
-                _COPY_POST,
-                [
-                    (
-                        sid,
-                        clean_text(p.key[0]),
-                        clean_text(p.key[1]),
-                        p.state.value,
-                        clean_text(p.raw_status),
-                        clean_text(p.public_url),
-                        clean_text(p.error),
-                        p.checked_at,
-                        p.since,
-                        raw_json(p.raw),
-                        rev,
-                    )
-                    for p in posts
-                ],
-            )
+            conn.executemany(_COPY_POST, codec.copy_rows(sid, rev, posts, clean_text))
             before = conn.total_changes
-            conn.executemany(
-                _INSERT_EVENT,
-                [
-                    (
-                        sid,
-                        clean_text(t.key[0]),
-                        clean_text(t.key[1]),
-                        t.old.value if t.old is not None else None,
-                        t.new.value,
-                        t.at,
-                        rev,
-                    )
-                    for t in transitions
-                ],
-            )
+            conn.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, clean_text))
             added = conn.total_changes - before
-            for a in acks:
-                account, publish = clean_text(a.key[0]), clean_text(a.key[1])
-                conn.execute(_SET_ACK, (sid, account, publish, clean_text(a.note) or "", a.at, rev))
-                conn.execute(_UNTOMB, (sid, account, publish))
+            for ack in acks:
+                self._put_ack(conn, sid, rev, ack)
             return added
 
     # -- reading --------------------------------------------------------------------------
 
     def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        """The last payload recorded for every post of the scope."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -535,14 +451,9 @@ class SqliteStore:
             rows = conn.execute(
                 f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ?", (sid,)
             ).fetchall()
-        out: dict[PostKey, StoredPost] = {}
-        for row in rows:
-            post = _post(row)
-            out[post.key] = post
-        return out
+        return {p.key: p for p in map(codec.post_of, rows)}
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
-        """The post's last `limit` transitions, oldest first."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -552,13 +463,9 @@ class SqliteStore:
                 " ORDER BY at DESC, id DESC LIMIT ?",
                 (sid, clean_text(key[0]), clean_text(key[1]), max(0, limit)),
             ).fetchall()
-        return [
-            Transition(key, to_state(old) if old is not None else None, to_state(new), at)
-            for old, new, at in reversed(rows)
-        ]
+        return [codec.transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
 
     def events(self, scope: str, limit: int = 1000) -> list[Transition]:
-        """The last `limit` transitions across all posts, newest first."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -568,10 +475,9 @@ class SqliteStore:
                 " ORDER BY at DESC, id DESC LIMIT ?",
                 (sid, max(0, limit)),
             ).fetchall()
-        return [_transition(*row) for row in rows]
+        return [codec.transition_of(*row) for row in rows]
 
     def acks(self, scope: str) -> dict[PostKey, Ack]:
-        """Every acknowledgement of the scope."""
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
@@ -584,7 +490,6 @@ class SqliteStore:
     def failures_per_hour(
         self, scope: str, since: float, until: float, account: str | None = None
     ) -> list[int]:
-        """Transitions into FAILED per hour from `since` (one count per started hour)."""
         # The literal 'failed' lets SQLite use the partial index events_failed.
         sql = (
             "SELECT CAST((at - ?) / 3600 AS INTEGER), count(*) FROM events"
@@ -593,16 +498,15 @@ class SqliteStore:
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
-                return hour_buckets([], since, until)
+                return codec.hour_buckets([], since, until)
             args: tuple[object, ...] = (since, sid, since, until)
             if account is not None:
                 sql += " AND account = ?"
                 args += (clean_text(account),)
             rows = conn.execute(sql + " GROUP BY 1", args).fetchall()
-        return hour_buckets(rows, since, until)
+        return codec.hour_buckets(rows, since, until)
 
     def scopes(self) -> list[str]:
-        """Every scope the store holds anything for."""
         with self._guard("read") as conn:
             if self.readonly and self._version == 0:
                 return []
@@ -612,7 +516,6 @@ class SqliteStore:
     # -- the change feed --------------------------------------------------------------------
 
     def cursor(self, scope: str) -> int:
-        """The scope's current revision: take it before reading a snapshot, then follow."""
         if not self._team():
             return 0
         with self._guard("read") as conn:
@@ -620,7 +523,6 @@ class SqliteStore:
         return int(row[0]) if row else 0
 
     def changes_since(self, scope: str, cursor: int) -> Changes:
-        """Everything written after `cursor` (0: everything); cheap when nothing changed."""
         if not self._team():
             return Changes(cursor=0, reset=cursor > 0)
         with self._snapshot() as conn:
@@ -648,16 +550,7 @@ class SqliteStore:
                 "SELECT account, publish FROM ack_clears WHERE scope = ? AND rev > ?",
                 (sid, after),
             ).fetchall()
-        ack_changes: dict[PostKey, Ack | None] = {(a, p): None for a, p in clears}
-        for a, p, note, at in acks:
-            ack_changes[(a, p)] = Ack((a, p), note, at)
-        return Changes(
-            posts={p.key: p for p in map(_post, posts)},
-            acks=ack_changes,
-            transitions=[_transition(*e) for e in events],
-            cursor=rev,
-            reset=reset,
-        )
+        return codec.changes_of(posts, events, acks, clears, rev, reset)
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` s; True when another connection may have written."""
@@ -726,7 +619,6 @@ class SqliteStore:
             )
 
     def lease_info(self, name: str) -> LeaseInfo | None:
-        """The lease as recorded, or None when nobody ever held it."""
         if not self._team():
             return None
         with self._guard("read") as conn:
@@ -744,13 +636,12 @@ class SqliteStore:
     # -- refresh requests ---------------------------------------------------------------------
 
     def request_refresh(self, scope: str, keys: Sequence[PostKey] | None, requester: str) -> int:
-        """Ask the poller to check `keys` now (None: every post); returns the request's id."""
         now = time.time()
         with self._write("write") as conn:
             sid = self._scope_id(conn, scope, create=True)
             cur = conn.execute(
                 "INSERT INTO refresh_requests (scope, keys, requester, at) VALUES (?, ?, ?, ?)",
-                (sid, keys_json(keys), clean_text(requester) or "", now),
+                (sid, codec.keys_json(keys), clean_text(requester) or "", now),
             )
             rid = int(cur.lastrowid or 0)
             conn.execute(
@@ -760,7 +651,6 @@ class SqliteStore:
             return rid
 
     def take_refresh_requests(self, scope: str, after: int) -> list[RefreshRequest]:
-        """Requests with an id above `after`, oldest first (the poller remembers the last)."""
         if not self._team():
             return []
         with self._guard("read") as conn:
@@ -772,7 +662,7 @@ class SqliteStore:
                 " WHERE scope = ? AND id > ? ORDER BY id",
                 (sid, after),
             ).fetchall()
-        return [RefreshRequest(int(i), keys_value(k), r, at) for i, k, r, at in rows]
+        return [RefreshRequest(int(i), codec.keys_value(k), r, at) for i, k, r, at in rows]
 
     # -- boards and what they watch -------------------------------------------------------------
 
@@ -784,7 +674,6 @@ class SqliteStore:
         posts: Sequence[WatchedPost],
         now: float | None = None,
     ) -> None:
-        """Say which posts a board watches (replacing what it said before)."""
         at = time.time() if now is None else now
         with self._write("write") as conn:
             sid = self._scope_id(conn, scope, create=True)
@@ -805,28 +694,16 @@ class SqliteStore:
             conn.executemany(
                 "INSERT INTO board_posts (board_id, account, publish, media_type, label, position)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [
-                    (
-                        board_id,
-                        clean_text(p.account_id),
-                        clean_text(p.publish_id),
-                        clean_text(p.media_type),
-                        clean_text(p.label) or "",
-                        i,
-                    )
-                    for i, p in enumerate(posts)
-                ],
+                codec.board_post_rows(board_id, posts, clean_text),
             )
 
     def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
-        """Say the board is alive; False when the store does not know it (register again)."""
         at = time.time() if now is None else now
         with self._write("write") as conn:
             cur = conn.execute("UPDATE boards SET seen_at = ? WHERE board_id = ?", (at, board_id))
             return cur.rowcount > 0
 
     def unregister_board(self, board_id: str) -> None:
-        """Forget a board and what it watched."""
         with self._write("write") as conn:
             conn.execute("DELETE FROM board_posts WHERE board_id = ?", (board_id,))
             conn.execute("DELETE FROM boards WHERE board_id = ?", (board_id,))
@@ -834,7 +711,6 @@ class SqliteStore:
     def watched_posts(
         self, scope: str, alive_within: float, now: float | None = None
     ) -> list[WatchedPost]:
-        """The union of the posts live boards watch, each once, in first-registered order."""
         if not self._team():
             return []
         at = time.time() if now is None else now
@@ -849,10 +725,9 @@ class SqliteStore:
                 " ORDER BY b.registered_at, b.board_id, p.position",
                 (sid, at - alive_within),
             ).fetchall()
-        return union_posts(rows)
+        return codec.union_posts(rows)
 
     def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
-        """The boards heard from within `alive_within` seconds."""
         if not self._team():
             return []
         at = time.time() if now is None else now

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
+from wahdx_tui.core.secretfile import read_secret_file
 from wahdx_tui.core.sqlitestore import SqliteStore, default_store_path
 from wahdx_tui.core.storeapi import Store, StoreError
 
@@ -99,24 +99,9 @@ def display_url(url: str | None) -> str:
 
 def read_password_file(path: str) -> str:
     """The password alone in a file only its owner can read (like --api-key-file)."""
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise StoreError(f"cannot read store password file {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise StoreError(f"store password file {path} is not a regular file")
-    if st.st_mode & 0o077:
-        raise StoreError(
-            f"refusing store password file {path}: it is readable by group or others"
-            f" (mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}"
-        )
-    if st.st_size > 4096:
-        raise StoreError(f"store password file {path} is too large to hold one password")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"cannot read store password file {path}: {exc}") from None
+    text = read_secret_file(
+        path, "store password file", 4096, too_large="to hold one password", error=StoreError
+    )
     password = text.rstrip("\r\n")
     if not password or "\n" in password:
         raise StoreError(f"store password file {path} must hold the password alone on one line")

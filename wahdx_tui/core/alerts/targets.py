@@ -6,7 +6,6 @@ import ipaddress
 import logging
 import os
 import re
-import stat
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from wahdx_tui.core.errors import ConfigError
 from wahdx_tui.core.logsetup import add_secrets, isolate_delivery_logs
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.secret import ApiKey
+from wahdx_tui.core.secretfile import read_secret_file
 
 if TYPE_CHECKING:  # Apprise loads its plugins on first use: imported only when targets exist
     import apprise
@@ -242,39 +242,11 @@ def targets_from_urls(urls: Iterable[str], where: str = NOTIFY_ENV) -> tuple[Tar
     return tuple(targets)
 
 
-def _read_config(path: str) -> str:
-    try:  # non-blocking, so a FIFO in its place cannot hang the start; fstat checks it below
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ConfigError(f"cannot read notify config {path}: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ConfigError(f"notify config {path} is not a regular file")
-        if st.st_mode & 0o077:
-            mode = stat.S_IMODE(st.st_mode)
-            raise ConfigError(
-                f"refusing notify config {path}: it is readable by group or others "
-                f"(mode {mode:04o}) and holds tokens; run: chmod 600 {path}"
-            )
-        if st.st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"notify config {path} is too large (over 1 MiB)")
-        data = os.read(fd, MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read notify config {path}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"notify config {path} is not UTF-8 text") from None
-
-
 def targets_from_config(path: str) -> tuple[Target, ...]:
     """The targets of an Apprise config file (YAML or TEXT, tags included), mode 600 only."""
     import apprise
 
-    text = _read_config(path)
+    text = read_secret_file(path, "notify config", MAX_CONFIG_BYTES, holds="tokens")
     asset = delivery_asset()
     config = apprise.AppriseConfig(asset=asset)
     with _apprise_problems() as problems:
