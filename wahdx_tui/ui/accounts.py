@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import set_cell_size
@@ -13,14 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input
 
 from wahdx_tui.core.accounts import ACCOUNT_SORT_COLUMNS, AccountRow, Accounts
 from wahdx_tui.core.model import State
+from wahdx_tui.ui.cursortable import CursorTable
 from wahdx_tui.ui.trend import FailureTrend
 
 GAP = 1
@@ -197,7 +196,7 @@ class AccountsHeader(Widget):
             self.post_message(self.SortClicked(col.key))
 
 
-class AccountsTable(ScrollView, can_focus=True):
+class AccountsTable(CursorTable):
     """The accounts, one line each, drawn only where visible and only when changed."""
 
     COMPONENT_CLASSES = {
@@ -207,24 +206,13 @@ class AccountsTable(ScrollView, can_focus=True):
         "accounts-table--stuck",
         "accounts-table--empty",
     }
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("g,home", "cursor_top", "Top", show=False),
-        Binding("G,end", "cursor_bottom", "Bottom", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-    ]
-
-    cursor = reactive(0, repaint=False)
 
     class LayoutChanged(Message):
         """The columns shown, or their widths, changed."""
 
     def __init__(self, accounts: Accounts, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.accounts = accounts
-        self.cursor_id: str | None = None
         self.column_layout = account_layout(120)
         self._drawn: dict[int, tuple[str, tuple[str, ...], str]] = {}
         self._styles: dict[str, Style] = {}
@@ -322,48 +310,6 @@ class AccountsTable(ScrollView, can_focus=True):
         self.lines_refreshed += count
         return count
 
-    # -- cursor -------------------------------------------------------------------------
-
-    def _restore_cursor(self) -> None:
-        """Keep the cursor on the same account after an update, sort or filter; until the
-        operator moves it, it stays on the top line (the worst account)."""
-        n = len(self.accounts)
-        if n == 0:
-            self.set_reactive(AccountsTable.cursor, 0)
-            return
-        index = self.accounts.index_of(self.cursor_id) if self.cursor_id is not None else None
-        if index is None:
-            index = min(self.cursor, n - 1)
-        if index != self.cursor:
-            old = self.cursor
-            self.set_reactive(AccountsTable.cursor, index)
-            self.refresh_line(old)
-            self.refresh_line(index)
-            self._scroll_cursor_into_view()
-
-    def move_cursor(self, index: int) -> None:
-        """Put the cursor on view line `index` (clamped) and keep it visible."""
-        n = len(self.accounts)
-        if n == 0:
-            return
-        index = max(0, min(n - 1, index))
-        old = self.cursor
-        self.cursor = index
-        self.cursor_id = self.accounts.id_at(index)
-        self.refresh_line(old)
-        self.refresh_line(index)
-        self._scroll_cursor_into_view()
-
-    def _scroll_cursor_into_view(self) -> None:
-        height = self.scrollable_content_region.height
-        if height <= 0:
-            return
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
-
     @property
     def selected(self) -> AccountRow | None:
         """The account under the cursor (None when none is shown)."""
@@ -372,43 +318,28 @@ class AccountsTable(ScrollView, can_focus=True):
             return None
         return self.accounts.row_at(min(self.cursor, n - 1))
 
-    def action_cursor_down(self) -> None:
-        """Move down one line."""
-        self.move_cursor(self.cursor + 1)
+    def view_length(self) -> int:
+        """How many accounts the view shows."""
+        return len(self.accounts)
 
-    def action_cursor_up(self) -> None:
-        """Move up one line."""
-        self.move_cursor(self.cursor - 1)
+    def item_at(self, index: int) -> str:
+        """The account on view line `index`."""
+        return self.accounts.id_at(index)
 
-    def action_cursor_top(self) -> None:
-        """Jump to the first line, and follow whichever account is on top from now on."""
-        self.move_cursor(0)
-        self.cursor_id = None
+    def index_of_item(self, item: Hashable) -> int | None:
+        """Where the account stands in the view."""
+        return self.accounts.index_of(item) if isinstance(item, str) else None
 
-    def action_cursor_bottom(self) -> None:
-        """Jump to the last line."""
-        self.move_cursor(len(self.accounts) - 1)
+    def chosen(self) -> None:
+        """A double click chooses the account."""
+        row = self.selected
+        if row is not None:
+            self.post_message(AccountChosen(row.account_id, row.account))
 
-    def action_page_down(self) -> None:
-        """Move down one screen."""
-        height = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=self.scroll_offset.y + height, animate=False, immediate=True)
-        self.move_cursor(self.cursor + height)
-
-    def action_page_up(self) -> None:
-        """Move up one screen."""
-        height = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=max(0, self.scroll_offset.y - height), animate=False, immediate=True)
-        self.move_cursor(self.cursor - height)
-
-    def on_click(self, event: events.Click) -> None:
-        """Select the clicked account; a double click chooses it."""
-        index = self.scroll_offset.y + event.y
-        if index < len(self.accounts):
-            self.move_cursor(index)
-            row = self.selected
-            if event.chain >= 2 and row is not None:
-                self.post_message(AccountChosen(row.account_id, row.account))
+    @property
+    def cursor_id(self) -> str | None:
+        """The account the cursor follows (None until the operator moves it)."""
+        return self.followed if isinstance(self.followed, str) else None
 
 
 class AccountsView(Widget):

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
 from wahdx_tui.core.board import Board, Row
 from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.ui.columns import GAP, cell_texts, layout_for
+from wahdx_tui.ui.cursortable import CursorTable
 
 DrawnLine = tuple[PostKey, tuple[str, ...], str]
 _STATE_CLASSES: dict[State, str] = {
@@ -108,7 +107,7 @@ class TableHeader(Widget):
             self.post_message(self.SortClicked(col.key))
 
 
-class BoardTable(ScrollView, can_focus=True):
+class BoardTable(CursorTable):
     """The posts, one line each; reconciled by row key so only changed lines are redrawn."""
 
     COMPONENT_CLASSES = {
@@ -124,16 +123,6 @@ class BoardTable(ScrollView, can_focus=True):
         "board-table--published",
         "board-table--unknown",
     }
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("g,home", "cursor_top", "Top", show=False),
-        Binding("G,end", "cursor_bottom", "Bottom", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-    ]
-
-    cursor = reactive(0, repaint=False)
 
     @dataclass
     class Selected(Message):
@@ -145,9 +134,8 @@ class BoardTable(ScrollView, can_focus=True):
         """The columns shown, or their widths, changed (the header must follow)."""
 
     def __init__(self, board: Board, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.board = board
-        self.cursor_key: PostKey | None = None
         self.stale = False  # some rows are unanswered (Board.mark_unanswered)
         self.column_layout = layout_for(120, {})
         self._wanted: dict[str, int] = {}
@@ -274,52 +262,6 @@ class BoardTable(ScrollView, can_focus=True):
         self.lines_refreshed += count
         return count
 
-    # -- cursor -----------------------------------------------------------------------------
-
-    def _restore_cursor(self) -> None:
-        """Keep the cursor on the same post after a refresh, sort or filter.
-
-        Until the operator moves it, the cursor stays on the top row (the worst news).
-        """
-        n = len(self.board)
-        if n == 0:
-            self.set_reactive(BoardTable.cursor, 0)
-            return
-        index = self.board.index_of(self.cursor_key) if self.cursor_key is not None else None
-        if index is None:
-            # The followed post is hidden by a filter: the cursor rests nearby and comes back
-            # to the post when the filter lets it through again.
-            index = min(self.cursor, n - 1)
-        if index != self.cursor:
-            old = self.cursor
-            self.set_reactive(BoardTable.cursor, index)
-            self.refresh_line(old)
-            self.refresh_line(index)
-            self._scroll_cursor_into_view()
-
-    def move_cursor(self, index: int) -> None:
-        """Put the cursor on view row `index` (clamped) and keep it visible."""
-        n = len(self.board)
-        if n == 0:
-            return
-        index = max(0, min(n - 1, index))
-        old = self.cursor
-        self.cursor = index
-        self.cursor_key = self.board.key_at(index)
-        self.refresh_line(old)
-        self.refresh_line(index)
-        self._scroll_cursor_into_view()
-
-    def _scroll_cursor_into_view(self) -> None:
-        height = self.scrollable_content_region.height
-        if height <= 0:
-            return
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
-
     @property
     def selected(self) -> Row | None:
         """The row under the cursor, as shown (None when no row is shown)."""
@@ -328,39 +270,28 @@ class BoardTable(ScrollView, can_focus=True):
             return None
         return self.board.row_at(min(self.cursor, n - 1))
 
-    def action_cursor_down(self) -> None:
-        """Move down one row."""
-        self.move_cursor(self.cursor + 1)
+    def view_length(self) -> int:
+        """How many rows the view shows."""
+        return len(self.board)
 
-    def action_cursor_up(self) -> None:
-        """Move up one row."""
-        self.move_cursor(self.cursor - 1)
+    def item_at(self, index: int) -> PostKey:
+        """The post on view row `index`."""
+        return self.board.key_at(index)
 
-    def action_cursor_top(self) -> None:
-        """Jump to the first row, and stay with whatever row is on top from now on."""
-        self.move_cursor(0)
-        self.cursor_key = None
+    def index_of_item(self, item: Hashable) -> int | None:
+        """Where the post stands in the view."""
+        return self.board.index_of(item)  # type: ignore[arg-type]
 
-    def action_cursor_bottom(self) -> None:
-        """Jump to the last row."""
-        self.move_cursor(len(self.board) - 1)
+    def chosen(self) -> None:
+        """A double click opens the post."""
+        if self.cursor_key is not None:
+            self.post_message(self.Selected(self.cursor_key))
 
-    def action_page_down(self) -> None:
-        """Move down one screen."""
-        height = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=self.scroll_offset.y + height, animate=False, immediate=True)
-        self.move_cursor(self.cursor + height)
+    @property
+    def cursor_key(self) -> PostKey | None:
+        """The post the cursor follows (None until the operator moves it)."""
+        return self.followed  # type: ignore[return-value]
 
-    def action_page_up(self) -> None:
-        """Move up one screen."""
-        height = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=max(0, self.scroll_offset.y - height), animate=False, immediate=True)
-        self.move_cursor(self.cursor - height)
-
-    def on_click(self, event: events.Click) -> None:
-        """Select the clicked row; a double click opens it."""
-        index = self.scroll_offset.y + event.y
-        if index < len(self.board):
-            self.move_cursor(index)
-            if event.chain >= 2 and self.cursor_key is not None:
-                self.post_message(self.Selected(self.cursor_key))
+    @cursor_key.setter
+    def cursor_key(self, key: PostKey | None) -> None:
+        self.followed = key
