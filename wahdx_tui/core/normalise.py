@@ -67,12 +67,26 @@ _CHANGED_KEYS = (
     "last_updated",
 )
 _CHANGED_KEYSET = frozenset(_CHANGED_KEYS)
+_STATUS_KEYSET = frozenset(_STATUS_KEYS)
+_URL_KEYSET = frozenset(_URL_KEYS)
+_ERROR_KEYSET = frozenset(_ERROR_KEYS)
 NOT_RETURNED = "not returned by the API"
 _MAX_TEXT = 20_000
+_SPELLINGS: dict[str, State] = {}  # status spellings seen, and the state each names
+_MAX_SPELLINGS = 512
 
 
 def normalise_state(raw: str) -> State:
     """Map one status spelling to a State, case-insensitively; anything else is UNKNOWN."""
+    state = _SPELLINGS.get(raw)
+    if state is None:
+        state = _normalise_state(raw)
+        if len(_SPELLINGS) < _MAX_SPELLINGS and len(raw) <= 64:
+            _SPELLINGS[raw] = state
+    return state
+
+
+def _normalise_state(raw: str) -> State:
     s = raw.strip().lower()
     if s in _QUEUED:
         return State.QUEUED
@@ -126,11 +140,15 @@ def _first_text(
     item: Mapping[str, Any], keys: Sequence[str], read: Callable[[object], str | None]
 ) -> str | None:
     """The first of `keys` whose value reads as non-empty text (an empty one does not hide
-    a good value under a later key)."""
+    a good value under a later key). Every reader here reads a string as `_text` does."""
     get = item.get
     for k in keys:
         value = get(k)
         if value is not None:
+            if value.__class__ is str:
+                if value:
+                    return value[:_MAX_TEXT]
+                continue
             text = read(value)
             if text:
                 return text
@@ -223,9 +241,12 @@ def status_from_item(item: object, key: PostKey, checked_at: float) -> PostStatu
         return PostStatus(
             key, State.UNKNOWN, None, None, f"unreadable item: {describe(item)}", checked_at, item
         )
-    raw_status = _first_text(item, _STATUS_KEYS, _status_text)
-    url = _first_text(item, _URL_KEYS, _text)
-    error = _first_text(item, _ERROR_KEYS, _error_text)
+    # Most items carry a status and few of the other keys: a set test skips the lookups.
+    raw_status = (
+        None if _STATUS_KEYSET.isdisjoint(item) else _first_text(item, _STATUS_KEYS, _status_text)
+    )
+    url = None if _URL_KEYSET.isdisjoint(item) else _first_text(item, _URL_KEYS, _text)
+    error = None if _ERROR_KEYSET.isdisjoint(item) else _first_text(item, _ERROR_KEYS, _error_text)
     if item.get("success") is False:
         return PostStatus(
             key,
@@ -258,8 +279,12 @@ def parse_batch(
 ) -> list[PostStatus]:
     """Match a batch body to the requested posts; a post missing from it comes back UNKNOWN."""
     items = extract_items(body)
-    by_key: dict[PostKey, PostStatus] = {}
     wanted = {p.key for p in requested}
+    if len(items) == len(requested) == len(wanted):
+        matched = _in_order(items, requested, checked_at)
+        if matched is not None:
+            return matched
+    by_key: dict[PostKey, PostStatus] = {}
     by_publish: dict[str, list[PostKey]] = {}
     for p in requested:
         by_publish.setdefault(p.publish_id, []).append(p.key)
@@ -286,6 +311,23 @@ def parse_batch(
         by_key.get(p.key) or PostStatus(p.key, State.UNKNOWN, None, None, NOT_RETURNED, checked_at)
         for p in requested
     ]
+
+
+def _in_order(
+    items: list[tuple[str | None, object]], requested: Sequence[WatchedPost], checked_at: float
+) -> list[PostStatus] | None:
+    """The usual answer, read fast: item i names requested post i by its camelCase ids (the
+    posts all different). None when any item does not, for the general matching to decide."""
+    out: list[PostStatus] = []
+    for (_, item), post in zip(items, requested, strict=True):
+        if item.__class__ is not dict:
+            return None
+        get = item.get
+        account, publish = post.account_id, post.publish_id
+        if get("accountId") != account or get("publishId") != publish:
+            return None
+        out.append(status_from_item(item, (account, publish), checked_at))
+    return out
 
 
 def parse_single(body: object, post: WatchedPost, checked_at: float) -> PostStatus:
