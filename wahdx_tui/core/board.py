@@ -410,22 +410,40 @@ class Board:
         apply() only ever sees the few statuses that really changed. Posts the answer said
         nothing about (left out of it) keep their state and go into `unanswered`.
         """
-        rows = self.rows
+        get = self.rows.get
         changed: list[PostStatus] = []
+        unknown = State.UNKNOWN
+        stale_answered = 0
+        # says_nothing, shows_the_same and _answered, inlined: this runs for every answer.
         for st in statuses:
-            row = rows.get(st.key)
+            row = get(st.key)
             if row is None:
                 continue
-            if says_nothing(row.status, st):
+            old = row.status
+            state = st.state
+            if old is None:
+                changed.append(st)
+                continue
+            raw_status = st.raw_status
+            if state is unknown and raw_status is None and old.state is not unknown:
                 if unanswered is not None:
                     unanswered.append(st.key)
                 continue
-            if shows_the_same(row.status, st):
+            if (
+                old.state is state
+                and old.raw_status == raw_status
+                and old.error == st.error
+                and old.public_url == st.public_url
+            ):
                 row.status = st
                 row.checked_at = st.checked_at
-                self._answered(row)
+                row.from_last_run = False
+                if row.unanswered:
+                    row.unanswered = False
+                    stale_answered += 1
             else:
                 changed.append(st)
+        self._unanswered -= stale_answered
         return changed
 
     def apply(self, statuses: Sequence[PostStatus], now: float | None = None) -> Changes:
