@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 import random
 import time
@@ -14,6 +13,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from wahdx_tui import __version__
 from wahdx_tui.core.errors import (
@@ -23,7 +23,7 @@ from wahdx_tui.core.errors import (
     BatchTooLarge,
     ResponseShapeError,
 )
-from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.normalise import _error_text, decode_json, parse_batch, parse_single
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import DEFAULTS
@@ -205,9 +205,7 @@ class WahdxClient:
         headers = [*self._headers, ("X-API-Key", self._key.reveal())]
         content = None
         if body is not None:
-            content = json.dumps(
-                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode("utf-8")
+            content = orjson.dumps(body)  # compact UTF-8, as httpx's json= wrote it
             headers.append(("Content-Type", "application/json"))
         request = httpx.Request(
             method, url, headers=headers, content=content, extensions=self._extensions
@@ -348,49 +346,48 @@ class WahdxClient:
 
     async def check_posts(self, posts: Sequence[WatchedPost]) -> PassResult:
         """Check every post in batches of at most batch_size, at most `concurrency` at once."""
-        found: dict[PostKey, PostStatus] = {}
         result = PassResult(statuses=[])
         start_requests = self.requests
 
-        async def run(chunk: Sequence[WatchedPost]) -> None:
+        async def run(chunk: Sequence[WatchedPost]) -> list[PostStatus]:
+            """The chunk's statuses, in its order (none for posts that could not be checked)."""
             try:
-                statuses = await self._batch(chunk)
+                return await self._batch(chunk)
             except BatchTooLarge as exc:
                 if len(chunk) <= 1:
                     result.failed.extend(chunk)
                     result.errors.append(str(exc))
-                    return
+                    return []
                 smaller = max(1, len(chunk) // 2)
                 if smaller < self.batch_size:
                     self.batch_size = smaller
                     self._emit("shrink", f"batch too large: now {smaller} posts per request")
                 size = min(self.batch_size, smaller)
-                await asyncio.gather(
+                parts = await asyncio.gather(
                     *(run(chunk[i : i + size]) for i in range(0, len(chunk), size))
                 )
-                return
+                return [s for part in parts for s in part]
             except AuthError:
                 raise
             except ApiError as exc:
                 log.warning("batch of %d posts not checked: %s", len(chunk), exc)
                 result.failed.extend(chunk)
                 result.errors.append(str(exc))
-                return
-            for s in statuses:
-                found[s.key] = s
+                return []
 
         size = self.batch_size
-        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
         try:
             async with asyncio.TaskGroup() as group:
-                for chunk in chunks:
-                    group.create_task(run(chunk))
+                tasks = [
+                    group.create_task(run(posts[i : i + size])) for i in range(0, len(posts), size)
+                ]
         except BaseExceptionGroup as eg:
             auth = eg.subgroup(AuthError)
             if auth is not None:
                 raise _first_leaf(auth) from None
             raise
-        result.statuses = [found[p.key] for p in posts if p.key in found]
+        # Each chunk's answer is in its posts' order, and the chunks in theirs: so are these.
+        result.statuses = [s for task in tasks for s in task.result()]
         result.requests = self.requests - start_requests
         return result
 
