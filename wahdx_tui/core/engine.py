@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 
+from wahdx_tui.core import heap
 from wahdx_tui.core.alerthook import AlertHook
 from wahdx_tui.core.board import Board, Row, carries_state
 from wahdx_tui.core.client import ClientEvent, ClientFactory, WahdxClient
@@ -217,6 +218,8 @@ class Engine:
         if not_answered:
             self.board.mark_unanswered(not_answered)
             self.others.mark_unanswered(not_answered)
+        if self.passes == 1:
+            heap.settle()  # the long-lived rows are all made now
         return PassOutcome(
             number=self.passes,
             changes=changes,
