@@ -14,6 +14,7 @@ from wahdx_tui.core.display import STATE_RANK, detail_text
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.store import Ack, StoredPost, Transition
+from wahdx_tui.core.stuckwatch import StuckWatch
 
 SORT_COLUMNS = (
     "state",
@@ -167,6 +168,7 @@ class Board:
         self._unanswered = 0
         self._all: list[SortTuple] = []
         self._shown: list[SortTuple] | None = None
+        self._stuck_watch = StuckWatch()
         self.set_posts(posts)
 
     # -- the view -------------------------------------------------------------------------
@@ -342,6 +344,7 @@ class Board:
             if row is None:
                 row = self.rows[post.key] = _make_row(post)
                 self._count(row, 1)
+                self._stuck_watch.changed(row)
                 added += 1
             elif row.post != post:
                 row.post = post
@@ -477,6 +480,7 @@ class Board:
                 if st.state not in (State.QUEUED, State.PROCESSING):
                     row.stuck = False
                 self._count(row, 1)
+                self._stuck_watch.changed(row)
             row.detail = detail_text(st, 500)
             row.category = (
                 categorize(st.error, st.raw_status) if row.state is State.FAILED else None
@@ -545,22 +549,21 @@ class Board:
                 row.acked, row.note = True, ack.note
             self._count(row, 1)
             _refresh_haystack(row)
+            self._stuck_watch.changed(row)
             restored += 1
         if restored:
             self._rebuild()
         return restored
 
     def find_stuck(self, now: float, limits: Mapping[State, float]) -> list[PostKey]:
-        """Flag posts longer than `limits[state]` seconds in a state; return the newly stuck."""
-        newly: list[PostKey] = []
-        for row in self.rows.values():
-            limit = limits.get(row.state)
-            stuck = limit is not None and row.since is not None and now - row.since > limit
-            if stuck != row.stuck:
-                self.set_flags(row.key, stuck=stuck)
-                if stuck:
-                    newly.append(row.key)
-        return newly
+        """Flag posts longer than `limits[state]` seconds in a state; return the newly stuck.
+
+        Only rows whose time has come or that changed since the last call are looked at
+        (core/stuckwatch.py); the first call, and one with other limits, looks at all."""
+        return self._stuck_watch.look(self.rows, now, limits, self._flag_stuck)
+
+    def _flag_stuck(self, row: Row, stuck: bool) -> None:
+        self.set_flags(row.key, stuck=stuck)
 
     def states(self) -> dict[PostKey, State]:
         """Each post's last known state (for the poller's choice of due posts)."""
