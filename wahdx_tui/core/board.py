@@ -60,13 +60,31 @@ class Row:
     stuck: bool = False
     category: Category | None = None
     detail: str = "not checked yet"
-    haystack: str = ""
+    hay: str = ""  # the haystack once asked for ("" until then, and after a change)
     sort_tuple: SortTuple = ()
 
     @property
     def key(self) -> PostKey:
         """The post's (accountId, publishId)."""
         return self.post.key
+
+    @property
+    def haystack(self) -> str:
+        """Every column's text, casefolded, for the text filter; made when first asked for
+        (only while filtering by text), so 100,000 rows do not each keep one."""
+        hay = self.hay
+        if not hay:
+            hay = self.hay = " ".join(
+                (
+                    self.label,
+                    self.account,
+                    self.publish,
+                    self.post.media_type or "",
+                    self.state.value,
+                    self.detail,
+                )
+            ).casefold()
+        return hay
 
     @property
     def unreviewed_failure(self) -> bool:
@@ -127,16 +145,7 @@ def _make_row(post: WatchedPost) -> Row:
 
 
 def _refresh_haystack(row: Row) -> None:
-    row.haystack = " ".join(
-        (
-            row.label,
-            row.account,
-            row.publish,
-            row.post.media_type or "",
-            row.state.value,
-            row.detail,
-        )
-    ).casefold()
+    row.hay = ""  # made again when next asked for
 
 
 def _since(st: PostStatus, now: float | None) -> float:

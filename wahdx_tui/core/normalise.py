@@ -76,6 +76,7 @@ NOT_RETURNED = "not returned by the API"
 _MAX_TEXT = 20_000
 _DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 _LONG_DIGITS = b"0" * 19  # past 64 bits orjson reads an integer as a float; json as an int
+_WORDS: dict[str, str] = {}  # status words the API repeats, each kept once (at most 512)
 _SPELLINGS: dict[str, State] = {}  # status spellings seen, and the state each names
 _MAX_SPELLINGS = 512
 
@@ -263,7 +264,13 @@ def _status_of(item: dict[str, Any], key: PostKey, checked_at: float) -> PostSta
     one set test each, and otherwise every spelling in order."""
     raw_status = item.get("status")
     if raw_status.__class__ is str and raw_status:
-        raw_status = raw_status[:_MAX_TEXT]
+        word = _WORDS.get(raw_status)
+        if word is not None:
+            raw_status = item["status"] = word  # the board keeps the item: one string per word
+        else:
+            raw_status = raw_status[:_MAX_TEXT]
+            if len(raw_status) <= 64 and len(_WORDS) < _MAX_SPELLINGS:
+                _WORDS[raw_status] = raw_status
     elif _STATUS_KEYSET.isdisjoint(item):
         raw_status = None
     else:
@@ -346,8 +353,14 @@ def _in_order(
         if item.__class__ is not dict:
             return None
         get = item.get
-        if get("accountId") != post.account_id or get("publishId") != post.publish_id:
+        account, publish = post.account_id, post.publish_id
+        if get("accountId") != account or get("publishId") != publish:
             return None
+        # The board keeps this item as the post's last answer: equal strings are shared.
+        item["accountId"], item["publishId"] = account, publish
+        media = get("mediaType")
+        if media is not None and media == post.media_type:
+            item["mediaType"] = post.media_type
         out.append(_status_of(item, post.key, checked_at))
     return out
 
