@@ -297,3 +297,18 @@ async def test_the_transport_speaks_httpx() -> None:
         await transport.aclose()
     assert (response.status_code, response.headers["x-thing"], body) == (200, "1", b"hello")
     assert server.heads[0].startswith(b"GET /x?y=1 HTTP/1.1\r\n")
+
+
+def test_a_proxy_named_by_the_environment_is_used_through_httpx_and_no_proxy_is_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wahdx_tui.core.transport import transport_for
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    api = httpx.URL("https://api.wahdx.com/")
+    assert isinstance(transport_for(api, 4), Http11Transport)  # no proxy: the lean one
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+    assert isinstance(transport_for(api, 4), httpx.AsyncHTTPTransport)  # through the proxy
+    monkeypatch.setenv("NO_PROXY", "api.wahdx.com")
+    assert isinstance(transport_for(api, 4), Http11Transport)  # bypassed for that host

@@ -27,7 +27,7 @@ from wahdx_tui.core.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.normalise import _error_text, decode_json, parse_batch, parse_single
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import DEFAULTS
-from wahdx_tui.core.transport import Http11Transport
+from wahdx_tui.core.transport import transport_for
 
 BATCH_PATH = "/api/content/status/batch"
 SINGLE_PATH = "/api/content/status/{account}/{publish}"
@@ -162,7 +162,7 @@ class WahdxClient:
         self._batch_url = self._url(BATCH_PATH)
         # Sent to the transport directly: httpx's client layer (cookies, redirects, auth
         # flows, hooks) cost a fifth of a millisecond per request and none of it is used.
-        self._transport = transport or Http11Transport(max_idle=self.options.concurrency)
+        self._transport = transport or transport_for(base, self.options.concurrency)
         self._key = api_key if isinstance(api_key, ApiKey) else ApiKey(api_key)
         self._headers = (
             ("User-Agent", f"wahdx-tui/{__version__}"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -222,7 +223,8 @@ class Http11Transport(httpx.AsyncBaseTransport):
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            context = httpx.create_ssl_context(trust_env=False)
+            # trust_env: SSL_CERT_FILE / SSL_CERT_DIR name a company's own CA, as for httpx.
+            context = httpx.create_ssl_context(trust_env=True)
             context.set_alpn_protocols(["http/1.1"])
             self._ssl = context
         return self._ssl
@@ -337,3 +339,17 @@ class Http11Transport(httpx.AsyncBaseTransport):
         for writer in writers:
             with contextlib.suppress(OSError, ssl.SSLError):
                 await writer.wait_closed()
+
+
+def transport_for(url: httpx.URL, max_idle: int) -> httpx.AsyncBaseTransport:
+    """The lean transport, unless the environment names a proxy for `url` (HTTPS_PROXY,
+    ALL_PROXY, ..., and NO_PROXY): then httpx's own, which speaks through it."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if proxy and not urllib.request.proxy_bypass(url.host):
+        return httpx.AsyncHTTPTransport(
+            proxy=proxy,
+            verify=httpx.create_ssl_context(trust_env=True),
+            limits=httpx.Limits(max_keepalive_connections=max_idle),
+        )
+    return Http11Transport(max_idle=max_idle)
