@@ -211,6 +211,8 @@ class WahdxClient:
             method, url, headers=headers, content=content, extensions=self._extensions
         )
         resp = await self._transport.handle_async_request(request)
+        if log.isEnabledFor(logging.DEBUG):  # one line per request, as httpx wrote (no key)
+            log.debug('HTTP Request: %s %s "HTTP/1.1 %d"', method, url, resp.status_code)
         try:
             length = resp.headers.get("content-length", "")
             if length.isdigit() and int(length) > cap:
