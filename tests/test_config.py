@@ -332,5 +332,5 @@ def test_the_client_holds_no_printable_copy_of_the_key() -> None:
     from wahdx_tui.core.client import WahdxClient
 
     client = WahdxClient("https://api.example.com", read_api_key(None, {KEY_ENV: KEY}))
-    shown = repr(client) + repr(vars(client)) + repr(client._http.headers) + repr(client._http.auth)
+    shown = repr(client) + repr(vars(client)) + repr(vars(client._transport))
     assert KEY not in shown

@@ -14,6 +14,7 @@ from wahdx_tui.core.display import STATE_RANK, detail_text
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.store import Ack, StoredPost, Transition
+from wahdx_tui.core.stuckwatch import StuckWatch
 
 SORT_COLUMNS = (
     "state",
@@ -59,13 +60,31 @@ class Row:
     stuck: bool = False
     category: Category | None = None
     detail: str = "not checked yet"
-    haystack: str = ""
+    hay: str = ""  # the haystack once asked for ("" until then, and after a change)
     sort_tuple: SortTuple = ()
 
     @property
     def key(self) -> PostKey:
         """The post's (accountId, publishId)."""
         return self.post.key
+
+    @property
+    def haystack(self) -> str:
+        """Every column's text, casefolded, for the text filter; made when first asked for
+        (only while filtering by text), so 100,000 rows do not each keep one."""
+        hay = self.hay
+        if not hay:
+            hay = self.hay = " ".join(
+                (
+                    self.label,
+                    self.account,
+                    self.publish,
+                    self.post.media_type or "",
+                    self.state.value,
+                    self.detail,
+                )
+            ).casefold()
+        return hay
 
     @property
     def unreviewed_failure(self) -> bool:
@@ -126,16 +145,7 @@ def _make_row(post: WatchedPost) -> Row:
 
 
 def _refresh_haystack(row: Row) -> None:
-    row.haystack = " ".join(
-        (
-            row.label,
-            row.account,
-            row.publish,
-            row.post.media_type or "",
-            row.state.value,
-            row.detail,
-        )
-    ).casefold()
+    row.hay = ""  # made again when next asked for
 
 
 def _since(st: PostStatus, now: float | None) -> float:
@@ -167,6 +177,7 @@ class Board:
         self._unanswered = 0
         self._all: list[SortTuple] = []
         self._shown: list[SortTuple] | None = None
+        self._stuck_watch = StuckWatch()
         self.set_posts(posts)
 
     # -- the view -------------------------------------------------------------------------
@@ -342,6 +353,7 @@ class Board:
             if row is None:
                 row = self.rows[post.key] = _make_row(post)
                 self._count(row, 1)
+                self._stuck_watch.changed(row)
                 added += 1
             elif row.post != post:
                 row.post = post
@@ -410,22 +422,40 @@ class Board:
         apply() only ever sees the few statuses that really changed. Posts the answer said
         nothing about (left out of it) keep their state and go into `unanswered`.
         """
-        rows = self.rows
+        get = self.rows.get
         changed: list[PostStatus] = []
+        unknown = State.UNKNOWN
+        stale_answered = 0
+        # says_nothing, shows_the_same and _answered, inlined: this runs for every answer.
         for st in statuses:
-            row = rows.get(st.key)
+            row = get(st.key)
             if row is None:
                 continue
-            if says_nothing(row.status, st):
+            old = row.status
+            state = st.state
+            if old is None:
+                changed.append(st)
+                continue
+            raw_status = st.raw_status
+            if state is unknown and raw_status is None and old.state is not unknown:
                 if unanswered is not None:
                     unanswered.append(st.key)
                 continue
-            if shows_the_same(row.status, st):
+            if (
+                old.state is state
+                and old.raw_status == raw_status
+                and old.error == st.error
+                and old.public_url == st.public_url
+            ):
                 row.status = st
                 row.checked_at = st.checked_at
-                self._answered(row)
+                row.from_last_run = False
+                if row.unanswered:
+                    row.unanswered = False
+                    stale_answered += 1
             else:
                 changed.append(st)
+        self._unanswered -= stale_answered
         return changed
 
     def apply(self, statuses: Sequence[PostStatus], now: float | None = None) -> Changes:
@@ -459,6 +489,7 @@ class Board:
                 if st.state not in (State.QUEUED, State.PROCESSING):
                     row.stuck = False
                 self._count(row, 1)
+                self._stuck_watch.changed(row)
             row.detail = detail_text(st, 500)
             row.category = (
                 categorize(st.error, st.raw_status) if row.state is State.FAILED else None
@@ -527,22 +558,21 @@ class Board:
                 row.acked, row.note = True, ack.note
             self._count(row, 1)
             _refresh_haystack(row)
+            self._stuck_watch.changed(row)
             restored += 1
         if restored:
             self._rebuild()
         return restored
 
     def find_stuck(self, now: float, limits: Mapping[State, float]) -> list[PostKey]:
-        """Flag posts longer than `limits[state]` seconds in a state; return the newly stuck."""
-        newly: list[PostKey] = []
-        for row in self.rows.values():
-            limit = limits.get(row.state)
-            stuck = limit is not None and row.since is not None and now - row.since > limit
-            if stuck != row.stuck:
-                self.set_flags(row.key, stuck=stuck)
-                if stuck:
-                    newly.append(row.key)
-        return newly
+        """Flag posts longer than `limits[state]` seconds in a state; return the newly stuck.
+
+        Only rows whose time has come or that changed since the last call are looked at
+        (core/stuckwatch.py); the first call, and one with other limits, looks at all."""
+        return self._stuck_watch.look(self.rows, now, limits, self._flag_stuck)
+
+    def _flag_stuck(self, row: Row, stuck: bool) -> None:
+        self.set_flags(row.key, stuck=stuck)
 
     def states(self) -> dict[PostKey, State]:
         """Each post's last known state (for the poller's choice of due posts)."""

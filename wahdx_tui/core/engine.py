@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from wahdx_tui.core import heap
 from wahdx_tui.core.alerthook import AlertHook
 from wahdx_tui.core.board import Board, Row, carries_state
 from wahdx_tui.core.client import ClientEvent, ClientFactory, WahdxClient
@@ -17,7 +18,7 @@ from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.handoff import stuck_thresholds
 from wahdx_tui.core.health import Health
 from wahdx_tui.core.history import History
-from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
 from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, Poller, PollReport
 from wahdx_tui.core.store import StoreError, Transition
@@ -174,12 +175,15 @@ class Engine:
     async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
         assert self.poller is not None
         boards = (self.board, self.others)
-        # Posts shown from the last run, or left unanswered, count as never checked: due.
+        # Only final states matter to the poller (any other post is due). Posts shown from the
+        # last run, or left unanswered, count as never checked: due.
+        published, failed = State.PUBLISHED, State.FAILED
         states = {
-            k: r.state
+            k: state
             for board in boards
             for k, r in board.rows.items()
-            if not (r.from_last_run or r.unanswered)
+            if ((state := r.state) is published or state is failed)
+            and not (r.from_last_run or r.unanswered)
         }
         posts = [*self.board.posts, *self.others.posts]
         report = await self.poller.poll(posts, states, everything=everything)
@@ -225,6 +229,8 @@ class Engine:
         if not_answered:
             self.board.mark_unanswered(not_answered)
             self.others.mark_unanswered(not_answered)
+        if self.passes == 1:
+            heap.settle()  # the long-lived rows are all made now
         return PassOutcome(
             number=self.passes,
             changes=changes,

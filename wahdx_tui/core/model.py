@@ -37,11 +37,11 @@ class WatchedPost:
     media_type: str | None = None
     label: str = ""
     line: int = 0
+    key: PostKey = field(init=False, repr=False, compare=False)
+    """The post's identity: (accountId, publishId); made once, as it is asked for every pass."""
 
-    @property
-    def key(self) -> PostKey:
-        """The post's identity: (accountId, publishId)."""
-        return (self.account_id, self.publish_id)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.account_id, self.publish_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,16 +43,20 @@ class Poller:
     def due(
         self, posts: Sequence[WatchedPost], states: Mapping[PostKey, State]
     ) -> list[WatchedPost]:
-        """The posts to check in the next pass; final ones are spread evenly over passes."""
+        """The posts to check in the next pass; final ones are spread evenly over passes.
+
+        A post without a state in `states` is due, so a caller may leave out every post that
+        is not final."""
         n, every = self.pass_no, self.final_every
         if every == 1 or n == 0:
             return list(posts)
-        due: list[WatchedPost] = []
-        for i, post in enumerate(posts):
-            state = states.get(post.key)
-            if state is None or not state.is_final or (i + n) % every == 0:
-                due.append(post)
-        return due
+        get, published, failed = states.get, State.PUBLISHED, State.FAILED
+        # One comprehension, states compared by identity: this runs over every post each pass.
+        return [
+            post
+            for i, post in enumerate(posts, n)
+            if ((state := get(post.key)) is not published and state is not failed) or i % every == 0
+        ]
 
     async def poll(
         self,

@@ -196,6 +196,7 @@ class _Reader:
         self.path = path
         self.posts: list[WatchedPost] = []
         self.first: dict[PostKey, int] = {}
+        self.accounts: dict[str, str] = {}
         self.warnings: list[str] = []
         self.entries = 0
         self.settings = WatchlistSettings()
@@ -308,7 +309,7 @@ class _Reader:
         if isinstance(node, Scalar):
             value = node.value.strip().lower()
             if value in MEDIA_TYPES and (node.tag is None or node.tag in ("!", STR)):
-                return value
+                return MEDIA_TYPES[MEDIA_TYPES.index(value)]  # one string for every post
             if scalar_type(node) == NULL:
                 return None
             raise self.error(
@@ -394,6 +395,7 @@ class _Reader:
             )
             return
         self.first[key] = node.line
+        account = self.accounts.setdefault(account, account)  # one string per account
         self.posts.append(WatchedPost(account, publish, media_type, label, node.line))
 
     def read_posts(self, node: Node) -> None:

@@ -214,6 +214,9 @@ def _tag_error(path: str, mark: Any, tag: str) -> WatchlistError:
     )
 
 
+_REPEATED = frozenset({"accountId", "account_id", "mediaType", "media_type"})
+
+
 def compose(
     data: bytes, path: str, *, max_depth: int, max_nodes: int, loader: Any = DEFAULT_LOADER
 ) -> Node | None:
@@ -225,6 +228,8 @@ def compose(
     anchors: dict[str, Node] = {}
     count = 0
     documents = 0
+    keys: dict[str, str] = {}
+    last_line, line = -1, 0
     events: Any = yaml.parse(data, Loader=loader)  # a generator of events: no objects built
     try:
         with contextlib.closing(events):
@@ -236,9 +241,19 @@ def compose(
                     mark = event.start_mark
                     if tag is not None and tag != "!" and tag not in _SCALAR_TAGS:
                         raise _tag_error(path, mark, tag)
-                    node = Scalar(
-                        event.value, tag, event.implicit[0], mark.line + 1, mark.column + 1
-                    )
+                    value = event.value
+                    parent = stack[-1] if stack else None
+                    if parent.__class__ is Map and len(keys) < 1024:
+                        # Keys, and values of keys like accountId: a 100,000-post file repeats
+                        # a handful of them, each kept once.
+                        items = parent.items
+                        if not len(items) % 2 or (
+                            items[-1].__class__ is Scalar and items[-1].value in _REPEATED
+                        ):
+                            value = keys.setdefault(value, value)
+                    if mark.line != last_line:
+                        last_line, line = mark.line, mark.line + 1  # one int per line
+                    node = Scalar(value, tag, event.implicit[0], line, mark.column + 1)
                 elif kind is MappingEndEvent or kind is SequenceEndEvent:
                     stack.pop().done = True
                     continue
