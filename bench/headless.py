@@ -126,6 +126,38 @@ async def apply_and_rebuild(n: int = 10_000, repeats: int = 7) -> dict[str, floa
     return {"apply_1pct_10k_ms": median(times), "rebuild_10k_ms": rebuild}
 
 
+async def apply_changes(n: int, changed: int = 100, repeats: int = 9) -> float:
+    """UI time (handler and next frame, ms) to apply a pass in which `changed` of n posts
+    changed state, the diff done in the poll worker as in apply_1pct_10k_ms."""
+    posts = synthetic_posts(n)
+    app = _app(posts, _statuses(posts, 0, 0))
+    times = []
+    async with app.run_test(size=SIZE) as pilot:
+        clock = await _after_first_pass(app, pilot)
+        engine = app.engine
+        for rep in range(repeats):
+            report = _report(_statuses(posts, n // changed, rep + 1))
+            diff = await engine.absorb_unchanged(report.result.statuses, [])
+            assert len(diff) == changed
+            t = time.perf_counter()
+            outcome = engine.apply_pass(engine.freshness.pass_started(), report, diff, [])
+            app.on_pass_done(PassDone(outcome))
+            handler = (time.perf_counter() - t) * 1000
+            times.append(handler + await settle(pilot, clock))
+    return median(times)
+
+
+def apply_growth() -> dict[str, float]:
+    """apply_100_changes on 10,000 and 100,000 posts, and their ratio."""
+    small = asyncio.run(apply_changes(10_000))
+    big = asyncio.run(apply_changes(100_000))
+    return {
+        "apply_100_10k_ms": small,
+        "apply_100_100k_ms": big,
+        "apply_100_changes_ratio": big / small,
+    }
+
+
 class _TableApp(App[None]):
     def compose(self) -> ComposeResult:
         yield DataTable()

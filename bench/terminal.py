@@ -52,16 +52,6 @@ def idle(n: int = 1_000, seconds: float = 30.0) -> dict[str, float]:
 
 def memory(n: int = 100_000) -> dict[str, float]:
     """rss_100k_mb: resident memory of a board holding 100,000 posts after its first pass."""
-    path = write_watchlist(synthetic_posts(n))
-    try:
-        with sim_process(path) as env:
-            run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path), "--no-history"], env)
-            try:
-                run.wait_for(UPDATED, timeout=180)
-                time.sleep(1)
-                rss = run.rss_mb()
-            finally:
-                run.close()
-    finally:
-        path.unlink()
-    return {"rss_100k_mb": rss}
+    from bench.scale import memory as rss_of
+
+    return {"rss_100k_mb": rss_of(n)}

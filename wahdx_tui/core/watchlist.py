@@ -189,6 +189,12 @@ def _compose(data: bytes, path: str) -> Node | None:
 # --- the node tree -> a Watchlist ----------------------------------------------------------
 
 
+def _own(text: str) -> str:
+    """A copy of a string the node tree holds, so that freeing the tree frees its memory
+    (Python returns memory to the system only in whole arenas, which kept strings pin)."""
+    return "".join((text[:1], text[1:])) if len(text) > 1 else text
+
+
 class _Reader:
     """Walk the node tree, collecting posts and settings or raising WatchlistError."""
 
@@ -395,8 +401,10 @@ class _Reader:
             )
             return
         self.first[key] = node.line
-        account = self.accounts.setdefault(account, account)  # one string per account
-        self.posts.append(WatchedPost(account, publish, media_type, label, node.line))
+        known = self.accounts.get(account)
+        if known is None:
+            known = self.accounts[account] = _own(account)
+        self.posts.append(WatchedPost(known, _own(publish), media_type, _own(label), node.line + 0))
 
     def read_posts(self, node: Node) -> None:
         if isinstance(node, Scalar) and scalar_type(node) == NULL:
