@@ -330,11 +330,12 @@ class TeamEngine(Engine):
         if holding:
             # Its own writes come back; only another process's newer answers are news (the
             # last pass of the poller before it, read in the look that took the lease).
-            rows = {**self.others.rows, **self.board.rows}
+            mine, theirs = self.board.rows, self.others.rows
             statuses = [
                 s
                 for s in statuses
-                if s.key in rows and s.checked_at > (rows[s.key].checked_at or 0)
+                if (row := mine.get(s.key) or theirs.get(s.key)) is not None
+                and s.checked_at > (row.checked_at or 0)
             ]
         changes = self.board.apply(statuses) if statuses else Changes()
         if statuses:
