@@ -7,13 +7,13 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from wahdx_tui.core.board import Row
 from wahdx_tui.core.categories import CATEGORY_LABELS, Category
 from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.sortedview import SortedView, SortTuple
 
 ACCOUNT_SORT_COLUMNS = (
     "unreviewed",
@@ -46,8 +46,6 @@ _NAME_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"threads"), "threads"),
     (re.compile(r"facebook|(?<![a-z])fb(?![a-z])"), "facebook"),
 )
-
-SortTuple = tuple[Any, ...]
 
 
 def platform_from_url(url: str | None) -> str | None:
@@ -177,7 +175,7 @@ class AccountChanges:
     reordered: bool = False
 
 
-class Accounts:
+class Accounts(SortedView):
     """Every account of the board, sorted and filtered; fed the board's changed rows.
 
     `update(rows)` takes the rows that changed (a pass's `Changes.changed`, a `set_flags`,
@@ -199,18 +197,9 @@ class Accounts:
 
     # -- the view -------------------------------------------------------------------------
 
-    def _view(self) -> list[SortTuple]:
-        return self._all if self._shown is None else self._shown
-
-    def __len__(self) -> int:
-        return len(self._view())
-
-    def _pos(self, index: int) -> int:
-        return len(self._view()) - 1 - index if self.reverse else index
-
     def id_at(self, index: int) -> str:
         """The account id shown at `index` of the view."""
-        account_id: str = self._view()[self._pos(index)][-1]
+        account_id: str = self._key_at(index)
         return account_id
 
     def row_at(self, index: int) -> AccountRow:
@@ -220,18 +209,11 @@ class Accounts:
     def index_of(self, account_id: str) -> int | None:
         """Where the account stands in the view, or None when filtered out or gone."""
         row = self.rows.get(account_id)
-        if row is None:
-            return None
-        view = self._view()
-        i = bisect_left(view, row.sort_tuple)
-        if i < len(view) and view[i] == row.sort_tuple:
-            return self._pos(i)
-        return None
+        return None if row is None else self._index_of_tuple(row.sort_tuple)
 
     def ids_in_view(self) -> list[str]:
         """Every account id in view order; O(accounts)."""
-        ids = [t[-1] for t in self._view()]
-        return ids[::-1] if self.reverse else ids
+        return self._keys_in_view()
 
     # -- sorting and filtering ------------------------------------------------------------
 

@@ -7,12 +7,12 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from wahdx_tui.core.categories import Category, categorize
 from wahdx_tui.core.display import STATE_RANK, detail_text
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.sortedview import SortedView, SortTuple
 from wahdx_tui.core.store import Ack, StoredPost, Transition
 from wahdx_tui.core.stuckwatch import StuckWatch
 
@@ -37,8 +37,6 @@ STATE_FILTERS: tuple[State | None, ...] = (
 )
 # Above this share of changed rows a full sort is cheaper than moving rows one by one.
 _REBUILD_SHARE = 0.125
-
-SortTuple = tuple[Any, ...]
 
 
 @dataclass(slots=True)
@@ -156,7 +154,7 @@ def _since(st: PostStatus, now: float | None) -> float:
     return seen
 
 
-class Board:
+class Board(SortedView):
     """Rows keyed by post, a sorted list of them, and the filtered view the table shows."""
 
     def __init__(
@@ -182,18 +180,9 @@ class Board:
 
     # -- the view -------------------------------------------------------------------------
 
-    def _view(self) -> list[SortTuple]:
-        return self._all if self._shown is None else self._shown
-
-    def __len__(self) -> int:
-        return len(self._view())
-
-    def _pos(self, index: int) -> int:
-        return len(self._view()) - 1 - index if self.reverse else index
-
     def key_at(self, index: int) -> PostKey:
         """The key of the row shown at `index` of the view."""
-        key: PostKey = self._view()[self._pos(index)][-1]
+        key: PostKey = self._key_at(index)
         return key
 
     def row_at(self, index: int) -> Row:
@@ -203,18 +192,11 @@ class Board:
     def index_of(self, key: PostKey) -> int | None:
         """Where the post stands in the view, or None when it is filtered out or gone."""
         row = self.rows.get(key)
-        if row is None:
-            return None
-        view = self._view()
-        i = bisect_left(view, row.sort_tuple)
-        if i < len(view) and view[i] == row.sort_tuple:
-            return self._pos(i)
-        return None
+        return None if row is None else self._index_of_tuple(row.sort_tuple)
 
     def keys_in_view(self) -> list[PostKey]:
         """Every key in view order (for export); O(n)."""
-        keys = [t[-1] for t in self._view()]
-        return keys[::-1] if self.reverse else keys
+        return self._keys_in_view()
 
     # -- counts ---------------------------------------------------------------------------
 
