@@ -13,13 +13,11 @@ from wahdx_tui.core.display import format_age
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.output import csv_cell, iso_time
 from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.settings import DEFAULTS, resolve_settings
+from wahdx_tui.core.settings import resolve_settings
 from wahdx_tui.core.storeapi import Store
 from wahdx_tui.core.watchlist import Watchlist
 
 FORMATS = ("markdown", "csv", "json")
-DEFAULT_STUCK_QUEUED_MINUTES = DEFAULTS.stuck_queued_minutes
-DEFAULT_STUCK_PROCESSING_MINUTES = DEFAULTS.stuck_processing_minutes
 STUCK_HINT = (
     "Check the post in Wahdx: if it has not moved, re-publish it; several stuck at once"
     " usually means a platform slowdown."

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
-
-import httpx
 
 
 class Secret:
@@ -47,21 +44,6 @@ class ApiKey(Secret):
     """The API key (or a notify token, for redaction); only reveal() returns it."""
 
     __slots__ = ()
-
-
-class KeyAuth(httpx.Auth):
-    """Adds X-API-Key to each request, so the client's default headers never hold the key."""
-
-    def __init__(self, key: ApiKey) -> None:
-        self._key = key
-
-    def __repr__(self) -> str:
-        return "KeyAuth(***)"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Set the header and send."""
-        request.headers["X-API-Key"] = self._key.reveal()
-        yield request
 
 
 class RedactingFilter(logging.Filter):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 
 from wahdx_tui.core.alerthook import AlertHook, alert_settings
@@ -19,11 +18,11 @@ from wahdx_tui.core.history import History
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import Settings
 from wahdx_tui.core.storeapi import Store, scope_for
+from wahdx_tui.core.storeurl import resolve_store_url
 from wahdx_tui.core.team import TeamLink, lease_name, new_holder
 from wahdx_tui.core.teamengine import TeamEngine
 from wahdx_tui.core.watchlist import Watchlist
 
-STORE_ENV = "WAHDX_STORE"
 NO_POLLER = (
     "no API key and no poller running for this watchlist: start wahdx-tui serve, "
     "or set WAHDX_API_KEY"
@@ -34,8 +33,7 @@ def store_url(
     store: str | None, history: str | None, env: Mapping[str, str] | None = None
 ) -> str | None:
     """--store, else $WAHDX_STORE, else --history FILE, else None (the default SQLite file)."""
-    env = os.environ if env is None else env
-    return store or env.get(STORE_ENV) or history or None
+    return resolve_store_url(store, env) or history or None
 
 
 def _no_client(_on_event: Callable[[ClientEvent], None]) -> WahdxClient:
