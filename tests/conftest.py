@@ -16,6 +16,7 @@ used as usual. The pilot tests opt in to `quick_pilot` with
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -607,3 +608,14 @@ def own_config_home(
     home = tmp_path_factory.mktemp("config-home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def default_collector() -> Iterator[None]:
+    """The board tunes the process's collector once its first pass is in (core/heap.py): a
+    process-wide setting, so each test ends with CPython's own again and no test measures
+    memory under another test's tuning."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
