@@ -15,6 +15,7 @@ from wahdx_tui.core.client import ClientOptions, PassResult
 from wahdx_tui.core.display import detail_text, state_label
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.normalise import LastAnswer
 from wahdx_tui.core.poller import PollReport
 from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings
 from wahdx_tui.ui.app import BoardApp
@@ -63,7 +64,9 @@ class _CannedClient:
         self.statuses = statuses
         self.options = ClientOptions()
 
-    async def check_posts(self, posts: Sequence[WatchedPost]) -> PassResult:
+    async def check_posts(
+        self, posts: Sequence[WatchedPost], last: LastAnswer | None = None
+    ) -> PassResult:
         return PassResult(statuses=list(self.statuses))
 
     async def aclose(self) -> None:

@@ -46,6 +46,7 @@ from wahdx_tui.core.client import (
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.normalise import LastAnswer
 from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import Faults, SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -277,10 +278,12 @@ class HeldClient(WahdxClient):
         self.after_pass: Gate | None = None
         self.after_recheck: Gate | None = None
 
-    async def check_posts(self, posts: Sequence[WatchedPost]) -> PassResult:
+    async def check_posts(
+        self, posts: Sequence[WatchedPost], last: LastAnswer | None = None
+    ) -> PassResult:
         if self.before_pass is not None:
             await self.before_pass.wait()
-        result = await super().check_posts(posts)
+        result = await super().check_posts(posts, last)
         if self.after_pass is not None:
             await self.after_pass.wait()
         return result

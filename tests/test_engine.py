@@ -32,9 +32,11 @@ from conftest import (
 
 from wahdx_tui.core.client import ClientEvent, ClientOptions, WahdxClient
 from wahdx_tui.core.engine import Engine
+from wahdx_tui.core.export import export_record
 from wahdx_tui.core.handoff import stuck_thresholds
 from wahdx_tui.core.history import History
 from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.output import iso_time
 from wahdx_tui.core.store import Store
 from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings, load_watchlist, parse_watchlist
 from wahdx_tui.sim import Faults, SimServer
@@ -427,3 +429,26 @@ async def test_the_next_pass_waits_out_a_rate_limit_longer_than_the_client_waits
         assert engine.next_delay() >= 120  # put off as the API asked, not the 2 s interval
         clock.now += 3600
         assert engine.next_delay() == 2  # once the wait is over: the interval again
+
+
+async def test_a_pass_that_finds_nothing_new_keeps_the_rows_and_moves_their_checked_time() -> None:
+    """The second pass's answer repeats the first: each row keeps its status (nothing is read
+    twice), its Checked time and the export move to the second pass, and a post that then
+    changes is taken in as ever."""
+    async with engine_on_sim(advance=40) as (engine, sim):
+        await engine.run_pass()
+        rows = engine.board.rows
+        before = {k: (r.status, r.checked_at) for k, r in rows.items()}
+        await engine.run_pass(everything=True)
+        for key, (status, checked) in before.items():
+            row = rows[key]
+            assert row.status is status
+            assert row.checked_at is not None and checked is not None
+            assert row.checked_at > checked
+            assert export_record(row)["checkedAt"] == iso_time(row.checked_at)
+        sim.advance(600)
+        outcome = await engine.run_pass(everything=True)
+        assert outcome.changes.changed  # the sample's posts move on in ten minutes
+        for key in outcome.changes.changed:
+            assert rows[key].status is not before[key][0]
+            assert rows[key].state is sim.truth(key)

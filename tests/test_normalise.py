@@ -719,3 +719,45 @@ def test_decode_json_malformed_is_a_shape_error(content: bytes) -> None:
     message = str(info.value)
     assert "malformed JSON" in message
     assert len(message) < 300
+
+
+def in_order_body() -> dict[str, Any]:
+    """The usual answer: A, B, C in the order asked, A's change time given."""
+    return {
+        "success": True,
+        "data": [
+            item(A, "published", publicUrl=URL_A, updatedAt="2026-12-01T09:00:00Z"),
+            item(B, "failed", error=ERROR_B),
+            item(C, "processing"),
+        ],
+    }
+
+
+def test_an_answer_that_repeats_the_last_gives_back_the_same_statuses() -> None:
+    first = parse_batch(in_order_body(), POSTS, T)
+    last = {s.key: s for s in first}
+    again = parse_batch(in_order_body(), POSTS, T + 15, last.get)
+    assert all(a is b for a, b in zip(again, first, strict=True))
+    assert again[0].changed_at == first[0].changed_at is not None
+
+
+def test_an_item_that_changed_in_any_field_is_read_again() -> None:
+    last = {s.key: s for s in parse_batch(in_order_body(), POSTS, T)}
+    body = in_order_body()
+    body["data"][0]["updatedAt"] = "2026-12-01T09:05:00Z"  # only the change time moved
+    body["data"][1]["error"] = "the video is too long"
+    again = parse_batch(body, POSTS, T + 15, last.get)
+    assert again[0] is not last[A.key] and again[0].checked_at == T + 15
+    assert again[0].changed_at == (last[A.key].changed_at or 0) + 300
+    assert again[1].error == "the video is too long"
+    assert again[2] is last[C.key]
+
+
+def test_a_status_not_read_from_its_item_here_is_never_kept_for_an_equal_item() -> None:
+    """A status restored from the store (or another process's answer) was not read by this
+    parser: an equal item is read afresh, so what this version reads from it is shown."""
+    body = in_order_body()
+    stored = PostStatus(A.key, State.UNKNOWN, "published", None, None, T, body["data"][0])
+    again = parse_batch(in_order_body(), POSTS, T + 15, {A.key: stored}.get)
+    assert again[0] is not stored
+    assert again[0].state is State.PUBLISHED and again[0].public_url == URL_A

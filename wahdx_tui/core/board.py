@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -396,24 +397,37 @@ class Board(SortedView):
             self._unanswered -= 1
 
     def absorb_unchanged(
-        self, statuses: Sequence[PostStatus], unanswered: list[PostKey] | None = None
+        self,
+        statuses: Sequence[PostStatus],
+        unanswered: list[PostKey] | None = None,
+        checked_at: float | None = None,
     ) -> list[PostStatus]:
         """Record the check time of posts whose status is as shown; return those that changed.
 
         This is the O(n) part of a refresh; callers run it in slices between frames so that
         apply() only ever sees the few statuses that really changed. Posts the answer said
-        nothing about (left out of it) keep their state and go into `unanswered`.
+        nothing about (left out of it) keep their state and go into `unanswered`. A status
+        that is the row's own (the answer repeated the last one) was checked at `checked_at`
+        (now, if not given).
         """
         get = self.rows.get
         changed: list[PostStatus] = []
         unknown = State.UNKNOWN
         stale_answered = 0
+        kept_at = time.time() if checked_at is None else checked_at
         # says_nothing, shows_the_same and _answered, inlined: this runs for every answer.
         for st in statuses:
             row = get(st.key)
             if row is None:
                 continue
             old = row.status
+            if old is st:  # the same answer as last time, kept by the parser
+                row.checked_at = kept_at
+                row.from_last_run = False
+                if row.unanswered:
+                    row.unanswered = False
+                    stale_answered += 1
+                continue
             state = st.state
             if old is None:
                 changed.append(st)

@@ -24,7 +24,13 @@ from wahdx_tui.core.errors import (
     ResponseShapeError,
 )
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
-from wahdx_tui.core.normalise import _error_text, decode_json, parse_batch, parse_single
+from wahdx_tui.core.normalise import (
+    LastAnswer,
+    _error_text,
+    decode_json,
+    parse_batch,
+    parse_single,
+)
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import DEFAULTS
 from wahdx_tui.core.transport import transport_for
@@ -329,7 +335,9 @@ class WahdxClient:
         )
         return step * (0.5 + self._rng.random() / 2)
 
-    async def _batch(self, chunk: Sequence[WatchedPost]) -> list[PostStatus]:
+    async def _batch(
+        self, chunk: Sequence[WatchedPost], last: LastAnswer | None = None
+    ) -> list[PostStatus]:
         checks = []
         for p in chunk:
             check = {"accountId": p.account_id, "publishId": p.publish_id}
@@ -339,22 +347,27 @@ class WahdxClient:
         status, result = await self._request(
             "POST",
             self._batch_url,
-            lambda body: parse_batch(body, chunk, time.time()),
+            lambda body: parse_batch(body, chunk, time.time(), last),
             body={"checks": checks},
         )
         if status >= 400 or not isinstance(result, list):
             raise ApiError(f"HTTP {status} from the API: {_message_of(result) or 'no message'}")
         return result
 
-    async def check_posts(self, posts: Sequence[WatchedPost]) -> PassResult:
-        """Check every post in batches of at most batch_size, at most `concurrency` at once."""
+    async def check_posts(
+        self, posts: Sequence[WatchedPost], last: LastAnswer | None = None
+    ) -> PassResult:
+        """Check every post in batches of at most batch_size, at most `concurrency` at once.
+
+        With `last` (each post's last status), a post whose answer is the one its last status
+        was read from comes back as that same status object (see `parse_batch`)."""
         result = PassResult(statuses=[])
         start_requests = self.requests
 
         async def run(chunk: Sequence[WatchedPost]) -> list[PostStatus]:
             """The chunk's statuses, in its order (none for posts that could not be checked)."""
             try:
-                return await self._batch(chunk)
+                return await self._batch(chunk, last)
             except BatchTooLarge as exc:
                 if len(chunk) <= 1:
                     result.failed.extend(chunk)

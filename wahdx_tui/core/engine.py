@@ -186,22 +186,29 @@ class Engine:
             and not (r.from_last_run or r.unanswered)
         }
         posts = [*self.board.posts, *self.others.posts]
-        report = await self.poller.poll(posts, states, everything=everything)
+        mine, theirs = self.board.rows.get, self.others.rows.get
+
+        def last(key: PostKey) -> PostStatus | None:
+            row = mine(key) or theirs(key)
+            return None if row is None else row.status
+
+        report = await self.poller.poll(posts, states, everything=everything, last=last)
         left_out: list[PostKey] = []
-        changed = await self.absorb_unchanged(report.result.statuses, left_out)
+        changed = await self.absorb_unchanged(report.result.statuses, left_out, report.finished)
         return self.apply_pass(seq, report, changed, left_out)
 
     async def absorb_unchanged(
-        self, statuses: list[PostStatus], unanswered: list[PostKey]
+        self, statuses: list[PostStatus], unanswered: list[PostKey], checked_at: float
     ) -> list[PostStatus]:
         """A pass's first half: the O(n) diff, in slices with yields between them, so a face
-        never waits on it; returns the statuses that changed."""
+        never waits on it; returns the statuses that changed. A status the answer kept as
+        the row's own was checked at `checked_at` (when the pass ended)."""
         changed: list[PostStatus] = []
         for start in range(0, len(statuses), DIFF_SLICE):
             chunk = statuses[start : start + DIFF_SLICE]
-            changed += self.board.absorb_unchanged(chunk, unanswered)
+            changed += self.board.absorb_unchanged(chunk, unanswered, checked_at)
             if self.others.rows:
-                changed += self.others.absorb_unchanged(chunk, unanswered)
+                changed += self.others.absorb_unchanged(chunk, unanswered, checked_at)
             await asyncio.sleep(0)
         return changed
 

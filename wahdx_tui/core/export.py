@@ -22,6 +22,8 @@ def export_record(row: Row) -> dict[str, str | bool | None]:
     status = row.status or PostStatus(row.key, row.state, None, None, None)
     rec: dict[str, str | bool | None] = dict(record(row.post, status))
     rec.update(
+        # The row's own time: a status kept from an unchanged answer says when it was first read.
+        checkedAt=iso_time(row.checked_at) if row.checked_at else rec["checkedAt"],
         category=CATEGORY_LABELS[row.category] if row.category else None,
         stuck=row.stuck,
         acknowledged=row.acked,

@@ -57,3 +57,6 @@ class PostStatus:
     raw: Any = field(default=None, compare=False)
     changed_at: float | None = None
     """When the API says the post's status last changed (epoch seconds), if it says."""
+    read_from_raw: bool = field(default=False, compare=False, repr=False)
+    """Made by this process's parser from `raw` and the key alone: the same item for the same
+    post reads as this status again, so a pass may keep it instead of reading the item."""

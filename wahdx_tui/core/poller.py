@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from wahdx_tui.core.client import PassResult, WahdxClient
 from wahdx_tui.core.model import PostKey, State, WatchedPost
+from wahdx_tui.core.normalise import LastAnswer
 from wahdx_tui.core.settings import DEFAULTS
 
 DEFAULT_FINAL_EVERY = DEFAULTS.final_every
@@ -64,11 +65,13 @@ class Poller:
         states: Mapping[PostKey, State] | None = None,
         *,
         everything: bool = False,
+        last: LastAnswer | None = None,
     ) -> PollReport:
-        """Check the due posts (all of them when `everything`) in one pass."""
+        """Check the due posts (all of them when `everything`) in one pass; `last` gives each
+        post's last status, kept as it is where the API's answer did not change."""
         chosen = list(posts) if everything else self.due(posts, states or {})
         started = time.time()
-        result = await self.client.check_posts(chosen)
+        result = await self.client.check_posts(chosen, last)
         report = PollReport(
             result=result,
             asked=len(chosen),
