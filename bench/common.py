@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wahdx_tui.core.model import WatchedPost
+from wahdx_tui.sim.server import SimStats
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -187,3 +188,21 @@ def timed(fn: Callable[[], object]) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def wait_busy(stats: SimStats, timeout: float) -> None:
+    """Until a request arrives (a pass has begun); raises after `timeout` s."""
+    seen, deadline = stats.requests, time.perf_counter() + timeout
+    while stats.requests == seen:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("no pass started")
+        time.sleep(0.01)
+
+
+def wait_quiet(stats: SimStats, quiet: float = 1.0) -> None:
+    """Until no request has arrived for `quiet` seconds: a pass and its diff are over."""
+    seen, since = stats.requests, time.perf_counter()
+    while time.perf_counter() - since < quiet:
+        time.sleep(0.01)
+        if stats.requests != seen:
+            seen, since = stats.requests, time.perf_counter()

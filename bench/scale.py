@@ -9,7 +9,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import BIN, PtyRun, median, sim_process, synthetic_posts, write_watchlist
+from bench.common import (
+    BIN,
+    PtyRun,
+    median,
+    sim_process,
+    synthetic_posts,
+    wait_busy,
+    wait_quiet,
+    write_watchlist,
+)
 from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.model import WatchedPost
 from wahdx_tui.sim.faults import Faults
@@ -96,23 +105,6 @@ def counted_sim(
         server.stop()
 
 
-def _wait_busy(stats: SimStats, timeout: float) -> None:
-    seen, deadline = stats.requests, time.perf_counter() + timeout
-    while stats.requests == seen:
-        if time.perf_counter() > deadline:
-            raise TimeoutError("no pass started")
-        time.sleep(0.01)
-
-
-def _wait_quiet(stats: SimStats, quiet: float = 1.0) -> None:
-    """Until no request has arrived for `quiet` seconds: a pass and its diff are over."""
-    seen, since = stats.requests, time.perf_counter()
-    while time.perf_counter() - since < quiet:
-        time.sleep(0.01)
-        if stats.requests != seen:
-            seen, since = stats.requests, time.perf_counter()
-
-
 @dataclass(frozen=True)
 class Steady:
     """CPU of a board over whole passes in steady state."""
@@ -137,15 +129,15 @@ def steady(
             run = PtyRun([str(BIN / "wahdx-tui"), "watch", str(path), "--no-history"], env)
             try:
                 run.wait_for(UPDATED, timeout=60 + n / 500)
-                _wait_quiet(stats)
-                _wait_busy(stats, interval * 3)
-                _wait_quiet(stats)
+                wait_quiet(stats)
+                wait_busy(stats, interval * 3)
+                wait_quiet(stats)
                 if on_start is not None:
                     on_start(run.proc.pid)
                 cpu0, asked0, t0 = run.cpu_seconds(), stats.checks, time.perf_counter()
                 for _ in range(passes):
-                    _wait_busy(stats, interval * 3)
-                    _wait_quiet(stats)
+                    wait_busy(stats, interval * 3)
+                    wait_quiet(stats)
                 cpu1, asked1, t1 = run.cpu_seconds(), stats.checks, time.perf_counter()
             finally:
                 run.close()

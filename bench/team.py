@@ -1,5 +1,5 @@
 """Team metrics: API requests with 10 boards attached, a poller's write until an attached board
-has drawn it (SQLite or PostgreSQL), and the idle CPU of an attached 10,000-post board."""
+has drawn it (SQLite or PostgreSQL), and the CPU of an attached board at 10,000 and 100,000."""
 
 from __future__ import annotations
 
@@ -12,11 +12,21 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual.strip import Strip
 
-from bench.common import BIN, PtyRun, clean_env, synthetic_posts, write_watchlist
+from bench.common import (
+    BIN,
+    PtyRun,
+    clean_env,
+    synthetic_posts,
+    wait_busy,
+    wait_quiet,
+    write_watchlist,
+)
+from bench.scale import final_mix
 from wahdx_tui.cli import client_options
 from wahdx_tui.core.display import state_label
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
@@ -304,16 +314,34 @@ def change_to_screen(n: int = 10_000, samples: int = 60) -> dict[str, float]:
     }
 
 
-# -- attached_idle_cpu_10k_pct --------------------------------------------------------------
+# -- attached_idle_cpu_10k_pct, attached_steady_cpu_100k_pct ---------------------------------
 
 
-def attached_idle(
-    n: int = 10_000, seconds: float = 30.0, interval: float = 5.0
-) -> dict[str, float]:
-    """attached_idle_cpu_10k_pct: a real `wahdx-tui watch` without a key, in a pseudo-terminal,
-    attached to a live `serve` polling every `interval` s a simulator whose posts no longer
-    change; CPU from /proc over `seconds` after a warm-up. The poller's own CPU beside it."""
-    posts = synthetic_posts(n)
+@dataclass(frozen=True)
+class Attached:
+    """An attached board's cost over whole passes of its poller, the poller's beside it."""
+
+    cpu_pct: float
+    bytes_per_s: float
+    serve_cpu_pct: float
+    seconds: float
+
+
+def attached(
+    posts: list[WatchedPost],
+    *,
+    interval: float,
+    passes: int,
+    on_start: Callable[[int], None] | None = None,
+) -> Attached:
+    """A real `wahdx-tui watch` without a key, in a pseudo-terminal, attached to a live `serve`
+    polling every `interval` s a simulator whose posts no longer change (`final_sim`).
+
+    Once the board says `via poller on` and `0 UNKNOWN` and a whole pass has gone by, its CPU
+    (utime + stime from /proc) over `passes` whole passes: from the end of one pass (no request
+    for a second) to the end of the one `passes` later; the poller's own CPU over the same
+    window. `on_start(pid)` is told the board's pid when the window opens (to profile it).
+    """
     path = write_watchlist(posts, interval=interval)
     try:
         with (
@@ -323,27 +351,62 @@ def attached_idle(
             state = Path(tmp)
             store = str(state / "team.sqlite3")
             with serving(path, store, sim, state, interval) as (proc, log):
-                wait_until(lambda: "pass 1:" in log.read_text(), "serve's first pass", 120)
+                wait_until(lambda: "pass 1:" in log.read_text(), "serve's first pass", 300)
                 run = board(path, store, sim, state, key=False)
                 try:
-                    run.wait_for(ATTACHED, timeout=120)
-                    run.wait_for(ALL_SHOWN, timeout=120)
-                    time.sleep(8)  # warm-up: a few passes and renewals, every row drawn
-                    requests = sim.stats.requests
+                    run.wait_for(ATTACHED, timeout=300)
+                    run.wait_for(ALL_SHOWN, timeout=300)
+                    # Warm-up: a whole pass (and the renewals in it) with every row drawn.
+                    wait_quiet(sim.stats)
+                    wait_busy(sim.stats, interval * 3)
+                    wait_quiet(sim.stats)
+                    if on_start is not None:
+                        on_start(run.proc.pid)
                     cpu0, bytes0, t0 = run.cpu_seconds(), run.total, time.perf_counter()
                     serve0 = _cpu_seconds(proc.pid)
-                    time.sleep(seconds)
+                    for _ in range(passes):  # raises if the poller stopped polling
+                        wait_busy(sim.stats, interval * 3)
+                        wait_quiet(sim.stats)
                     cpu1, bytes1, t1 = run.cpu_seconds(), run.total, time.perf_counter()
                     serve1 = _cpu_seconds(proc.pid)
-                    assert sim.stats.requests > requests, "the poller stopped polling"
+                    assert proc.poll() is None, log.read_text()
                 finally:
                     run.close()
     finally:
         path.unlink()
+    seconds = t1 - t0
+    return Attached(
+        (cpu1 - cpu0) / seconds * 100,
+        (bytes1 - bytes0) / seconds,
+        (serve1 - serve0) / seconds * 100,
+        seconds,
+    )
+
+
+def attached_idle(n: int = 10_000) -> dict[str, float]:
+    """attached_idle_cpu_10k_pct: 10,000 posts (4% never final), `serve --interval 5`, six
+    passes (30 s)."""
+    got = attached(synthetic_posts(n), interval=5.0, passes=6)
     return {
-        "attached_idle_cpu_10k_pct": (cpu1 - cpu0) / (t1 - t0) * 100,
-        "attached_idle_bytes_per_s": (bytes1 - bytes0) / (t1 - t0),
-        "serve_idle_cpu_10k_pct": (serve1 - serve0) / (t1 - t0) * 100,
+        "attached_idle_cpu_10k_pct": got.cpu_pct,
+        "attached_idle_bytes_per_s": got.bytes_per_s,
+        "serve_idle_cpu_10k_pct": got.serve_cpu_pct,
+    }
+
+
+def attached_steady(n: int, passes: int = 4, interval: float = 15.0) -> Attached:
+    """The polling board's steady workload (`scale.final_mix`: 60% final, the rest never) with
+    the board attached to a poller instead: `passes` passes of `interval` s."""
+    return attached(final_mix(n), interval=interval, passes=passes)
+
+
+def attached_steady_100k() -> dict[str, float]:
+    """attached_steady_cpu_100k_pct: 100,000 posts, `serve --interval 15`, four passes (60 s)."""
+    got = attached_steady(100_000)
+    return {
+        "attached_steady_cpu_100k_pct": got.cpu_pct,
+        "attached_steady_bytes_per_s": got.bytes_per_s,
+        "serve_steady_cpu_100k_pct": got.serve_cpu_pct,
     }
 
 
