@@ -6,15 +6,24 @@ import asyncio
 import signal
 import sys
 
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
+
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.tty import terminal_gone
 from wahdx_tui.ui.app import BoardApp
+from wahdx_tui.ui.quietdriver import QuietLinuxDriver
 
 EXIT_TERMINAL_GONE = 129
 
 
 class TerminalBoardApp(BoardApp):
     """The board as run from the command line: exits on SIGHUP, SIGTERM or a vanished terminal."""
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, but on Linux one whose input thread sleeps while nobody types."""
+        chosen = super().get_driver_class()
+        return QuietLinuxDriver if chosen is LinuxDriver else chosen
 
     def on_mount(self) -> None:
         """Install the hang-up handlers (Textual runs BoardApp.on_mount after this by itself)."""
