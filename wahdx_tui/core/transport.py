@@ -218,7 +218,8 @@ class _Connection(asyncio.Protocol):
         self._hung_up = True
         drain, self._drain = self._drain, None
         if drain is not None and not drain.done():
-            drain.set_result(None)  # the write is over; what came back says how it went
+            self._write_failed = True  # lost with the request still being sent
+            drain.set_result(None)
         state = self._state
         if state == _IDLE:
             return
