@@ -77,6 +77,23 @@ class PassResult:
         return not self.failed
 
 
+class _HeaderBlock:
+    """The request's header lines as bytes, made once; they hold the key, so they never show
+    themselves (repr gives '***', pickling is refused), as the key itself does not."""
+
+    __slots__ = ("json", "plain")
+
+    def __init__(self, plain: bytes) -> None:
+        self.plain = plain
+        self.json = plain + b"Content-Type: application/json\r\n"
+
+    def __repr__(self) -> str:
+        return "_HeaderBlock('***')"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("request headers holding the key are not to be pickled")
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
@@ -186,7 +203,7 @@ class WahdxClient:
         if any(c in value for _, value in fields for c in "\r\n"):
             raise ValueError("a request header (the key or the URL's host) holds a line break")
         plain = b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in fields)
-        self._heads = (plain, plain + b"Content-Type: application/json\r\n")
+        self._heads = _HeaderBlock(plain)
 
     def __repr__(self) -> str:
         return f"WahdxClient(base_url={str(self._base)!r})"
@@ -221,7 +238,7 @@ class WahdxClient:
                 method,
                 self._origin,
                 url.raw_path,
-                self._heads[data is not None],
+                self._heads.plain if data is None else self._heads.json,
                 data,
                 timeout=self.options.timeout,
                 cap=cap,
