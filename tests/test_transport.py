@@ -4,10 +4,12 @@ every body framing, gzip, TLS, hang-ups, timeouts, and what the client makes of 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import ssl
 import subprocess
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +20,7 @@ import pytest
 from wahdx_tui.core.client import ClientOptions, WahdxClient
 from wahdx_tui.core.errors import ApiError, ApiUnavailable
 from wahdx_tui.core.model import State, WatchedPost
-from wahdx_tui.core.transport import Http11Transport
+from wahdx_tui.core.transport import BodyTooLarge, Http11Transport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 POST = WatchedPost("acc_tiktok_main", "pub_1", "video")
@@ -312,3 +314,197 @@ def test_a_proxy_named_by_the_environment_is_used_through_httpx_and_no_proxy_is_
     assert isinstance(transport_for(api, 4), httpx.AsyncHTTPTransport)  # through the proxy
     monkeypatch.setenv("NO_PROXY", "api.wahdx.com")
     assert isinstance(transport_for(api, 4), Http11Transport)  # bypassed for that host
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    return ("http", "127.0.0.1", int(url.rsplit(":", 1)[1]))
+
+
+HEAD = b"Host: 127.0.0.1\r\nX-API-Key: k\r\n"
+
+
+async def test_an_answer_written_byte_by_byte_is_read_whole() -> None:
+    # Every byte its own write: the head, the interim answer, each chunk-size line, the data
+    # and the trailer arrive split anywhere, in as many reads as the loop makes of them.
+    answer = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        + reply(b"", "Transfer-Encoding: chunked")
+        + b"".join(f"{len(p):x};ext=1\r\n".encode() + p + b"\r\n" for p in (ANSWER[:7], ANSWER[7:]))
+        + b"0\r\nX-Trailer: 1\r\n\r\n"
+    )
+    served = 0
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal served
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                for i in range(len(answer)):
+                    writer.write(answer[i : i + 1])
+                    await writer.drain()
+                    await asyncio.sleep(0)
+                served += 1
+        except asyncio.IncompleteReadError:
+            writer.close()
+
+    transport = Http11Transport()
+    async with serving(trickle) as url:
+        for _ in range(2):
+            status, headers, body = await transport.exchange(
+                "GET", _origin(url), b"/x", HEAD, None, timeout=10, cap=1 << 20
+            )
+            assert (status, headers.get("TRANSFER-ENCODING"), body) == (200, "chunked", ANSWER)
+        assert len(transport._idle[_origin(url)]) == 1  # kept alive throughout
+        await transport.aclose()
+    assert served == 2
+
+
+@pytest.mark.parametrize("framing", ["chunked", "close", "gzip"])
+async def test_the_body_cap_is_met_while_reading(framing: str) -> None:
+    pad = b"x" * 4000
+    if framing == "chunked":
+        big = (
+            reply(b"", "Transfer-Encoding: chunked")
+            + b"".join(b"100\r\n" + pad[:256] + b"\r\n" for _ in range(16))
+            + b"0\r\n\r\n"
+        )
+    elif framing == "close":
+        big = b"HTTP/1.1 200 OK\r\n\r\n" + pad
+    else:  # small on the wire, over the cap once decoded
+        big = reply(gzip.compress(pad * 100), "Content-Encoding: gzip")
+    server = Server(lambda n: big if n == 1 else reply(ANSWER))
+    transport = Http11Transport()
+    async with serving(server.handle) as url:
+        with pytest.raises(BodyTooLarge):
+            await transport.exchange("GET", _origin(url), b"/", HEAD, None, timeout=10, cap=1000)
+        # Cut off while reading, the connection is dropped; read whole (gzip), it is kept.
+        assert any(transport._idle.values()) is (framing == "gzip")
+        status, _, body = await transport.exchange(
+            "GET", _origin(url), b"/", HEAD, None, timeout=10, cap=1000
+        )
+        await transport.aclose()
+    assert (status, body) == (200, ANSWER)
+    assert server.connections == (1 if framing == "gzip" else 2)
+
+
+async def test_a_body_that_stalls_halfway_meets_the_read_deadline() -> None:
+    async def stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply(ANSWER)[:-10])
+        await writer.drain()
+        await reader.read()  # until the client hangs up
+
+    transport = Http11Transport()
+    async with serving(stall) as url:
+        with pytest.raises(httpx.ReadTimeout, match="reading the response body"):
+            await transport.exchange("GET", _origin(url), b"/", HEAD, None, timeout=0.05, cap=1000)
+        assert not any(transport._idle.values())
+        async with client_for(url, timeout=0.05) as client:
+            with pytest.raises(ApiUnavailable, match=r"no answer within 0.05 s"):
+                await client.check_one(POST)
+
+
+async def test_a_server_that_hung_up_between_requests_gets_the_request_again_on_a_new_one() -> None:
+    # Each connection answers one request and hangs up on reading the next, as a server whose
+    # idle timeout fell just as the request came: the request is sent again, not lost.
+    connections = 0
+
+    async def one_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply(ANSWER))
+        await writer.drain()
+        with contextlib.suppress(asyncio.IncompleteReadError):
+            await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    async with serving(one_each) as url, client_for(url) as client:
+        for _ in range(3):
+            assert (await client.check_one(POST)).state is State.PUBLISHED
+        assert client.requests == 3  # no retry of the client's was needed
+    assert connections == 3
+
+
+async def test_a_new_connection_that_is_hung_up_on_is_not_sent_again_by_the_transport() -> None:
+    server = Server(lambda n: None)
+    transport = Http11Transport()
+    async with serving(server.handle) as url:
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+            await transport.exchange("GET", _origin(url), b"/", HEAD, None, timeout=10, cap=1000)
+        await transport.aclose()
+    assert server.requests == 1
+
+
+async def test_bytes_after_the_answer_leave_the_connection_unused() -> None:
+    server = Server(lambda n: reply(ANSWER) + b"HTTP/1.1 200 OK\r\n")
+    transport = Http11Transport()
+    async with serving(server.handle) as url:
+        for _ in range(2):
+            _, _, body = await transport.exchange(
+                "GET", _origin(url), b"/", HEAD, None, timeout=10, cap=1000
+            )
+            assert body == ANSWER
+        await transport.aclose()
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "method", "kept"),
+    [
+        (b"HTTP/1.1 204 No Content\r\n\r\n", "GET", True),
+        (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", "GET", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", "HEAD", True),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", "GET", False),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n", "GET", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "GET", False),
+    ],
+)
+async def test_answers_without_a_body_and_which_connections_are_kept(
+    answer: bytes, method: str, kept: bool
+) -> None:
+    server = Server(lambda n: answer)
+    transport = Http11Transport()
+    async with serving(server.handle) as url:
+        _, _, body = await transport.exchange(
+            method, _origin(url), b"/", HEAD, None, timeout=10, cap=1000
+        )
+        assert body == b""
+        assert bool(transport._idle.get(_origin(url))) is kept
+        await transport.aclose()
+
+
+async def test_a_protocol_switch_is_refused() -> None:
+    server = Server(lambda n: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")
+    transport = Http11Transport()
+    async with serving(server.handle) as url:
+        with pytest.raises(httpx.RemoteProtocolError, match="protocol switch"):
+            await transport.exchange("GET", _origin(url), b"/", HEAD, None, timeout=10, cap=1000)
+        await transport.aclose()
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+async def test_deflate_is_decoded_wrapped_or_raw(wbits: int) -> None:
+    packer = zlib.compressobj(wbits=wbits)
+    packed = packer.compress(ANSWER) + packer.flush()
+    server = Server(lambda n: reply(packed, "Content-Encoding: deflate"))
+    transport = Http11Transport()
+    async with serving(server.handle) as url:
+        _, _, body = await transport.exchange(
+            "GET", _origin(url), b"/", HEAD, None, timeout=10, cap=1000
+        )
+        await transport.aclose()
+    assert body == ANSWER
+
+
+async def test_a_rate_limit_is_read_from_any_spelling_of_retry_after() -> None:
+    server = Server(
+        lambda n: reply(b"{}", "RETRY-AFTER: 0", status="429 Too Many") if n == 1 else reply(ANSWER)
+    )
+    waits: list[float] = []
+    async with serving(server.handle) as url:
+        client = WahdxClient(url, "k", on_event=lambda e: waits.append(e.wait))
+        async with client:
+            assert (await client.check_one(POST)).state is State.PUBLISHED
+    assert waits == [0.0]
+    assert server.requests == 2

@@ -33,7 +33,7 @@ from wahdx_tui.core.normalise import (
 )
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import DEFAULTS
-from wahdx_tui.core.transport import transport_for
+from wahdx_tui.core.transport import BodyTooLarge, Headers, Http11Transport, transport_for
 
 BATCH_PATH = "/api/content/status/batch"
 SINGLE_PATH = "/api/content/status/{account}/{publish}"
@@ -83,8 +83,21 @@ class PassResult:
         return not self.failed
 
 
-class _TooBig(Exception):
-    """A response body over the size cap."""
+class _HeaderBlock:
+    """The request's header lines as bytes, made once; they hold the key, so they never show
+    themselves (repr gives '***', pickling is refused), as the key itself does not."""
+
+    __slots__ = ("json", "plain")
+
+    def __init__(self, plain: bytes) -> None:
+        self.plain = plain
+        self.json = plain + b"Content-Type: application/json\r\n"
+
+    def __repr__(self) -> str:
+        return "_HeaderBlock('***')"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("request headers holding the key are not to be pickled")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -180,6 +193,23 @@ class WahdxClient:
         self._extensions = {
             "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         }
+        # The lean transport is given the request's bytes: the header block is made once here
+        # (it holds the key, so it is never shown), only the request line and length per request.
+        self._lean = self._transport if isinstance(self._transport, Http11Transport) else None
+        self._origin = (
+            base.scheme,
+            base.host,
+            base.port or (443 if base.scheme == "https" else 80),
+        )
+        fields = [
+            ("Host", base.netloc.decode("ascii")),
+            *self._headers,
+            ("X-API-Key", self._key.reveal()),
+        ]
+        if any(c in value for _, value in fields for c in "\r\n"):
+            raise ValueError("a request header (the key or the URL's host) holds a line break")
+        plain = b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in fields)
+        self._heads = _HeaderBlock(plain)
 
     def __repr__(self) -> str:
         return f"WahdxClient(base_url={str(self._base)!r})"
@@ -206,8 +236,22 @@ class WahdxClient:
 
     async def _send(
         self, method: str, url: httpx.URL, body: Any
-    ) -> tuple[int, bytes, httpx.Headers]:
+    ) -> tuple[int, bytes, Headers | httpx.Headers]:
         cap = self.options.max_body_bytes
+        if self._lean is not None:
+            data = None if body is None else orjson.dumps(body)
+            status, fields, answer = await self._lean.exchange(
+                method,
+                self._origin,
+                url.raw_path,
+                self._heads.plain if data is None else self._heads.json,
+                data,
+                timeout=self.options.timeout,
+                cap=cap,
+            )
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug('HTTP Request: %s %s "HTTP/1.1 %d"', method, url, status)
+            return status, answer, fields
         headers = [*self._headers, ("X-API-Key", self._key.reveal())]
         content = None
         if body is not None:
@@ -222,13 +266,13 @@ class WahdxClient:
         try:
             length = resp.headers.get("content-length", "")
             if length.isdigit() and int(length) > cap:
-                raise _TooBig
+                raise BodyTooLarge
             chunks: list[bytes] = []
             size = 0
             async for chunk in resp.aiter_bytes():
                 size += len(chunk)
                 if size > cap:
-                    raise _TooBig
+                    raise BodyTooLarge
                 chunks.append(chunk)
             return resp.status_code, b"".join(chunks), resp.headers
         finally:
@@ -273,7 +317,7 @@ class WahdxClient:
                 # Let a request waiting for this slot go out before this body is parsed, so
                 # parsing overlaps the network wait instead of delaying it.
                 await asyncio.sleep(0)
-            except _TooBig:
+            except BodyTooLarge:
                 raise ApiError(
                     f"response larger than {_size(opts.max_body_bytes)}; not read"
                 ) from None
