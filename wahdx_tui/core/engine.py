@@ -18,7 +18,7 @@ from wahdx_tui.core.freshness import Freshness
 from wahdx_tui.core.handoff import stuck_thresholds
 from wahdx_tui.core.health import Health
 from wahdx_tui.core.history import History
-from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
 from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, Poller, PollReport
 from wahdx_tui.core.store import StoreError, Transition
@@ -174,25 +174,14 @@ class Engine:
 
     async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
         assert self.poller is not None
-        boards = (self.board, self.others)
-        # Only final states matter to the poller (any other post is due). Posts shown from the
-        # last run, or left unanswered, count as never checked: due.
-        published, failed = State.PUBLISHED, State.FAILED
-        states = {
-            k: state
-            for board in boards
-            for k, r in board.rows.items()
-            if ((state := r.state) is published or state is failed)
-            and not (r.from_last_run or r.unanswered)
-        }
-        posts = [*self.board.posts, *self.others.posts]
+        rows = [*self.board.rows.values(), *self.others.rows.values()]
         mine, theirs = self.board.rows.get, self.others.rows.get
 
         def last(key: PostKey) -> PostStatus | None:
             row = mine(key) or theirs(key)
             return None if row is None else row.status
 
-        report = await self.poller.poll(posts, states, everything=everything, last=last)
+        report = await self.poller.poll(rows, everything=everything, last=last)
         left_out: list[PostKey] = []
         changed = await self.absorb_unchanged(report.result.statuses, left_out, report.finished)
         return self.apply_pass(seq, report, changed, left_out)

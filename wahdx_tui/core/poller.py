@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wahdx_tui.core.board import Row
 from wahdx_tui.core.client import PassResult, WahdxClient
-from wahdx_tui.core.model import PostKey, State, WatchedPost
+from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.core.normalise import LastAnswer
 from wahdx_tui.core.settings import DEFAULTS
 
@@ -41,41 +42,40 @@ class Poller:
         self.final_every = max(1, final_every)
         self.pass_no = 0
 
-    def due(
-        self, posts: Sequence[WatchedPost], states: Mapping[PostKey, State]
-    ) -> list[WatchedPost]:
-        """The posts to check in the next pass; final ones are spread evenly over passes.
-
-        A post without a state in `states` is due, so a caller may leave out every post that
-        is not final."""
+    def due(self, rows: Sequence[Row]) -> list[WatchedPost]:
+        """The posts of `rows` to check in the next pass; final ones are spread evenly over
+        passes. A row shown from the last run, or left unanswered, is due whatever its state."""
         n, every = self.pass_no, self.final_every
         if every == 1 or n == 0:
-            return list(posts)
-        get, published, failed = states.get, State.PUBLISHED, State.FAILED
-        # One comprehension, states compared by identity: this runs over every post each pass.
+            return [row.post for row in rows]
+        published, failed = State.PUBLISHED, State.FAILED
+        # One comprehension over the rows, states compared by identity: this runs over every
+        # post each pass, so it reads each row once and looks nothing up.
         return [
-            post
-            for i, post in enumerate(posts, n)
-            if ((state := get(post.key)) is not published and state is not failed) or i % every == 0
+            row.post
+            for i, row in enumerate(rows, n)
+            if not ((state := row.state) is published or state is failed)
+            or row.from_last_run
+            or row.unanswered
+            or not i % every
         ]
 
     async def poll(
         self,
-        posts: Sequence[WatchedPost],
-        states: Mapping[PostKey, State] | None = None,
+        rows: Sequence[Row],
         *,
         everything: bool = False,
         last: LastAnswer | None = None,
     ) -> PollReport:
-        """Check the due posts (all of them when `everything`) in one pass; `last` gives each
-        post's last status, kept as it is where the API's answer did not change."""
-        chosen = list(posts) if everything else self.due(posts, states or {})
+        """Check the due posts of `rows` (all of them when `everything`) in one pass; `last`
+        gives each post's last status, kept as it is where the API's answer did not change."""
+        chosen = [row.post for row in rows] if everything else self.due(rows)
         started = time.time()
         result = await self.client.check_posts(chosen, last)
         report = PollReport(
             result=result,
             asked=len(chosen),
-            skipped=len(posts) - len(chosen),
+            skipped=len(rows) - len(chosen),
             started=started,
             finished=time.time(),
             pass_no=self.pass_no,
