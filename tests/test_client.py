@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import until
 
 from wahdx_tui.core.client import (
     BATCH_PATH,
@@ -232,6 +233,44 @@ async def test_in_flight_requests_never_exceed_concurrency(
     assert 1 <= sim.stats.max_in_flight <= concurrency
     if concurrency > 1:
         assert sim.stats.max_in_flight >= 2  # the requests really overlapped
+
+
+async def test_a_batch_waiting_to_retry_does_not_hold_up_the_rest_of_the_pass(
+    make_sim: Callable[..., SimServer],
+) -> None:
+    """The first requests fail and wait to retry (two at least, as many as may be in flight);
+    the pass's other batches are still asked meanwhile, `concurrency` at a time, and the pass
+    ends whole once the waits end."""
+    posts = make_posts(60)
+    sim = make_sim(posts, faults=Faults(error_rate=1.0))
+    waits_end = asyncio.Event()
+    waiting: list[float] = []
+
+    async def held_sleep(seconds: float) -> None:
+        waiting.append(seconds)
+        if len(waiting) == 2:  # both workers the pass started with wait: no more failures
+            sim.faults.error_rate = 0.0
+        await waits_end.wait()
+
+    client = WahdxClient(
+        sim.base_url,
+        sim.api_key,
+        ClientOptions(batch_size=10, concurrency=2, max_attempts=3),
+        sleep=held_sleep,
+    )
+    async with client:
+        passing = asyncio.ensure_future(client.check_posts(posts))
+        # Six batches: each is answered, or failed once and waits to retry; none waits for
+        # a batch that waits.
+        await until(
+            lambda: sim.stats.status_counts.get(200, 0) + len(waiting) == 6, "the other batches"
+        )
+        assert waiting and not passing.done()
+        assert sim.stats.max_in_flight <= 2
+        waits_end.set()
+        result = await passing
+    assert result.complete and len(result.statuses) == 60
+    assert [s.key for s in result.statuses] == [p.key for p in posts]  # in the order asked
 
 
 # ----- batch too large ----------------------------------------------------------------------

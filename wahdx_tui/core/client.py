@@ -290,10 +290,12 @@ class WahdxClient:
         parse: Callable[[object], _T],
         *,
         body: Any = None,
+        backing_off: Callable[[], None] | None = None,
     ) -> tuple[int, _T | object]:
         """Send with retries; return (status, parse(body)) for 2xx, (status, body) for other 4xx.
 
         A 2xx body that `parse` cannot read (ResponseShapeError) is retried like a 5xx.
+        `backing_off` is told before each wait between attempts.
         """
         opts = self.options
         attempts = 0
@@ -314,9 +316,8 @@ class WahdxClient:
                         wait = asked if asked is not None else self._backoff(limited)
                         if wait <= opts.max_retry_after:
                             self._not_before = max(self._not_before, loop.time() + wait)
-                # Let a request waiting for this slot go out before this body is parsed, so
-                # parsing overlaps the network wait instead of delaying it.
-                await asyncio.sleep(0)
+                # The slot is free while this body is parsed: a request waiting for it (the
+                # semaphore is fair) goes out at the next turn of the loop.
             except BodyTooLarge:
                 raise ApiError(
                     f"response larger than {_size(opts.max_body_bytes)}; not read"
@@ -349,13 +350,13 @@ class WahdxClient:
                     continue
                 try:
                     decoded = decode_json(content) if content else None
+                    if status < 300:
+                        return status, _parse_guarded(parse, decoded)
                     message = _message_of(decoded)
                     if status == 413 or (
                         status == 400 and any(w in message.lower() for w in _LIMIT_WORDS)
                     ):
                         raise BatchTooLarge(f"HTTP {status}: {message or 'batch too large'}")
-                    if status < 300:
-                        return status, _parse_guarded(parse, decoded)
                     if status < 500:
                         return status, decoded
                     reason = f"HTTP {status}" + (f": {message}" if message else "")
@@ -370,6 +371,8 @@ class WahdxClient:
                 raise ApiUnavailable(f"{reason} (gave up after {attempts} attempts)")
             delay = self._backoff(attempts)
             self._emit("retry", f"{reason}; retry {attempts} in {delay:.1f} s", delay)
+            if backing_off is not None:
+                backing_off()
             await self._sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
@@ -380,7 +383,10 @@ class WahdxClient:
         return step * (0.5 + self._rng.random() / 2)
 
     async def _batch(
-        self, chunk: Sequence[WatchedPost], last: LastAnswer | None = None
+        self,
+        chunk: Sequence[WatchedPost],
+        last: LastAnswer | None = None,
+        backing_off: Callable[[], None] | None = None,
     ) -> list[PostStatus]:
         checks = []
         for p in chunk:
@@ -393,6 +399,7 @@ class WahdxClient:
             self._batch_url,
             lambda body: parse_batch(body, chunk, time.time(), last),
             body={"checks": checks},
+            backing_off=backing_off,
         )
         if status >= 400 or not isinstance(result, list):
             raise ApiError(f"HTTP {status} from the API: {_message_of(result) or 'no message'}")
@@ -411,7 +418,7 @@ class WahdxClient:
         async def run(chunk: Sequence[WatchedPost]) -> list[PostStatus]:
             """The chunk's statuses, in its order (none for posts that could not be checked)."""
             try:
-                return await self._batch(chunk, last)
+                return await self._batch(chunk, last, backing_off)
             except BatchTooLarge as exc:
                 if len(chunk) <= 1:
                     result.failed.extend(chunk)
@@ -435,18 +442,32 @@ class WahdxClient:
                 return []
 
         size = self.batch_size
+        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
+        answers: list[list[PostStatus]] = [[] for _ in chunks]
+        untaken = iter(range(len(chunks)))
+        group = asyncio.TaskGroup()
+
+        async def worker() -> None:
+            """Take the next chunk not yet taken until none is left: as many workers as
+            requests may be in flight, instead of a task per chunk queued on the slots."""
+            for index in untaken:
+                answers[index] = await run(chunks[index])
+
+        def backing_off() -> None:
+            # A worker waiting to retry lends its place, so `concurrency` requests stay out.
+            group.create_task(worker())
+
         try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [
-                    group.create_task(run(posts[i : i + size])) for i in range(0, len(posts), size)
-                ]
+            async with group:
+                for _ in range(min(len(chunks), max(1, self.options.concurrency))):
+                    group.create_task(worker())
         except BaseExceptionGroup as eg:
             auth = eg.subgroup(AuthError)
             if auth is not None:
                 raise _first_leaf(auth) from None
             raise
         # Each chunk's answer is in its posts' order, and the chunks in theirs: so are these.
-        result.statuses = [s for task in tasks for s in task.result()]
+        result.statuses = [s for part in answers for s in part]
         result.requests = self.requests - start_requests
         return result
 
