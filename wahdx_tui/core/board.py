@@ -444,7 +444,10 @@ class Board(SortedView):
                 and old.public_url == st.public_url
             ):
                 row.status = st
-                row.checked_at = st.checked_at
+                # Never back (`st` may be a kept status older than a re-check that agreed),
+                # but for a time restored from the last run, which may come from another clock.
+                if row.from_last_run or st.checked_at > (row.checked_at or 0):
+                    row.checked_at = st.checked_at
                 row.from_last_run = False
                 if row.unanswered:
                     row.unanswered = False
