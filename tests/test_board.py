@@ -173,3 +173,20 @@ def test_a_post_left_out_of_a_response_keeps_its_last_known_state() -> None:
     board.set_posts([*ps, fresh])
     board.apply([PostStatus(fresh.key, State.UNKNOWN, None, None, NOT_RETURNED, 300.0)])
     assert board.rows[fresh.key].detail == NOT_RETURNED
+
+
+def test_an_answer_kept_from_before_sets_the_checked_time_to_when_the_pass_ended() -> None:
+    """A pass hands back a post's own status when the API repeated itself: the row shows
+    the pass's time as checked; an equal but older status (kept before a re-check that
+    agreed with it) never moves the checked time back."""
+    ps = posts(2)
+    board = Board(ps)
+    kept = status(ps[0], State.QUEUED, 100.0)
+    board.apply([kept, status(ps[1], State.QUEUED, 100.0)])
+    assert board.absorb_unchanged([kept], [], 250.0) == []
+    assert board.rows[ps[0].key].checked_at == 250.0
+    recheck = status(ps[1], State.QUEUED, 300.0)
+    board.apply([recheck])
+    older = status(ps[1], State.QUEUED, 200.0)  # the pass's answer, read before the re-check
+    assert board.absorb_unchanged([older], [], 320.0) == []
+    assert board.rows[ps[1].key].checked_at == 300.0
