@@ -119,7 +119,9 @@ async def apply_and_rebuild(n: int = 10_000, repeats: int = 7) -> dict[str, floa
             report = _report(_statuses(posts, 100, rep + 1))
             # The diff runs in the poll worker between frames; only the change reaches the UI.
             engine = app.engine
-            changed = await engine.absorb_unchanged(report.result.statuses, [], report.finished)
+            changed = await engine.absorb_unchanged(
+                report.result.statuses, [], report.finished, report.started
+            )
             t = time.perf_counter()
             outcome = engine.apply_pass(engine.freshness.pass_started(), report, changed, [])
             app.on_pass_done(PassDone(outcome))
@@ -140,7 +142,9 @@ async def apply_changes(n: int, changed: int = 100, repeats: int = 9) -> float:
         engine = app.engine
         for rep in range(repeats):
             report = _report(_statuses(posts, n // changed, rep + 1))
-            diff = await engine.absorb_unchanged(report.result.statuses, [], report.finished)
+            diff = await engine.absorb_unchanged(
+                report.result.statuses, [], report.finished, report.started
+            )
             assert len(diff) == changed
             t = time.perf_counter()
             outcome = engine.apply_pass(engine.freshness.pass_started(), report, diff, [])

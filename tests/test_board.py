@@ -190,3 +190,19 @@ def test_an_answer_kept_from_before_sets_the_checked_time_to_when_the_pass_ended
     older = status(ps[1], State.QUEUED, 200.0)  # the pass's answer, read before the re-check
     assert board.absorb_unchanged([older], [], 320.0) == []
     assert board.rows[ps[1].key].checked_at == 300.0
+
+
+def test_a_kept_status_that_a_re_check_overtook_comes_back_with_the_passs_time() -> None:
+    """The pass kept a post's status (its answer repeated itself), but a re-check that
+    disagrees was applied while the pass ran: if the pass's answer is applied, it is as of
+    the pass's end, not of when that status was first read, so no time moves back."""
+    ps = posts(1)
+    board = Board(ps)
+    kept = PostStatus(ps[0].key, State.QUEUED, "queued", None, None, 100.0, read_from_raw=True)
+    board.apply([kept])
+    board.apply([status(ps[0], State.PROCESSING, 300.0)])  # the re-check
+    changed = board.absorb_unchanged([kept], [], 400.0, asked_at=200.0)
+    assert [(s.state, s.checked_at) for s in changed] == [(State.QUEUED, 400.0)]
+    board.apply(changed)
+    row = board.rows[ps[0].key]
+    assert row.checked_at == 400.0 and row.since == 400.0

@@ -170,11 +170,12 @@ async def test_a_bug_while_taking_in_an_answer_does_not_stop_the_refreshes(
             statuses: Sequence[PostStatus],
             unanswered: list[PostKey] | None = None,
             checked_at: float | None = None,
+            asked_at: float | None = None,
         ) -> list[PostStatus]:
             calls.append(1)
             if len(calls) == 1:
                 raise RuntimeError("boom")
-            return original(statuses, unanswered, checked_at)
+            return original(statuses, unanswered, checked_at, asked_at)
 
         # A bug in the core's diff, once: there is no honest way to make the real one fail.
         monkeypatch.setattr(board, "absorb_unchanged", broken_once)

@@ -61,6 +61,32 @@ async def test_keys_and_a_lone_escape_arrive_and_the_exit_wakes_a_sleeping_threa
         driver.close()
 
 
+async def test_the_input_thread_works_again_after_a_suspend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual closes the driver on suspend (ctrl+z) and starts the input thread again on
+    resume: keys still arrive and the exit still wakes it."""
+    monkeypatch.setattr(quietdriver, "IDLE_WAIT", 3600.0)
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    driver = RecordingDriver(App(), debug=False, mouse=False, size=(80, 24))
+    driver.fileno = slave
+    try:
+        for key in ("a", "b"):  # before the suspend, and after the resume
+            thread = threading.Thread(target=driver.run_input_thread, daemon=True)
+            thread.start()
+            os.write(master, key.encode())
+            await until(lambda k=key: driver.keys[-1:] == [k], f"the key {key}")
+            driver.exit_event.set()
+            await asyncio.to_thread(thread.join, 60)
+            assert not thread.is_alive(), "the exit did not wake the input thread"
+            driver.exit_event.clear()
+            driver.close()  # as Textual's suspend_application_mode does
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_the_terminal_board_uses_the_quiet_driver_on_linux() -> None:
     clients = client_factory("http://127.0.0.1:9", "key-not-used", ClientOptions())
     app = TerminalBoardApp(Engine(sample_watchlist(), clients, interval=3600))

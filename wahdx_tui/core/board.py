@@ -7,7 +7,7 @@ import time
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wahdx_tui.core.categories import Category, categorize
 from wahdx_tui.core.display import STATE_RANK, detail_text
@@ -401,6 +401,7 @@ class Board(SortedView):
         statuses: Sequence[PostStatus],
         unanswered: list[PostKey] | None = None,
         checked_at: float | None = None,
+        asked_at: float | None = None,
     ) -> list[PostStatus]:
         """Record the check time of posts whose status is as shown; return those that changed.
 
@@ -408,7 +409,10 @@ class Board(SortedView):
         apply() only ever sees the few statuses that really changed. Posts the answer said
         nothing about (left out of it) keep their state and go into `unanswered`. A status
         that is the row's own (the answer repeated the last one) was checked at `checked_at`
-        (now, if not given).
+        (now, if not given). A kept status that no longer is the row's own (a re-check or
+        another process answered while the pass ran) and differs from it is returned with
+        `checked_at` as its time, not the older one of when it was first read (it is older
+        than `asked_at`, when the pass began), so the row's times do not move back.
         """
         get = self.rows.get
         changed: list[PostStatus] = []
@@ -453,6 +457,8 @@ class Board(SortedView):
                     row.unanswered = False
                     stale_answered += 1
             else:
+                if asked_at is not None and st.read_from_raw and st.checked_at < asked_at:
+                    st = replace(st, checked_at=kept_at)
                 changed.append(st)
         self._unanswered -= stale_answered
         return changed

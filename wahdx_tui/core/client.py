@@ -316,8 +316,9 @@ class WahdxClient:
                         wait = asked if asked is not None else self._backoff(limited)
                         if wait <= opts.max_retry_after:
                             self._not_before = max(self._not_before, loop.time() + wait)
-                # The slot is free while this body is parsed: a request waiting for it (the
-                # semaphore is fair) goes out at the next turn of the loop.
+                # The slot is free once this body is parsed (tens of microseconds, beside
+                # the network's milliseconds): a request waiting for it, a re-check, has it
+                # next (the semaphore is fair), and a pass's workers each send their own next.
             except BodyTooLarge:
                 raise ApiError(
                     f"response larger than {_size(opts.max_body_bytes)}; not read"

@@ -183,21 +183,28 @@ class Engine:
 
         report = await self.poller.poll(rows, everything=everything, last=last)
         left_out: list[PostKey] = []
-        changed = await self.absorb_unchanged(report.result.statuses, left_out, report.finished)
+        changed = await self.absorb_unchanged(
+            report.result.statuses, left_out, report.finished, report.started
+        )
         return self.apply_pass(seq, report, changed, left_out)
 
     async def absorb_unchanged(
-        self, statuses: list[PostStatus], unanswered: list[PostKey], checked_at: float
+        self,
+        statuses: list[PostStatus],
+        unanswered: list[PostKey],
+        checked_at: float,
+        asked_at: float | None = None,
     ) -> list[PostStatus]:
         """A pass's first half: the O(n) diff, in slices with yields between them, so a face
         never waits on it; returns the statuses that changed. A status the answer kept as
-        the row's own was checked at `checked_at` (when the pass ended)."""
+        the row's own was checked at `checked_at` (when the pass ended; the pass began at
+        `asked_at`)."""
         changed: list[PostStatus] = []
         for start in range(0, len(statuses), DIFF_SLICE):
             chunk = statuses[start : start + DIFF_SLICE]
-            changed += self.board.absorb_unchanged(chunk, unanswered, checked_at)
+            changed += self.board.absorb_unchanged(chunk, unanswered, checked_at, asked_at)
             if self.others.rows:
-                changed += self.others.absorb_unchanged(chunk, unanswered, checked_at)
+                changed += self.others.absorb_unchanged(chunk, unanswered, checked_at, asked_at)
             await asyncio.sleep(0)
         return changed
 

@@ -376,6 +376,8 @@ def _in_order(
         if last is not None:
             before = last(post.key)
             # One comparison in C instead of reading the item: most answers repeat the last.
+            # (Python's equality: an API that swapped `false` for 0, or 500 for 500.0, in an
+            # otherwise equal item would keep the old reading; none is known to.)
             if before is not None and before.read_from_raw and before.raw == item:
                 out.append(before)
                 continue

@@ -30,8 +30,15 @@ class _WakingEvent(threading.Event):
 
     def __init__(self) -> None:
         super().__init__()
-        self.wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_write, False)
+        self.wake_read, self._wake_write = -1, -1
+        self.open()
+
+    def open(self) -> None:
+        """A pipe to wake the thread through, unless one is open (Textual closes the driver
+        when the app is suspended, and starts the input thread again on resume)."""
+        if self.wake_read < 0:
+            self.wake_read, self._wake_write = os.pipe()
+            os.set_blocking(self._wake_write, False)
 
     def set(self) -> None:
         super().set()
@@ -67,6 +74,7 @@ class QuietLinuxDriver(LinuxDriver):
         """Wait for input and dispatch events (Textual's loop, with a long idle wait)."""
         exit_event = self.exit_event
         assert isinstance(exit_event, _WakingEvent)
+        exit_event.open()
         wake = exit_event.wake_read
         fileno = self.fileno
         selector = selectors.SelectSelector()
