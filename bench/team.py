@@ -70,6 +70,22 @@ def team_env(state: Path, sim: SimServer, *, key: bool) -> dict[str, str]:
 
 
 @contextmanager
+def poller_on(
+    path: Path, posts: list[WatchedPost], interval: float
+) -> Iterator[tuple[SimServer, str, Path, subprocess.Popen[bytes], Path]]:
+    """A simulator knowing `posts` (every one in its last state) and `serve` polling it on a
+    SQLite store in a temporary folder: (sim, store, state folder, serve's process, its log)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="wahdx-bench-team-") as tmp,
+        final_sim(posts) as sim,
+    ):
+        state = Path(tmp)
+        store = str(state / "team.sqlite3")
+        with serving(path, store, sim, state, interval) as (proc, log):
+            yield sim, store, state, proc, log
+
+
+@contextmanager
 def serving(
     watchlist: Path, store: str, sim: SimServer, state: Path, interval: float
 ) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
@@ -154,30 +170,24 @@ def viewers(n: int = 1_000, boards: int = 10, interval: float = 2.0) -> dict[str
     attached: list[int] = []
     passes: list[int] = []
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="wahdx-bench-team-") as tmp,
-            final_sim(posts) as sim,
-        ):
-            state = Path(tmp)
-            store = str(state / "team.sqlite3")
-            with serving(path, store, sim, state, interval) as (proc, log):
-                wait_until(lambda: sim.stats.requests > 0, "serve's first pass")
-                count_window(sim, 2 * interval)  # warm-up: the first passes ask everything
-                for _ in range(2):
+        with poller_on(path, posts, interval) as (sim, store, state, proc, log):
+            wait_until(lambda: sim.stats.requests > 0, "serve's first pass")
+            count_window(sim, 2 * interval)  # warm-up: the first passes ask everything
+            for _ in range(2):
+                got, p = count_window(sim, window)
+                alone.append(got)
+                passes.append(p)
+                runs = [board(path, store, sim, state, key=True) for _ in range(boards)]
+                try:
+                    for run in runs:
+                        run.wait_for(ATTACHED, timeout=120)
                     got, p = count_window(sim, window)
-                    alone.append(got)
+                    attached.append(got)
                     passes.append(p)
-                    runs = [board(path, store, sim, state, key=True) for _ in range(boards)]
-                    try:
-                        for run in runs:
-                            run.wait_for(ATTACHED, timeout=120)
-                        got, p = count_window(sim, window)
-                        attached.append(got)
-                        passes.append(p)
-                    finally:
-                        for run in runs:
-                            run.close()
-                    assert proc.poll() is None, log.read_text()
+                finally:
+                    for run in runs:
+                        run.close()
+                assert proc.poll() is None, log.read_text()
     finally:
         path.unlink()
     return {
@@ -344,34 +354,28 @@ def attached(
     """
     path = write_watchlist(posts, interval=interval)
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="wahdx-bench-team-") as tmp,
-            final_sim(posts) as sim,
-        ):
-            state = Path(tmp)
-            store = str(state / "team.sqlite3")
-            with serving(path, store, sim, state, interval) as (proc, log):
-                wait_until(lambda: "pass 1:" in log.read_text(), "serve's first pass", 300)
-                run = board(path, store, sim, state, key=False)
-                try:
-                    run.wait_for(ATTACHED, timeout=300)
-                    run.wait_for(ALL_SHOWN, timeout=300)
-                    # Warm-up: a whole pass (and the renewals in it) with every row drawn.
-                    wait_quiet(sim.stats)
+        with poller_on(path, posts, interval) as (sim, store, state, proc, log):
+            wait_until(lambda: "pass 1:" in log.read_text(), "serve's first pass", 300)
+            run = board(path, store, sim, state, key=False)
+            try:
+                run.wait_for(ATTACHED, timeout=300)
+                run.wait_for(ALL_SHOWN, timeout=300)
+                # Warm-up: a whole pass (and the renewals in it) with every row drawn.
+                wait_quiet(sim.stats)
+                wait_busy(sim.stats, interval * 3)
+                wait_quiet(sim.stats)
+                if on_start is not None:
+                    on_start(run.proc.pid)
+                cpu0, bytes0, t0 = run.cpu_seconds(), run.total, time.perf_counter()
+                serve0 = _cpu_seconds(proc.pid)
+                for _ in range(passes):  # raises if the poller stopped polling
                     wait_busy(sim.stats, interval * 3)
                     wait_quiet(sim.stats)
-                    if on_start is not None:
-                        on_start(run.proc.pid)
-                    cpu0, bytes0, t0 = run.cpu_seconds(), run.total, time.perf_counter()
-                    serve0 = _cpu_seconds(proc.pid)
-                    for _ in range(passes):  # raises if the poller stopped polling
-                        wait_busy(sim.stats, interval * 3)
-                        wait_quiet(sim.stats)
-                    cpu1, bytes1, t1 = run.cpu_seconds(), run.total, time.perf_counter()
-                    serve1 = _cpu_seconds(proc.pid)
-                    assert proc.poll() is None, log.read_text()
-                finally:
-                    run.close()
+                cpu1, bytes1, t1 = run.cpu_seconds(), run.total, time.perf_counter()
+                serve1 = _cpu_seconds(proc.pid)
+                assert proc.poll() is None, log.read_text()
+            finally:
+                run.close()
     finally:
         path.unlink()
     seconds = t1 - t0
