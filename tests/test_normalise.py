@@ -735,18 +735,18 @@ def in_order_body() -> dict[str, Any]:
 
 def test_an_answer_that_repeats_the_last_gives_back_the_same_statuses() -> None:
     first = parse_batch(in_order_body(), POSTS, T)
-    last = {s.key: s for s in first}
-    again = parse_batch(in_order_body(), POSTS, T + 15, last.get)
+    again = parse_batch(in_order_body(), POSTS, T + 15, first)
     assert all(a is b for a, b in zip(again, first, strict=True))
     assert again[0].changed_at == first[0].changed_at is not None
 
 
 def test_an_item_that_changed_in_any_field_is_read_again() -> None:
-    last = {s.key: s for s in parse_batch(in_order_body(), POSTS, T)}
+    first = parse_batch(in_order_body(), POSTS, T)
+    last = {s.key: s for s in first}
     body = in_order_body()
     body["data"][0]["updatedAt"] = "2026-12-01T09:05:00Z"  # only the change time moved
     body["data"][1]["error"] = "the video is too long"
-    again = parse_batch(body, POSTS, T + 15, last.get)
+    again = parse_batch(body, POSTS, T + 15, first)
     assert again[0] is not last[A.key] and again[0].checked_at == T + 15
     assert again[0].changed_at == (last[A.key].changed_at or 0) + 300
     assert again[1].error == "the video is too long"
@@ -758,6 +758,21 @@ def test_a_status_not_read_from_its_item_here_is_never_kept_for_an_equal_item() 
     parser: an equal item is read afresh, so what this version reads from it is shown."""
     body = in_order_body()
     stored = PostStatus(A.key, State.UNKNOWN, "published", None, None, T, body["data"][0])
-    again = parse_batch(in_order_body(), POSTS, T + 15, {A.key: stored}.get)
+    again = parse_batch(in_order_body(), POSTS, T + 15, [stored, None, None])
     assert again[0] is not stored
     assert again[0].state is State.PUBLISHED and again[0].public_url == URL_A
+
+
+def test_a_last_list_of_the_wrong_length_is_refused() -> None:
+    """`last` pairs with the requested posts by position: a list of another length is a bug
+    in the caller, which would pair statuses with the wrong posts."""
+    first = parse_batch(in_order_body(), POSTS, T)
+    with pytest.raises(ValueError, match="one status"):
+        parse_batch(in_order_body(), POSTS, T + 15, first[:2])
+
+
+def test_a_post_asked_twice_gets_an_answer_each_time() -> None:
+    body = {"data": [item(A, "published"), item(A, "published")]}
+    got = parse_batch(body, [A, A], T)
+    assert [s.key for s in got] == [A.key, A.key]
+    assert all(s.state is State.PUBLISHED for s in got)

@@ -411,15 +411,15 @@ class WahdxClient:
     ) -> PassResult:
         """Check every post in batches of at most batch_size, at most `concurrency` at once.
 
-        With `last` (each post's last status), a post whose answer is the one its last status
+        With `last` (each post's last status, in `posts`' order), a post whose answer is the one its last status
         was read from comes back as that same status object (see `parse_batch`)."""
         result = PassResult(statuses=[])
         start_requests = self.requests
 
-        async def run(chunk: Sequence[WatchedPost]) -> list[PostStatus]:
+        async def run(chunk: Sequence[WatchedPost], befores: LastAnswer | None) -> list[PostStatus]:
             """The chunk's statuses, in its order (none for posts that could not be checked)."""
             try:
-                return await self._batch(chunk, last, backing_off)
+                return await self._batch(chunk, befores, backing_off)
             except BatchTooLarge as exc:
                 if len(chunk) <= 1:
                     result.failed.extend(chunk)
@@ -431,7 +431,10 @@ class WahdxClient:
                     self._emit("shrink", f"batch too large: now {smaller} posts per request")
                 size = min(self.batch_size, smaller)
                 parts = await asyncio.gather(
-                    *(run(chunk[i : i + size]) for i in range(0, len(chunk), size))
+                    *(
+                        run(chunk[i : i + size], None if befores is None else befores[i : i + size])
+                        for i in range(0, len(chunk), size)
+                    )
                 )
                 return [s for part in parts for s in part]
             except AuthError:
@@ -442,8 +445,12 @@ class WahdxClient:
                 result.errors.append(str(exc))
                 return []
 
+        if last is not None and len(last) != len(posts):
+            raise ValueError("last must give one status (or None) per post")
         size = self.batch_size
-        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
+        starts = range(0, len(posts), size)
+        chunks = [posts[i : i + size] for i in starts]
+        lasts = [None if last is None else last[i : i + size] for i in starts]
         answers: list[list[PostStatus]] = [[] for _ in chunks]
         untaken = iter(range(len(chunks)))
         group = asyncio.TaskGroup()
@@ -452,7 +459,7 @@ class WahdxClient:
             """Take the next chunk not yet taken until none is left: as many workers as
             requests may be in flight, instead of a task per chunk queued on the slots."""
             for index in untaken:
-                answers[index] = await run(chunks[index])
+                answers[index] = await run(chunks[index], lasts[index])
 
         def backing_off() -> None:
             # A worker waiting to retry lends its place, so `concurrency` requests stay out.

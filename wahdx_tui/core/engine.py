@@ -175,13 +175,7 @@ class Engine:
     async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
         assert self.poller is not None
         rows = [*self.board.rows.values(), *self.others.rows.values()]
-        mine, theirs = self.board.rows.get, self.others.rows.get
-
-        def last(key: PostKey) -> PostStatus | None:
-            row = mine(key) or theirs(key)
-            return None if row is None else row.status
-
-        report = await self.poller.poll(rows, everything=everything, last=last)
+        report = await self.poller.poll(rows, everything=everything, keep=True)
         left_out: list[PostKey] = []
         changed = await self.absorb_unchanged(
             report.result.statuses, left_out, report.finished, report.started

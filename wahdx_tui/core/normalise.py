@@ -298,8 +298,9 @@ def _status_of(item: dict[str, Any], key: PostKey, checked_at: float) -> PostSta
     return PostStatus(key, state, raw_status, url, error, checked_at, item, changed, True)
 
 
-LastAnswer = Callable[[PostKey], PostStatus | None]
-"""A post's last status, if any: lets a parser keep statuses whose item did not change."""
+LastAnswer = Sequence[PostStatus | None]
+"""Each requested post's last status (None where it has none), in the order asked: lets a
+parser keep statuses whose item did not change."""
 
 
 def _item_ids(item: object, map_key: str | None) -> tuple[str | None, str | None]:
@@ -318,15 +319,17 @@ def parse_batch(
 ) -> list[PostStatus]:
     """Match a batch body to the requested posts; a post missing from it comes back UNKNOWN.
 
-    `last` gives each post's last status: where the API's item for it is the item that
-    status was read from, that very status comes back (its `checked_at` is then when it was
+    `last` gives each requested post's last status, in `requested`'s order: where the API's
+    item for a post is the item that status was read from, that very status comes back (its `checked_at` is then when it was
     first read, and the caller knows when it asked)."""
+    if last is not None and len(last) != len(requested):
+        raise ValueError("last must give one status (or None) per requested post")
     items = extract_items(body)
-    wanted = {p.key for p in requested}
-    if len(items) == len(requested) == len(wanted):
+    if len(items) == len(requested):
         matched = _in_order(items, requested, checked_at, last)
         if matched is not None:
             return matched
+    wanted = {p.key for p in requested}
     by_key: dict[PostKey, PostStatus] = {}
     by_publish: dict[str, list[PostKey]] = {}
     for p in requested:
@@ -362,25 +365,25 @@ def _in_order(
     checked_at: float,
     last: LastAnswer | None,
 ) -> list[PostStatus] | None:
-    """The usual answer, read fast: item i names requested post i by its camelCase ids (the
-    posts all different). None when any item does not, for the general matching to decide.
+    """The usual answer, read fast: item i names requested post i by its camelCase ids.
+    None when any item does not, for the general matching to decide (a post asked twice then
+    gets its first item twice; here each its own, and both name it).
     An item equal to the one the post's last status was read from gives that status back."""
     out: list[PostStatus] = []
-    for (_, item), post in zip(items, requested, strict=True):
+    befores = [None] * len(requested) if last is None else last
+    for (_, item), post, before in zip(items, requested, befores, strict=True):
         if item.__class__ is not dict:
             return None
         get = item.get
         account, publish = post.account_id, post.publish_id
         if get("accountId") != account or get("publishId") != publish:
             return None
-        if last is not None:
-            before = last(post.key)
-            # One comparison in C instead of reading the item: most answers repeat the last.
-            # (Python's equality: an API that swapped `false` for 0, or 500 for 500.0, in an
-            # otherwise equal item would keep the old reading; none is known to.)
-            if before is not None and before.read_from_raw and before.raw == item:
-                out.append(before)
-                continue
+        # One comparison in C instead of reading the item: most answers repeat the last.
+        # (Python's equality: an API that swapped `false` for 0, or 500 for 500.0, in an
+        # otherwise equal item would keep the old reading; none is known to.)
+        if before is not None and before.read_from_raw and before.raw == item:
+            out.append(before)
+            continue
         # The board keeps this item as the post's last answer: equal strings are shared.
         item["accountId"], item["publishId"] = account, publish
         media = get("mediaType")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from wahdx_tui.core.board import Row
 from wahdx_tui.core.client import PassResult, WahdxClient
-from wahdx_tui.core.model import State, WatchedPost
+from wahdx_tui.core.model import State
 from wahdx_tui.core.normalise import LastAnswer
 from wahdx_tui.core.settings import DEFAULTS
 
@@ -42,17 +42,17 @@ class Poller:
         self.final_every = max(1, final_every)
         self.pass_no = 0
 
-    def due(self, rows: Sequence[Row]) -> list[WatchedPost]:
-        """The posts of `rows` to check in the next pass; final ones are spread evenly over
-        passes. A row shown from the last run, or left unanswered, is due whatever its state."""
+    def due(self, rows: Sequence[Row]) -> list[Row]:
+        """The rows to check in the next pass; final ones are spread evenly over passes.
+        A row shown from the last run, or left unanswered, is due whatever its state."""
         n, every = self.pass_no, self.final_every
         if every == 1 or n == 0:
-            return [row.post for row in rows]
+            return list(rows)
         published, failed = State.PUBLISHED, State.FAILED
         # One comprehension over the rows, states compared by identity: this runs over every
         # post each pass, so it reads each row once and looks nothing up.
         return [
-            row.post
+            row
             for i, row in enumerate(rows, n)
             if not ((state := row.state) is published or state is failed)
             or row.from_last_run
@@ -65,11 +65,15 @@ class Poller:
         rows: Sequence[Row],
         *,
         everything: bool = False,
-        last: LastAnswer | None = None,
+        keep: bool = False,
     ) -> PollReport:
-        """Check the due posts of `rows` (all of them when `everything`) in one pass; `last`
-        gives each post's last status, kept as it is where the API's answer did not change."""
-        chosen = [row.post for row in rows] if everything else self.due(rows)
+        """Check the due posts of `rows` (all of them when `everything`) in one pass. With
+        `keep`, a row's status is handed back as it is where the API's answer did not change
+        (see `parse_batch`)."""
+        due = rows if everything else self.due(rows)
+        chosen = [row.post for row in due]
+        # Each post's last status beside it, taken now: the parser compares without a lookup.
+        last: LastAnswer | None = [row.status for row in due] if keep else None
         started = time.time()
         result = await self.client.check_posts(chosen, last)
         report = PollReport(
