@@ -192,6 +192,22 @@ def test_an_answer_kept_from_before_sets_the_checked_time_to_when_the_pass_ended
     assert board.rows[ps[1].key].checked_at == 300.0
 
 
+def test_answers_beside_the_rows_asked_skip_the_lookup_only_for_a_rows_own_status() -> None:
+    """A pass answered every post it asked: a status that is the row's own marks it checked;
+    one beside another row, or for a row shown stale, is handed on to absorb_unchanged."""
+    ps = posts(3)
+    board = Board(ps)
+    own = [status(p, State.QUEUED, 100.0) for p in ps]
+    board.apply(own)
+    board.mark_unanswered([ps[2].key])
+    rows = [board.rows[p.key] for p in ps]
+    rest = Board.absorb_kept(rows, [own[0], own[0], own[2]], 250.0)
+    assert rest == [own[0], own[2]]
+    assert [r.checked_at for r in rows] == [250.0, 100.0, 100.0]
+    assert board.absorb_unchanged(rest, [], 250.0) == []
+    assert rows[2].checked_at == 250.0 and not rows[2].unanswered
+
+
 def test_a_kept_status_that_a_re_check_overtook_comes_back_with_the_passs_time() -> None:
     """The pass kept a post's status (its answer repeated itself), but a re-check that
     disagrees was applied while the pass ran: if the pass's answer is applied, it is as of

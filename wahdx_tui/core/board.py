@@ -396,6 +396,24 @@ class Board(SortedView):
             row.unanswered = False
             self._unanswered -= 1
 
+    @staticmethod
+    def absorb_kept(
+        rows: Sequence[Row], statuses: Sequence[PostStatus], checked_at: float
+    ) -> list[PostStatus]:
+        """The shortcut for answers that repeat the last: with `statuses` given beside the
+        rows asked (`rows[i]` asked for `statuses[i]`), a row whose status is the very one
+        answered (kept by the parser) was checked at `checked_at`; the other statuses come
+        back for `absorb_unchanged`. Identity makes it safe: a status beside the wrong row is
+        never its status, so it only goes the long way."""
+        rest: list[PostStatus] = []
+        for row, st in zip(rows, statuses, strict=True):
+            if row.status is st and not row.unanswered:
+                row.checked_at = checked_at
+                row.from_last_run = False
+            else:
+                rest.append(st)
+        return rest
+
     def absorb_unchanged(
         self,
         statuses: Sequence[PostStatus],

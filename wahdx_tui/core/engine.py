@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from wahdx_tui.core import heap
 from wahdx_tui.core.alerthook import AlertHook
@@ -178,7 +178,7 @@ class Engine:
         report = await self.poller.poll(rows, everything=everything, keep=True)
         left_out: list[PostKey] = []
         changed = await self.absorb_unchanged(
-            report.result.statuses, left_out, report.finished, report.started
+            report.result.statuses, left_out, report.finished, report.started, report.rows
         )
         return self.apply_pass(seq, report, changed, left_out)
 
@@ -188,14 +188,19 @@ class Engine:
         unanswered: list[PostKey],
         checked_at: float,
         asked_at: float | None = None,
+        rows: Sequence[Row] = (),
     ) -> list[PostStatus]:
         """A pass's first half: the O(n) diff, in slices with yields between them, so a face
         never waits on it; returns the statuses that changed. A status the answer kept as
         the row's own was checked at `checked_at` (when the pass ended; the pass began at
-        `asked_at`)."""
+        `asked_at`). `rows`, the rows asked in the order asked, lets an answer for every one
+        of them skip the lookup of each row."""
         changed: list[PostStatus] = []
+        beside = len(rows) == len(statuses)  # every post answered: statuses[i] is for rows[i]
         for start in range(0, len(statuses), DIFF_SLICE):
             chunk = statuses[start : start + DIFF_SLICE]
+            if beside:
+                chunk = Board.absorb_kept(rows[start : start + DIFF_SLICE], chunk, checked_at)
             changed += self.board.absorb_unchanged(chunk, unanswered, checked_at, asked_at)
             if self.others.rows:
                 changed += self.others.absorb_unchanged(chunk, unanswered, checked_at, asked_at)

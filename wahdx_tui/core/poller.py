@@ -27,6 +27,8 @@ class PollReport:
     started: float
     finished: float
     pass_no: int
+    rows: Sequence[Row] = ()
+    """The rows asked, in the order asked (empty when the caller gave none)."""
 
     @property
     def duration(self) -> float:
@@ -83,6 +85,7 @@ class Poller:
             started=started,
             finished=time.time(),
             pass_no=self.pass_no,
+            rows=due,
         )
         if result.statuses:
             # A pass the API did not answer does not count: posts it skipped stay due.
