@@ -508,3 +508,41 @@ async def test_a_rate_limit_is_read_from_any_spelling_of_retry_after() -> None:
             assert (await client.check_one(POST)).state is State.PUBLISHED
     assert waits == [0.0]
     assert server.requests == 2
+
+
+async def test_answers_read_whole_at_once_or_in_pieces_read_alike() -> None:
+    """The usual answer comes in one read and is taken as it is; one with an interim answer
+    first, one split after its head, and one with a header line never seen before take the
+    longer way: each reads the same, and the connection is kept for the next."""
+    answers = [
+        reply(ANSWER, "Content-Type: application/json"),
+        b"HTTP/1.1 100 Continue\r\n\r\n" + reply(ANSWER, "Content-Type: application/json"),
+        reply(ANSWER, "X-Fresh-Line: 1"),
+        reply(ANSWER, "Content-Type: application/json"),
+    ]
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for i, raw in enumerate(answers):
+            await reader.readuntil(b"\r\n\r\n")
+            if i == 3:  # the head, then the body in a read of its own
+                cut = raw.index(b"\r\n\r\n") + 4
+                writer.write(raw[:cut])
+                await writer.drain()
+                await asyncio.sleep(0)  # as the trickle test: most often a read of its own
+                raw = raw[cut:]
+            writer.write(raw)
+            await writer.drain()
+        writer.close()
+
+    transport = Http11Transport()
+    async with serving(answer) as url:
+        got = [
+            await transport.exchange(
+                "GET", _origin(url), b"/x", HEAD, None, timeout=10, cap=1 << 20
+            )
+            for _ in answers
+        ]
+        await transport.aclose()
+    assert [(status, body) for status, _, body in got] == [(200, ANSWER)] * 4
+    assert got[2][1].get("x-fresh-line") == "1"
+    assert got[0][1].get("content-type") == "application/json"
