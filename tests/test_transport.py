@@ -512,8 +512,8 @@ async def test_a_rate_limit_is_read_from_any_spelling_of_retry_after() -> None:
 
 async def test_answers_read_whole_at_once_or_in_pieces_read_alike() -> None:
     """The usual answer comes in one read and is taken as it is; one with an interim answer
-    first, one split after its head, and one with a header line never seen before take the
-    longer way: each reads the same, and the connection is kept for the next."""
+    first and one split after its head take the longer way: each reads the same, and the
+    connection is kept for the next."""
     answers = [
         reply(ANSWER, "Content-Type: application/json"),
         b"HTTP/1.1 100 Continue\r\n\r\n" + reply(ANSWER, "Content-Type: application/json"),

@@ -57,12 +57,6 @@ class Headers:
         return value
 
 
-# Header lines read before, and what they read as: an API answers with the same few lines
-# (but for Date and Content-Length), and reading one costs a microsecond.
-_SEEN_LINES: dict[bytes, tuple[bytes, bytes]] = {}
-_SEEN_MAX = 256
-
-
 def _head_lines(head: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     """(status, version, headers) of a response head; RemoteProtocolError when it is not one."""
     lines = head.split(b"\r\n")
@@ -73,21 +67,14 @@ def _head_lines(head: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     if not 100 <= status <= 999:
         raise httpx.RemoteProtocolError("malformed status code in the response")
     headers: list[tuple[bytes, bytes]] = []
-    seen = _SEEN_LINES
     for line in lines[1:]:
-        field = seen.get(line)
-        if field is None:
-            if not line:
-                continue
-            name, sep, value = line.partition(b":")
-            name = name.strip()
-            if not sep or not name or name != name.rstrip(b" \t") or line[:1] in (b" ", b"\t"):
-                raise httpx.RemoteProtocolError("malformed header line in the response")
-            field = (name, value.strip(b" \t"))
-            if len(seen) >= _SEEN_MAX:
-                seen.clear()  # the Date line differs each second: start again now and then
-            seen[line] = field
-        headers.append(field)
+        if not line:
+            continue
+        name, sep, value = line.partition(b":")
+        name = name.strip()
+        if not sep or not name or name != name.rstrip(b" \t") or line[:1] in (b" ", b"\t"):
+            raise httpx.RemoteProtocolError("malformed header line in the response")
+        headers.append((name, value.strip(b" \t")))
     return status, parts[0], headers
 
 
