@@ -452,3 +452,43 @@ async def test_a_pass_that_finds_nothing_new_keeps_the_rows_and_moves_their_chec
         for key in outcome.changes.changed:
             assert rows[key].status is not before[key][0]
             assert rows[key].state is sim.truth(key)
+
+
+async def test_a_post_removed_and_added_back_during_a_pass_gets_that_passs_answer() -> None:
+    """An undo while a pass runs: the post is gone from the watchlist and back, on a new row.
+    The pass's answer (the same as before, so kept by the parser) lands on the row shown."""
+    async with engine_on_sim(held=True, advance=40) as (engine, _sim):
+        await engine.run_pass()
+        wl = engine.watchlist
+        key = wl.posts[0].key
+        gate = held_client(engine).after_pass = Gate()
+        passing = asyncio.ensure_future(engine.run_pass(everything=True))
+        await until(gate.reached.is_set, "the pass answered")
+        engine.reload(dataclasses.replace(wl, posts=wl.posts[1:]))
+        engine.reload(wl)
+        shown = engine.board.rows[key]
+        assert shown.status is None
+        gate.open()
+        await passing
+        assert shown.status is not None and shown.checked_at is not None
+
+
+async def test_a_post_this_board_takes_from_the_teams_during_a_pass_gets_that_passs_answer() -> (
+    None
+):
+    """Another board of the team watched the post; this one adds it while a pass runs. The
+    answer lands on this board's new row, not only on the team's row it came from."""
+    async with engine_on_sim(held=True, advance=40) as (engine, _sim):
+        wl = engine.watchlist
+        post = wl.posts[0]
+        engine.reload(dataclasses.replace(wl, posts=wl.posts[1:]))
+        engine.others.set_posts([post])
+        await engine.run_pass()
+        gate = held_client(engine).after_pass = Gate()
+        passing = asyncio.ensure_future(engine.run_pass(everything=True))
+        await until(gate.reached.is_set, "the pass answered")
+        engine.reload(wl)
+        shown = engine.board.rows[post.key]
+        gate.open()
+        await passing
+        assert shown.status is not None and shown.state is not State.UNKNOWN

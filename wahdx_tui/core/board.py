@@ -174,6 +174,9 @@ class Board(SortedView):
         self._unreviewed = 0
         self._stuck = 0
         self._unanswered = 0
+        self.generation = 0
+        """Bumped when rows are added or removed: Row objects held from before may then no
+        longer be this board's own (a post removed and added again has a new row)."""
         self._all: list[SortTuple] = []
         self._shown: list[SortTuple] | None = None
         self._stuck_watch = StuckWatch()
@@ -343,6 +346,8 @@ class Board(SortedView):
                 row.label = clean(post.label, 200)
                 _refresh_haystack(row)
         self.posts = new
+        if added or removed:
+            self.generation += 1
         self._rebuild()
         return added, len(removed)
 
@@ -404,7 +409,8 @@ class Board(SortedView):
         rows asked (`rows[i]` asked for `statuses[i]`), a row whose status is the very one
         answered (kept by the parser) was checked at `checked_at`; the other statuses come
         back for `absorb_unchanged`. Identity makes it safe: a status beside the wrong row is
-        never its status, so it only goes the long way."""
+        never its status, so it only goes the long way. The rows must still be the boards'
+        own (no `generation` moved since they were taken)."""
         rest: list[PostStatus] = []
         for row, st in zip(rows, statuses, strict=True):
             if row.status is st and not row.unanswered:

@@ -175,10 +175,16 @@ class Engine:
     async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
         assert self.poller is not None
         rows = [*self.board.rows.values(), *self.others.rows.values()]
+        generations = self._generations()
         report = await self.poller.poll(rows, everything=everything, keep=True)
         left_out: list[PostKey] = []
         changed = await self.absorb_unchanged(
-            report.result.statuses, left_out, report.finished, report.started, report.rows
+            report.result.statuses,
+            left_out,
+            report.finished,
+            report.started,
+            report.rows,
+            generations,
         )
         return self.apply_pass(seq, report, changed, left_out)
 
@@ -189,23 +195,28 @@ class Engine:
         checked_at: float,
         asked_at: float | None = None,
         rows: Sequence[Row] = (),
+        generations: tuple[int, int] | None = None,
     ) -> list[PostStatus]:
         """A pass's first half: the O(n) diff, in slices with yields between them, so a face
         never waits on it; returns the statuses that changed. A status the answer kept as
         the row's own was checked at `checked_at` (when the pass ended; the pass began at
-        `asked_at`). `rows`, the rows asked in the order asked, lets an answer for every one
-        of them skip the lookup of each row."""
+        `asked_at`). `rows`, the rows asked in the order asked (taken when both boards were
+        at `generations`), lets an answer for every one of them skip the lookup of each row
+        while no reload has added or removed rows since."""
         changed: list[PostStatus] = []
         beside = len(rows) == len(statuses)  # every post answered: statuses[i] is for rows[i]
         for start in range(0, len(statuses), DIFF_SLICE):
             chunk = statuses[start : start + DIFF_SLICE]
-            if beside:
+            if beside and generations == self._generations():
                 chunk = Board.absorb_kept(rows[start : start + DIFF_SLICE], chunk, checked_at)
             changed += self.board.absorb_unchanged(chunk, unanswered, checked_at, asked_at)
             if self.others.rows:
                 changed += self.others.absorb_unchanged(chunk, unanswered, checked_at, asked_at)
             await asyncio.sleep(0)
         return changed
+
+    def _generations(self) -> tuple[int, int]:
+        return self.board.generation, self.others.generation
 
     def apply_pass(
         self, seq: int, report: PollReport, changed: list[PostStatus], left_out: list[PostKey]
