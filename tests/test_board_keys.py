@@ -402,3 +402,17 @@ def test_terminal_gone_is_true_for_a_closed_descriptor() -> None:
     os.close(read)
     os.close(write_end)
     assert terminal_gone(read)
+
+
+async def test_a_tick_while_the_summary_is_taken_down_does_not_crash_the_board() -> None:
+    """At quit Textual removes the summary's pieces before the bar; the once-a-second tick
+    can run in between (it crashed a benchmark's board): it draws nothing, and the board
+    goes on until it is quit."""
+    async with running_board() as h:
+        counts = h.app.query_one("#counts")
+        await counts.remove()
+        h.app.tick()
+        await h.pilot.pause()
+        assert h.app.is_running and h.app.return_code is None
+        await h.pilot.press("q")
+    assert h.app.return_code == 0

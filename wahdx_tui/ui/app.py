@@ -360,7 +360,10 @@ class BoardApp(BoardViews):
             next_in = None if self.next_at is None else self.next_at - self.clock()
             next_piece = next_text(next_in, self.paused, self.interval)
         counts = board.counts()
-        bar.show_board(board, counts, engine.health, next_piece, via)
+        try:
+            bar.show_board(board, counts, engine.health, next_piece, via)
+        except NoMatches:
+            return  # its pieces are not mounted yet, or taken down already (at quit)
         self._set_terminal_title(title_text(counts, engine.health))
 
     def _set_terminal_title(self, title: str) -> None:
