@@ -406,12 +406,16 @@ def test_terminal_gone_is_true_for_a_closed_descriptor() -> None:
 
 async def test_a_tick_while_the_summary_is_taken_down_does_not_crash_the_board() -> None:
     """At quit Textual removes the summary's pieces before the bar; the once-a-second tick
-    can run in between (it crashed a benchmark's board): it draws nothing, and the board
-    goes on until it is quit."""
+    can run in between (it crashed a benchmark's board and a team test's): it draws nothing,
+    and the board goes on until it is quit."""
     async with running_board() as h:
-        counts = h.app.query_one("#counts")
-        await counts.remove()
+        await h.app.query_one("#counts").remove()
         h.app.tick()
+        await h.pilot.pause()
+        assert h.app.is_running and h.app.return_code is None
+        await h.app.table.remove()  # the table goes too: the ages are not drawn either
+        h.app.tick()
+        h.app.check_stuck()
         await h.pilot.pause()
         assert h.app.is_running and h.app.return_code is None
         await h.pilot.press("q")

@@ -295,15 +295,22 @@ class BoardApp(BoardViews):
 
     def tick(self) -> None:
         """Once a second: countdown, coarse ages, and whether alerts are getting through."""
-        self.update_summary()
-        if self.engine.alerts is not None:
-            self.banner.say("alerts", self.engine.alerts.banner())
-        if not isinstance(self.screen, DetailScreen | HelpScreen):
-            self.table.reconcile()
+        try:
+            self.update_summary()
+            if self.engine.alerts is not None:
+                self.banner.say("alerts", self.engine.alerts.banner())
+            if not isinstance(self.screen, DetailScreen | HelpScreen):
+                self.table.reconcile()
+        except NoMatches:
+            return  # the board's widgets are being taken down (at quit): nothing to draw on
 
     def check_stuck(self) -> None:
         """Flag posts too long queued or processing; announce the newly stuck like failures."""
-        self._announce_stuck(self.engine.check_stuck())
+        stuck = self.engine.check_stuck()
+        try:
+            self._announce_stuck(stuck)
+        except NoMatches:
+            return  # at quit: the flags are kept, only the drawing is skipped
 
     def _announce_stuck(self, keys: list[PostKey]) -> None:
         if not keys:
