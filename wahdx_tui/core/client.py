@@ -411,8 +411,9 @@ class WahdxClient:
     ) -> PassResult:
         """Check every post in batches of at most batch_size, at most `concurrency` at once.
 
-        With `last` (each post's last status, in `posts`' order), a post whose answer is the one its last status
-        was read from comes back as that same status object (see `parse_batch`)."""
+        With `last` (each post's last status, in `posts`' order), a post whose answer is the
+        one its last status was read from comes back as that same status object (see
+        `parse_batch`)."""
         result = PassResult(statuses=[])
         start_requests = self.requests
 

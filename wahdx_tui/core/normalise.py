@@ -320,8 +320,8 @@ def parse_batch(
     """Match a batch body to the requested posts; a post missing from it comes back UNKNOWN.
 
     `last` gives each requested post's last status, in `requested`'s order: where the API's
-    item for a post is the item that status was read from, that very status comes back (its `checked_at` is then when it was
-    first read, and the caller knows when it asked)."""
+    item for a post is the item that status was read from, that very status comes back (its
+    `checked_at` is then when it was first read, and the caller knows when it asked)."""
     if last is not None and len(last) != len(requested):
         raise ValueError("last must give one status (or None) per requested post")
     items = extract_items(body)
