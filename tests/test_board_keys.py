@@ -4,9 +4,10 @@ j k g G, ? and Ctrl+P; and the board's end when its terminal goes away."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
-from conftest import DOORBUSTER, Harness, header_text, running_board, sample_counts
+from conftest import DOORBUSTER, FakeClock, Harness, header_text, running_board, sample_counts
 from textual.command import CommandPalette
 from textual.widgets import Input, Static
 
@@ -17,6 +18,7 @@ from wahdx_tui.ui.app import INTERVALS
 from wahdx_tui.ui.columns import GAP
 from wahdx_tui.ui.keys import KEYS
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
+from wahdx_tui.ui.summary import SummaryLine
 from wahdx_tui.ui.table import TableHeader
 
 pytestmark = pytest.mark.usefixtures("quick_pilot")
@@ -58,7 +60,9 @@ async def test_r_refreshes_now() -> None:
 async def test_p_pauses_and_resumes() -> None:
     async with running_board() as h:
         assert h.app.poll_timer is not None
-        assert "next 60s" in h.status() or "next 59s" in h.status()
+        # The next pass's time of day, one interval after the first pass ended
+        assert 0 < h.app.next_wall - time.time() <= 60
+        assert f"next {time.strftime('%H:%M:%S', time.localtime(h.app.next_wall))}" in h.status()
         assert h.shows_interval(60)
         await h.pilot.press("p")
         assert h.app.paused
@@ -402,6 +406,24 @@ def test_terminal_gone_is_true_for_a_closed_descriptor() -> None:
     os.close(read)
     os.close(write_end)
     assert terminal_gone(read)
+
+
+async def test_an_idle_board_redraws_nothing_from_second_to_second() -> None:
+    """Between passes the summary shows the next pass's time, not a countdown: ten seconds
+    of ticks leave every summary piece and table line as drawn (a board open for weeks)."""
+    clock = FakeClock()
+    async with running_board(interval=60, clock=clock) as h:
+        pieces = list(h.app.query("SummaryLine").results(SummaryLine))
+        shown = [piece._shown for piece in pieces]
+        status, lines = h.status(), h.app.table.lines_refreshed
+        for _ in range(10):
+            clock.now += 1
+            h.app.tick()
+            await h.pilot.pause()
+        assert h.status() == status and "next " in status
+        # not even given the same text again: no piece was updated
+        assert all(p._shown is was for p, was in zip(pieces, shown, strict=True))
+        assert h.app.table.lines_refreshed == lines
 
 
 async def test_a_tick_while_the_summary_is_taken_down_does_not_crash_the_board() -> None:

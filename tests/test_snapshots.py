@@ -118,7 +118,7 @@ async def test_main_screen_80x24_text_is_the_board(
     text = "\n".join(lines)
     assert "✗ 2 FAILED" in text
     assert "updated 13:20:00" in text
-    assert "next 5s" in text
+    assert "next 13:20:05, every 5s" in text  # the next pass's time, one interval on
     assert len(lines) == 24
     header = lines[2]
     assert "State ▲" in header and "Label" in header and "Detail" in header

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -74,7 +75,8 @@ class BoardApp(BoardViews):
         self.ring_bell = bell
         self.sub_title = subtitle
         self.paused = False
-        self.next_at: float | None = None
+        self.next_at: float | None = None  # on `clock`, while a pass is scheduled
+        self.next_wall = 0.0  # the same moment on the wall clock, as the summary shows it
         self.clock = engine.clock
         self.poll_timer: Timer | None = None  # armed between passes
         self.accounts = Accounts()  # kept current while the accounts view is shown
@@ -130,7 +132,7 @@ class BoardApp(BoardViews):
         self.banner.display = False
         self.table.focus()
         self.update_summary()
-        # Each clock has its own timer: countdown and ages, stuck posts, the watchlist file.
+        # Each clock has its own timer: ages and alerts, stuck posts, the watchlist file.
         self.set_interval(1.0, self.tick)
         self.set_interval(STUCK_CHECK_EVERY, self.check_stuck)
         if self.engine.watched is not None:
@@ -279,6 +281,7 @@ class BoardApp(BoardViews):
             return
         delay = self.engine.next_delay()
         self.next_at = self.clock() + delay
+        self.next_wall = time.time() + delay
         self.poll_timer = self.set_timer(delay, self.fire_timer)
 
     def fire_timer(self) -> None:
@@ -294,7 +297,8 @@ class BoardApp(BoardViews):
     # -- clocks -------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second: countdown, coarse ages, and whether alerts are getting through."""
+        """Once a second: coarse ages, the summary, and whether alerts are getting through
+        (each drawn only when its text changed: an idle board draws about once a minute)."""
         try:
             self.update_summary()
             if self.engine.alerts is not None:
@@ -364,8 +368,8 @@ class BoardApp(BoardViews):
         if via is not None and not engine.polls_api:
             next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
         else:
-            next_in = None if self.next_at is None else self.next_at - self.clock()
-            next_piece = next_text(next_in, self.paused, self.interval)
+            next_wall = None if self.next_at is None else self.next_wall
+            next_piece = next_text(next_wall, self.paused, self.interval)
         counts = board.counts()
         try:
             bar.show_board(board, counts, engine.health, next_piece, via)

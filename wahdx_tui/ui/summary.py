@@ -63,13 +63,15 @@ def updated_text(health: Health) -> Text:
     return text
 
 
-def next_text(next_in: float | None, paused: bool, interval: float) -> Text:
-    """'next 4s/15s', 'refreshing…' or 'PAUSED': the only text that changes every second."""
+def next_text(next_at: float | None, paused: bool, interval: float) -> Text:
+    """'next 14:02:20, every 15s', 'refreshing…' or 'PAUSED'; `next_at` is the wall-clock time
+    of the next pass. A time, not a countdown: it changes once a pass, so a board left open
+    for weeks draws no frame a second for it (a countdown's frame was half its idle CPU)."""
     if paused:
         return Text("PAUSED", style="bold reverse")
-    if next_in is None:
+    if next_at is None:
         return Text("refreshing…")
-    return Text(f"next {max(0, round(next_in))}s/{interval:g}s")
+    return Text(f"next {_clock(next_at)}, every {interval:g}s", no_wrap=True)
 
 
 def health_text(health: Health) -> Text:
