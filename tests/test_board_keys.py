@@ -3,6 +3,7 @@ j k g G, ? and Ctrl+P; and the board's end when its terminal goes away."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -14,7 +15,7 @@ from textual.widgets import Input, Static
 from wahdx_tui.core.board import SORT_COLUMNS, STATE_FILTERS
 from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.core.tty import terminal_gone
-from wahdx_tui.ui.app import INTERVALS
+from wahdx_tui.ui.app import AGE_STEP, INTERVALS
 from wahdx_tui.ui.columns import GAP
 from wahdx_tui.ui.keys import KEYS
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
@@ -424,6 +425,29 @@ async def test_an_idle_board_redraws_nothing_from_second_to_second() -> None:
         # not even given the same text again: no piece was updated
         assert all(p._shown is was for p, was in zip(pieces, shown, strict=True))
         assert h.app.table.lines_refreshed == lines
+
+
+async def test_ages_turn_together_on_the_ten_second_marks() -> None:
+    """Ages read in minutes; the once-a-second tick redraws them on the wall clock's
+    ten-second marks only, so the lines that turned a minute share one frame."""
+    async with running_board() as h:
+        wall = (math.floor(time.time() / AGE_STEP) + 1) * AGE_STEP + 0.5  # past the next mark
+        h.app.table.now = lambda: wall
+        h.app.tick()
+        await h.pilot.pause()
+        before = h.table_lines()
+        redrawn_at: list[float] = []
+        for _ in range(130):  # past two minutes, a second at a time
+            wall += 1
+            lines = h.app.table.lines_refreshed
+            h.app.tick()
+            await h.pilot.pause()
+            if h.app.table.lines_refreshed != lines:
+                redrawn_at.append(wall)
+        assert redrawn_at, "the ages never moved on"
+        assert all(math.floor(t) % AGE_STEP == 0 for t in redrawn_at), redrawn_at
+        after = h.table_lines()
+        assert after != before and " 2m " in "\n".join(after)  # two minutes on, as shown
 
 
 async def test_a_tick_while_the_summary_is_taken_down_does_not_crash_the_board() -> None:

@@ -51,6 +51,10 @@ from wahdx_tui.ui.views import BoardViews
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 STUCK_CHECK_EVERY = 5.0
 FILE_CHECK_EVERY = 2.0
+AGE_STEP = 10.0
+"""Seconds between redraws of the ages, on the wall clock's ten-second marks: they read in
+minutes, so every line that turned a minute in the last ten seconds is redrawn in one frame,
+not each in its own (one frame a line was most of an idle board's CPU)."""
 
 
 class BoardApp(BoardViews):
@@ -81,6 +85,7 @@ class BoardApp(BoardViews):
         self.poll_timer: Timer | None = None  # armed between passes
         self.accounts = Accounts()  # kept current while the accounts view is shown
         self._title_shown = ""
+        self._age_slot = -1  # the AGE_STEP the ages were last redrawn in
 
     # What the engine holds, by the names the board's own code reads most.
     @property
@@ -303,7 +308,9 @@ class BoardApp(BoardViews):
             self.update_summary()
             if self.engine.alerts is not None:
                 self.banner.say("alerts", self.engine.alerts.banner())
-            if not isinstance(self.screen, DetailScreen | HelpScreen):
+            slot = int(self.table.now() // AGE_STEP)
+            if slot != self._age_slot and not isinstance(self.screen, DetailScreen | HelpScreen):
+                self._age_slot = slot
                 self.table.reconcile()
         except NoMatches:
             return  # the board's widgets are being taken down (at quit): nothing to draw on
