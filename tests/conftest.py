@@ -482,8 +482,9 @@ class Harness:
         return " · ".join(p.plain for p in pieces if p.id != "view")
 
     def shows_interval(self, seconds: float) -> bool:
-        status = self.status()
-        return f"/{seconds:g}s" in status or f"every {seconds:g}s" in status
+        """The interval as the operator last saw it said: the newest toast naming one."""
+        said = [n for n in self.notes() if "refresh every " in n]
+        return bool(said) and f"refresh every {seconds:g}s" in said[-1]
 
     def banner(self) -> str | None:
         banner = self.app.query_one("#banner", Static)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from conftest import DOORBUSTER, running_board, states_of
+from conftest import DOORBUSTER, running_board, screen_text, states_of
 
 from wahdx_tui.core.model import PostKey, PostStatus, State
 
@@ -98,6 +98,20 @@ async def test_failures_found_by_the_first_pass_ring_one_bell() -> None:
 
 
 # -- failed polls and recovery ---------------------------------------------------------------------
+
+
+async def test_at_80_columns_a_down_api_reads_down_since_when_on_screen() -> None:
+    """On the screen itself, not only in the summary's text: the next pass's piece leaves the
+    health piece room for 'API DOWN since HH:MM' beside a STALE mark."""
+    async with running_board(size=(80, 24)) as h:
+        h.sim.faults.down = True
+        await h.refresh()
+        await h.pilot.pause()
+        status_row = screen_text(h).split("\n")[1]
+        assert "STALE" in status_row and "next " in status_row
+        assert "API DOWN since " in status_row, status_row
+        since = status_row.split("API DOWN since ", 1)[1][:5]
+        assert since[:2].isdigit() and since[2] == ":" and since[3:].isdigit(), status_row
 
 
 @pytest.mark.parametrize("outage", ["down", "stopped"])

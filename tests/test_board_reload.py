@@ -128,7 +128,7 @@ async def test_an_edited_interval_in_the_watchlist_applies_at_once(tmp_path: Pat
     path = tmp_path / "watch.yaml"
     write(path, watchlist_text(ENTRIES))
     async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
-        assert h.shows_interval(60)
+        assert h.app.interval == 60
         write(path, "settings: {interval: 30}\n" + watchlist_text(ENTRIES))
         h.app.check_watchlist_file()
         await h.until(lambda: any("refresh every 30s" in n for n in h.notes()), "the reload")

@@ -302,8 +302,8 @@ class BoardApp(BoardViews):
     # -- clocks -------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second: coarse ages, the summary, and whether alerts are getting through
-        (each drawn only when its text changed: an idle board draws about once a minute)."""
+        """Once a second: the summary and whether alerts are getting through (each drawn only
+        when its text changed), and the coarse ages on each AGE_STEP mark."""
         try:
             self.update_summary()
             if self.engine.alerts is not None:
@@ -317,8 +317,13 @@ class BoardApp(BoardViews):
 
     def check_stuck(self) -> None:
         """Flag posts too long queued or processing; announce the newly stuck like failures."""
+        flagged = self.board.stuck
         stuck = self.engine.check_stuck()
         try:
+            if not stuck and self.board.stuck != flagged:
+                # A flag cleared: its line says so now, not on the next age mark.
+                self.table.reconcile()
+                self.update_summary()
             self._announce_stuck(stuck)
         except NoMatches:
             return  # at quit: the flags are kept, only the drawing is skipped
@@ -376,7 +381,7 @@ class BoardApp(BoardViews):
             next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
         else:
             next_wall = None if self.next_at is None else self.next_wall
-            next_piece = next_text(next_wall, self.paused, self.interval)
+            next_piece = next_text(next_wall, self.paused)
         counts = board.counts()
         try:
             bar.show_board(board, counts, engine.health, next_piece, via)
@@ -419,6 +424,7 @@ class BoardApp(BoardViews):
         self.engine.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, current + step))]
         if not self.polling and not self.paused:
             self._schedule()
+        self.notify(f"refresh every {self.engine.interval:g}s", markup=False)
         self.update_summary()
 
     def action_open_detail(self) -> None:
@@ -477,9 +483,14 @@ class BoardApp(BoardViews):
         self.notify(f"exported {len(rows)} posts to {path}", timeout=15, markup=False)
 
     def action_help(self) -> None:
-        """Show every key."""
-        alerts = self.engine.alerts
-        self.push_screen(HelpScreen(alerts.summary() if alerts else "no alert targets set"))
+        """Show every key, how often the board refreshes, and where alerts go."""
+        engine, alerts = self.engine, self.engine.alerts
+        if isinstance(engine, TeamEngine) and not engine.polls_api:
+            refresh = "live, as the team's poller writes"
+        else:
+            refresh = f"every {engine.interval:g}s (+ and - change it)"
+        said = alerts.summary() if alerts else "no alert targets set"
+        self.push_screen(HelpScreen(said, refresh))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's commands, then every board action, from the one key table."""

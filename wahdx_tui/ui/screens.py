@@ -218,9 +218,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, alerts: str = "no alert targets set") -> None:
+    def __init__(self, alerts: str = "no alert targets set", refresh: str = "") -> None:
         super().__init__()
         self.alerts = alerts  # '2 alert targets · last alert 14:02'
+        self.refresh_said = refresh  # 'every 15s (+ and - change it)'
 
     def compose(self) -> ComposeResult:
         """A table of keys."""
@@ -234,6 +235,8 @@ class HelpScreen(ModalScreen[None]):
         grid.add_row("", "")
         grid.add_row("Failed rows", "✗ FAILED, highlighted; a toast and one bell when a post fails")
         grid.add_row("STALE", "the last refresh failed: the data shown is the last known")
+        if self.refresh_said:
+            grid.add_row("Refresh", self.refresh_said)
         grid.add_row("Alerts", self.alerts)
         with VerticalScroll(id="help-body"):
             yield Static(grid)

@@ -63,15 +63,15 @@ def updated_text(health: Health) -> Text:
     return text
 
 
-def next_text(next_at: float | None, paused: bool, interval: float) -> Text:
-    """'next 14:02:20, every 15s', 'refreshing…' or 'PAUSED'; `next_at` is the wall-clock time
-    of the next pass. A time, not a countdown: it changes once a pass, so a board left open
-    for weeks draws no frame a second for it (a countdown's frame was half its idle CPU)."""
+def next_text(next_at: float | None, paused: bool) -> Text:
+    """'next 14:02:20', 'refreshing…' or 'PAUSED'; `next_at` is the wall-clock time of the
+    next pass. A time, not a countdown: it changes once a pass, so a board left open for
+    weeks draws no frame a second for it (a countdown's frame was half its idle CPU)."""
     if paused:
         return Text("PAUSED", style="bold reverse")
     if next_at is None:
         return Text("refreshing…")
-    return Text(f"next {_clock(next_at)}, every {interval:g}s", no_wrap=True)
+    return Text(f"next {_clock(next_at)}", no_wrap=True)
 
 
 def health_text(health: Health) -> Text:
@@ -123,7 +123,11 @@ def title_text(counts: Mapping[State, int], health: Health) -> str:
 class SummaryLine(Static):
     """One piece of the summary bar; redrawn only when its text really changes."""
 
-    DEFAULT_CSS = "SummaryLine { height: 1; width: auto; }"
+    # One line, cut with an ellipsis: wrapped, a narrow piece would move the words after its
+    # first break ('16:02' of 'API DOWN since 16:02') to a second line nobody sees.
+    DEFAULT_CSS = (
+        "SummaryLine { height: 1; width: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
+    )
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
