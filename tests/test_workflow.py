@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -16,6 +17,7 @@ from conftest import (
     board_on,
     running_board,
     sample_watchlist,
+    screen_text,
     sim_clients,
     start_sim,
     toasts,
@@ -203,6 +205,18 @@ async def test_a_post_too_long_in_processing_is_flagged_stuck_and_announced(
         )
         # Stuck posts sort first within their state.
         assert app.board.row_at(app.board.index_of(active[0]) or 0).stuck
+        await pilot.pause()
+        assert "⚠ PROCESSING" in screen_text(app)
+        # A longer limit (a watchlist edit) clears the flags: the lines say so at that check,
+        # not on the next ten-second mark of the ages.
+        wl = app.engine.watchlist
+        settings = dataclasses.replace(wl.settings, stuck_processing_minutes=60)
+        app.engine.watchlist = dataclasses.replace(wl, settings=settings)
+        app.check_stuck()
+        await pilot.pause()
+        assert app.board.stuck == 0
+        assert "⚠ PROCESSING" not in screen_text(app)
+        assert "STUCK" not in app.query_one("#counts").plain  # type: ignore[attr-defined]
 
 
 async def test_the_reason_filter_and_the_detail_trail(tmp_path: Path) -> None:
