@@ -127,6 +127,10 @@ async def test_a_board_without_a_key_attaches_and_never_asks_the_api(
         assert app.engine.client is None  # no client was ever made: no request, no key
         assert app.board.counts()[State.FAILED] > 0
         assert not app.engine.polls_api
+        # + on a board that follows: its interval is its own, for when it polls
+        await pilot.press("plus")
+        said = [n.message for n in app._notifications if "refresh every" in n.message]
+        assert said and "the team's poller keeps its own pace" in said[-1]
 
 
 async def test_an_ack_on_one_board_shows_on_the_other_both_ways(

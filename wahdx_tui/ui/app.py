@@ -424,7 +424,10 @@ class BoardApp(BoardViews):
         self.engine.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, current + step))]
         if not self.polling and not self.paused:
             self._schedule()
-        self.notify(f"refresh every {self.engine.interval:g}s", markup=False)
+        said = f"refresh every {self.engine.interval:g}s"
+        if isinstance(self.engine, TeamEngine) and not self.engine.polls_api:
+            said += " when this board polls (the team's poller keeps its own pace)"
+        self.notify(said, markup=False)
         self.update_summary()
 
     def action_open_detail(self) -> None:
