@@ -62,8 +62,8 @@ async def test_p_pauses_and_resumes() -> None:
     async with running_board() as h:
         assert h.app.poll_timer is not None
         # The next pass's time of day, one interval after the first pass ended
-        assert 0 < h.app.next_wall - time.time() <= 60
-        assert f"next {time.strftime('%H:%M:%S', time.localtime(h.app.next_wall))}" in h.status()
+        assert h.app.next_at is not None and 0 < h.app.next_at - time.time() <= 60
+        assert f"next {time.strftime('%H:%M:%S', time.localtime(h.app.next_at))}" in h.status()
         await h.pilot.press("p")
         assert h.app.paused
         assert h.app.poll_timer is None

@@ -221,11 +221,16 @@ class _Connection(asyncio.Protocol):
             return False
         kind, length, close = _framing(status, self._method, version, raw)
         if kind != "length" or len(data) - end - 4 != length or length > self._cap:
-            return False
-        self.status = status
-        self.headers = Headers(raw)
+            return False  # read by _parse (which reads this head again: a rare path)
+        self._take_head(status, raw, close)
         self._finish(data[end + 4 :], not close)
         return True
+
+    def _take_head(self, status: int, raw: list[tuple[bytes, bytes]], close: bool) -> None:
+        """Keep a final answer's status line and headers, whichever reader read them."""
+        self.status = status
+        self.headers = Headers(raw)
+        self.keep = not close
 
     def eof_received(self) -> bool | None:
         self._hung_up = True
@@ -373,9 +378,7 @@ class _Connection(asyncio.Protocol):
                 if status == 101:
                     raise httpx.RemoteProtocolError("unexpected protocol switch in the response")
                 kind, length, close = _framing(status, self._method, version, raw)
-                self.status = status
-                self.headers = Headers(raw)
-                self.keep = not close
+                self._take_head(status, raw, close)
                 if kind == "none":
                     self._finish(b"", not close)
                     return

@@ -79,8 +79,7 @@ class BoardApp(BoardViews):
         self.ring_bell = bell
         self.sub_title = subtitle
         self.paused = False
-        self.next_at: float | None = None  # on `clock`, while a pass is scheduled
-        self.next_wall = 0.0  # the same moment on the wall clock, as the summary shows it
+        self.next_at: float | None = None  # wall-clock time of the next pass, once scheduled
         self.clock = engine.clock
         self.poll_timer: Timer | None = None  # armed between passes
         self.accounts = Accounts()  # kept current while the accounts view is shown
@@ -107,6 +106,11 @@ class BoardApp(BoardViews):
     def interval(self) -> float:
         """Seconds between passes."""
         return self.engine.interval
+
+    @property
+    def follows_poller(self) -> bool:
+        """A team board showing what another process's poller writes (it polls nothing)."""
+        return isinstance(self.engine, TeamEngine) and not self.engine.polls_api
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -285,8 +289,7 @@ class BoardApp(BoardViews):
             self.next_at = None
             return
         delay = self.engine.next_delay()
-        self.next_at = self.clock() + delay
-        self.next_wall = time.time() + delay
+        self.next_at = time.time() + delay  # as the summary shows it (the timer is Textual's)
         self.poll_timer = self.set_timer(delay, self.fire_timer)
 
     def fire_timer(self) -> None:
@@ -377,11 +380,10 @@ class BoardApp(BoardViews):
             return
         engine, board = self.engine, self.board
         via = engine.via if isinstance(engine, TeamEngine) else None
-        if via is not None and not engine.polls_api:
+        if self.follows_poller:
             next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
         else:
-            next_wall = None if self.next_at is None else self.next_wall
-            next_piece = next_text(next_wall, self.paused)
+            next_piece = next_text(self.next_at, self.paused)
         counts = board.counts()
         try:
             bar.show_board(board, counts, engine.health, next_piece, via)
@@ -425,7 +427,7 @@ class BoardApp(BoardViews):
         if not self.polling and not self.paused:
             self._schedule()
         said = f"refresh every {self.engine.interval:g}s"
-        if isinstance(self.engine, TeamEngine) and not self.engine.polls_api:
+        if self.follows_poller:
             said += " when this board polls (the team's poller keeps its own pace)"
         self.notify(said, markup=False)
         self.update_summary()
@@ -487,11 +489,11 @@ class BoardApp(BoardViews):
 
     def action_help(self) -> None:
         """Show every key, how often the board refreshes, and where alerts go."""
-        engine, alerts = self.engine, self.engine.alerts
-        if isinstance(engine, TeamEngine) and not engine.polls_api:
+        alerts = self.engine.alerts
+        if self.follows_poller:
             refresh = "live, as the team's poller writes"
         else:
-            refresh = f"every {engine.interval:g}s (+ and - change it)"
+            refresh = f"every {self.interval:g}s (+ and - change it)"
         said = alerts.summary() if alerts else "no alert targets set"
         self.push_screen(HelpScreen(said, refresh))
 
