@@ -7,9 +7,10 @@ import statistics
 import threading
 import time
 
-from wahdx_tui.core.model import PostStatus, State
-from wahdx_tui.core.storeapi import Store, Transition
-from wahdx_tui.core.storeurl import open_store
+from wahdx_tui.core.domain.model import PostStatus, State
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.protocol import Store
+from wahdx_tui.core.store.url import open_store
 
 SCOPE = "https://api.wahdx.com"
 STATES = (State.QUEUED, State.PROCESSING, State.FAILED, State.PUBLISHED)
@@ -82,9 +83,10 @@ def run(samples: int = 60) -> dict[str, float]:
     throwaway durable server (fsync on), each on its own new database; Skipped without one."""
     import asyncio
 
+    from tests.pgserver import PgServer, find_bindir
+
     from bench.common import Skipped
     from bench.team import change_to_screen_ms, p95
-    from tests.pgserver import PgServer, find_bindir
 
     bindir = find_bindir()
     if bindir is None:
