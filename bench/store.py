@@ -9,8 +9,8 @@ import time
 
 from wahdx_tui.core.domain.model import PostStatus, State
 from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import Store
-from wahdx_tui.core.store.url import open_store
 
 SCOPE = "https://api.wahdx.com"
 STATES = (State.QUEUED, State.PROCESSING, State.FAILED, State.PUBLISHED)

@@ -32,8 +32,8 @@ from wahdx_tui.core.domain.display import state_label
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.settings.table import DEFAULTS
+from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import Store, scope_for
-from wahdx_tui.core.store.url import open_store
 from wahdx_tui.core.team.lease import PollerWord, lease_name, new_holder
 from wahdx_tui.core.team.setup import team_engine
 from wahdx_tui.core.watchlist.reader import load_watchlist

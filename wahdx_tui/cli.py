@@ -96,11 +96,11 @@ def _add_history_arguments(p: argparse.ArgumentParser) -> None:
 
 def open_history(args: argparse.Namespace, scope: str) -> History:
     """The board's history for this API: the store file unless --no-history."""
-    from wahdx_tui.core.store.sqlite.store import SqliteStore
+    from wahdx_tui.core.store.backend import open_store
 
     if args.no_history:
         return History(None, scope)
-    return History(SqliteStore(args.history), scope)
+    return History(open_store(args.history), scope)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -262,8 +262,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
     from wahdx_tui.core.api.client import client_factory
     from wahdx_tui.core.engine.engine import Engine
+    from wahdx_tui.core.store.backend import open_store
     from wahdx_tui.core.store.protocol import scope_for
-    from wahdx_tui.core.store.url import display_url, open_store
+    from wahdx_tui.core.store.url import display_url
     from wahdx_tui.core.team.setup import NO_POLLER, poller_alive, store_url, team_engine
     from wahdx_tui.ui.run import run_board
 
@@ -310,7 +311,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
     from wahdx_tui.core.settings.secret import RedactingFilter
-    from wahdx_tui.core.store.url import open_store
+    from wahdx_tui.core.store.backend import open_store
     from wahdx_tui.core.team.setup import store_url, team_engine
     from wahdx_tui.serve.loop import Server
 
@@ -366,7 +367,7 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
     import time
     from pathlib import Path
 
-    from wahdx_tui.core.store.sqlite.store import SqliteStore
+    from wahdx_tui.core.store.backend import open_store
 
     scope = f"sim://demo/{args.seed}"
     if args.no_history:
@@ -374,10 +375,10 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
         return
     if args.history:
         run = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        yield History(SqliteStore(args.history), f"{scope}/run-{run}")
+        yield History(open_store(args.history), f"{scope}/run-{run}")
         return
     with tempfile.TemporaryDirectory(prefix="wahdx-demo-") as folder:
-        store = SqliteStore(Path(folder) / "history.sqlite")
+        store = open_store(str(Path(folder) / "history.sqlite"))
         try:
             yield History(store, scope)
         finally:
@@ -423,8 +424,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         render_json,
         render_markdown,
     )
+    from wahdx_tui.core.store.backend import open_store
     from wahdx_tui.core.store.protocol import scope_for
-    from wahdx_tui.core.store.url import is_postgres, open_store, sqlite_path
+    from wahdx_tui.core.store.url import is_postgres, sqlite_path
     from wahdx_tui.core.team.setup import store_url
 
     watchlist = load_watchlist(args.watchlist)
@@ -451,8 +453,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_store(args: argparse.Namespace) -> int:
     """`store copy SRC DST`: copy a history between stores; running it twice changes nothing."""
+    from wahdx_tui.core.store.backend import open_store
     from wahdx_tui.core.store.copy import copy_store
-    from wahdx_tui.core.store.url import open_store
 
     if args.store_command != "copy":
         print("error: say what to do: wahdx-tui store copy SRC DST", file=sys.stderr)

@@ -25,7 +25,8 @@ from wahdx_tui.core.reports.handoff import (
     render_markdown,
 )
 from wahdx_tui.core.store.protocol import scope_for
-from wahdx_tui.core.store.sqlite.store import SqliteStore, default_store_path
+from wahdx_tui.core.store.sqlite.store import SqliteStore
+from wahdx_tui.core.store.url import default_store_path
 from wahdx_tui.core.watchlist.reader import Watchlist, parse_watchlist
 from wahdx_tui.sim.faults import HOSTILE_PAYLOADS
 

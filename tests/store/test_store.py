@@ -19,7 +19,8 @@ from wahdx_tui.core.domain.model import PostKey, PostStatus, State
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.store.protocol import MAX_RAW_BYTES, StoreError, scope_for
 from wahdx_tui.core.store.sqlite.schema import SCHEMA_VERSION
-from wahdx_tui.core.store.sqlite.store import SqliteStore, default_store_path
+from wahdx_tui.core.store.sqlite.store import SqliteStore
+from wahdx_tui.core.store.url import default_store_path
 
 SCOPE = "https://api.wahdx.com"
 K1: PostKey = ("acc_tiktok_main", "v_pub_1")

@@ -18,8 +18,8 @@ import pytest
 from tests.support.pgserver import PgServer, pg_server
 from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
+from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import REFRESH_KEEP, LeaseHolder, Store, StoreError
-from wahdx_tui.core.store.url import open_store
 
 __all__ = ["pg_server"]  # the session fixture, imported so pytest finds it here
 
@@ -404,7 +404,7 @@ _WRITER = textwrap.dedent(
     import sys
     from wahdx_tui.core.domain.model import PostStatus, State
     from wahdx_tui.core.store.protocol import Transition
-    from wahdx_tui.core.store.url import open_store
+    from wahdx_tui.core.store.backend import open_store
 
     url, name, count, per = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     store = open_store(url)

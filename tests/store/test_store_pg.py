@@ -12,9 +12,9 @@ from tests.support.pgserver import PgServer, pg_server
 from wahdx_tui.cli import main
 from wahdx_tui.core.domain.model import PostStatus, State
 from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.postgres.schema import SCHEMA_VERSION
 from wahdx_tui.core.store.protocol import LeaseHolder, StoreError
-from wahdx_tui.core.store.url import open_store
 
 __all__ = ["pg_server"]
 

@@ -11,13 +11,13 @@ from tests.support.pgserver import PgServer, pg_server
 from wahdx_tui.cli import main
 from wahdx_tui.core.domain.model import PostStatus, State
 from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store, read_password_file
 from wahdx_tui.core.store.postgres.store import PgStore
 from wahdx_tui.core.store.protocol import Store, StoreError
-from wahdx_tui.core.store.sqlite.store import SqliteStore, default_store_path
+from wahdx_tui.core.store.sqlite.store import SqliteStore
 from wahdx_tui.core.store.url import (
+    default_store_path,
     display_url,
-    open_store,
-    read_password_file,
     redact,
     resolve_store_url,
     sqlite_path,

@@ -25,8 +25,8 @@ from tests.support.fixtures import until
 from wahdx_tui.cli import client_options
 from wahdx_tui.core.settings.secret import ApiKey
 from wahdx_tui.core.settings.table import DEFAULTS, Settings
+from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import LeaseInfo, scope_for
-from wahdx_tui.core.store.url import open_store
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.team.lease import lease_name
 from wahdx_tui.core.team.setup import team_engine

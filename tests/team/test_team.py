@@ -35,8 +35,8 @@ from tests.support.teamprocs import (
     wait_for,
 )
 from wahdx_tui.core.domain.model import State, WatchedPost
+from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import scope_for
-from wahdx_tui.core.store.url import open_store
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer

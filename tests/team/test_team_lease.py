@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wahdx_tui.core.engine.health import Health
-from wahdx_tui.core.store.url import open_store
+from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.team.lease import LEASE_TTL, PollerWord, TeamLink, new_holder
 
 

@@ -34,7 +34,6 @@ from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.reports.checkresults import iso_time
 from wahdx_tui.core.reports.export import export_record
-from wahdx_tui.core.reports.handoff import stuck_thresholds
 from wahdx_tui.core.store.sqlite.store import SqliteStore
 from wahdx_tui.core.store.writer import History
 from wahdx_tui.core.watchlist.reader import (
@@ -42,6 +41,7 @@ from wahdx_tui.core.watchlist.reader import (
     WatchlistSettings,
     load_watchlist,
     parse_watchlist,
+    stuck_thresholds,
 )
 from wahdx_tui.sim import Faults, SimServer
 

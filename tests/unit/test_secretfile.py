@@ -11,8 +11,8 @@ from wahdx_tui.core.alerts.targets import targets_from_config
 from wahdx_tui.core.domain.errors import ConfigError, WahdxError
 from wahdx_tui.core.settings.apiaccess import read_api_key
 from wahdx_tui.core.settings.secretfile import read_secret_file
+from wahdx_tui.core.store.backend import read_password_file
 from wahdx_tui.core.store.protocol import StoreError
-from wahdx_tui.core.store.url import read_password_file
 
 SECRET = "s3cret-value-XYZ"
 

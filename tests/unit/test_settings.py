@@ -17,7 +17,6 @@ from wahdx_tui import cli
 from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.errors import ConfigError, WahdxError
 from wahdx_tui.core.domain.model import State
-from wahdx_tui.core.reports.handoff import stuck_thresholds
 from wahdx_tui.core.settings.table import (
     DEFAULTS,
     FILE_KEYS,
@@ -37,7 +36,7 @@ from wahdx_tui.core.settings.table import (
 )
 from wahdx_tui.core.watchlist import jsonschema as schema
 from wahdx_tui.core.watchlist import yamlsafe
-from wahdx_tui.core.watchlist.reader import WatchlistError, parse_watchlist
+from wahdx_tui.core.watchlist.reader import WatchlistError, parse_watchlist, stuck_thresholds
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTS = "posts: [{accountId: a, publishId: b}]\n"

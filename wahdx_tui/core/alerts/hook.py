@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from wahdx_tui.core.alerts import Alerter, AlertPost, AlertSettings, ApiState
 from wahdx_tui.core.board.state import Row
-from wahdx_tui.core.engine.outcomes import PassOutcome
 from wahdx_tui.core.settings.table import Settings
 
 REMIND_CHECK_EVERY = 60.0  # seconds between looks at the unacknowledged failures
@@ -45,18 +44,13 @@ class AlertHook:
         self.alerter = alerter
         self._reminded_at = 0.0
 
-    def after_pass(self, outcome: PassOutcome, failed: Iterable[Row], now: float) -> None:
+    def after_pass(self, api: ApiState, failed: Iterable[Row], now: float) -> None:
         """A pass ended: its new failures, and how the API answered."""
         alerter = self.alerter
         failed_posts = [alert_post(r) for r in failed]
         if failed_posts:
             alerter.failures(failed_posts, now)
-        state: ApiState = "ok"
-        if outcome.key_rejected:
-            state = "key_rejected"
-        elif outcome.kind in ("down", "failed"):
-            state = "down"
-        alerter.api_state(state, now)
+        alerter.api_state(api, now)
         alerter.tick(now)
 
     def stuck(self, rows: Iterable[Row], now: float) -> None:

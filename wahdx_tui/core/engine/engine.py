@@ -25,7 +25,6 @@ from wahdx_tui.core.engine.outcomes import (
     RestoreOutcome,
 )
 from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY, Poller, PollReport
-from wahdx_tui.core.reports.handoff import stuck_thresholds
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.store.writer import History
 from wahdx_tui.core.watchlist.reader import (
@@ -33,6 +32,7 @@ from wahdx_tui.core.watchlist.reader import (
     WatchlistError,
     WatchlistSettings,
     load_watchlist,
+    stuck_thresholds,
 )
 from wahdx_tui.core.watchlist.watchfile import WatchedFile
 
@@ -175,7 +175,7 @@ class Engine:
             self.polling = False
         if self.alerts is not None and self.polls_api:
             failed = [*outcome.changes.new_failures, *outcome.team_failures]
-            self.alerts.after_pass(outcome, self._rows(failed), self.clock())
+            self.alerts.after_pass(outcome.api_state, self._rows(failed), self.clock())
         return outcome
 
     def _rows(self, keys: Iterable[PostKey]) -> list[Row]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from wahdx_tui.core.alerts.facts import ApiState
 from wahdx_tui.core.board.state import Changes
 from wahdx_tui.core.domain.model import PostKey, PostStatus
 
@@ -40,6 +41,13 @@ class PassOutcome:
         if self.not_checked == 0:
             return "left_out" if self.left_out else "ok"
         return "partial" if self.answered else "down"
+
+    @property
+    def api_state(self) -> ApiState:
+        """How the API answered, as the alerts name it: ok, down, or the key rejected."""
+        if self.key_rejected:
+            return "key_rejected"
+        return "down" if self.kind in ("down", "failed") else "ok"
 
     @property
     def first(self) -> bool:

@@ -13,9 +13,8 @@ from wahdx_tui.core.domain.display import format_age
 from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.reports.checkresults import csv_cell, iso_time
-from wahdx_tui.core.settings.table import resolve_settings
 from wahdx_tui.core.store.protocol import Store
-from wahdx_tui.core.watchlist.reader import Watchlist
+from wahdx_tui.core.watchlist.reader import Watchlist, stuck_thresholds
 
 FORMATS = ("markdown", "csv", "json")
 STUCK_HINT = (
@@ -52,15 +51,6 @@ class HandoffItem:
     hint: str
     acked: bool
     note: str
-
-
-def stuck_thresholds(watchlist: Watchlist) -> dict[State, float]:
-    """Seconds a post may stay queued or processing before it counts as stuck."""
-    settings = resolve_settings(watchlist.settings, {})
-    return {
-        State.QUEUED: 60.0 * settings.stuck_queued_minutes,
-        State.PROCESSING: 60.0 * settings.stuck_processing_minutes,
-    }
 
 
 def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) -> list[HandoffItem]:

@@ -1,4 +1,4 @@
-"""Choosing the store from a URL: PostgreSQL or a SQLite file; passwords kept out of sight."""
+"""What a store URL names (PostgreSQL or a SQLite file), and how it is shown: never a password."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
-from wahdx_tui.core.settings.secretfile import read_secret_file
-from wahdx_tui.core.store.protocol import Store, StoreError
-from wahdx_tui.core.store.sqlite.store import SqliteStore, default_store_path
+import platformdirs
+
+from wahdx_tui.core.store.protocol import StoreError
 
 STORE_ENV = "WAHDX_STORE"
 PG_SCHEMES = ("postgresql", "postgres")
 _USERINFO = re.compile(r"(?i)(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@")
 _KEYWORD = re.compile(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)")
+
+
+def default_store_path() -> Path:
+    """Where the history lives: the XDG state directory (respects $XDG_STATE_HOME)."""
+    return platformdirs.user_state_path("wahdx-tui") / "history.sqlite3"
 
 
 def resolve_store_url(flag: str | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -95,34 +100,3 @@ def display_url(url: str | None) -> str:
     user = unquote(userinfo.split(":", 1)[0]) if userinfo else ""
     shown = f"{user}@{hostport}" if user else hostport
     return redact(f"postgresql://{shown}{path}", url_secrets(url))
-
-
-def read_password_file(path: str) -> str:
-    """The password alone in a file only its owner can read (like --api-key-file)."""
-    text = read_secret_file(
-        path, "store password file", 4096, too_large="to hold one password", error=StoreError
-    )
-    password = text.rstrip("\r\n")
-    if not password or "\n" in password:
-        raise StoreError(f"store password file {path} must hold the password alone on one line")
-    return password
-
-
-def open_store(
-    url: str | None, *, password_file: str | None = None, readonly: bool = False
-) -> Store:
-    """Open the store a URL names: postgresql://… (or postgres://), a path or sqlite:///path.
-
-    None opens the default SQLite file in the XDG state directory. The PostgreSQL password
-    comes from the URL, $PGPASSWORD, ~/.pgpass, or `password_file` (mode 600). Raises
-    StoreError with one line (never the password) when the store cannot be opened.
-    """
-    if not is_postgres(url):
-        if password_file:
-            raise StoreError("a store password file is only for postgresql:// stores")
-        return SqliteStore(sqlite_path(url), readonly=readonly)
-    assert url is not None
-    password = read_password_file(password_file) if password_file else None
-    from wahdx_tui.core.store.postgres.store import PgStore
-
-    return PgStore(url.strip(), password=password, readonly=readonly)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from wahdx_tui.core.domain.errors import WatchlistError, position
-from wahdx_tui.core.domain.model import MEDIA_TYPES, PostKey, WatchedPost
+from wahdx_tui.core.domain.model import MEDIA_TYPES, PostKey, State, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.settings.table import (
     FILE_KEYS,
@@ -44,6 +44,7 @@ from wahdx_tui.core.settings.table import (
     Setting,
     WatchlistSettings,
     parse_quiet,
+    resolve_settings,
 )
 from wahdx_tui.core.watchlist import yamlsafe
 from wahdx_tui.core.watchlist.yamlsafe import (
@@ -514,3 +515,12 @@ class _Reader:
         if not setting.accepts(number):
             raise self.error(node, f"{bad} {show(node.value.strip())[1:-1]}")
         return number
+
+
+def stuck_thresholds(watchlist: Watchlist) -> dict[State, float]:
+    """Seconds a post may stay queued or processing before it counts as stuck."""
+    settings = resolve_settings(watchlist.settings, {})
+    return {
+        State.QUEUED: 60.0 * settings.stuck_queued_minutes,
+        State.PROCESSING: 60.0 * settings.stuck_processing_minutes,
+    }

@@ -10,8 +10,6 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import platformdirs
-
 from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
 from wahdx_tui.core.store import codec
@@ -94,11 +92,6 @@ _REASONS = {
 }
 
 
-def default_store_path() -> Path:
-    """Where the history lives: the XDG state directory (respects $XDG_STATE_HOME)."""
-    return platformdirs.user_state_path("wahdx-tui") / "history.sqlite3"
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", None) or ""
@@ -121,8 +114,8 @@ class SqliteStore(Store):
     particular to SQLite is documented here.
     """
 
-    def __init__(self, path: Path | str | None = None, *, readonly: bool = False) -> None:
-        self.path = Path(path) if path is not None else default_store_path()
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = Path(path)
         self.readonly = readonly
         self._lock = threading.Lock()
         self._scopes: dict[str, int] = {}
