@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from rich.text import Text
 from textual import on, work
@@ -108,9 +109,19 @@ class BoardApp(BoardViews):
         return self.engine.interval
 
     @property
+    def team(self) -> TeamEngine | None:
+        """The engine's team side, when the engine says it follows a shared store."""
+        return cast(TeamEngine, self.engine) if self.engine.follows_store else None
+
+    @property
     def follows_poller(self) -> bool:
         """A team board showing what another process's poller writes (it polls nothing)."""
-        return isinstance(self.engine, TeamEngine) and not self.engine.polls_api
+        return self.engine.follows_store and not self.engine.polls_api
+
+    @property
+    def polls_for_team(self) -> bool:
+        """This board holds the team's lease: every other board shows what it polls."""
+        return self.engine.follows_store and self.engine.polls_api
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -146,8 +157,8 @@ class BoardApp(BoardViews):
         self.set_interval(STUCK_CHECK_EVERY, self.check_stuck)
         if self.engine.watched is not None:
             self.set_interval(FILE_CHECK_EVERY, self.check_watchlist_file)
-        if isinstance(self.engine, TeamEngine):
-            self.mount(TeamFollower(self.engine))  # restores, then starts the first pass
+        if (team := self.team) is not None:
+            self.mount(TeamFollower(team))  # restores, then starts the first pass
         else:
             self._restore()
             self.start_poll()
@@ -191,7 +202,7 @@ class BoardApp(BoardViews):
     def on_history_restored(self, message: HistoryRestored) -> None:
         """Show the last run's states until the first refresh (or why they are not shown)."""
         outcome = message.outcome
-        if isinstance(self.engine, TeamEngine) and self.engine.polls_api and not self.passes:
+        if self.polls_for_team and not self.passes:
             self.start_poll()  # the lease was free at start: this board polls for the team
         if outcome.error is not None:
             self.banner.say("history-error", history_banner(outcome.error))
@@ -245,7 +256,7 @@ class BoardApp(BoardViews):
         self._stop_timer()
         engine = self.engine
         if not engine.polls_api:
-            if everything and isinstance(engine, TeamEngine):
+            if everything and engine.follows_store:
                 self.query_one(TeamFollower).ask_for_refresh()
             return
         if not engine.begin_pass():
@@ -379,7 +390,7 @@ class BoardApp(BoardViews):
         except NoMatches:
             return
         engine, board = self.engine, self.board
-        via = engine.via if isinstance(engine, TeamEngine) else None
+        via = engine.via
         if self.follows_poller:
             next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
         else:
@@ -414,7 +425,7 @@ class BoardApp(BoardViews):
         elif not self.polling:
             self._schedule()
         said = "refreshes paused" if self.paused else "refreshes resumed"
-        if self.paused and isinstance(self.engine, TeamEngine) and self.engine.polls_api:
+        if self.paused and self.polls_for_team:
             said += ": this board polls for the team, whose boards go stale until you resume"
         self.notify(said, markup=False)
         self.update_summary()

@@ -87,6 +87,16 @@ class Engine:
         """Whether this engine asks the API itself (a board following a team's poller does not)."""
         return True
 
+    @property
+    def follows_store(self) -> bool:
+        """Whether this engine takes in what other processes write to a shared store."""
+        return False
+
+    @property
+    def via(self) -> str | None:
+        """Where the board's states come from, in words for the summary (None: this board)."""
+        return None
+
     # -- life -----------------------------------------------------------------------------
 
     def start(self) -> None:

@@ -140,6 +140,11 @@ class TeamEngine(Engine):
         return self.team.holding
 
     @property
+    def follows_store(self) -> bool:
+        """A team engine follows the store, polling or not."""
+        return True
+
+    @property
     def via(self) -> str:
         """Where the board's states come from, in words for the summary."""
         if self.team.holding:
