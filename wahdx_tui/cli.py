@@ -10,6 +10,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wahdx_tui import __version__
 from wahdx_tui.core.api.client import ClientOptions
@@ -20,6 +21,11 @@ from wahdx_tui.core.settings.secret import ApiKey
 from wahdx_tui.core.settings.table import Settings, add_setting_flags, flag_values, resolve_settings
 from wahdx_tui.core.store.writer import History
 from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist
+
+if TYPE_CHECKING:
+    from wahdx_tui.core.engine.engine import Engine
+    from wahdx_tui.core.store.protocol import Store
+    from wahdx_tui.core.team.engine import TeamEngine
 
 EXIT_USAGE = 2
 DEMO_INTERVAL = 5.0
@@ -73,10 +79,14 @@ def _speed(text: str) -> float:
     return value
 
 
+def _add_base_url(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)")
+
+
 def _add_api_arguments(p: argparse.ArgumentParser, command: str) -> None:
     """The arguments of a command that asks the API, its setting flags among them."""
     p.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to check")
-    p.add_argument("--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)")
+    _add_base_url(p)
     p.add_argument(
         "--api-key-file",
         metavar="FILE",
@@ -86,21 +96,17 @@ def _add_api_arguments(p: argparse.ArgumentParser, command: str) -> None:
     p.add_argument("--log", metavar="FILE", help="append a debug log to FILE (key redacted)")
 
 
-def _add_history_arguments(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--history", metavar="FILE", help="history file (default: in $XDG_STATE_HOME/wahdx-tui)"
-    )
-    group.add_argument("--no-history", action="store_true", help="keep no history on disk")
-
-
-def open_history(args: argparse.Namespace, scope: str) -> History:
-    """The board's history for this API: the store file unless --no-history."""
-    from wahdx_tui.core.store.backend import open_store
-
-    if args.no_history:
-        return History(None, scope)
-    return History(open_store(args.history), scope)
+def _add_history_arguments(
+    p: argparse.ArgumentParser,
+    *,
+    default: str = "in $XDG_STATE_HOME/wahdx-tui",
+    can_turn_off: bool = True,
+) -> None:
+    """--history FILE (where `default` says it is otherwise), and --no-history where allowed."""
+    group = p.add_mutually_exclusive_group() if can_turn_off else p
+    group.add_argument("--history", metavar="FILE", help=f"history file (default: {default})")
+    if can_turn_off:
+        group.add_argument("--no-history", action="store_true", help="keep no history on disk")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,9 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", help="poll for the whole team, headless: boards with `watch` attach to it"
     )
     _add_api_arguments(serve, "serve")
-    serve.add_argument(
-        "--history", metavar="FILE", help="history file (default: in $XDG_STATE_HOME/wahdx-tui)"
-    )
+    _add_history_arguments(serve, can_turn_off=False)
     _store_arguments(serve)
     _notify_argument(serve)
 
@@ -146,35 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=_speed, default=1.0, help="sim time factor, 0.01 to 1000")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-bell", action="store_true")
-    group = demo.add_mutually_exclusive_group()
-    group.add_argument(
-        "--history",
-        metavar="FILE",
-        help="keep the demo's history in FILE (default: a temporary file)",
-    )
-    group.add_argument("--no-history", action="store_true", help="keep no history on disk")
+    _add_history_arguments(demo, default="a temporary file, deleted on exit")
 
     report = sub.add_parser(
         "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
     )
     report.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to report")
     report.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
-    report.add_argument(
-        "--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)"
-    )
-    report.add_argument(
-        "--history", metavar="FILE", help="history file (default: in the XDG state directory)"
-    )
+    _add_base_url(report)
+    _add_history_arguments(report, can_turn_off=False)
     _store_arguments(report)
 
     notify = sub.add_parser(
         "notify-test", help="send one test alert to each notification target and say how it went"
     )
-    notify.add_argument(
-        "--notify-config",
-        metavar="FILE",
-        help="Apprise config file (YAML or TEXT, mode 600) instead of $WAHDX_NOTIFY",
-    )
+    _notify_argument(notify, sends="")
 
     sim = sub.add_parser("sim", help="serve a simulated Wahdx API on 127.0.0.1")
     add_sim_arguments(sim)
@@ -205,6 +195,48 @@ def resolve(args: argparse.Namespace, *, key_optional: bool = False) -> Setup:
     api_key = read_api_key(args.api_key_file) if given or not key_optional else None
     flags = flag_values(args)
     return Setup(watchlist, base_url, api_key, resolve_settings(watchlist.settings, flags), flags)
+
+
+def solo_engine(
+    watchlist: Watchlist,
+    base_url: str,
+    api_key: ApiKey,
+    settings: Settings,
+    flags: Mapping[str, object],
+    history: History,
+) -> Engine:
+    """A board's own engine: it polls the API itself, with no team."""
+    from wahdx_tui.core.api.client import client_factory
+    from wahdx_tui.core.engine.engine import Engine
+
+    return Engine(
+        watchlist,
+        client_factory(base_url, api_key, client_options(settings)),
+        interval=settings.interval,
+        final_every=settings.final_every,
+        history=history,
+        fixed_settings=frozenset(flags),
+        watch_file=True,
+    )
+
+
+def joined_engine(
+    setup: Setup, args: argparse.Namespace, store: Store, *, can_poll: bool
+) -> TeamEngine:
+    """An engine in the team of `store` (`watch` and `serve`): the poller, or a board of it."""
+    from wahdx_tui.core.team.setup import team_engine
+
+    return team_engine(
+        setup.watchlist,
+        base_url=setup.base_url,
+        api_key=setup.api_key,
+        settings=setup.settings,
+        options=setup.options,
+        fixed_settings=frozenset(setup.flags),
+        store=store,
+        can_poll=can_poll,
+        notify_config=args.notify_config,
+    )
 
 
 def _warn(watchlist: Watchlist) -> None:
@@ -249,38 +281,32 @@ def _store_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store-password-file", metavar="FILE", help="the store's password (mode 600)")
 
 
-def _notify_argument(p: argparse.ArgumentParser) -> None:
+def _notify_argument(
+    p: argparse.ArgumentParser, sends: str = "; only the team's poller sends"
+) -> None:
     p.add_argument(
         "--notify-config",
         metavar="FILE",
         help="Apprise config file (YAML or TEXT, mode 600) with the alert targets, instead of"
-        " $WAHDX_NOTIFY; only the team's poller sends",
+        f" $WAHDX_NOTIFY{sends}",
     )
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
-    from wahdx_tui.core.api.client import client_factory
-    from wahdx_tui.core.engine.engine import Engine
     from wahdx_tui.core.store.backend import open_store
     from wahdx_tui.core.store.protocol import scope_for
     from wahdx_tui.core.store.url import display_url
-    from wahdx_tui.core.team.setup import NO_POLLER, poller_alive, store_url, team_engine
+    from wahdx_tui.core.team.setup import NO_POLLER, poller_alive, store_url
     from wahdx_tui.ui.run import run_board
 
     setup = resolve(args, key_optional=not args.no_history)
     configure_logging(args.log, *(k for k in [setup.api_key] if k is not None))
-    fixed = frozenset(setup.flags)
     if args.no_history:  # alone: no store, so no team
         assert setup.api_key is not None
-        engine: Engine = Engine(
-            setup.watchlist,
-            client_factory(setup.base_url, setup.api_key, setup.options),
-            interval=setup.interval,
-            final_every=setup.final_every,
-            history=open_history(args, scope_for(setup.base_url)),
-            fixed_settings=fixed,
-            watch_file=True,
+        history = History(None, scope_for(setup.base_url))
+        engine = solo_engine(
+            setup.watchlist, setup.base_url, setup.api_key, setup.settings, setup.flags, history
         )
         return run_board(engine, bell=not args.no_bell, subtitle=setup.base_url)
     url = store_url(args.store, args.history)
@@ -291,19 +317,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
     except BaseException:
         store.close()
         raise
-    engine = team_engine(
-        setup.watchlist,
-        base_url=setup.base_url,
-        api_key=setup.api_key,
-        settings=setup.settings,
-        options=setup.options,
-        fixed_settings=fixed,
-        store=store,
-        can_poll=not args.view_only,
-        notify_config=args.notify_config,
-    )
+    team = joined_engine(setup, args, store, can_poll=not args.view_only)
     subtitle = setup.base_url if url is None else f"{setup.base_url} · {display_url(url)}"
-    return run_board(engine, bell=not args.no_bell, subtitle=subtitle)
+    return run_board(team, bell=not args.no_bell, subtitle=subtitle)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -312,7 +328,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from wahdx_tui.core.settings.secret import RedactingFilter
     from wahdx_tui.core.store.backend import open_store
-    from wahdx_tui.core.team.setup import store_url, team_engine
+    from wahdx_tui.core.team.setup import store_url
     from wahdx_tui.serve.loop import Server
 
     setup = resolve(args)
@@ -337,17 +353,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     store = open_store(store_url(args.store, args.history), password_file=args.store_password_file)
-    engine = team_engine(
-        setup.watchlist,
-        base_url=setup.base_url,
-        api_key=setup.api_key,
-        settings=setup.settings,
-        options=setup.options,
-        fixed_settings=frozenset(setup.flags),
-        store=store,
-        can_poll=True,
-        notify_config=args.notify_config,
-    )
+    engine = joined_engine(setup, args, store, can_poll=True)
 
     async def run() -> int:
         server = Server(engine, setup.watchlist.path)
@@ -388,8 +394,6 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
 def cmd_demo(args: argparse.Namespace) -> int:
     """`demo`: an in-process simulator playing the demo scenario on a free loopback port, and
     the board on it."""
-    from wahdx_tui.core.api.client import client_factory
-    from wahdx_tui.core.engine.engine import Engine
     from wahdx_tui.core.watchlist.reader import sample_watchlist_path
     from wahdx_tui.sim import SimConfig, SimServer
     from wahdx_tui.ui.run import run_board
@@ -401,15 +405,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo's own interval wins over the file's at start; an edit of the file still applies.
     settings = resolve_settings(watchlist.settings, {"interval": DEMO_INTERVAL, **flags})
     with demo_history(args) as history, SimServer(config) as sim:
-        engine = Engine(
-            watchlist,
-            client_factory(sim.base_url, ApiKey(sim.api_key), client_options(settings)),
-            interval=settings.interval,
-            final_every=settings.final_every,
-            history=history,
-            fixed_settings=frozenset(flags),
-            watch_file=True,
-        )
+        key = ApiKey(sim.api_key)
+        engine = solo_engine(watchlist, sim.base_url, key, settings, flags, history)
         return run_board(engine, bell=not args.no_bell, subtitle="demo: simulated API")
 
 
