@@ -19,7 +19,7 @@ from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.settings.apiaccess import KEY_ENV, read_api_key, resolve_base_url
 from wahdx_tui.core.settings.secret import ApiKey
 from wahdx_tui.core.settings.table import Settings, add_setting_flags, flag_values, resolve_settings
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def solo_engine(
     api_key: ApiKey,
     settings: Settings,
     flags: Mapping[str, object],
-    history: History,
+    history: StoreWriter,
 ) -> Engine:
     """A board's own engine: it polls the API itself, with no team."""
     from wahdx_tui.core.api.client import client_factory
@@ -304,7 +304,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     configure_logging(args.log, *(k for k in [setup.api_key] if k is not None))
     if args.no_history:  # alone: no store, so no team
         assert setup.api_key is not None
-        history = History(None, scope_for(setup.base_url))
+        history = StoreWriter(None, scope_for(setup.base_url))
         engine = solo_engine(
             setup.watchlist, setup.base_url, setup.api_key, setup.settings, setup.flags, history
         )
@@ -364,7 +364,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def demo_history(args: argparse.Namespace) -> Iterator[History]:
+def demo_history(args: argparse.Namespace) -> Iterator[StoreWriter]:
     """The demo's history, never the operator's: a temporary file deleted on exit, or the
     --history file given, where each run keeps a scope of its own (the simulator restarts
     its story every run, so a trail never shows states going back); --no-history: none."""
@@ -377,16 +377,16 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
 
     scope = f"sim://demo/{args.seed}"
     if args.no_history:
-        yield History(None, scope)
+        yield StoreWriter(None, scope)
         return
     if args.history:
         run = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        yield History(open_store(args.history), f"{scope}/run-{run}")
+        yield StoreWriter(open_store(args.history), f"{scope}/run-{run}")
         return
     with tempfile.TemporaryDirectory(prefix="wahdx-demo-") as folder:
         store = open_store(str(Path(folder) / "history.sqlite"))
         try:
-            yield History(store, scope)
+            yield StoreWriter(store, scope)
         finally:
             store.close()  # before its folder goes (again, if the board has closed it)
 

@@ -21,9 +21,9 @@ from wahdx_tui.core.alerts import (
     Retry,
     load_targets,
     open_alerter,
-    parse_quiet,
 )
 from wahdx_tui.core.logsetup import configure_logging
+from wahdx_tui.core.settings.table import parse_quiet
 
 NOON = datetime(2024, 5, 1, 12, 0, tzinfo=UTC).timestamp()
 FAST = Retry(first=0.05, cap=0.2, give_up_after=1.0, attempt_timeout=2.0)

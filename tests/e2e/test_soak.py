@@ -21,7 +21,7 @@ from tests.support.fixtures import FakeClock, sim_clients, start_sim, until
 from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.core.engine.engine import Engine
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.watchlist.reader import Watchlist, WatchlistSettings
 from wahdx_tui.sim import Faults
 from wahdx_tui.ui.app import BoardApp
@@ -127,7 +127,7 @@ async def test_soak_memory_tasks_and_sockets_stay_flat_and_the_board_converges(
         sim_clients(sim, options),
         interval=3600,
         # The event log is bounded by design; a small bound lets it fill during the warm-up.
-        history=History(None, "soak", events_kept=100),
+        history=StoreWriter(None, "soak", events_kept=100),
     )
     app = BoardApp(engine, bell=False)
     tracemalloc.start(int(os.environ.get("SOAK_FRAMES", "1")))  # more frames to hunt a leak

@@ -12,7 +12,7 @@ from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.store import writer as history_module
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.store.sqlite.store import SqliteStore
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 
 SCOPE = "https://api.wahdx.com"
 A: PostKey = ("acc_tiktok_main", "v_pub_1")
@@ -45,7 +45,7 @@ class Refusing(SqliteStore):
 class Heard:
     """What `on_saved` was told, and an event set at each report (set by the history thread)."""
 
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: StoreWriter) -> None:
         self.errors: list[str | None] = []
         self.reported = threading.Event()
         history.on_saved = self
@@ -62,7 +62,7 @@ def test_an_ack_waiting_behind_a_refusal_is_not_written_after_a_new_failure(
     must come back unreviewed after a restart, not with the old acknowledgement."""
     store = Refusing(tmp_path / "h.sqlite3")
     store.record(SCOPE, [st(A, State.FAILED, 100.0)], [Transition(A, None, State.FAILED, 100.0)])
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     store.refusing = True
     history.save_ack(A, "known, ignore", 110.0)
     history.save(
@@ -82,7 +82,7 @@ def test_an_ack_waiting_behind_a_refusal_is_not_written_after_a_new_failure(
 
 def test_an_ack_made_after_the_failure_is_kept(tmp_path: Path) -> None:
     store = Refusing(tmp_path / "h.sqlite3")
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     store.refusing = True
     history.save([st(A, State.FAILED, 100.0)], [Transition(A, None, State.FAILED, 100.0)])
     history.save_ack(A, "on it", 110.0)
@@ -104,7 +104,7 @@ def test_writes_queued_behind_a_slow_store_are_taken_together(tmp_path: Path) ->
             super().record(*args, **kwargs)
 
     store = Slow(tmp_path / "h.sqlite3")
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     history.save([st(A, State.QUEUED, 100.0)], [Transition(A, None, State.QUEUED, 100.0)])
     assert started.wait(10)
     for i in range(40):
@@ -121,7 +121,7 @@ def test_writes_queued_behind_a_slow_store_are_taken_together(tmp_path: Path) ->
 
 def test_a_store_still_refusing_at_close_says_what_was_not_written(tmp_path: Path) -> None:
     store = Refusing(tmp_path / "h.sqlite3")
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     heard = Heard(history)
     store.refusing = True
     history.save([st(A, State.QUEUED, 100.0)], [Transition(A, None, State.QUEUED, 100.0)])
@@ -143,7 +143,7 @@ def test_a_bug_in_a_write_loses_that_write_only(tmp_path: Path) -> None:
             super().record(*args, **kwargs)  # type: ignore[arg-type]
 
     store = Buggy(tmp_path / "h.sqlite3")
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     heard = Heard(history)
     history.save([st(A, State.QUEUED, 100.0)], [Transition(A, None, State.QUEUED, 100.0)])
     assert heard.reported.wait(10)
@@ -168,7 +168,7 @@ def test_a_failure_dropped_beyond_the_bound_still_reopens_its_post(
     store = Refusing(tmp_path / "h.sqlite3")
     store.record(SCOPE, [st(A, State.FAILED, 100.0)], [Transition(A, None, State.FAILED, 100.0)])
     store.set_ack(SCOPE, A, "known", 101.0)
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     store.refusing = True
     history.save(
         [st(A, State.PUBLISHED, 110.0)], [Transition(A, State.FAILED, State.PUBLISHED, 110.0)]
@@ -194,7 +194,7 @@ def test_a_long_running_board_keeps_pruning_its_file(
     monkeypatch.setattr(history_module, "PRUNE_EVERY", 0.0)
     monkeypatch.setattr(history_module, "EVENTS_ON_DISK", 5)
     store = SqliteStore(tmp_path / "h.sqlite3")
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     for i in range(12):
         old, new = (None, State.QUEUED) if i == 0 else (State.QUEUED, State.QUEUED)
         history.save([st(A, new, 100.0 + i)], [Transition(A, old, new, 100.0 + i)])

@@ -46,7 +46,7 @@ from wahdx_tui.core.api.normalise import LastAnswer
 from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.engine.engine import Engine
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import Faults, SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -73,7 +73,7 @@ class EngineOptions(TypedDict, total=False):
 
     interval: float
     final_every: int
-    history: History | None
+    history: StoreWriter | None
     clock: Callable[[], float]
     fixed_settings: frozenset[str]
     watch_file: bool
@@ -541,7 +541,7 @@ async def running_board(
     hostile: bool = False,
     tick: bool = True,
     held: bool = False,
-    history: History | None = None,
+    history: StoreWriter | None = None,
     export_dir: Path | None = None,
     fixed_settings: frozenset[str] = frozenset(),
     clock: Callable[[], float] | None = None,

@@ -31,7 +31,7 @@ from wahdx_tui.core.domain.model import PostStatus, State
 from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.store.sqlite.store import SqliteStore
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.watchlist.reader import Watchlist
 from wahdx_tui.sim import SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -50,14 +50,16 @@ def make_sim(watchlist: Watchlist, advance: float = 200.0) -> SimServer:
     return start_sim(watchlist.posts, advance=advance)
 
 
-def make_app(sim: SimServer, watchlist: Watchlist, history: History, tmp_path: Path) -> BoardApp:
+def make_app(
+    sim: SimServer, watchlist: Watchlist, history: StoreWriter, tmp_path: Path
+) -> BoardApp:
     return board_on(sim, watchlist, interval=3600, history=history, bell=False, export_dir=tmp_path)
 
 
 @asynccontextmanager
 async def board_after_a_pass(
     tmp_path: Path,
-    history: History,
+    history: StoreWriter,
     *,
     advance: float = 200.0,
     clock: Callable[[], float] | None = None,
@@ -86,7 +88,7 @@ async def test_the_last_runs_states_show_at_start_and_stay_stale_when_the_api_is
     db = tmp_path / "history.sqlite3"
     sim = make_sim(wl)
     try:
-        app = make_app(sim, wl, History(SqliteStore(db), SCOPE), tmp_path)
+        app = make_app(sim, wl, StoreWriter(SqliteStore(db), SCOPE), tmp_path)
         async with app.run_test(size=(120, 36)) as pilot:
             await until(lambda: app.passes >= 1, "first pass", pilot=pilot)
             first_run = {k: r.state for k, r in app.board.rows.items()}
@@ -94,7 +96,7 @@ async def test_the_last_runs_states_show_at_start_and_stay_stale_when_the_api_is
         sim.stop()  # the API is gone for the second run
     assert SqliteStore(db).last_posts(SCOPE), "the first run wrote nothing"
 
-    app2 = make_app(sim, wl, History(SqliteStore(db), SCOPE), tmp_path)
+    app2 = make_app(sim, wl, StoreWriter(SqliteStore(db), SCOPE), tmp_path)
     async with app2.run_test(size=(120, 36)) as pilot:
         await until(
             lambda: app2.board.rows[next(iter(first_run))].from_last_run, "restore", pilot=pilot
@@ -109,7 +111,11 @@ async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "history.sqlite3"
-    async with board_after_a_pass(tmp_path, History(SqliteStore(db), SCOPE)) as (app, pilot, _sim):
+    async with board_after_a_pass(tmp_path, StoreWriter(SqliteStore(db), SCOPE)) as (
+        app,
+        pilot,
+        _sim,
+    ):
         failed = app.board.counts()[State.FAILED]
         assert failed >= 2, "the seed should give failures"
         key = app.table.selected.key  # type: ignore[union-attr]
@@ -140,7 +146,7 @@ async def test_acknowledge_with_a_note_persists_and_a_new_failure_is_unreviewed_
 
 
 async def test_escape_in_the_ack_dialog_leaves_the_post_unreviewed(tmp_path: Path) -> None:
-    async with board_after_a_pass(tmp_path, History(None, SCOPE)) as (app, pilot, _sim):
+    async with board_after_a_pass(tmp_path, StoreWriter(None, SCOPE)) as (app, pilot, _sim):
         key = app.table.selected.key  # type: ignore[union-attr]
         await pilot.press("a")
         await pilot.press("escape")
@@ -149,7 +155,7 @@ async def test_escape_in_the_ack_dialog_leaves_the_post_unreviewed(tmp_path: Pat
 
 
 async def test_the_event_log_lists_transitions_newest_first_and_filters(tmp_path: Path) -> None:
-    async with board_after_a_pass(tmp_path, History(None, SCOPE)) as (app, pilot, _sim):
+    async with board_after_a_pass(tmp_path, StoreWriter(None, SCOPE)) as (app, pilot, _sim):
         wl = app.engine.watchlist
         await pilot.press("e")
         screen = app.screen
@@ -166,7 +172,7 @@ async def test_the_event_log_lists_transitions_newest_first_and_filters(tmp_path
 
 
 async def test_export_writes_the_current_view_in_order(tmp_path: Path) -> None:
-    async with board_after_a_pass(tmp_path, History(None, SCOPE)) as (app, pilot, _sim):
+    async with board_after_a_pass(tmp_path, StoreWriter(None, SCOPE)) as (app, pilot, _sim):
         await pilot.press("f")  # failed only
         await pilot.press("x")
         await pilot.press("f")  # processing
@@ -191,7 +197,7 @@ async def test_a_post_too_long_in_processing_is_flagged_stuck_and_announced(
     tmp_path: Path,
 ) -> None:
     clock = FakeClock(time.time())  # the board's (and its engine's) clock
-    async with board_after_a_pass(tmp_path, History(None, SCOPE), advance=0, clock=clock) as (
+    async with board_after_a_pass(tmp_path, StoreWriter(None, SCOPE), advance=0, clock=clock) as (
         app,
         pilot,
         _sim,
@@ -224,7 +230,7 @@ async def test_a_post_too_long_in_processing_is_flagged_stuck_and_announced(
 
 async def test_the_reason_filter_and_the_detail_trail(tmp_path: Path) -> None:
     async with board_after_a_pass(
-        tmp_path, History(SqliteStore(tmp_path / "h.sqlite3"), SCOPE)
+        tmp_path, StoreWriter(SqliteStore(tmp_path / "h.sqlite3"), SCOPE)
     ) as (
         app,
         pilot,
@@ -252,7 +258,7 @@ async def test_the_reason_filter_and_the_detail_trail(tmp_path: Path) -> None:
 
 
 async def test_a_slash_can_be_typed_in_the_acknowledgement_note(tmp_path: Path) -> None:
-    async with board_after_a_pass(tmp_path, History(None, "x")) as (app, pilot, _sim):
+    async with board_after_a_pass(tmp_path, StoreWriter(None, "x")) as (app, pilot, _sim):
         key = app.table.selected.key  # type: ignore[union-attr]
         await pilot.press("a")
         assert isinstance(app.screen, AckScreen)
@@ -272,7 +278,7 @@ async def test_opening_the_history_prunes_old_events(
     for i in range(12):
         store.record(SCOPE, [], [Transition(key, State.QUEUED, State.PROCESSING, 1000.0 + i)])
     monkeypatch.setattr(history_module, "EVENTS_ON_DISK", 5)
-    history = History(store, SCOPE)
+    history = StoreWriter(store, SCOPE)
     await history.load()
     assert len(store.events(SCOPE)) == 5
     assert [t.at for t in history.events] == [1011.0, 1010.0, 1009.0, 1008.0, 1007.0]
@@ -308,7 +314,7 @@ async def board_on_a_refusing_store(
     after its first pass; the simulator stops when the block ends."""
     store = RefusingStore(tmp_path / "h.sqlite3")
     store.refusing = refusing
-    async with board_after_a_pass(tmp_path, History(store, SCOPE), advance=advance) as (
+    async with board_after_a_pass(tmp_path, StoreWriter(store, SCOPE), advance=advance) as (
         app,
         pilot,
         sim,
@@ -367,7 +373,7 @@ async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) ->
     sim = make_sim(wl)
     try:
         engine = Engine(
-            wl, sim_clients(sim), interval=3600, history=History(SqliteStore(db), SCOPE)
+            wl, sim_clients(sim), interval=3600, history=StoreWriter(SqliteStore(db), SCOPE)
         )
         app = QuitsAsAPassEnds(engine, bell=False)
         async with app.run_test(size=(120, 36)):

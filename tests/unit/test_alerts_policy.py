@@ -12,8 +12,8 @@ from wahdx_tui.core.alerts import (
     AlertSettings,
     Kind,
     QuietHours,
-    parse_quiet,
 )
+from wahdx_tui.core.settings.table import parse_quiet
 
 NOON = datetime(2024, 5, 1, 12, 0, tzinfo=UTC).timestamp()
 
@@ -133,8 +133,7 @@ def test_a_rejected_key_is_sent_at_once_even_in_quiet_hours_and_past_the_limit()
     assert p.api_state("key_rejected", at(23, 5)) == []  # once per episode
 
 
-def test_no_quiet_hours_quiet_hours_that_cross_midnight_and_bad_ones() -> None:
-    assert parse_quiet(None) is None and parse_quiet("none") is None and parse_quiet("") is None
+def test_quiet_hours_that_cross_midnight_and_bad_ones() -> None:
     q = parse_quiet("22:00-07:00")
     assert q == QuietHours(1320, 420) and str(q) == "22:00-07:00"
     assert q is not None and q.covers(23 * 60 + 59)

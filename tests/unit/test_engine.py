@@ -35,7 +35,7 @@ from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.reports.checkresults import iso_time
 from wahdx_tui.core.reports.export import export_record
 from wahdx_tui.core.store.sqlite.store import SqliteStore
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.watchlist.reader import (
     Watchlist,
     WatchlistSettings,
@@ -281,7 +281,10 @@ async def test_a_passs_transitions_and_an_ack_are_queued_for_the_store_at_once(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "history.sqlite3"
-    async with engine_on_sim(advance=70, history=History(SqliteStore(db), SCOPE)) as (engine, _sim):
+    async with engine_on_sim(advance=70, history=StoreWriter(SqliteStore(db), SCOPE)) as (
+        engine,
+        _sim,
+    ):
         first = await engine.run_pass()
         assert len(first.changes.transitions) == len(engine.board.rows)  # first sightings
         assert all(t.old is None for t in first.changes.transitions)
@@ -305,7 +308,10 @@ async def test_a_passs_transitions_and_an_ack_are_queued_for_the_store_at_once(
 
 async def test_an_ack_taken_back_is_removed_from_the_store_at_once(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
-    async with engine_on_sim(advance=70, history=History(SqliteStore(db), SCOPE)) as (engine, _sim):
+    async with engine_on_sim(advance=70, history=StoreWriter(SqliteStore(db), SCOPE)) as (
+        engine,
+        _sim,
+    ):
         await engine.run_pass()
         engine.acknowledge(DOORBUSTER, "ok")
         row = engine.unacknowledge(DOORBUSTER)

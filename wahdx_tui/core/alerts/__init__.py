@@ -1,7 +1,7 @@
 """Alerts that reach the team: grouped, rate-capped, inert messages delivered through Apprise."""
 
 from wahdx_tui.core.alerts.alerter import Alerter, MessageSink, notify_test, open_alerter
-from wahdx_tui.core.alerts.alertsettings import AlertSettings, parse_quiet
+from wahdx_tui.core.alerts.alertsettings import AlertSettings
 from wahdx_tui.core.alerts.delivery import DeliveryStatus, Notifier, Retry, send_test
 from wahdx_tui.core.alerts.facts import AlertPost, ApiState
 from wahdx_tui.core.alerts.message import AlertMessage, Kind
@@ -28,6 +28,5 @@ __all__ = [
     "load_targets",
     "notify_test",
     "open_alerter",
-    "parse_quiet",
     "send_test",
 ]

@@ -1,27 +1,10 @@
-"""The alert settings as one value, and the parser for quiet hours ("22:00-07:00")."""
+"""The alert settings as one value: grouping window, outage delay, reminders, limit, quiet hours."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from wahdx_tui.core.settings.table import QuietHours
-from wahdx_tui.core.settings.table import parse_quiet as parse_setting_quiet
-
-
-def parse_quiet(text: str | None) -> QuietHours | None:
-    """Quiet hours from "HH:MM-HH:MM" (local time); None for no quiet hours ("none" or empty).
-
-    The format is the settings table's (core/settings.py); raises ValueError in one line.
-    """
-    if text is None or not text.strip() or text.strip().lower() in ("none", "off"):
-        return None
-    try:
-        return parse_setting_quiet(text.strip())
-    except ValueError as exc:
-        why = f": {exc}" if str(exc) else ""
-        raise ValueError(
-            f"quiet hours {text[:40]!r} are not HH:MM-HH:MM, for example 22:00-07:00{why}"
-        ) from None
 
 
 @dataclass(frozen=True, slots=True)

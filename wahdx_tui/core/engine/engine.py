@@ -26,7 +26,7 @@ from wahdx_tui.core.engine.outcomes import (
 )
 from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY, Poller, PollReport
 from wahdx_tui.core.store.protocol import StoreError
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.watchlist.reader import (
     Watchlist,
     WatchlistError,
@@ -54,7 +54,7 @@ class Engine:
         *,
         interval: float = 15.0,
         final_every: int = DEFAULT_FINAL_EVERY,
-        history: History | None = None,
+        history: StoreWriter | None = None,
         clock: Callable[[], float] = time.time,
         fixed_settings: frozenset[str] = frozenset(),
         watch_file: bool = False,
@@ -65,7 +65,7 @@ class Engine:
         # Posts polled for the other boards of a team (see core/teamengine.py), not shown.
         self.others = Board()
         self.health = Health()
-        self.history = history or History(None, "")
+        self.history = history or StoreWriter(None, "")
         self.interval = interval
         self.final_every = final_every
         self.clock = clock

@@ -9,7 +9,7 @@ from typing import Any
 
 from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
-from wahdx_tui.core.store.protocol import MAX_RAW_BYTES, Changes
+from wahdx_tui.core.store.protocol import MAX_RAW_BYTES, FeedPage
 
 Text = Callable[[str | None], str | None]
 """How a backend makes a string storable: clean_text (SQLite) or pg_text (PostgreSQL)."""
@@ -238,13 +238,13 @@ def changes_of(
     clears: Iterable[Sequence[Any]],
     cursor: int,
     reset: bool,
-) -> Changes:
+) -> FeedPage:
     """The change feed from its rows: posts (as post_of), events (as transition_of),
     acks (account, publish, note, at) and withdrawn acks (account, publish)."""
     ack_changes: dict[PostKey, Ack | None] = {(a, p): None for a, p in clears}
     for a, p, note, at in acks:
         ack_changes[(a, p)] = Ack((a, p), note, at)
-    return Changes(
+    return FeedPage(
         posts={p.key: p for p in map(post_of, posts)},
         acks=ack_changes,
         transitions=[transition_of(*e) for e in events],

@@ -27,7 +27,7 @@ class StoreError(WahdxError):
 
 
 @dataclass(frozen=True, slots=True)
-class Changes:
+class FeedPage:
     """Everything written to a scope after a cursor, and the cursor to ask from next time.
 
     `acks` maps a post to its acknowledgement, or to None when it was withdrawn (by an
@@ -206,7 +206,7 @@ class Store(Protocol):
         """The scope's current revision: take it before reading a snapshot, then follow."""
         ...
 
-    def changes_since(self, scope: str, cursor: int) -> Changes:
+    def changes_since(self, scope: str, cursor: int) -> FeedPage:
         """Everything written after `cursor` (0: everything); cheap when nothing changed."""
         ...
 

@@ -1,4 +1,4 @@
-"""The board's link to its store: reads and writes on one thread, in order, off the UI loop."""
+"""The store writer: one engine's reads and writes of its store, on one thread, in order, off the UI loop."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ _Ack = tuple[str | None, float, float | None]  # note (None: cleared), when, the
 _Write = tuple[list[PostStatus], list[Transition], dict[PostKey, _Ack]]
 
 
-class History:
+class StoreWriter:
     """Wraps a Store for one API scope; keeps the newest transitions in memory for the log."""
 
     def __init__(self, store: Store | None, scope: str, events_kept: int = EVENTS_KEPT) -> None:

@@ -23,9 +23,8 @@ from wahdx_tui.core.engine.outcomes import (
     RestoreOutcome,
 )
 from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY, PollReport
-from wahdx_tui.core.store.protocol import Changes as StoreChanges
-from wahdx_tui.core.store.protocol import RefreshRequest, StoreError
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.protocol import FeedPage, RefreshRequest, StoreError
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.team.lease import (
     BOARD_ALIVE,
     HEARTBEAT_EVERY,
@@ -107,7 +106,7 @@ class TeamEngine(Engine):
         team: TeamLink,
         interval: float = 15.0,
         final_every: int = DEFAULT_FINAL_EVERY,
-        history: History,
+        history: StoreWriter,
         fixed_settings: frozenset[str] = frozenset(),
         watch_file: bool = False,
     ) -> None:
@@ -320,13 +319,13 @@ class TeamEngine(Engine):
             poller_gone=self._poller_state(),
         )
 
-    async def _read_feed(self) -> StoreChanges:
+    async def _read_feed(self) -> FeedPage:
         team, cursor = self.team, self.cursor
         feed = await self._store(lambda: team.store.changes_since(team.scope, cursor))
         self.cursor = feed.cursor
         return feed
 
-    async def _take_in(self, feed: StoreChanges) -> Changes:
+    async def _take_in(self, feed: FeedPage) -> Changes:
         """Apply the feed: the poller's answers (unless we are the poller), acks from any board,
         and the transitions for the event log."""
         self._followed = True

@@ -18,7 +18,7 @@ from wahdx_tui.core.settings.secret import ApiKey
 from wahdx_tui.core.settings.table import Settings
 from wahdx_tui.core.store.protocol import Store, scope_for
 from wahdx_tui.core.store.url import resolve_store_url
-from wahdx_tui.core.store.writer import History
+from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.team.lease import TeamLink, lease_name, new_holder
 from wahdx_tui.core.watchlist.reader import Watchlist
@@ -65,7 +65,7 @@ def team_engine(
         team=link,
         interval=settings.interval,
         final_every=settings.final_every,
-        history=History(store, scope),
+        history=StoreWriter(store, scope),
         fixed_settings=fixed_settings,
         watch_file=True,
     )

@@ -21,7 +21,7 @@ from wahdx_tui.core.store.protocol import (
     REFRESH_KEEP,
     REFRESH_MAX_AGE,
     BoardInfo,
-    Changes,
+    FeedPage,
     LeaseHolder,
     LeaseInfo,
     RefreshRequest,
@@ -440,18 +440,18 @@ class PgStore(Store):
 
         return self._read(work, 0)
 
-    def changes_since(self, scope: str, cursor: int) -> Changes:
+    def changes_since(self, scope: str, cursor: int) -> FeedPage:
         """Everything written after `cursor` (0: everything); one query when nothing changed."""
 
-        def work(conn: psycopg.Connection[Any]) -> Changes:
+        def work(conn: psycopg.Connection[Any]) -> FeedPage:
             row = conn.execute(
                 "SELECT id, rev FROM wahdx_scopes WHERE url = %s", (scope,)
             ).fetchone()
             if row is None:
-                return Changes(cursor=0, reset=cursor > 0)
+                return FeedPage(cursor=0, reset=cursor > 0)
             sid, rev = int(row[0]), int(row[1])
             if rev == cursor:
-                return Changes(cursor=rev)
+                return FeedPage(cursor=rev)
             with conn.transaction():
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 found = conn.execute(
@@ -480,7 +480,7 @@ class PgStore(Store):
                 ).fetchall()
             return codec.changes_of(posts, events, acks, clears, rev, reset)
 
-        return self._read(work, Changes(cursor=0, reset=cursor > 0))
+        return self._read(work, FeedPage(cursor=0, reset=cursor > 0))
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` s on LISTEN; True on a notification, after the listener

@@ -21,7 +21,7 @@ from wahdx_tui.core.store.protocol import (
     REFRESH_KEEP,
     REFRESH_MAX_AGE,
     BoardInfo,
-    Changes,
+    FeedPage,
     LeaseHolder,
     LeaseInfo,
     RefreshRequest,
@@ -513,16 +513,16 @@ class SqliteStore(Store):
             row = conn.execute("SELECT rev FROM scopes WHERE url = ?", (scope,)).fetchone()
         return int(row[0]) if row else 0
 
-    def changes_since(self, scope: str, cursor: int) -> Changes:
+    def changes_since(self, scope: str, cursor: int) -> FeedPage:
         if not self._team():
-            return Changes(cursor=0, reset=cursor > 0)
+            return FeedPage(cursor=0, reset=cursor > 0)
         with self._snapshot() as conn:
             row = conn.execute("SELECT id, rev FROM scopes WHERE url = ?", (scope,)).fetchone()
             if row is None:
-                return Changes(cursor=0, reset=cursor > 0)
+                return FeedPage(cursor=0, reset=cursor > 0)
             sid, rev = int(row[0]), int(row[1])
             if rev == cursor:
-                return Changes(cursor=rev)
+                return FeedPage(cursor=rev)
             reset = cursor > rev
             after = 0 if reset else cursor
             posts = conn.execute(
