@@ -175,7 +175,7 @@ class AccountChanges:
     reordered: bool = False
 
 
-class Accounts(SortedView):
+class Accounts(SortedView[str, "AccountRow"]):
     """Every account of the board, sorted and filtered; fed the board's changed rows.
 
     `update(rows)` takes the rows that changed (a pass's `Changes.changed`, a `set_flags`,
@@ -196,24 +196,6 @@ class Accounts(SortedView):
         self.reset(rows)
 
     # -- the view -------------------------------------------------------------------------
-
-    def id_at(self, index: int) -> str:
-        """The account id shown at `index` of the view."""
-        account_id: str = self._key_at(index)
-        return account_id
-
-    def row_at(self, index: int) -> AccountRow:
-        """The account shown at `index` of the view."""
-        return self.rows[self.id_at(index)]
-
-    def index_of(self, account_id: str) -> int | None:
-        """Where the account stands in the view, or None when filtered out or gone."""
-        row = self.rows.get(account_id)
-        return None if row is None else self._index_of_tuple(row.sort_tuple)
-
-    def ids_in_view(self) -> list[str]:
-        """Every account id in view order; O(accounts)."""
-        return self._keys_in_view()
 
     # -- sorting and filtering ------------------------------------------------------------
 

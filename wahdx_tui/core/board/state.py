@@ -155,7 +155,7 @@ def _since(st: PostStatus, now: float | None) -> float:
     return seen
 
 
-class Board(SortedView):
+class Board(SortedView[PostKey, "Row"]):
     """Rows keyed by post, a sorted list of them, and the filtered view the table shows."""
 
     def __init__(
@@ -183,24 +183,6 @@ class Board(SortedView):
         self.set_posts(posts)
 
     # -- the view -------------------------------------------------------------------------
-
-    def key_at(self, index: int) -> PostKey:
-        """The key of the row shown at `index` of the view."""
-        key: PostKey = self._key_at(index)
-        return key
-
-    def row_at(self, index: int) -> Row:
-        """The row shown at `index` of the view."""
-        return self.rows[self.key_at(index)]
-
-    def index_of(self, key: PostKey) -> int | None:
-        """Where the post stands in the view, or None when it is filtered out or gone."""
-        row = self.rows.get(key)
-        return None if row is None else self._index_of_tuple(row.sort_tuple)
-
-    def keys_in_view(self) -> list[PostKey]:
-        """Every key in view order (for export); O(n)."""
-        return self._keys_in_view()
 
     # -- counts ---------------------------------------------------------------------------
 

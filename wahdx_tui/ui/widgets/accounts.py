@@ -324,7 +324,7 @@ class AccountsTable(CursorTable):
 
     def item_at(self, index: int) -> str:
         """The account on view line `index`."""
-        return self.accounts.id_at(index)
+        return self.accounts.key_at(index)
 
     def index_of_item(self, item: Hashable) -> int | None:
         """Where the account stands in the view."""
