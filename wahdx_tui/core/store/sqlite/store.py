@@ -7,74 +7,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
-from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
-from wahdx_tui.core.store import codec
-from wahdx_tui.core.store.codec import clean_text
-from wahdx_tui.core.store.protocol import (
-    ACK_SINCE_SLACK,
-    BOARD_FORGET_AFTER,
-    KEEP_EVENTS,
-    REFRESH_KEEP,
-    REFRESH_MAX_AGE,
-    BoardInfo,
-    FeedPage,
-    LeaseHolder,
-    LeaseInfo,
-    RefreshRequest,
-    Store,
-    StoreError,
-)
+from wahdx_tui.core.store.protocol import StoreError
+from wahdx_tui.core.store.sql import SQLITE, SqlStore, Statements
 from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
+_T = TypeVar("_T")
 BUSY_TIMEOUT_MS = 5000
 WATCH_INTERVAL = 0.2
 """Seconds between two looks at PRAGMA data_version while waiting for a change."""
-
-_UPSERT_POST = """
-INSERT INTO posts (scope, account, publish, state, raw_status, public_url, error, checked_at,
-                   since, raw, rev)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, ?8), ?10, ?11)
-ON CONFLICT (scope, account, publish) DO UPDATE SET
-    state = excluded.state,
-    raw_status = excluded.raw_status,
-    public_url = excluded.public_url,
-    error = excluded.error,
-    checked_at = excluded.checked_at,
-    since = coalesce(?9, posts.since),
-    raw = excluded.raw,
-    rev = excluded.rev
-"""
-_COPY_POST = """
-INSERT INTO posts (scope, account, publish, state, raw_status, public_url, error, checked_at,
-                   since, raw, rev)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (scope, account, publish) DO UPDATE SET
-    state = excluded.state, raw_status = excluded.raw_status, public_url = excluded.public_url,
-    error = excluded.error, checked_at = excluded.checked_at, since = excluded.since,
-    raw = excluded.raw, rev = excluded.rev
-"""
-_INSERT_EVENT = (
-    "INSERT INTO events (scope, account, publish, old, new, at, rev) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
-)
-_SET_SINCE = "UPDATE posts SET since = ?, rev = ? WHERE scope = ? AND account = ? AND publish = ?"
-_TOMBSTONE = """
-INSERT INTO ack_clears (scope, account, publish, rev)
-SELECT scope, account, publish, ?1 FROM acks WHERE scope = ?2 AND account = ?3 AND publish = ?4
-ON CONFLICT (scope, account, publish) DO UPDATE SET rev = excluded.rev
-"""
-_DROP_ACK = "DELETE FROM acks WHERE scope = ? AND account = ? AND publish = ?"
-_SET_ACK = """
-INSERT INTO acks (scope, account, publish, note, at, rev) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (scope, account, publish) DO UPDATE SET
-    note = excluded.note, at = excluded.at, rev = excluded.rev
-"""
-_UNTOMB = "DELETE FROM ack_clears WHERE scope = ? AND account = ? AND publish = ?"
-_POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
 
 # What an SQLite error code means for the operator.
 _REASONS = {
@@ -107,12 +51,15 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-class SqliteStore(Store):
+class SqliteStore(SqlStore):
     """A history file shared safely by several boards (threads or processes) on one host.
 
-    Each method does what storeapi.Store says (its docstrings are inherited); only what is
-    particular to SQLite is documented here.
+    What it asks of the database is in store/sql.py, shared with PostgreSQL; what is here is
+    particular to SQLite: the file, its locks, WAL, and watching PRAGMA data_version.
     """
+
+    dialect = SQLITE
+    sql = Statements().render(SQLITE)
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -269,279 +216,42 @@ class SqliteStore(Store):
                     ) from None
                 raise
 
-    @contextlib.contextmanager
-    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+    def _write(self, action: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """One write transaction, taking the write lock up front so busy_timeout applies."""
         with self._guard(action) as conn:
             conn.execute("BEGIN IMMEDIATE")
-            yield conn
+            out = work(conn)
             conn.execute("COMMIT")
             self._scopes.update(self._pending)
             self._pending.clear()
+            return out
 
-    @contextlib.contextmanager
-    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+    def _read(self, work: Callable[[sqlite3.Connection], _T], empty: _T) -> _T:
+        if self._version == 0:  # read-only, and nothing was ever written here
+            return empty
+        with self._guard("read") as conn:
+            return work(conn)
+
+    def _snapshot(self, work: Callable[[sqlite3.Connection], _T], empty: _T) -> _T:
         """Several reads that see one committed state (a read transaction)."""
+        if self._version == 0:
+            return empty
         with self._guard("read") as conn:
             conn.execute("BEGIN")
-            yield conn
+            out = work(conn)
             conn.execute("COMMIT")
+            return out
 
-    def _scope_id(self, conn: sqlite3.Connection, scope: str, *, create: bool) -> int | None:
-        found = self._scopes.get(scope)
-        if found is not None:
-            return found
-        row = conn.execute("SELECT id FROM scopes WHERE url = ?", (scope,)).fetchone()
-        if row is not None:
-            self._scopes[scope] = int(row[0])
-            return int(row[0])
-        if not create:
-            return None
-        cur = conn.execute("INSERT INTO scopes (url, rev) VALUES (?, 0)", (scope,))
-        sid = int(cur.lastrowid or 0)
-        # Cached only once the transaction commits: a rollback would free the id.
-        self._pending[scope] = sid
-        return sid
-
-    def _read_scope(self, conn: sqlite3.Connection, scope: str) -> int | None:
-        if self.readonly:
-            has = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'scopes'"
-            ).fetchone()
-            if has is None:
-                return None
-        return self._scope_id(conn, scope, create=False)
+    def _count_inserted(
+        self, db: sqlite3.Connection, statement: str, rows: Sequence[tuple[object, ...]]
+    ) -> int:
+        before = db.total_changes
+        db.executemany(statement, rows)
+        return db.total_changes - before
 
     def _team(self) -> bool:
         """True when the file has the team tables (a read-only old file does not)."""
         return self._version >= 2
-
-    @staticmethod
-    def _bump(conn: sqlite3.Connection, sid: int) -> int:
-        """The next revision of the scope, for every row this transaction writes."""
-        row = conn.execute(
-            "UPDATE scopes SET rev = rev + 1 WHERE id = ? RETURNING rev", (sid,)
-        ).fetchone()
-        return int(row[0])
-
-    def _scope_rev(self, conn: sqlite3.Connection, scope: str) -> tuple[int, int]:
-        """(scope id, revision) for a write, creating the scope when new."""
-        sid = self._scope_id(conn, scope, create=True)
-        assert sid is not None
-        return sid, self._bump(conn, sid)
-
-    # -- writing --------------------------------------------------------------------------
-
-    def record(
-        self, scope: str, changed: Sequence[PostStatus], transitions: Sequence[Transition]
-    ) -> None:
-        if not changed and not transitions:
-            return
-        moves = codec.last_moves(transitions)
-        with self._write("write") as conn:
-            sid, rev = self._scope_rev(conn, scope)
-            if changed:
-                conn.executemany(
-                    _UPSERT_POST,
-                    [
-                        (
-                            sid,
-                            *codec.post_values(st, clean_text),
-                            moves.get(st.key),
-                            codec.raw_json(st.raw),
-                            rev,
-                        )
-                        for st in changed
-                    ],
-                )
-            if transitions:
-                conn.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, clean_text))
-                written = {st.key for st in changed}
-                orphans = codec.since_rows(sid, rev, moves, written, clean_text)
-                if orphans:
-                    conn.executemany(_SET_SINCE, orphans)
-                failed = codec.failed_keys(transitions)
-                if failed:
-                    self._drop_acks(conn, sid, rev, failed)
-
-    @staticmethod
-    def _drop_acks(conn: sqlite3.Connection, sid: int, rev: int, keys: set[PostKey]) -> None:
-        rows = codec.key_rows(sid, keys, clean_text)
-        conn.executemany(_TOMBSTONE, [(rev, *row) for row in rows])
-        conn.executemany(_DROP_ACK, rows)
-
-    def set_ack(
-        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
-    ) -> None:
-        with self._write("write") as conn:
-            sid, rev = self._scope_rev(conn, scope)
-            if since is not None:
-                row = conn.execute(
-                    "SELECT since FROM posts WHERE scope = ? AND account = ? AND publish = ?",
-                    (sid, clean_text(key[0]), clean_text(key[1])),
-                ).fetchone()
-                if row is not None and row[0] > since + ACK_SINCE_SLACK:
-                    return  # a newer state than the one acknowledged
-            self._put_ack(conn, sid, rev, Ack(key, note, at))
-
-    @staticmethod
-    def _put_ack(conn: sqlite3.Connection, sid: int, rev: int, ack: Ack) -> None:
-        row = codec.ack_row(sid, rev, ack, clean_text)
-        conn.execute(_SET_ACK, row)
-        conn.execute(_UNTOMB, row[:3])
-
-    def clear_ack(self, scope: str, key: PostKey) -> None:
-        with self._write("write") as conn:
-            sid = self._scope_id(conn, scope, create=False)
-            if sid is None:
-                return
-            account, publish = clean_text(key[0]), clean_text(key[1])
-            if conn.execute(
-                "SELECT 1 FROM acks WHERE scope = ? AND account = ? AND publish = ?",
-                (sid, account, publish),
-            ).fetchone():
-                self._drop_acks(conn, sid, self._bump(conn, sid), {key})
-
-    def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
-        with self._write("prune") as conn:
-            sid = self._scope_id(conn, scope, create=False)
-            if sid is None:
-                return 0
-            cur = conn.execute(
-                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE scope = ?"
-                " ORDER BY at DESC, id DESC LIMIT -1 OFFSET ?)",
-                (sid, max(0, keep_events)),
-            )
-            return max(0, cur.rowcount)
-
-    def import_history(
-        self,
-        scope: str,
-        posts: Sequence[StoredPost],
-        transitions: Sequence[Transition],
-        acks: Sequence[Ack],
-    ) -> int:
-        """Write rows exactly as given (a copy); a transition already there is skipped."""
-        with self._write("write") as conn:
-            sid, rev = self._scope_rev(conn, scope)
-            conn.executemany(_COPY_POST, codec.copy_rows(sid, rev, posts, clean_text))
-            before = conn.total_changes
-            conn.executemany(_INSERT_EVENT, codec.event_rows(sid, rev, transitions, clean_text))
-            added = conn.total_changes - before
-            for ack in acks:
-                self._put_ack(conn, sid, rev, ack)
-            return added
-
-    # -- reading --------------------------------------------------------------------------
-
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return {}
-            rows = conn.execute(
-                f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ?", (sid,)
-            ).fetchall()
-        return {p.key: p for p in map(codec.post_of, rows)}
-
-    def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return []
-            rows = conn.execute(
-                "SELECT old, new, at FROM events WHERE scope = ? AND account = ? AND publish = ?"
-                " ORDER BY at DESC, id DESC LIMIT ?",
-                (sid, clean_text(key[0]), clean_text(key[1]), max(0, limit)),
-            ).fetchall()
-        return [codec.transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
-
-    def events(self, scope: str, limit: int = 1000) -> list[Transition]:
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return []
-            rows = conn.execute(
-                "SELECT account, publish, old, new, at FROM events WHERE scope = ?"
-                " ORDER BY at DESC, id DESC LIMIT ?",
-                (sid, max(0, limit)),
-            ).fetchall()
-        return [codec.transition_of(*row) for row in rows]
-
-    def acks(self, scope: str) -> dict[PostKey, Ack]:
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return {}
-            rows = conn.execute(
-                "SELECT account, publish, note, at FROM acks WHERE scope = ?", (sid,)
-            ).fetchall()
-        return {(a, p): Ack((a, p), note, at) for a, p, note, at in rows}
-
-    def failures_per_hour(
-        self, scope: str, since: float, until: float, account: str | None = None
-    ) -> list[int]:
-        # The literal 'failed' lets SQLite use the partial index events_failed.
-        sql = (
-            "SELECT CAST((at - ?) / 3600 AS INTEGER), count(*) FROM events"
-            " WHERE scope = ? AND new = 'failed' AND at >= ? AND at < ?"
-        )
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return codec.hour_buckets([], since, until)
-            args: tuple[object, ...] = (since, sid, since, until)
-            if account is not None:
-                sql += " AND account = ?"
-                args += (clean_text(account),)
-            rows = conn.execute(sql + " GROUP BY 1", args).fetchall()
-        return codec.hour_buckets(rows, since, until)
-
-    def scopes(self) -> list[str]:
-        with self._guard("read") as conn:
-            if self.readonly and self._version == 0:
-                return []
-            rows = conn.execute("SELECT url FROM scopes ORDER BY id").fetchall()
-        return [str(r[0]) for r in rows]
-
-    # -- the change feed --------------------------------------------------------------------
-
-    def cursor(self, scope: str) -> int:
-        if not self._team():
-            return 0
-        with self._guard("read") as conn:
-            row = conn.execute("SELECT rev FROM scopes WHERE url = ?", (scope,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def changes_since(self, scope: str, cursor: int) -> FeedPage:
-        if not self._team():
-            return FeedPage(cursor=0, reset=cursor > 0)
-        with self._snapshot() as conn:
-            row = conn.execute("SELECT id, rev FROM scopes WHERE url = ?", (scope,)).fetchone()
-            if row is None:
-                return FeedPage(cursor=0, reset=cursor > 0)
-            sid, rev = int(row[0]), int(row[1])
-            if rev == cursor:
-                return FeedPage(cursor=rev)
-            reset = cursor > rev
-            after = 0 if reset else cursor
-            posts = conn.execute(
-                f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ? AND rev > ?", (sid, after)
-            ).fetchall()
-            events = conn.execute(
-                "SELECT account, publish, old, new, at FROM events WHERE scope = ? AND rev > ?"
-                " ORDER BY rev, at, id",
-                (sid, after),
-            ).fetchall()
-            acks = conn.execute(
-                "SELECT account, publish, note, at FROM acks WHERE scope = ? AND rev > ?",
-                (sid, after),
-            ).fetchall()
-            clears = conn.execute(
-                "SELECT account, publish FROM ack_clears WHERE scope = ? AND rev > ?",
-                (sid, after),
-            ).fetchall()
-        return codec.changes_of(posts, events, acks, clears, rev, reset)
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` s; True when another connection may have written."""
@@ -574,163 +284,3 @@ class SqliteStore(Store):
     def now(self) -> float:
         """This host's clock (one file, one host)."""
         return time.time()
-
-    # -- the poller lease -----------------------------------------------------------------
-
-    def try_lease(self, name: str, holder: LeaseHolder, ttl: float, status: str = "") -> bool:
-        """Take the lease when free or expired, renew it when ours; False when another holds it."""
-        now = time.time()
-        with self._write("write") as conn:
-            cur = conn.execute(
-                "INSERT INTO leases (name, holder_id, host, pid, renewed_at, expires_at, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET holder_id = excluded.holder_id,"
-                " host = excluded.host, pid = excluded.pid, renewed_at = excluded.renewed_at,"
-                " expires_at = excluded.expires_at, status = excluded.status"
-                " WHERE leases.holder_id = excluded.holder_id OR leases.expires_at <= ?",
-                (
-                    name,
-                    holder.id,
-                    clean_text(holder.host),
-                    holder.pid,
-                    now,
-                    now + ttl,
-                    clean_text(status),
-                    now,
-                ),
-            )
-            return cur.rowcount > 0
-
-    def release_lease(self, name: str, holder_id: str) -> None:
-        """Let the lease go at once if `holder_id` holds it (it then reads as expired)."""
-        with self._write("write") as conn:
-            conn.execute(
-                "UPDATE leases SET expires_at = ? WHERE name = ? AND holder_id = ?",
-                (time.time(), name, holder_id),
-            )
-
-    def lease_info(self, name: str) -> LeaseInfo | None:
-        if not self._team():
-            return None
-        with self._guard("read") as conn:
-            row = conn.execute(
-                "SELECT holder_id, host, pid, renewed_at, expires_at, status FROM leases"
-                " WHERE name = ?",
-                (name,),
-            ).fetchone()
-        if row is None:
-            return None
-        holder_id, host, pid, renewed, expires, status = row
-        expired = expires <= time.time()
-        return LeaseInfo(holder_id, host, int(pid), renewed, expires, expired, status)
-
-    # -- refresh requests ---------------------------------------------------------------------
-
-    def request_refresh(self, scope: str, keys: Sequence[PostKey] | None, requester: str) -> int:
-        now = time.time()
-        with self._write("write") as conn:
-            sid = self._scope_id(conn, scope, create=True)
-            cur = conn.execute(
-                "INSERT INTO refresh_requests (scope, keys, requester, at) VALUES (?, ?, ?, ?)",
-                (sid, codec.keys_json(keys), clean_text(requester) or "", now),
-            )
-            rid = int(cur.lastrowid or 0)
-            conn.execute(
-                "DELETE FROM refresh_requests WHERE scope = ? AND (id <= ? OR at < ?)",
-                (sid, rid - REFRESH_KEEP, now - REFRESH_MAX_AGE),
-            )
-            return rid
-
-    def take_refresh_requests(self, scope: str, after: int) -> list[RefreshRequest]:
-        if not self._team():
-            return []
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return []
-            rows = conn.execute(
-                "SELECT id, keys, requester, at FROM refresh_requests"
-                " WHERE scope = ? AND id > ? ORDER BY id",
-                (sid, after),
-            ).fetchall()
-        return [RefreshRequest(int(i), codec.keys_value(k), r, at) for i, k, r, at in rows]
-
-    # -- boards and what they watch -------------------------------------------------------------
-
-    def register_board(
-        self,
-        scope: str,
-        board_id: str,
-        host: str,
-        posts: Sequence[WatchedPost],
-        now: float | None = None,
-    ) -> None:
-        at = time.time() if now is None else now
-        with self._write("write") as conn:
-            sid = self._scope_id(conn, scope, create=True)
-            conn.execute(
-                "DELETE FROM board_posts WHERE board_id IN"
-                " (SELECT board_id FROM boards WHERE seen_at < ?)",
-                (at - BOARD_FORGET_AFTER,),
-            )
-            conn.execute("DELETE FROM boards WHERE seen_at < ?", (at - BOARD_FORGET_AFTER,))
-            conn.execute(
-                "INSERT INTO boards (board_id, scope, host, registered_at, seen_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (board_id) DO UPDATE SET"
-                " scope = excluded.scope, host = excluded.host,"
-                " registered_at = excluded.registered_at, seen_at = excluded.seen_at",
-                (board_id, sid, clean_text(host) or "", at, at),
-            )
-            conn.execute("DELETE FROM board_posts WHERE board_id = ?", (board_id,))
-            conn.executemany(
-                "INSERT INTO board_posts (board_id, account, publish, media_type, label, position)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                codec.board_post_rows(board_id, posts, clean_text),
-            )
-
-    def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
-        at = time.time() if now is None else now
-        with self._write("write") as conn:
-            cur = conn.execute("UPDATE boards SET seen_at = ? WHERE board_id = ?", (at, board_id))
-            return cur.rowcount > 0
-
-    def unregister_board(self, board_id: str) -> None:
-        with self._write("write") as conn:
-            conn.execute("DELETE FROM board_posts WHERE board_id = ?", (board_id,))
-            conn.execute("DELETE FROM boards WHERE board_id = ?", (board_id,))
-
-    def watched_posts(
-        self, scope: str, alive_within: float, now: float | None = None
-    ) -> list[WatchedPost]:
-        if not self._team():
-            return []
-        at = time.time() if now is None else now
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return []
-            rows = conn.execute(
-                "SELECT p.account, p.publish, p.media_type, p.label"
-                " FROM board_posts p JOIN boards b ON b.board_id = p.board_id"
-                " WHERE b.scope = ? AND b.seen_at >= ?"
-                " ORDER BY b.registered_at, b.board_id, p.position",
-                (sid, at - alive_within),
-            ).fetchall()
-        return codec.union_posts(rows)
-
-    def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
-        if not self._team():
-            return []
-        at = time.time() if now is None else now
-        with self._guard("read") as conn:
-            sid = self._read_scope(conn, scope)
-            if sid is None:
-                return []
-            rows = conn.execute(
-                "SELECT b.board_id, b.host,"
-                " (SELECT count(*) FROM board_posts p WHERE p.board_id = b.board_id),"
-                " b.registered_at, b.seen_at FROM boards b"
-                " WHERE b.scope = ? AND b.seen_at >= ? ORDER BY b.registered_at, b.board_id",
-                (sid, at - alive_within),
-            ).fetchall()
-        return [BoardInfo(i, h, int(n), r, s) for i, h, n, r, s in rows]

@@ -1,0 +1,581 @@
+"""What both SQL backends do, written once: the statements, the dialect differences, the calls.
+
+The two backends differ in how they connect, lock, notify and migrate; everything they ask
+of the database is the same. Each statement below is written once, with `?` for a
+parameter, `{p}` before a table name and `{now}`, `{nolimit}` or `{hour}` where the
+dialects really differ; `Dialect.render` applies the differences in one place.
+`SqlStore` implements the store protocol on top of a few primitives (a write transaction,
+a read, a consistent snapshot, the scope's next revision, a notification) that each
+backend provides in its own way.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypeVar
+
+from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
+from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
+from wahdx_tui.core.store import codec
+from wahdx_tui.core.store.protocol import (
+    ACK_SINCE_SLACK,
+    BOARD_FORGET_AFTER,
+    KEEP_EVENTS,
+    REFRESH_KEEP,
+    REFRESH_MAX_AGE,
+    BoardInfo,
+    FeedPage,
+    LeaseHolder,
+    LeaseInfo,
+    RefreshRequest,
+    Store,
+)
+
+_T = TypeVar("_T")
+Db = Any
+"""A DB-API connection or cursor: `execute` returns something with fetchone/fetchall/rowcount."""
+Text = Callable[[str | None], str | None]
+_SECONDS = "CAST(? AS DOUBLE PRECISION)"  # a float parameter that may be NULL, on both
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the two SQL dialects, as the statements use it."""
+
+    prefix: str  # before every table name: PostgreSQL's tables share a database
+    param: str  # the parameter marker
+    now: str  # the database's clock, epoch seconds
+    nolimit: str  # LIMIT that takes every row (before an OFFSET)
+    hour: str  # the hour bucket of `at` counted from a parameter
+    text: Text  # a string made storable
+
+    def render(self, template: str) -> str:
+        """The statement in this dialect."""
+        return (
+            template.replace("{p}", self.prefix)
+            .replace("{now}", self.now)
+            .replace("{nolimit}", self.nolimit)
+            .replace("{hour}", self.hour)
+            .replace("?", self.param)
+        )
+
+
+SQLITE = Dialect(
+    prefix="",
+    param="?",
+    now="((julianday('now') - 2440587.5) * 86400.0)",
+    nolimit="-1",
+    hour="CAST((at - ?) / 3600 AS INTEGER)",  # at >= the parameter: truncation is floor
+    text=codec.clean_text,
+)
+POSTGRES = Dialect(
+    prefix="wahdx_",
+    param="%s",
+    now="extract(epoch from clock_timestamp())::float8",
+    nolimit="ALL",
+    hour="floor((at - ?) / 3600)::int",
+    text=codec.pg_text,
+)
+
+POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """Every statement the backends share, as a template; `render` gives one dialect's."""
+
+    bump: str = (
+        "INSERT INTO {p}scopes (url, rev) VALUES (?, 1) ON CONFLICT (url)"
+        " DO UPDATE SET rev = {p}scopes.rev + 1 RETURNING id, rev"
+    )
+    add_scope: str = "INSERT INTO {p}scopes (url, rev) VALUES (?, 0) ON CONFLICT DO NOTHING"
+    scope_id: str = "SELECT id FROM {p}scopes WHERE url = ?"
+    scope_rev: str = "SELECT id, rev FROM {p}scopes WHERE url = ?"
+    scope_urls: str = "SELECT url FROM {p}scopes ORDER BY id"
+    upsert_post: str = f"""
+INSERT INTO {{p}}posts AS p (scope, account, publish, state, raw_status, public_url, error,
+                           checked_at, since, raw, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, coalesce({_SECONDS}, ?), ?, ?)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    state = excluded.state,
+    raw_status = excluded.raw_status,
+    public_url = excluded.public_url,
+    error = excluded.error,
+    checked_at = excluded.checked_at,
+    since = coalesce({_SECONDS}, p.since),
+    raw = excluded.raw,
+    rev = excluded.rev
+"""
+    copy_post: str = """
+INSERT INTO {p}posts (scope, account, publish, state, raw_status, public_url, error,
+                      checked_at, since, raw, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    state = excluded.state, raw_status = excluded.raw_status, public_url = excluded.public_url,
+    error = excluded.error, checked_at = excluded.checked_at, since = excluded.since,
+    raw = excluded.raw, rev = excluded.rev
+"""
+    insert_event: str = (
+        "INSERT INTO {p}events (scope, account, publish, old, new, at, rev)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    )
+    set_since: str = (
+        "UPDATE {p}posts SET since = ?, rev = ? WHERE scope = ? AND account = ? AND publish = ?"
+    )
+    post_since: str = "SELECT since FROM {p}posts WHERE scope = ? AND account = ? AND publish = ?"
+    tombstone: str = """
+INSERT INTO {p}ack_clears (scope, account, publish, rev)
+SELECT scope, account, publish, ? FROM {p}acks WHERE scope = ? AND account = ? AND publish = ?
+ON CONFLICT (scope, account, publish) DO UPDATE SET rev = excluded.rev
+"""
+    drop_ack: str = "DELETE FROM {p}acks WHERE scope = ? AND account = ? AND publish = ?"
+    set_ack: str = """
+INSERT INTO {p}acks (scope, account, publish, note, at, rev) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    note = excluded.note, at = excluded.at, rev = excluded.rev
+"""
+    untomb: str = "DELETE FROM {p}ack_clears WHERE scope = ? AND account = ? AND publish = ?"
+    has_ack: str = "SELECT 1 FROM {p}acks WHERE scope = ? AND account = ? AND publish = ?"
+    prune: str = (
+        "DELETE FROM {p}events WHERE id IN (SELECT id FROM {p}events WHERE scope = ?"
+        " ORDER BY at DESC, id DESC LIMIT {nolimit} OFFSET ?)"
+    )
+    last_posts: str = f"SELECT {POST_COLUMNS} FROM {{p}}posts WHERE scope = ?"
+    trail: str = (
+        "SELECT old, new, at FROM {p}events WHERE scope = ? AND account = ? AND publish = ?"
+        " ORDER BY at DESC, id DESC LIMIT ?"
+    )
+    events: str = (
+        "SELECT account, publish, old, new, at FROM {p}events WHERE scope = ?"
+        " ORDER BY at DESC, id DESC LIMIT ?"
+    )
+    acks: str = "SELECT account, publish, note, at FROM {p}acks WHERE scope = ?"
+    # The literal 'failed' lets SQLite use the partial index events_failed.
+    failures_per_hour: str = (
+        "SELECT {hour}, count(*) FROM {p}events"
+        " WHERE scope = ? AND new = 'failed' AND at >= ? AND at < ?"
+    )
+    feed_posts: str = f"SELECT {POST_COLUMNS} FROM {{p}}posts WHERE scope = ? AND rev > ?"
+    feed_events: str = (
+        "SELECT account, publish, old, new, at FROM {p}events WHERE scope = ? AND rev > ?"
+        " ORDER BY rev, at, id"
+    )
+    feed_acks: str = "SELECT account, publish, note, at FROM {p}acks WHERE scope = ? AND rev > ?"
+    feed_clears: str = "SELECT account, publish FROM {p}ack_clears WHERE scope = ? AND rev > ?"
+    take_lease: str = (
+        "INSERT INTO {p}leases AS l (name, holder_id, host, pid, renewed_at, expires_at, status)"
+        f" VALUES (?, ?, ?, ?, {{now}}, {{now}} + {_SECONDS}, ?)"
+        " ON CONFLICT (name) DO UPDATE SET holder_id = excluded.holder_id,"
+        " host = excluded.host, pid = excluded.pid, renewed_at = excluded.renewed_at,"
+        " expires_at = excluded.expires_at, status = excluded.status"
+        " WHERE l.holder_id = excluded.holder_id OR l.expires_at <= {now}"
+        " RETURNING 1"
+    )
+    release_lease: str = "UPDATE {p}leases SET expires_at = {now} WHERE name = ? AND holder_id = ?"
+    lease_info: str = (
+        "SELECT holder_id, host, pid, renewed_at, expires_at, expires_at <= {now}, status"
+        " FROM {p}leases WHERE name = ?"
+    )
+    add_refresh: str = (
+        "INSERT INTO {p}refresh_requests (scope, keys, requester, at)"
+        " VALUES (?, ?, ?, {now}) RETURNING id, at"
+    )
+    trim_refresh: str = "DELETE FROM {p}refresh_requests WHERE scope = ? AND (id <= ? OR at < ?)"
+    refresh_after: str = (
+        "SELECT id, keys, requester, at FROM {p}refresh_requests"
+        " WHERE scope = ? AND id > ? ORDER BY id"
+    )
+    now_or: str = f"SELECT coalesce({_SECONDS}, {{now}})"
+    forget_board_posts: str = (
+        "DELETE FROM {p}board_posts WHERE board_id IN"
+        " (SELECT board_id FROM {p}boards WHERE seen_at < ?)"
+    )
+    forget_boards: str = "DELETE FROM {p}boards WHERE seen_at < ?"
+    put_board: str = (
+        "INSERT INTO {p}boards (board_id, scope, host, registered_at, seen_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (board_id) DO UPDATE SET"
+        " scope = excluded.scope, host = excluded.host,"
+        " registered_at = excluded.registered_at, seen_at = excluded.seen_at"
+    )
+    drop_board_posts: str = "DELETE FROM {p}board_posts WHERE board_id = ?"
+    drop_board: str = "DELETE FROM {p}boards WHERE board_id = ?"
+    put_board_post: str = (
+        "INSERT INTO {p}board_posts (board_id, account, publish, media_type, label, position)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    )
+    heartbeat: str = (
+        f"UPDATE {{p}}boards SET seen_at = coalesce({_SECONDS}, {{now}}) WHERE board_id = ?"
+    )
+    watched: str = (
+        "SELECT p.account, p.publish, p.media_type, p.label"
+        " FROM {p}board_posts p JOIN {p}boards b ON b.board_id = p.board_id"
+        f" WHERE b.scope = ? AND b.seen_at >= coalesce({_SECONDS}, {{now}}) - ?"
+        " ORDER BY b.registered_at, b.board_id, p.position"
+    )
+    boards: str = (
+        "SELECT b.board_id, b.host,"
+        " (SELECT count(*) FROM {p}board_posts p WHERE p.board_id = b.board_id),"
+        " b.registered_at, b.seen_at FROM {p}boards b"
+        f" WHERE b.scope = ? AND b.seen_at >= coalesce({_SECONDS}, {{now}}) - ?"
+        " ORDER BY b.registered_at, b.board_id"
+    )
+
+    def render(self, dialect: Dialect) -> Statements:
+        """Every statement in `dialect`."""
+        return replace(
+            self, **{f.name: dialect.render(getattr(self, f.name)) for f in fields(self)}
+        )
+
+
+class SqlStore(Store):
+    """The store protocol over SQL, once for both backends; each provides the primitives."""
+
+    dialect: Dialect
+    sql: Statements
+    _scopes: dict[str, int]  # scope ids known committed
+    _pending: dict[str, int]  # scope ids made by the transaction in progress
+    _version: int  # the schema version found (0: nothing was ever written here)
+
+    # -- what each backend provides -----------------------------------------------------------
+
+    @abstractmethod
+    def _write(self, action: str, work: Callable[[Db], _T]) -> _T:
+        """Run `work` in one write transaction; scope ids it made are cached once it commits."""
+
+    @abstractmethod
+    def _read(self, work: Callable[[Db], _T], empty: _T) -> _T:
+        """Run `work` to read; `empty` when the store has never been written."""
+
+    @abstractmethod
+    def _snapshot(self, work: Callable[[Db], _T], empty: _T) -> _T:
+        """Run several reads that see one committed state."""
+
+    def _notify(self, db: Db, scope: str) -> None:
+        """Tell other processes that `scope` changed (a file needs no word: they look)."""
+
+    def _team(self) -> bool:
+        """Whether the store has the team's tables (an old file opened read-only may not)."""
+        return True
+
+    @abstractmethod
+    def _count_inserted(self, db: Db, statement: str, rows: Sequence[tuple[object, ...]]) -> int:
+        """Insert the rows; how many were new (the others were there already)."""
+
+    # -- scopes and revisions ---------------------------------------------------------------
+
+    def _bump(self, db: Db, scope: str) -> tuple[int, int]:
+        """(scope id, next revision); the scope's row stays locked until commit, so
+        revisions commit in order and a reader's cursor never skips one."""
+        sid, rev = db.execute(self.sql.bump, (scope,)).fetchone()
+        if scope not in self._scopes:
+            self._pending[scope] = int(sid)
+        return int(sid), int(rev)
+
+    def _sid(self, db: Db, scope: str, *, create: bool) -> int | None:
+        """The scope's id (made when `create`), or None when it has none."""
+        found = self._scopes.get(scope) or self._pending.get(scope)
+        if found is not None:
+            return found
+        if create:
+            db.execute(self.sql.add_scope, (scope,))
+        row = db.execute(self.sql.scope_id, (scope,)).fetchone()
+        if row is None:
+            return None
+        sid = int(row[0])
+        (self._pending if create else self._scopes)[scope] = sid
+        return sid
+
+    def _key(self, sid: int, key: PostKey) -> tuple[int, str | None, str | None]:
+        text = self.dialect.text
+        return sid, text(key[0]), text(key[1])
+
+    # -- writing --------------------------------------------------------------------------
+
+    def record(
+        self, scope: str, changed: Sequence[PostStatus], transitions: Sequence[Transition]
+    ) -> None:
+        """Store one pass in one transaction of batched statements."""
+        if not changed and not transitions:
+            return
+        moves = codec.last_moves(transitions)
+        posts = {st.key: st for st in changed}  # one row per post: the last word wins
+        text = self.dialect.text
+
+        def work(db: Db) -> None:
+            sid, rev = self._bump(db, scope)
+            if posts:
+                rows = []
+                for st in posts.values():  # each ? takes one value: `moved` is given twice
+                    moved = moves.get(st.key)
+                    values = codec.post_values(st, text)
+                    rows.append(
+                        (sid, *values, moved, st.checked_at, codec.raw_json(st.raw), rev, moved)
+                    )
+                db.executemany(self.sql.upsert_post, rows)
+            if transitions:
+                db.executemany(self.sql.insert_event, codec.event_rows(sid, rev, transitions, text))
+                orphans = codec.since_rows(sid, rev, moves, posts, text)
+                if orphans:
+                    db.executemany(self.sql.set_since, orphans)
+                failed = codec.failed_keys(transitions)
+                if failed:
+                    self._drop_acks(db, sid, rev, failed)
+            self._notify(db, scope)
+
+        self._write("write", work)
+
+    def _drop_acks(self, db: Db, sid: int, rev: int, keys: set[PostKey]) -> None:
+        rows = codec.key_rows(sid, keys, self.dialect.text)
+        db.executemany(self.sql.tombstone, [(rev, *row) for row in rows])
+        db.executemany(self.sql.drop_ack, rows)
+
+    def _put_ack(self, db: Db, sid: int, rev: int, ack: Ack) -> None:
+        row = codec.ack_row(sid, rev, ack, self.dialect.text)
+        db.execute(self.sql.set_ack, row)
+        db.execute(self.sql.untomb, row[:3])
+
+    def set_ack(
+        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+    ) -> None:
+        def work(db: Db) -> None:
+            sid, rev = self._bump(db, scope)
+            if since is not None:
+                row = db.execute(self.sql.post_since, self._key(sid, key)).fetchone()
+                if row is not None and row[0] > since + ACK_SINCE_SLACK:
+                    return  # a newer state than the one acknowledged
+            self._put_ack(db, sid, rev, Ack(key, note, at))
+            self._notify(db, scope)
+
+        self._write("write", work)
+
+    def clear_ack(self, scope: str, key: PostKey) -> None:
+        def work(db: Db) -> None:
+            sid = self._sid(db, scope, create=False)
+            if sid is None:
+                return
+            if db.execute(self.sql.has_ack, self._key(sid, key)).fetchone():
+                _, rev = self._bump(db, scope)
+                self._drop_acks(db, sid, rev, {key})
+                self._notify(db, scope)
+
+        self._write("write", work)
+
+    def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
+        def work(db: Db) -> int:
+            sid = self._sid(db, scope, create=False)
+            if sid is None:
+                return 0
+            return max(0, int(db.execute(self.sql.prune, (sid, max(0, keep_events))).rowcount))
+
+        return self._write("prune", work)
+
+    def import_history(
+        self,
+        scope: str,
+        posts: Sequence[StoredPost],
+        transitions: Sequence[Transition],
+        acks: Sequence[Ack],
+    ) -> int:
+        """Write rows exactly as given (a copy); a transition already there is skipped."""
+        text = self.dialect.text
+
+        def work(db: Db) -> int:
+            sid, rev = self._bump(db, scope)
+            if posts:
+                unique = {p.key: p for p in posts}.values()
+                db.executemany(self.sql.copy_post, codec.copy_rows(sid, rev, unique, text))
+            added = 0
+            if transitions:
+                rows = codec.event_rows(sid, rev, transitions, text)
+                added = self._count_inserted(db, self.sql.insert_event, rows)
+            for ack in acks:
+                self._put_ack(db, sid, rev, ack)
+            self._notify(db, scope)
+            return added
+
+        return self._write("write", work)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _rows(self, scope: str, statement: str, *args: object) -> list[Any]:
+        """The rows of a read about one scope (none when the scope was never written)."""
+
+        def work(db: Db) -> list[Any]:
+            sid = self._sid(db, scope, create=False)
+            return [] if sid is None else list(db.execute(statement, (sid, *args)).fetchall())
+
+        return self._read(work, [])
+
+    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
+        rows = self._rows(scope, self.sql.last_posts)
+        return {p.key: p for p in map(codec.post_of, rows)}
+
+    def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
+        text = self.dialect.text
+        rows = self._rows(scope, self.sql.trail, text(key[0]), text(key[1]), max(0, limit))
+        return [codec.transition_of(*key, old, new, at) for old, new, at in reversed(rows)]
+
+    def events(self, scope: str, limit: int = 1000) -> list[Transition]:
+        rows = self._rows(scope, self.sql.events, max(0, limit))
+        return [codec.transition_of(*row) for row in rows]
+
+    def acks(self, scope: str) -> dict[PostKey, Ack]:
+        rows = self._rows(scope, self.sql.acks)
+        return {(a, p): Ack((a, p), note, at) for a, p, note, at in rows}
+
+    def failures_per_hour(
+        self, scope: str, since: float, until: float, account: str | None = None
+    ) -> list[int]:
+        def work(db: Db) -> list[Any]:
+            sid = self._sid(db, scope, create=False)
+            if sid is None:
+                return []
+            query = self.sql.failures_per_hour
+            args: tuple[object, ...] = (since, sid, since, until)
+            if account is not None:
+                query += self.dialect.render(" AND account = ?")
+                args += (self.dialect.text(account),)
+            return list(db.execute(query + " GROUP BY 1", args).fetchall())
+
+        return codec.hour_buckets(self._read(work, []), since, until)
+
+    def scopes(self) -> list[str]:
+        rows: list[Any] = self._read(lambda db: db.execute(self.sql.scope_urls).fetchall(), [])
+        return [str(r[0]) for r in rows]
+
+    # -- the change feed --------------------------------------------------------------------
+
+    def cursor(self, scope: str) -> int:
+        if not self._team():
+            return 0
+        row = self._read(lambda db: db.execute(self.sql.scope_rev, (scope,)).fetchone(), None)
+        return int(row[1]) if row else 0
+
+    def changes_since(self, scope: str, cursor: int) -> FeedPage:
+        """Everything written after `cursor` (0: everything); one query when nothing changed."""
+        nothing = FeedPage(cursor=0, reset=cursor > 0)
+        if not self._team():
+            return nothing
+        found = self._read(lambda db: db.execute(self.sql.scope_rev, (scope,)).fetchone(), None)
+        if found is None:
+            return nothing
+        if int(found[1]) == cursor:
+            return FeedPage(cursor=cursor)
+
+        def work(db: Db) -> FeedPage:
+            row = db.execute(self.sql.scope_rev, (scope,)).fetchone()
+            if row is None:
+                return nothing
+            sid, rev = int(row[0]), int(row[1])
+            reset = cursor > rev
+            after = 0 if reset else cursor
+            sql = self.sql
+            posts = db.execute(sql.feed_posts, (sid, after)).fetchall()
+            events = db.execute(sql.feed_events, (sid, after)).fetchall()
+            acks = db.execute(sql.feed_acks, (sid, after)).fetchall()
+            clears = db.execute(sql.feed_clears, (sid, after)).fetchall()
+            return codec.changes_of(posts, events, acks, clears, rev, reset)
+
+        return self._snapshot(work, nothing)
+
+    # -- the poller lease -----------------------------------------------------------------
+
+    def try_lease(self, name: str, holder: LeaseHolder, ttl: float, status: str = "") -> bool:
+        """Take the lease when free or expired, renew it when ours; judged by the store's clock."""
+        text = self.dialect.text
+        args = (text(name), text(holder.id), text(holder.host), holder.pid, ttl, text(status))
+        return self._write(
+            "write", lambda db: db.execute(self.sql.take_lease, args).fetchone() is not None
+        )
+
+    def release_lease(self, name: str, holder_id: str) -> None:
+        """Let the lease go at once if `holder_id` holds it (it then reads as expired)."""
+        text = self.dialect.text
+        self._write(
+            "write", lambda db: db.execute(self.sql.release_lease, (text(name), text(holder_id)))
+        )
+
+    def lease_info(self, name: str) -> LeaseInfo | None:
+        if not self._team():
+            return None
+        args = (self.dialect.text(name),)
+        row = self._read(lambda db: db.execute(self.sql.lease_info, args).fetchone(), None)
+        if row is None:
+            return None
+        holder_id, host, pid, renewed, expires, expired, status = row
+        return LeaseInfo(holder_id, host, int(pid), renewed, expires, bool(expired), status)
+
+    # -- refresh requests ---------------------------------------------------------------------
+
+    def request_refresh(self, scope: str, keys: Sequence[PostKey] | None, requester: str) -> int:
+        def work(db: Db) -> int:
+            sid = self._sid(db, scope, create=True)
+            args = (sid, codec.keys_json(keys), self.dialect.text(requester) or "")
+            rid, at = db.execute(self.sql.add_refresh, args).fetchone()
+            trim = (sid, int(rid) - REFRESH_KEEP, float(at) - REFRESH_MAX_AGE)
+            db.execute(self.sql.trim_refresh, trim)
+            self._notify(db, scope)
+            return int(rid)
+
+        return self._write("write", work)
+
+    def take_refresh_requests(self, scope: str, after: int) -> list[RefreshRequest]:
+        if not self._team():
+            return []
+        rows = self._rows(scope, self.sql.refresh_after, after)
+        return [RefreshRequest(int(i), codec.keys_value(k), r, at) for i, k, r, at in rows]
+
+    # -- boards and what they watch -------------------------------------------------------------
+
+    def register_board(
+        self,
+        scope: str,
+        board_id: str,
+        host: str,
+        posts: Sequence[WatchedPost],
+        now: float | None = None,
+    ) -> None:
+        text = self.dialect.text
+
+        def work(db: Db) -> None:
+            sid = self._sid(db, scope, create=True)
+            at = float(db.execute(self.sql.now_or, (now,)).fetchone()[0])
+            db.execute(self.sql.forget_board_posts, (at - BOARD_FORGET_AFTER,))
+            db.execute(self.sql.forget_boards, (at - BOARD_FORGET_AFTER,))
+            board = text(board_id)
+            db.execute(self.sql.put_board, (board, sid, text(host) or "", at, at))
+            db.execute(self.sql.drop_board_posts, (board,))
+            if posts:
+                rows = codec.board_post_rows(board, posts, text)
+                db.executemany(self.sql.put_board_post, rows)
+            self._notify(db, scope)
+
+        self._write("write", work)
+
+    def heartbeat_board(self, board_id: str, now: float | None = None) -> bool:
+        args = (now, self.dialect.text(board_id))
+        return self._write("write", lambda db: bool(db.execute(self.sql.heartbeat, args).rowcount))
+
+    def unregister_board(self, board_id: str) -> None:
+        board = self.dialect.text(board_id)
+
+        def work(db: Db) -> None:
+            db.execute(self.sql.drop_board_posts, (board,))
+            db.execute(self.sql.drop_board, (board,))
+
+        self._write("write", work)
+
+    def watched_posts(
+        self, scope: str, alive_within: float, now: float | None = None
+    ) -> list[WatchedPost]:
+        if not self._team():
+            return []
+        return codec.union_posts(self._rows(scope, self.sql.watched, now, alive_within))
+
+    def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
+        if not self._team():
+            return []
+        rows = self._rows(scope, self.sql.boards, now, alive_within)
+        return [BoardInfo(i, h, int(n), r, s) for i, h, n, r, s in rows]
