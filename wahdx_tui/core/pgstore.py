@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import psycopg
@@ -34,6 +34,11 @@ from wahdx_tui.core.storecodec import pg_text
 _T = TypeVar("_T")
 _NOW = "extract(epoch from clock_timestamp())::float8"
 _POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
+_ACK_COLUMNS = "account, publish, note, at, author"
+# Only these posts of the scope (two arrays side by side): one round trip for many keys.
+_THESE_POSTS = (
+    " JOIN unnest(%s::text[], %s::text[]) AS k(account, publish) USING (account, publish)"
+)
 
 _BUMP = (
     "INSERT INTO wahdx_scopes (url, rev) VALUES (%s, 1) ON CONFLICT (url)"
@@ -77,9 +82,10 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET rev = excluded.rev
 """
 _DROP_ACK = "DELETE FROM wahdx_acks WHERE scope = %s AND account = %s AND publish = %s"
 _SET_ACK = """
-INSERT INTO wahdx_acks (scope, account, publish, note, at, rev) VALUES (%s, %s, %s, %s, %s, %s)
+INSERT INTO wahdx_acks (scope, account, publish, note, at, rev, author)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (scope, account, publish) DO UPDATE SET
-    note = excluded.note, at = excluded.at, rev = excluded.rev
+    note = excluded.note, at = excluded.at, rev = excluded.rev, author = excluded.author
 """
 _UNTOMB = "DELETE FROM wahdx_ack_clears WHERE scope = %s AND account = %s AND publish = %s"
 _NOTIFY = "SELECT pg_notify(%s, %s)"
@@ -266,7 +272,13 @@ class PgStore(Store):
         cur.executemany(_DROP_ACK, rows)
 
     def set_ack(
-        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+        self,
+        scope: str,
+        key: PostKey,
+        note: str,
+        at: float,
+        since: float | None = None,
+        by: str = "",
     ) -> None:
         def work(cur: psycopg.Cursor[Any]) -> None:
             sid, rev = self._bump(cur, scope)
@@ -278,7 +290,7 @@ class PgStore(Store):
                 ).fetchone()
                 if row is not None and row[0] > since + ACK_SINCE_SLACK:
                     return  # a newer state than the one acknowledged
-            self._put_ack(cur, sid, rev, Ack(key, note, at))
+            self._put_ack(cur, sid, rev, Ack(key, note, at, by))
             self._notify(cur, scope)
 
         self._write(work)
@@ -354,17 +366,28 @@ class PgStore(Store):
 
     # -- reading --------------------------------------------------------------------------
 
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
+    def last_posts(
+        self, scope: str, keys: Collection[PostKey] | None = None
+    ) -> dict[PostKey, StoredPost]:
         def work(conn: psycopg.Connection[Any]) -> dict[PostKey, StoredPost]:
             sid = self._read_sid(conn, scope)
             if sid is None:
                 return {}
-            rows = conn.execute(
-                f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s", (sid,)
-            ).fetchall()
+            rows = self._rows(conn, f"SELECT {_POST_COLUMNS} FROM wahdx_posts", sid, keys)
             return {p.key: p for p in map(codec.post_of, rows)}
 
         return self._read(work, {})
+
+    @staticmethod
+    def _rows(
+        conn: psycopg.Connection[Any], select: str, sid: int, keys: Collection[PostKey] | None
+    ) -> list[tuple[Any, ...]]:
+        """`select ... WHERE scope = sid`, for every post or only for `keys`."""
+        if keys is None:
+            return conn.execute(select + " WHERE scope = %s", (sid,)).fetchall()
+        accounts, publishes = codec.key_columns(keys, pg_text)
+        query = select + _THESE_POSTS + " WHERE scope = %s"
+        return conn.execute(query, (accounts, publishes, sid)).fetchall()
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
         def work(conn: psycopg.Connection[Any]) -> list[Transition]:
@@ -394,15 +417,13 @@ class PgStore(Store):
 
         return self._read(work, [])
 
-    def acks(self, scope: str) -> dict[PostKey, Ack]:
+    def acks(self, scope: str, keys: Collection[PostKey] | None = None) -> dict[PostKey, Ack]:
         def work(conn: psycopg.Connection[Any]) -> dict[PostKey, Ack]:
             sid = self._read_sid(conn, scope)
             if sid is None:
                 return {}
-            rows = conn.execute(
-                "SELECT account, publish, note, at FROM wahdx_acks WHERE scope = %s", (sid,)
-            ).fetchall()
-            return {(a, p): Ack((a, p), note, at) for a, p, note, at in rows}
+            rows = self._rows(conn, f"SELECT {_ACK_COLUMNS} FROM wahdx_acks", sid, keys)
+            return {ack.key: ack for ack in (codec.ack_of(*row) for row in rows)}
 
         return self._read(work, {})
 
@@ -472,8 +493,7 @@ class PgStore(Store):
                     (sid, after),
                 ).fetchall()
                 acks = conn.execute(
-                    "SELECT account, publish, note, at FROM wahdx_acks"
-                    " WHERE scope = %s AND rev > %s",
+                    f"SELECT {_ACK_COLUMNS} FROM wahdx_acks WHERE scope = %s AND rev > %s",
                     (sid, after),
                 ).fetchall()
                 clears = conn.execute(

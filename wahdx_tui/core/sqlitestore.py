@@ -7,8 +7,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -73,12 +74,13 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET rev = excluded.rev
 """
 _DROP_ACK = "DELETE FROM acks WHERE scope = ? AND account = ? AND publish = ?"
 _SET_ACK = """
-INSERT INTO acks (scope, account, publish, note, at, rev) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO acks (scope, account, publish, note, at, rev, author) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, account, publish) DO UPDATE SET
-    note = excluded.note, at = excluded.at, rev = excluded.rev
+    note = excluded.note, at = excluded.at, rev = excluded.rev, author = excluded.author
 """
 _UNTOMB = "DELETE FROM ack_clears WHERE scope = ? AND account = ? AND publish = ?"
 _POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
+_ONE_POST = " AND account = ? AND publish = ?"
 
 # What an SQLite error code means for the operator.
 _REASONS = {
@@ -380,7 +382,13 @@ class SqliteStore(Store):
         conn.executemany(_DROP_ACK, rows)
 
     def set_ack(
-        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+        self,
+        scope: str,
+        key: PostKey,
+        note: str,
+        at: float,
+        since: float | None = None,
+        by: str = "",
     ) -> None:
         with self._write("write") as conn:
             sid, rev = self._scope_rev(conn, scope)
@@ -391,7 +399,7 @@ class SqliteStore(Store):
                 ).fetchone()
                 if row is not None and row[0] > since + ACK_SINCE_SLACK:
                     return  # a newer state than the one acknowledged
-            self._put_ack(conn, sid, rev, Ack(key, note, at))
+            self._put_ack(conn, sid, rev, Ack(key, note, at, by))
 
     @staticmethod
     def _put_ack(conn: sqlite3.Connection, sid: int, rev: int, ack: Ack) -> None:
@@ -443,15 +451,28 @@ class SqliteStore(Store):
 
     # -- reading --------------------------------------------------------------------------
 
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        with self._guard("read") as conn:
+    def last_posts(
+        self, scope: str, keys: Collection[PostKey] | None = None
+    ) -> dict[PostKey, StoredPost]:
+        with self._snapshot() as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
                 return {}
-            rows = conn.execute(
-                f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ?", (sid,)
-            ).fetchall()
+            rows = self._rows(conn, f"SELECT {_POST_COLUMNS} FROM posts", sid, keys)
         return {p.key: p for p in map(codec.post_of, rows)}
+
+    @staticmethod
+    def _rows(
+        conn: sqlite3.Connection, select: str, sid: int, keys: Collection[PostKey] | None
+    ) -> list[tuple[Any, ...]]:
+        """`select ... WHERE scope = sid`, for every post or only for `keys` (one primary-key
+        lookup each)."""
+        where = select + " WHERE scope = ?"
+        if keys is None:
+            return conn.execute(where, (sid,)).fetchall()
+        one = where + _ONE_POST
+        found = (conn.execute(one, row).fetchone() for row in codec.key_rows(sid, keys, clean_text))
+        return [row for row in found if row is not None]
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
         with self._guard("read") as conn:
@@ -477,15 +498,17 @@ class SqliteStore(Store):
             ).fetchall()
         return [codec.transition_of(*row) for row in rows]
 
-    def acks(self, scope: str) -> dict[PostKey, Ack]:
-        with self._guard("read") as conn:
+    def acks(self, scope: str, keys: Collection[PostKey] | None = None) -> dict[PostKey, Ack]:
+        with self._snapshot() as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
                 return {}
-            rows = conn.execute(
-                "SELECT account, publish, note, at FROM acks WHERE scope = ?", (sid,)
-            ).fetchall()
-        return {(a, p): Ack((a, p), note, at) for a, p, note, at in rows}
+            rows = self._rows(conn, f"SELECT {self._ack_columns()} FROM acks", sid, keys)
+        return {ack.key: ack for ack in (codec.ack_of(*row) for row in rows)}
+
+    def _ack_columns(self) -> str:
+        """An acknowledgement's columns (a read-only file from before schema 3 has no author)."""
+        return f"account, publish, note, at, {'author' if self._version >= 3 else 'NULL'}"
 
     def failures_per_hour(
         self, scope: str, since: float, until: float, account: str | None = None
@@ -543,7 +566,7 @@ class SqliteStore(Store):
                 (sid, after),
             ).fetchall()
             acks = conn.execute(
-                "SELECT account, publish, note, at FROM acks WHERE scope = ? AND rev > ?",
+                f"SELECT {self._ack_columns()} FROM acks WHERE scope = ? AND rev > ?",
                 (sid, after),
             ).fetchall()
             clears = conn.execute(

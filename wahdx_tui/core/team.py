@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from wahdx_tui.core.health import Health, HealthState
 from wahdx_tui.core.model import WatchedPost
+from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.storeapi import LeaseHolder, LeaseInfo, Store
 
 LEASE_TTL = 10.0
@@ -29,6 +31,15 @@ def lease_name(scope: str) -> str:
 def new_holder() -> LeaseHolder:
     """This process run: a unique id, the host name and the pid."""
     return LeaseHolder(uuid.uuid4().hex, socket.gethostname(), os.getpid())
+
+
+def operator_name() -> str:
+    """Who works at this board, as its acknowledgements say: user@host (inert text)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (a bare container)
+        user = f"uid{os.getuid()}"
+    return clean(f"{user}@{socket.gethostname()}", 120)
 
 
 @dataclass(frozen=True, slots=True)
