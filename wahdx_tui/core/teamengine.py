@@ -394,9 +394,12 @@ class TeamEngine(Engine):
     # -- one post, and `r`, from a board that is not the poller -------------------------------
 
     async def request_refresh(self) -> None:
-        """Ask the poller for a pass of every post (an attached board's `r`)."""
+        """Ask the poller for a pass of every post (an attached board's `r`); posts shown
+        without a state are looked up in the store again (an answer that repeats the last is
+        never written again, so the feed would not bring it)."""
         team = self.team
         await self._store(lambda: team.store.request_refresh(team.scope, None, team.board_id))
+        self._unseen = True
 
     async def recheck(self, post: WatchedPost) -> RecheckOutcome:
         """The poller re-checks; an attached board asks it and waits for its answer."""
