@@ -14,9 +14,12 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from conftest import screen_text, squeezed
-from pgserver import PgServer, pg_server
-from teamprocs import (
+from wahdx_tui.core.domain.records import Ack, StoredPost
+from wahdx_tui.core.store.backend import open_store
+
+from tests.support.fixtures import screen_text, squeezed
+from tests.support.pgserver import PgServer, pg_server
+from tests.support.teamprocs import (
     KEY,
     WATCHLIST,
     Served,
@@ -28,15 +31,13 @@ from teamprocs import (
     summary,
     wait_for,
 )
-
-from wahdx_tui.core.model import PostKey, State
-from wahdx_tui.core.storeapi import Ack, StoredPost, scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.teamengine import TeamEngine
-from wahdx_tui.core.watchlist import load_watchlist
+from wahdx_tui.core.domain.model import PostKey, State
+from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.team.engine import TeamEngine
+from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
-from wahdx_tui.ui.screens import DetailScreen
+from wahdx_tui.ui.screens.detail import DetailScreen
 
 __all__ = ["pg_server"]  # the session fixture, imported so pytest finds it here
 
