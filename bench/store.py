@@ -83,10 +83,9 @@ def run(samples: int = 60) -> dict[str, float]:
     throwaway durable server (fsync on), each on its own new database; Skipped without one."""
     import asyncio
 
-    from tests.support.pgserver import PgServer, find_bindir
-
     from bench.common import Skipped
     from bench.team import change_to_screen_ms, p95
+    from tests.support.pgserver import PgServer, find_bindir
 
     bindir = find_bindir()
     if bindir is None:

@@ -137,6 +137,39 @@ def test_acks_are_kept_until_a_new_failure(backend: Backend) -> None:
     assert store.acks(SCOPE) == {}
 
 
+def test_an_ack_keeps_who_wrote_it_and_the_last_write_wins(backend: Backend) -> None:
+    store = backend.open()
+    board = backend.open()  # another board, on a connection of its own
+    move(store, K1, None, State.FAILED, 100.0)
+    store.set_ack(SCOPE, K1, "page token: Sam on it", 120.0, since=100.0, by="ana@host-a")
+    seen = board.changes_since(SCOPE, 0)
+    assert seen.acks[K1] == Ack(K1, "page token: Sam on it", 120.0, "ana@host-a")
+    board.set_ack(SCOPE, K1, "Ben: calling the client", 130.0, since=100.0, by="ben@host-b")
+    # one acknowledgement per post, the last one written: the feed carries the new note
+    assert store.acks(SCOPE) == {K1: Ack(K1, "Ben: calling the client", 130.0, "ben@host-b")}
+    later = store.changes_since(SCOPE, seen.cursor)
+    assert later.acks == {K1: Ack(K1, "Ben: calling the client", 130.0, "ben@host-b")}
+
+
+def test_posts_and_acks_are_read_for_the_keys_asked(backend: Backend) -> None:
+    store = backend.open()
+    move(store, K1, None, State.FAILED, 100.0)
+    move(store, K2, None, State.QUEUED, 101.0)
+    move(store, K3, None, State.FAILED, 102.0)
+    store.set_ack(SCOPE, K1, "on it", 110.0, by="ana@host-a")
+    store.set_ack(SCOPE, K3, "also", 111.0)
+    never = ("acc_never", "seen")
+    some = store.last_posts(SCOPE, [K1, K2, never])
+    assert set(some) == {K1, K2} and some[K1].state is State.FAILED
+    assert some[K2] == store.last_posts(SCOPE)[K2]
+    assert store.acks(SCOPE, [K1, K2, never]) == {K1: Ack(K1, "on it", 110.0, "ana@host-a")}
+    assert store.last_posts(SCOPE, []) == {} and store.acks(SCOPE, []) == {}
+    assert store.last_posts(OTHER, [K1]) == {} and store.acks(OTHER, [K1]) == {}
+    odd = ("acc\ud800", "pub|\x1b[31m")  # keys stored cleaned are found by the same keys
+    store.record(SCOPE, [st(odd, State.QUEUED, 5.0)], [])
+    assert len(store.last_posts(SCOPE, [odd])) == 1
+
+
 def test_prune_keeps_the_newest_events_of_the_scope(backend: Backend) -> None:
     store = backend.open()
     for i in range(30):

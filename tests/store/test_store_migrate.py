@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 from wahdx_tui.core.domain.model import PostStatus, State
-from wahdx_tui.core.domain.records import Transition
-from wahdx_tui.core.store.sqlite.schema import SCHEMA_VERSION
+from wahdx_tui.core.domain.records import Ack, Transition
+from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.store.sqlite.store import SqliteStore
 
 SCOPE = "https://api.wahdx.com"
@@ -110,12 +110,12 @@ def test_a_v1_file_is_migrated_in_place_and_keeps_its_data(tmp_path: Path) -> No
         assert store.failures_per_hour(SCOPE, 0.0, 3600.0) == [1]
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with SqliteStore(path) as again:  # opening a v2 file changes nothing
+    with SqliteStore(path) as again:  # opening a file of this version changes nothing
         assert len(again.events(SCOPE)) == 4
 
 
@@ -131,5 +131,32 @@ def test_a_v1_file_opened_read_only_is_read_as_it_is(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def make_v2_file(path: Path) -> None:
+    """A team store as wahdx-tui wrote it before acknowledgements named who wrote them."""
+    make_v1_file(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in statements(MIGRATIONS[2]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+
+
+def test_a_v2_store_keeps_its_acks_and_then_says_who_wrote_a_new_one(tmp_path: Path) -> None:
+    path = tmp_path / "team.sqlite3"
+    make_v2_file(path)
+    with SqliteStore(path, readonly=True) as ro:  # `report` on a store not yet upgraded
+        assert ro.acks(SCOPE) == {K1: Ack(K1, "asked Sam", 145.0, "")}
+        assert ro.changes_since(SCOPE, 0).acks == {K1: Ack(K1, "asked Sam", 145.0, "")}
+    with SqliteStore(path) as store:
+        assert store.acks(SCOPE, [K1]) == {K1: Ack(K1, "asked Sam", 145.0, "")}  # by nobody known
+        store.set_ack(SCOPE, K1, "Sam reconnected it", 160.0, by="ana@host-a")
+        assert store.acks(SCOPE)[K1] == Ack(K1, "Sam reconnected it", 160.0, "ana@host-a")
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         conn.close()

@@ -6,14 +6,15 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.support.pgserver import PgServer, pg_server
 from wahdx_tui.cli import main
 from wahdx_tui.core.domain.model import PostStatus, State
-from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.domain.records import Ack, Transition
 from wahdx_tui.core.store.backend import open_store
-from wahdx_tui.core.store.postgres.schema import SCHEMA_VERSION
+from wahdx_tui.core.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.store.protocol import LeaseHolder, StoreError
 
 __all__ = ["pg_server"]
@@ -98,6 +99,36 @@ def test_schema_version_is_recorded_and_a_newer_one_refused(pg_server: PgServer,
     for readonly in (False, True):
         with pytest.raises(StoreError, match="newer wahdx-tui"):
             open_store(url, readonly=readonly)
+
+
+def test_a_v1_store_keeps_its_acks_and_then_says_who_wrote_a_new_one(
+    pg_server: PgServer, db: str
+) -> None:
+    url = pg_server.url(db)
+    with psycopg.connect(url, autocommit=True) as conn:  # as wahdx-tui left it at schema 1
+        for statement in statements(MIGRATIONS[1]):
+            conn.execute(statement)
+        conn.execute("CREATE TABLE wahdx_schema (version integer NOT NULL)")
+        conn.execute("INSERT INTO wahdx_schema (version) VALUES (1)")
+        conn.execute("INSERT INTO wahdx_scopes (url, rev) VALUES (%s, 1)", (SCOPE,))
+        conn.execute(
+            "INSERT INTO wahdx_acks (scope, account, publish, note, at, rev)"
+            " SELECT id, %s, %s, 'asked Sam', 145.0, 1 FROM wahdx_scopes",
+            K1,
+        )
+    with pytest.raises(StoreError, match="run a command that writes"):
+        open_store(url, readonly=True)  # `report` asks for the upgrade first
+    store = open_store(url)
+    try:
+        assert store.acks(SCOPE) == {K1: Ack(K1, "asked Sam", 145.0, "")}
+        store.set_ack(SCOPE, K1, "Sam reconnected it", 160.0, by="ana@host-a")
+        assert store.changes_since(SCOPE, 1).acks == {
+            K1: Ack(K1, "Sam reconnected it", 160.0, "ana@host-a")
+        }
+    finally:
+        store.close()
+    with pg_server.admin(db) as conn:
+        assert conn.execute("SELECT version FROM wahdx_schema").fetchall() == [(SCHEMA_VERSION,)]
 
 
 def test_concurrent_first_starts_migrate_once(pg_server: PgServer, db: str) -> None:

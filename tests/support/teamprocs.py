@@ -121,9 +121,11 @@ def engine_on(
     watchlist: Watchlist | None = None,
     settings: Settings = DEFAULTS,
     can_poll: bool | None = None,
+    operator: str | None = None,
 ) -> TeamEngine:
     """A team engine on its own connection to `store`, as `wahdx-tui watch` builds it (a
-    board on another terminal or host); it may poll when it has a key, unless `can_poll`."""
+    board on another terminal or host); it may poll when it has a key, unless `can_poll`;
+    `operator` is who its acknowledgements name (default: this user@host)."""
     return team_engine(
         watchlist or load_watchlist(WATCHLIST),
         base_url=base_url,
@@ -133,6 +135,7 @@ def engine_on(
         fixed_settings=frozenset(),
         store=open_store(store),
         can_poll=key is not None if can_poll is None else can_poll,
+        operator=operator,
     )
 
 

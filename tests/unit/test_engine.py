@@ -376,6 +376,47 @@ async def test_a_bad_edit_keeps_the_last_good_list_and_returns_the_error(tmp_pat
         assert all(rows[k].state is before[k] for k in before if k in rows)  # known kept
 
 
+async def test_a_post_the_store_knows_shows_its_state_and_ack_at_once_and_stays_reviewed(
+    tmp_path: Path,
+) -> None:
+    """A board (the poller, or an operator alone) whose list gains a post another list had:
+    it shows the stored state, note and who at once, and its next pass finds nothing new (a
+    'first seen' failure would alert again and drop the acknowledgement)."""
+    db = tmp_path / "history.sqlite3"
+    async with engine_on_sim(advance=70, history=StoreWriter(SqliteStore(db), SCOPE)) as (
+        first,
+        _sim,
+    ):
+        await first.run_pass()
+        first.acknowledge(DOORBUSTER, "called the client")
+    path = tmp_path / "watch.yaml"
+    others = [e for e in ENTRIES if e[1] != DOORBUSTER[1]]
+    write(path, watchlist_text(others))
+    history = StoreWriter(SqliteStore(db), SCOPE)
+    every = sample_watchlist().posts
+    async with engine_on_sim(
+        load_watchlist(path), sim_posts=every, advance=70, history=history, watch_file=True
+    ) as (engine, _sim):
+        await engine.run_pass()
+        write(path, watchlist_text(ENTRIES))
+        seq = engine.file_saved()
+        assert seq is not None
+        await engine.reload_file(seq)
+        row = engine.board.rows[DOORBUSTER]
+        assert row.state is State.FAILED and row.detail != "not checked yet"
+        assert row.acked and row.note == "called the client" and row.acked_by == first.operator
+        later = await engine.run_pass()
+        assert DOORBUSTER not in later.changes.new_failures
+        assert DOORBUSTER not in {t.key for t in later.changes.transitions}
+        assert engine.board.rows[DOORBUSTER].acked
+    stored = SqliteStore(db)
+    try:
+        assert stored.acks(SCOPE)[DOORBUSTER].note == "called the client"
+        assert [t.old for t in stored.trail(SCOPE, DOORBUSTER)] == [None]  # seen once
+    finally:
+        stored.close()
+
+
 async def test_only_the_newest_save_is_applied(tmp_path: Path) -> None:
     path = tmp_path / "watch.yaml"
     write(path, watchlist_text(ENTRIES))

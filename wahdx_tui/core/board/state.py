@@ -56,6 +56,8 @@ class Row:
     unanswered: bool = False  # asked since its last answer, and not answered: shown stale
     acked: bool = False
     note: str = ""
+    acked_by: str = ""  # who acknowledged it (user@host), as the store says
+    acked_at: float | None = None  # when (epoch seconds)
     stuck: bool = False
     category: Category | None = None
     detail: str = "not checked yet"
@@ -547,8 +549,38 @@ class Board(SortedView[PostKey, "Row"]):
         self._move(row, old, was_shown)
         return row
 
-    def restore(self, stored: Mapping[PostKey, StoredPost], acks: Mapping[PostKey, Ack]) -> int:
-        """Show the last run's states for posts not yet checked in this run; return how many."""
+    def set_ack(self, key: PostKey, ack: Ack | None) -> Row | None:
+        """Show the row acknowledged (its note, who and when), or not (None)."""
+        row = self.set_flags(key, acked=ack is not None, note=ack.note if ack else "")
+        if row is not None:
+            row.acked_by, row.acked_at = (ack.by, ack.at) if ack else ("", None)
+        return row
+
+    def take_ack(self, key: PostKey, ack: Ack | None) -> bool:
+        """An acknowledgement as the store now has it, from any board (None: withdrawn): a
+        failed row shows it, a later note replacing an earlier one. True when the row changed."""
+        row = self.rows.get(key)
+        if row is None:
+            return False
+        if ack is None:
+            if not row.acked:
+                return False
+        elif row.state is not State.FAILED or (
+            row.acked and (row.note, row.acked_by, row.acked_at) == (ack.note, ack.by, ack.at)
+        ):
+            return False
+        self.set_ack(key, ack)
+        return True
+
+    def restore(
+        self,
+        stored: Mapping[PostKey, StoredPost],
+        acks: Mapping[PostKey, Ack],
+        *,
+        last_run: bool = True,
+    ) -> int:
+        """Show the stored states of posts not yet answered here; return how many. They are
+        the last run's (`last_run`: not yet checked in this run), or the team poller's own."""
         restored = 0
         for key, sp in stored.items():
             row = self.rows.get(key)
@@ -561,12 +593,12 @@ class Board(SortedView[PostKey, "Row"]):
             row.state = sp.state
             row.since = sp.since
             row.checked_at = sp.checked_at
-            row.from_last_run = True
+            row.from_last_run = last_run
             row.detail = detail_text(row.status, 500)
             row.category = categorize(sp.error, sp.raw_status) if sp.state is State.FAILED else None
             ack = acks.get(key)
             if ack is not None and sp.state is State.FAILED:
-                row.acked, row.note = True, ack.note
+                row.acked, row.note, row.acked_by, row.acked_at = True, ack.note, ack.by, ack.at
             self._count(row, 1)
             _refresh_haystack(row)
             self._stuck_watch.changed(row)

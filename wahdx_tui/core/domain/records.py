@@ -33,8 +33,10 @@ class StoredPost:
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """An operator's acknowledgement of a failed post, with an optional note."""
+    """An operator's acknowledgement of a failed post, with an optional note: `by` whom (their
+    user@host, "" when written before the store kept it) and `at` when (epoch seconds)."""
 
     key: PostKey
     note: str
     at: float
+    by: str = ""

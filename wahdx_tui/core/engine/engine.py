@@ -15,7 +15,7 @@ from wahdx_tui.core.api.client import ClientEvent, ClientFactory, WahdxClient
 from wahdx_tui.core.board.state import Board, Row, carries_state
 from wahdx_tui.core.domain.errors import ApiError, AuthError
 from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
-from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.domain.records import Ack, Transition
 from wahdx_tui.core.engine.freshness import Freshness
 from wahdx_tui.core.engine.health import Health
 from wahdx_tui.core.engine.outcomes import (
@@ -25,6 +25,7 @@ from wahdx_tui.core.engine.outcomes import (
     RestoreOutcome,
 )
 from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY, Poller, PollReport
+from wahdx_tui.core.settings.operator import operator_name
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.watchlist.reader import (
@@ -58,8 +59,10 @@ class Engine:
         clock: Callable[[], float] = time.time,
         fixed_settings: frozenset[str] = frozenset(),
         watch_file: bool = False,
+        operator: str | None = None,
     ) -> None:
         self.watchlist = watchlist
+        self.operator = operator or operator_name()  # who acknowledges here (user@host)
         self.watched = WatchedFile(watchlist.path) if watch_file else None
         self.board = Board(watchlist.posts)
         # Posts polled for the other boards of a team (see core/teamengine.py), not shown.
@@ -330,15 +333,17 @@ class Engine:
         return RecheckOutcome(post.key, status, error, newest, changes)
 
     def acknowledge(self, key: PostKey, note: str) -> Row | None:
-        """Acknowledge a failed post with a note; stored at once (kept even if quit follows)."""
-        row = self.board.set_flags(key, acked=True, note=note)
+        """Acknowledge a failed post with a note, signed by this board's operator; stored at
+        once (kept even if quit follows), replacing whatever note the post had."""
+        at = self.clock()
+        row = self.board.set_ack(key, Ack(key, note, at, self.operator))
         if row is not None:
-            self.history.save_ack(key, note, self.clock(), row.since)
+            self.history.save_ack(key, note, at, row.since, self.operator)
         return row
 
     def unacknowledge(self, key: PostKey) -> Row | None:
         """Take an acknowledgement back: the post is an unreviewed failure again."""
-        row = self.board.set_flags(key, acked=False, note="")
+        row = self.board.set_ack(key, None)
         if row is not None:
             self.history.save_ack(key, None, self.clock())
         return row
@@ -382,6 +387,21 @@ class Engine:
             return RestoreOutcome(error=str(exc))
         return RestoreOutcome(self.board.restore(stored, acks))
 
+    async def restore_unseen(self) -> list[PostKey]:
+        """Show what the store knows of the posts this board has no answer for yet (posts just
+        added to its list, which a poller or an earlier run may have answered), so none says
+        "not checked yet" while its state is known; returns them (raises StoreError)."""
+        return await self._restore_unseen(self.board, last_run=True)
+
+    async def _restore_unseen(self, board: Board, *, last_run: bool) -> list[PostKey]:
+        """`restore_unseen` for one board (this one, or the posts polled for others)."""
+        unseen = [key for key, row in board.rows.items() if row.status is None]
+        if not unseen:
+            return []
+        stored, acks = await self.history.known(unseen)
+        board.restore(stored, acks, last_run=last_run)
+        return [key for key in unseen if key in stored]
+
     def file_saved(self) -> int | None:
         """The number of a new save of the watchlist file since the last look, else None."""
         return self.watched.saved() if self.watched is not None else None
@@ -401,7 +421,11 @@ class Engine:
             return None  # a later save is loading (or has loaded): this read is older
         if error is not None:
             return ReloadOutcome(error=error)
-        return self.reload(watchlist)
+        outcome = self.reload(watchlist)
+        if outcome.added:
+            with contextlib.suppress(StoreError):  # a pass answers them (a team: a later look)
+                await self.restore_unseen()
+        return outcome
 
     def reload(self, watchlist: Watchlist) -> ReloadOutcome:
         """Take in an edited watchlist, keeping what is known of posts that stay."""

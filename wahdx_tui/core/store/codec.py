@@ -185,9 +185,27 @@ def key_rows(sid: int, keys: Iterable[PostKey], text: Text) -> list[Row]:
     return [(sid, text(k[0]), text(k[1])) for k in keys]
 
 
+def key_columns(keys: Iterable[PostKey], text: Text) -> tuple[list[str | None], list[str | None]]:
+    """The posts as two columns, (accounts, publish ids), for one lookup of many keys."""
+    accounts: list[str | None] = []
+    publishes: list[str | None] = []
+    for account, publish in keys:
+        accounts.append(text(account))
+        publishes.append(text(publish))
+    return accounts, publishes
+
+
 def ack_row(sid: int, rev: int, ack: Ack, text: Text) -> Row:
-    """(scope, account, publish, note, at, rev) of an acknowledgement."""
-    return (sid, text(ack.key[0]), text(ack.key[1]), text(ack.note) or "", ack.at, rev)
+    """(scope, account, publish, note, at, rev, author) of an acknowledgement."""
+    return (
+        sid,
+        text(ack.key[0]),
+        text(ack.key[1]),
+        text(ack.note) or "",
+        ack.at,
+        rev,
+        text(ack.by) or "",
+    )
 
 
 def board_post_rows(board: str | None, posts: Iterable[WatchedPost], text: Text) -> list[Row]:
@@ -224,6 +242,11 @@ def post_of(row: Sequence[object]) -> StoredPost:
     )
 
 
+def ack_of(account: str, publish: str, note: str, at: float, author: str | None) -> Ack:
+    """An acknowledgement from (account, publish, note, at, author)."""
+    return Ack((account, publish), note, at, author or "")
+
+
 def transition_of(account: str, publish: str, old: str | None, new: str, at: float) -> Transition:
     """A transition from (account, publish, old, new, at)."""
     return Transition(
@@ -240,10 +263,11 @@ def changes_of(
     reset: bool,
 ) -> FeedPage:
     """The change feed from its rows: posts (as post_of), events (as transition_of),
-    acks (account, publish, note, at) and withdrawn acks (account, publish)."""
+    acks (as ack_of) and withdrawn acks (account, publish)."""
     ack_changes: dict[PostKey, Ack | None] = {(a, p): None for a, p in clears}
-    for a, p, note, at in acks:
-        ack_changes[(a, p)] = Ack((a, p), note, at)
+    for row in acks:
+        ack = ack_of(*row)
+        ack_changes[ack.key] = ack
     return FeedPage(
         posts={p.key: p for p in map(post_of, posts)},
         acks=ack_changes,

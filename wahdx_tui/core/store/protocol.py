@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -146,11 +146,18 @@ class Store(Protocol):
         ...
 
     def set_ack(
-        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+        self,
+        scope: str,
+        key: PostKey,
+        note: str,
+        at: float,
+        since: float | None = None,
+        by: str = "",
     ) -> None:
-        """Acknowledge a post (replacing any earlier acknowledgement). With `since` (when the
-        acknowledged failure began), nothing is written when the post has entered a state
-        since then: it failed again, or moved on, and the new failure stays unreviewed."""
+        """Acknowledge a post `by` an operator (replacing any earlier acknowledgement, whoever
+        wrote it: the last write wins). With `since` (when the acknowledged failure began),
+        nothing is written when the post has entered a state since then: it failed again, or
+        moved on, and the new failure stays unreviewed."""
         ...
 
     def clear_ack(self, scope: str, key: PostKey) -> None:
@@ -161,8 +168,11 @@ class Store(Protocol):
         """Drop the oldest transitions beyond the newest `keep_events`; return how many went."""
         ...
 
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        """The last payload recorded for every post of the scope."""
+    def last_posts(
+        self, scope: str, keys: Collection[PostKey] | None = None
+    ) -> dict[PostKey, StoredPost]:
+        """The last payload recorded for every post of the scope (only of `keys` when given:
+        a board that gains posts looks up what the poller already knows of them)."""
         ...
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
@@ -173,8 +183,8 @@ class Store(Protocol):
         """The last `limit` transitions across all posts, newest first."""
         ...
 
-    def acks(self, scope: str) -> dict[PostKey, Ack]:
-        """Every acknowledgement of the scope."""
+    def acks(self, scope: str, keys: Collection[PostKey] | None = None) -> dict[PostKey, Ack]:
+        """Every acknowledgement of the scope (only of `keys` when given)."""
         ...
 
     def failures_per_hour(

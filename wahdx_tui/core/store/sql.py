@@ -12,7 +12,7 @@ backend provides in its own way.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
@@ -80,6 +80,8 @@ POSTGRES = Dialect(
 )
 
 POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
+ACK_COLUMNS = "account, publish, note, at, author"
+ONE_POST = " AND account = ? AND publish = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +134,9 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET rev = excluded.rev
 """
     drop_ack: str = "DELETE FROM {p}acks WHERE scope = ? AND account = ? AND publish = ?"
     set_ack: str = """
-INSERT INTO {p}acks (scope, account, publish, note, at, rev) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO {p}acks (scope, account, publish, note, at, rev, author) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, account, publish) DO UPDATE SET
-    note = excluded.note, at = excluded.at, rev = excluded.rev
+    note = excluded.note, at = excluded.at, rev = excluded.rev, author = excluded.author
 """
     untomb: str = "DELETE FROM {p}ack_clears WHERE scope = ? AND account = ? AND publish = ?"
     has_ack: str = "SELECT 1 FROM {p}acks WHERE scope = ? AND account = ? AND publish = ?"
@@ -151,7 +153,7 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
         "SELECT account, publish, old, new, at FROM {p}events WHERE scope = ?"
         " ORDER BY at DESC, id DESC LIMIT ?"
     )
-    acks: str = "SELECT account, publish, note, at FROM {p}acks WHERE scope = ?"
+    acks: str = f"SELECT {ACK_COLUMNS} FROM {{p}}acks WHERE scope = ?"
     # The literal 'failed' lets SQLite use the partial index events_failed.
     failures_per_hour: str = (
         "SELECT {hour}, count(*) FROM {p}events"
@@ -162,7 +164,7 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
         "SELECT account, publish, old, new, at FROM {p}events WHERE scope = ? AND rev > ?"
         " ORDER BY rev, at, id"
     )
-    feed_acks: str = "SELECT account, publish, note, at FROM {p}acks WHERE scope = ? AND rev > ?"
+    feed_acks: str = f"SELECT {ACK_COLUMNS} FROM {{p}}acks WHERE scope = ? AND rev > ?"
     feed_clears: str = "SELECT account, publish FROM {p}ack_clears WHERE scope = ? AND rev > ?"
     take_lease: str = (
         "INSERT INTO {p}leases AS l (name, holder_id, host, pid, renewed_at, expires_at, status)"
@@ -259,6 +261,18 @@ class SqlStore(Store):
         """Whether the store has the team's tables (an old file opened read-only may not)."""
         return True
 
+    def _rows_of(self, db: Db, statement: str, sid: int, keys: Collection[PostKey]) -> list[Any]:
+        """`statement` (about scope `sid`) for only these posts: one primary-key lookup each."""
+        one = statement + self.dialect.render(ONE_POST)
+        found = (
+            db.execute(one, row).fetchone() for row in codec.key_rows(sid, keys, self.dialect.text)
+        )
+        return [row for row in found if row is not None]
+
+    def _ack_statements(self) -> tuple[str, str]:
+        """(every ack of a scope, acks after a revision): a file may predate `author`."""
+        return self.sql.acks, self.sql.feed_acks
+
     @abstractmethod
     def _count_inserted(self, db: Db, statement: str, rows: Sequence[tuple[object, ...]]) -> int:
         """Insert the rows; how many were new (the others were there already)."""
@@ -337,7 +351,13 @@ class SqlStore(Store):
         db.execute(self.sql.untomb, row[:3])
 
     def set_ack(
-        self, scope: str, key: PostKey, note: str, at: float, since: float | None = None
+        self,
+        scope: str,
+        key: PostKey,
+        note: str,
+        at: float,
+        since: float | None = None,
+        by: str = "",
     ) -> None:
         def work(db: Db) -> None:
             sid, rev = self._bump(db, scope)
@@ -345,7 +365,7 @@ class SqlStore(Store):
                 row = db.execute(self.sql.post_since, self._key(sid, key)).fetchone()
                 if row is not None and row[0] > since + ACK_SINCE_SLACK:
                     return  # a newer state than the one acknowledged
-            self._put_ack(db, sid, rev, Ack(key, note, at))
+            self._put_ack(db, sid, rev, Ack(key, note, at, by))
             self._notify(db, scope)
 
         self._write("write", work)
@@ -399,17 +419,26 @@ class SqlStore(Store):
 
     # -- reading --------------------------------------------------------------------------
 
-    def _rows(self, scope: str, statement: str, *args: object) -> list[Any]:
-        """The rows of a read about one scope (none when the scope was never written)."""
+    def _rows(
+        self, scope: str, statement: str, *args: object, keys: Collection[PostKey] | None = None
+    ) -> list[Any]:
+        """The rows of a read about one scope (none when the scope was never written); with
+        `keys`, only those posts' rows, read in one snapshot."""
 
         def work(db: Db) -> list[Any]:
             sid = self._sid(db, scope, create=False)
-            return [] if sid is None else list(db.execute(statement, (sid, *args)).fetchall())
+            if sid is None:
+                return []
+            if keys is not None:
+                return self._rows_of(db, statement, sid, keys)
+            return list(db.execute(statement, (sid, *args)).fetchall())
 
-        return self._read(work, [])
+        return self._read(work, []) if keys is None else self._snapshot(work, [])
 
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        rows = self._rows(scope, self.sql.last_posts)
+    def last_posts(
+        self, scope: str, keys: Collection[PostKey] | None = None
+    ) -> dict[PostKey, StoredPost]:
+        rows = self._rows(scope, self.sql.last_posts, keys=keys)
         return {p.key: p for p in map(codec.post_of, rows)}
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:
@@ -421,9 +450,9 @@ class SqlStore(Store):
         rows = self._rows(scope, self.sql.events, max(0, limit))
         return [codec.transition_of(*row) for row in rows]
 
-    def acks(self, scope: str) -> dict[PostKey, Ack]:
-        rows = self._rows(scope, self.sql.acks)
-        return {(a, p): Ack((a, p), note, at) for a, p, note, at in rows}
+    def acks(self, scope: str, keys: Collection[PostKey] | None = None) -> dict[PostKey, Ack]:
+        rows = self._rows(scope, self._ack_statements()[0], keys=keys)
+        return {ack.key: ack for ack in (codec.ack_of(*row) for row in rows)}
 
     def failures_per_hour(
         self, scope: str, since: float, until: float, account: str | None = None
@@ -474,7 +503,7 @@ class SqlStore(Store):
             sql = self.sql
             posts = db.execute(sql.feed_posts, (sid, after)).fetchall()
             events = db.execute(sql.feed_events, (sid, after)).fetchall()
-            acks = db.execute(sql.feed_acks, (sid, after)).fetchall()
+            acks = db.execute(self._ack_statements()[1], (sid, after)).fetchall()
             clears = db.execute(sql.feed_clears, (sid, after)).fetchall()
             return codec.changes_of(posts, events, acks, clears, rev, reset)
 

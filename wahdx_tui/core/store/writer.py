@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -20,7 +20,8 @@ EVENTS_ON_DISK = 100_000
 UNSAVED_KEPT = 100_000  # transitions held for the next try while the store refuses writes
 PRUNE_EVERY = 3600.0  # seconds between prunes of the file while the board runs
 SaveDone = Callable[[str | None], None]
-_Ack = tuple[str | None, float, float | None]  # note (None: cleared), when, the failure's since
+# note (None: cleared), when, the failure's since, by whom
+_Ack = tuple[str | None, float, float | None, str]
 _Write = tuple[list[PostStatus], list[Transition], dict[PostKey, _Ack]]
 
 
@@ -65,6 +66,19 @@ class StoreWriter:
         self.events.extend(events)
         return posts, acks
 
+    async def known(
+        self, keys: Collection[PostKey]
+    ) -> tuple[dict[PostKey, StoredPost], dict[PostKey, Ack]]:
+        """What the store knows of these posts (their last states and acknowledgements), in
+        order with the writes queued before (raises StoreError)."""
+        store = self.store
+        if store is None or not keys:
+            return {}, {}
+        wanted = list(keys)
+        return await self._run(
+            lambda: (store.last_posts(self.scope, wanted), store.acks(self.scope, wanted))
+        )
+
     @property
     def unsaved(self) -> int:
         """Transitions waiting for the store to take writes again."""
@@ -88,13 +102,14 @@ class StoreWriter:
             self._queue((list(changed), list(transitions), {}))  # no news still retries
 
     def save_ack(
-        self, key: PostKey, note: str | None, at: float, since: float | None = None
+        self, key: PostKey, note: str | None, at: float, since: float | None = None, by: str = ""
     ) -> None:
-        """Queue an acknowledgement (`note`), or its removal (None), like `save`. `since` is
-        when the acknowledged failure began: a store that has seen the post fail again since
-        then keeps the new failure unreviewed (an ack that waited out an outage)."""
+        """Queue an acknowledgement (`note`, written `by` an operator), or its removal (None),
+        like `save`. `since` is when the acknowledged failure began: a store that has seen the
+        post fail again since then keeps the new failure unreviewed (an ack that waited out an
+        outage)."""
         if self.store is not None:
-            self._queue(([], [], {key: (note, at, since)}))
+            self._queue(([], [], {key: (note, at, since, by)}))
 
     def _queue(self, item: _Write) -> None:
         # Writes wait in the inbox and one flush at a time takes them all, so a store that is
@@ -136,11 +151,11 @@ class StoreWriter:
                 self._unsaved_posts.clear()
                 self._unsaved_events.clear()
             while self._unsaved_acks:
-                key, (note, at, since) = next(iter(self._unsaved_acks.items()))
+                key, (note, at, since, by) = next(iter(self._unsaved_acks.items()))
                 if note is None:
                     store.clear_ack(self.scope, key)
                 else:
-                    store.set_ack(self.scope, key, note, at, since)
+                    store.set_ack(self.scope, key, note, at, since, by)
                 del self._unsaved_acks[key]
         except StoreError as exc:
             self.error = str(exc)  # kept, and tried again with the next write
@@ -168,7 +183,7 @@ class StoreWriter:
             if gone.new is State.FAILED:
                 # Its write would have re-opened the post (dropping an older acknowledgement on
                 # disk): do that by hand, unless the post was acknowledged again after it.
-                self._unsaved_acks.setdefault(gone.key, (None, gone.at, None))
+                self._unsaved_acks.setdefault(gone.key, (None, gone.at, None, ""))
 
     def _prune_now_and_then(self, store: Store) -> None:
         """Keep the file bounded while a board runs for weeks, not only at each start."""

@@ -109,6 +109,7 @@ class TeamEngine(Engine):
         history: StoreWriter,
         fixed_settings: frozenset[str] = frozenset(),
         watch_file: bool = False,
+        operator: str | None = None,
     ) -> None:
         super().__init__(
             watchlist,
@@ -118,6 +119,7 @@ class TeamEngine(Engine):
             history=history,
             fixed_settings=fixed_settings,
             watch_file=watch_file,
+            operator=operator,
         )
         self.team = team
         self.cursor = 0  # the change feed, read up to here
@@ -130,6 +132,7 @@ class TeamEngine(Engine):
         self._store_down_since: float | None = None
         self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
         self._held = False  # whether the faces were last told this process polls
+        self._unseen = False  # posts gained whose stored states are still to be looked up
 
     # -- what the faces read ------------------------------------------------------------------
 
@@ -214,10 +217,7 @@ class TeamEngine(Engine):
             if added:
                 # Their last states and acks first: a new poller must not see them as new
                 # (a "first seen" failure would drop an ack and alert again).
-                store = team.store
-                stored = await self._store(lambda: store.last_posts(team.scope))
-                acks = await self._store(lambda: store.acks(team.scope))
-                self.others.restore(stored, acks)
+                await self._restore_unseen(self.others, last_run=True)
         except StoreError:
             pass  # poll what they watched last time
         return await super().run_pass(everything)
@@ -283,6 +283,8 @@ class TeamEngine(Engine):
             probe = self._store_down_since is not None
             if changed or first or took or lost or probe:
                 changes = await self._take_in(await self._read_feed())
+            if self._unseen:  # the look-up at a reload failed: the store answers again
+                changes.changed += await self.restore_unseen()
             refresh, recheck = False, list[WatchedPost]()
             if team.holding:
                 after = self._served
@@ -334,7 +336,7 @@ class TeamEngine(Engine):
         if feed.reset:  # another store's history (a replaced file): start from what it says
             for board in boards:
                 for key in [k for k, r in board.rows.items() if r.acked]:
-                    board.set_flags(key, acked=False, note="")
+                    board.set_ack(key, None)
             self.history.events.clear()
         statuses = [_status(p) for p in feed.posts.values()]
         if holding:
@@ -358,18 +360,10 @@ class TeamEngine(Engine):
             own = self.board.rows
             shown = [t for t in feed.transitions if t.key in own]
             self.history.events.extendleft(sorted(shown, key=lambda t: t.at))
+        # Whoever wrote it last: a note changed on another board replaces the one shown here.
         for key, ack in feed.acks.items():
             for board in boards:
-                row = board.rows.get(key)
-                if row is None:
-                    continue
-                if ack is None and row.acked:
-                    board.set_flags(key, acked=False, note="")
-                elif ack is not None and row.unreviewed_failure:
-                    board.set_flags(key, acked=True, note=ack.note)
-                else:
-                    continue
-                if board is self.board:
+                if board.take_ack(key, ack) and board is self.board:
                     changes.changed.append(key)
         return changes
 
@@ -410,9 +404,12 @@ class TeamEngine(Engine):
     # -- one post, and `r`, from a board that is not the poller -------------------------------
 
     async def request_refresh(self) -> None:
-        """Ask the poller for a pass of every post (an attached board's `r`)."""
+        """Ask the poller for a pass of every post (an attached board's `r`); posts shown
+        without a state are looked up in the store again (an answer that repeats the last is
+        never written again, so the feed would not bring it)."""
         team = self.team
         await self._store(lambda: team.store.request_refresh(team.scope, None, team.board_id))
+        self._unseen = True
 
     async def recheck(self, post: WatchedPost) -> RecheckOutcome:
         """The poller re-checks; an attached board asks it and waits for its answer."""
@@ -436,6 +433,15 @@ class TeamEngine(Engine):
             if self._rechecks.get(post.key) is waiting and waiting.done():
                 del self._rechecks[post.key]
         return RecheckOutcome(post.key, status)
+
+    async def restore_unseen(self) -> list[PostKey]:
+        """As the engine does; on a board that follows the poller they are the poller's latest
+        answers (not the last run's). A look-up that fails is made again at the next look at
+        the store: the change feed carries only new writes, never a post's older state."""
+        self._unseen = True
+        restored = await self._restore_unseen(self.board, last_run=self.team.holding)
+        self._unseen = False
+        return restored
 
     async def reload_file(self, seq: int) -> ReloadOutcome | None:
         """As the engine does, and the poller is told what this board now watches."""

@@ -51,8 +51,10 @@ def team_engine(
     store: Store,
     can_poll: bool,
     notify_config: str | None = None,
+    operator: str | None = None,
 ) -> TeamEngine:
-    """An engine in the team of `store` for this API (polling only if `can_poll` and keyed)."""
+    """An engine in the team of `store` for this API (polling only if `can_poll` and keyed);
+    its acknowledgements are signed by `operator` (default: user@host)."""
     scope = scope_for(base_url)
     holder = new_holder()
     link = TeamLink(store, scope, can_poll and api_key is not None, holder, holder.id)
@@ -68,6 +70,7 @@ def team_engine(
         history=StoreWriter(store, scope),
         fixed_settings=fixed_settings,
         watch_file=True,
+        operator=operator,
     )
     if link.can_poll:  # only the poller sends: a board that may become it gets the targets
         alerter = open_alerter(alert_settings(settings), notify_config)

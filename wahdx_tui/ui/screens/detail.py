@@ -75,6 +75,8 @@ def detail_table(row: Row, now: float) -> Table:
         add("Stuck", f"{row.state.value} for longer than the threshold")
     if row.note:
         add("Note", row.note)
+    if row.acked:
+        add("Acknowledged", _acked_by(row, now))
     if row.from_last_run:
         add("Data", "from the last run (not yet re-checked)")
     return grid
@@ -90,6 +92,13 @@ class PostSource(Protocol):
     async def trail(self, key: PostKey) -> tuple[list[Transition], str | None]:
         """The post's recorded states, or why they cannot be read."""
         ...
+
+
+def _acked_by(row: Row, now: float) -> str:
+    """'by ana@host-a at 2024-11-29 10:04:05 (2m ago)': who wrote the note shown, and when."""
+    who = f"by {clean(row.acked_by, 120)}" if row.acked_by else "by (not recorded)"
+    when = _when(row.acked_at, now)
+    return f"{who} at {when}" if when else who
 
 
 def _when(ts: float | None, now: float) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_KEY = 0x77616864  # "wahd": serialises migrations of concurrent starts (per transaction)
 
 # Version 1: the same tables as SQLite schema v2 (the first PostgreSQL store is a team store).
@@ -96,7 +96,12 @@ CREATE TABLE wahdx_board_posts (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1}
+# Version 2 (SQLite v3): who acknowledged a post, beside the note and its time.
+_V2 = """
+ALTER TABLE wahdx_acks ADD COLUMN author text NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 """Statements that take a database from version N-1 to N."""
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import psycopg
 
+from wahdx_tui.core.domain.model import PostKey
+from wahdx_tui.core.store import codec
+from wahdx_tui.core.store.codec import pg_text
 from wahdx_tui.core.store.postgres.conn import CHANNEL, PgLink
 from wahdx_tui.core.store.postgres.schema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.store.protocol import StoreError
@@ -116,6 +119,16 @@ class PgStore(SqlStore):
                 return work(conn)
 
         return self._read(tx, empty)
+
+    def _rows_of(
+        self, db: psycopg.Connection[Any], statement: str, sid: int, keys: Collection[PostKey]
+    ) -> list[Any]:
+        """Only these posts' rows, in one round trip: the keys as two arrays side by side."""
+        select, where = statement.split(" WHERE scope = ", 1)
+        accounts, publishes = codec.key_columns(keys, pg_text)
+        query = f"{select} JOIN unnest(%s::text[], %s::text[]) AS k(account, publish)"
+        query += f" USING (account, publish) WHERE scope = {where}"
+        return list(db.execute(query, (accounts, publishes, sid)).fetchall())
 
     def _count_inserted(
         self, db: psycopg.Cursor[Any], statement: str, rows: Sequence[tuple[object, ...]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Version 1: the single-board history (wahdx-tui before team use). Kept as it was written,
 # so a new file is made the way an old one was and then migrated like it.
@@ -107,7 +107,13 @@ CREATE TABLE board_posts (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# Version 3: who acknowledged a post (their user@host), kept beside the note and its time, so
+# every board says who wrote the note it shows ("" for acknowledgements written before).
+_V3 = """
+ALTER TABLE acks ADD COLUMN author TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 """Statements that take a file from version N-1 to N."""
 
 

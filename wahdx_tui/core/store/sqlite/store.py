@@ -249,6 +249,13 @@ class SqliteStore(SqlStore):
         db.executemany(statement, rows)
         return db.total_changes - before
 
+    def _ack_statements(self) -> tuple[str, str]:
+        """A read-only file from before schema 3 has no author: read it as NULL."""
+        acks, feed = self.sql.acks, self.sql.feed_acks
+        if self._version >= 3:
+            return acks, feed
+        return acks.replace(", author", ", NULL"), feed.replace(", author", ", NULL")
+
     def _team(self) -> bool:
         """True when the file has the team tables (a read-only old file does not)."""
         return self._version >= 2
