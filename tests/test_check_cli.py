@@ -250,15 +250,17 @@ def test_api_key_file(
     assert sim.api_key not in out + err
 
 
-def test_unknown_post_is_unknown_and_not_a_failure(
+def test_a_post_the_api_does_not_know_is_unknown_and_exit_1(
     sim: SimServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_watchlist(tmp_path / "u.yaml", [WatchedPost("acc_tiktok_main", "ghost")])
-    code, out, _ = run_main(capsys, path, "--format", "json")
+    code, out, err = run_main(capsys, path, "--format", "json")
     (record,) = json.loads(out)
-    assert code == 0
+    assert code == 1  # a typo in an ID is a problem to see, not good news
     assert record["state"] == "unknown"
     assert record["error"] == "post not found"
+    assert err.startswith("warning: 1 of 1 posts are in no known state")
+    assert "acc_tiktok_main / ghost: post not found" in err
 
 
 # ----- exit 2: the run could not complete ---------------------------------------------------
@@ -462,9 +464,11 @@ def test_hostile_text_is_inert_in_table_and_csv(
     hostile_sim: SimServer, watchlist: str, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
     code, out, err = run_main(capsys, watchlist, "--format", fmt)
-    assert code in (0, 1)
-    assert err == ""
-    bad = sorted({f"U+{ord(c):04X}" for c in out if c in FORBIDDEN})
+    # Statuses with escapes appended are not understood: unknown, said, and exit 1.
+    assert code == 1
+    (line,) = err.splitlines()
+    assert line.startswith("warning: ") and "unrecognised status" in line
+    bad = sorted({f"U+{ord(c):04X}" for c in out + err if c in FORBIDDEN})
     assert bad == []
     assert len(out.splitlines()) >= len(POSTS) + 1
 
@@ -509,6 +513,42 @@ def test_subprocess_json(sim: SimServer, watchlist: str) -> None:
     assert [list(r) for r in records] == [FIELDS] * len(POSTS)
     assert [r["state"] for r in records] == [s.value for s in truth_states(sim, POSTS)]
     assert sim.api_key not in proc.stdout
+
+
+def test_subprocess_a_mistyped_account_is_exit_1_and_said(tmp_path: Path) -> None:
+    """Every post published, one account mistyped: not a clean bill of health."""
+    posts = make_posts(6)
+    with SimServer(SimConfig(posts=posts, clock=FrozenClock())) as server:
+        server.advance(FINAL)
+        typo = [*posts[:5], WatchedPost("acc_tiktok_mian", posts[5].publish_id)]
+        path = write_watchlist(tmp_path / "typo.yaml", typo)
+        env = {"WAHDX_API_KEY": server.api_key, "WAHDX_BASE_URL": server.base_url}
+        proc = run_script(path, "--format", "csv", env=env)
+        known = [server.truth(p.key) for p in posts[:5]]
+    assert State.FAILED not in known
+    assert proc.returncode == 1, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("warning: 1 of 6 posts are in no known state")
+    assert "acc_tiktok_mian / pub_0005: post not found" in line
+    assert "check their accountId and publishId" in line
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert [r["state"] for r in rows][-1] == "unknown"
+
+
+def test_subprocess_posts_left_out_of_the_answer_are_exit_1(tmp_path: Path) -> None:
+    posts = make_posts(6)
+    path = write_watchlist(tmp_path / "w.yaml", posts)
+    faults = Faults(missing_rate=0.5, seed=3)
+    with SimServer(SimConfig(posts=posts, clock=FrozenClock(), faults=faults)) as server:
+        server.advance(FINAL)
+        known = [server.truth(p.key) for p in posts]
+        env = {"WAHDX_API_KEY": server.api_key, "WAHDX_BASE_URL": server.base_url}
+        proc = run_script(path, "--format", "json", env=env)
+    assert State.FAILED not in known
+    left_out = [r for r in json.loads(proc.stdout) if r["state"] == "unknown"]
+    assert left_out, "the seed should leave posts out"
+    assert proc.returncode == 1, proc.stderr
+    assert f"warning: {len(left_out)} of 6 posts are in no known state" in proc.stderr
 
 
 def test_subprocess_key_rejected(sim: SimServer, watchlist: str) -> None:

@@ -234,6 +234,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
             width = shutil.get_terminal_size((120, 24)).columns if tty else 200
             sys.stdout.write(to_table(outcome.rows, color=color, width=width))
+    if outcome.warning:
+        print(f"warning: {outcome.warning}", file=sys.stderr)
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
     return outcome.exit_code

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wahdx_tui.core.client import ClientOptions, client_factory
+from wahdx_tui.core.display import detail_text
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.watchlist import Watchlist
 
@@ -22,12 +24,16 @@ class CheckOutcome:
     rows: list[tuple[WatchedPost, PostStatus]]
     exit_code: int
     error: str | None = None
+    warning: str | None = None
+    """Said on stderr besides the results: posts the API answered about in no known state."""
 
 
 async def run_check(
     watchlist: Watchlist, base_url: str, api_key: ApiKey | str, options: ClientOptions
 ) -> CheckOutcome:
-    """Check every post once; exit 0 when none failed, 1 when any failed, 2 when incomplete."""
+    """Check every post once; exit 0 when every post is in a known state and none failed, 1
+    when any failed or is unknown (not known to the API, or a status not understood), 2 when
+    the run was incomplete."""
     posts = watchlist.posts
     engine = Engine(watchlist, client_factory(base_url, api_key, options))
     try:
@@ -55,4 +61,21 @@ async def run_check(
             f"{outcome.not_checked} of {len(posts)} posts could not be checked: {reason}",
         )
     failed = any(s.state is State.FAILED for _, s in rows)
-    return CheckOutcome(rows, EXIT_FAILED_POSTS if failed else EXIT_OK)
+    unknown = [(p, s) for p, s in rows if s.state is State.UNKNOWN]
+    code = EXIT_FAILED_POSTS if failed or unknown else EXIT_OK
+    return CheckOutcome(rows, code, warning=unknown_warning(unknown, len(rows)))
+
+
+def unknown_warning(unknown: list[tuple[WatchedPost, PostStatus]], total: int) -> str | None:
+    """'3 of 25 posts are in no known state …', naming the first, or None when there are none:
+    a post the API does not know is most often a typo in its IDs, and must not read as good news."""
+    if not unknown:
+        return None
+    post, status = unknown[0]
+    why = detail_text(status, 120) or "no state"
+    first = f"{clean(post.account_id, 80)} / {clean(post.publish_id, 80)}: {why}"
+    return (
+        f"{len(unknown)} of {total} posts are in no known state (the API does not know them,"
+        f" left them out, or said a status not understood), e.g. {first}; check their"
+        " accountId and publishId in the watchlist"
+    )
