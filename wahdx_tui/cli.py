@@ -421,6 +421,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from wahdx_tui.core.handoff import (
         HandoffItem,
         build_handoff,
+        elsewhere_error,
+        history_elsewhere,
         render_csv,
         render_json,
         render_markdown,
@@ -440,6 +442,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if history:
         with open_store(url, password_file=args.store_password_file, readonly=True) as store:
             items = build_handoff(store, scope, watchlist, now)
+            others = [] if items else history_elsewhere(store, scope)
+            if others:  # not "nothing to hand over": this API's history is not here at all
+                raise ConfigError(elsewhere_error(store.location, scope, others))
     else:
         print(f"note: no history yet at {path}", file=sys.stderr)
     if args.format == "json":
