@@ -8,6 +8,7 @@ import functools
 import io
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from pathlib import Path
 import pytest
 
 import wahdx_tui.cli as cli
-from wahdx_tui.core.client import ClientOptions
+from wahdx_tui.core.checkrun import Trying
+from wahdx_tui.core.client import ClientEvent, ClientOptions, connect_trouble
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.sim import Faults, SimConfig, SimServer
 from wahdx_tui.sim.server import SPELLINGS
@@ -572,3 +574,97 @@ def test_subprocess_hostile_table(hostile_sim: SimServer, watchlist: str) -> Non
     assert proc.returncode in (0, 1), proc.stderr
     assert not set(proc.stdout) & FORBIDDEN
     assert "Traceback" not in proc.stderr
+
+
+# ----- each error says what happened, and what to do about it -------------------------------
+
+
+def test_subprocess_rate_limited_says_wait_or_lower_concurrency(watchlist: str) -> None:
+    # Every request answered 429, asking for longer than the client waits: it gives up at once.
+    server = start_sim(Faults(burst_429_every=1, retry_after=600))
+    try:
+        env = {"WAHDX_API_KEY": server.api_key, "WAHDX_BASE_URL": server.base_url}
+        proc = run_script(watchlist, "--format", "json", env=env)
+    finally:
+        server.stop()
+    assert proc.returncode == 2
+    line = assert_one_error_line(proc.stderr, proc.stdout, server.api_key)
+    assert line.startswith(f"error: API rate limited at {server.base_url}: rate limited")
+    assert "lower `concurrency`" in line
+    assert "unreachable" not in line and "check the base URL" not in line
+    assert proc.stdout == ""
+
+
+def test_subprocess_404_says_check_the_base_url(sim: SimServer, watchlist: str) -> None:
+    wrong = f"{sim.base_url}/v2"
+    proc = run_script(watchlist, env={"WAHDX_API_KEY": sim.api_key, "WAHDX_BASE_URL": wrong})
+    assert proc.returncode == 2
+    line = assert_one_error_line(proc.stderr, proc.stdout, sim.api_key)
+    assert line.startswith(f"error: no Wahdx API at {wrong}: HTTP 404")
+    assert "check the base URL" in line
+    assert "unreachable" not in line
+
+
+def test_subprocess_refused_says_it_is_trying_in_a_terminal_and_to_check_the_host(
+    watchlist: str, tmp_path: Path
+) -> None:
+    """Nothing listens on the port: a terminal hears at once that check is trying again, then
+    one error line saying so; stdout (here JSON) stays empty."""
+    closed = start_sim()
+    url = closed.base_url
+    closed.stop()
+    primary, secondary = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("WAHDX_")}
+    with subprocess.Popen(
+        [str(WAHDX_TUI), "check", watchlist, "--format", "json"],
+        env={**base, "WAHDX_API_KEY": "wx_test", "WAHDX_BASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        text=True,
+    ) as proc:
+        os.close(secondary)
+        said = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the terminal's other end closed: the process is done with it
+                break
+            if not chunk:
+                break
+            said += chunk
+        out = proc.stdout.read() if proc.stdout else ""
+        code = proc.wait(timeout=60)
+    os.close(primary)
+    lines = said.decode().splitlines()
+    assert code == 2
+    assert out == ""
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"still trying {url}: cannot connect: connection refused; retry 1")
+    assert lines[1].startswith(f"error: API unreachable at {url}: cannot connect:")
+    assert "nothing listens there: check the host and port of the base URL" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "trouble"),
+    [
+        ("[Errno 111] Connect call failed ('127.0.0.1', 9)", "connection refused", "refused"),
+        ("[Errno -2] Name or service not known", "host name not found", "no_host"),
+        ("[Errno -3] Temporary failure in name resolution", "host name not found", "no_host"),
+        ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", "TLS", "tls"),
+        ("[Errno 101] Network is unreachable", "network unreachable", "unreachable"),
+    ],
+)
+def test_a_failed_connection_is_named_for_what_it_is(text: str, said: str, trouble: str) -> None:
+    reason, kind = connect_trouble(OSError(text))
+    assert reason.startswith("cannot connect") and said in reason
+    assert kind == trouble
+
+
+def test_trying_is_said_once_and_in_a_log_only_when_it_lasts() -> None:
+    lines: list[str] = []
+    trying = Trying(lines.append, "http://x", at_first_retry=False, after=5.0)
+    trying.event(ClientEvent("retry", "HTTP 503\x1b[2J; retry 1 in 0.5 s", 0.5))
+    assert lines == []  # a log hears of it only if no answer comes within `after`
+    trying.tell()
+    trying.tell()
+    assert lines == ["still trying http://x: HTTP 503; retry 1 in 0.5 s…"]

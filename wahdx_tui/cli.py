@@ -216,14 +216,20 @@ def _warn(watchlist: Watchlist) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """`check`: one pass, printed as a table, JSON or CSV."""
-    from wahdx_tui.core.checkrun import run_check
+    from wahdx_tui.core.checkrun import Trying, run_check
     from wahdx_tui.core.output import to_csv, to_json, to_table
 
     setup = resolve(args)
     assert setup.api_key is not None  # resolve() insists
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
-    outcome = asyncio.run(run_check(setup.watchlist, setup.base_url, setup.api_key, setup.options))
+    # Retries can take seconds: say so on stderr (stdout holds only the results), at once in a
+    # terminal, and in a log only when it lasts.
+    watched = sys.stderr.isatty()
+    trying = Trying(_say, setup.base_url, at_first_retry=watched, after=TRYING_SAID_AFTER[watched])
+    outcome = asyncio.run(
+        run_check(setup.watchlist, setup.base_url, setup.api_key, setup.options, trying)
+    )
     if outcome.rows:
         if args.format == "json":
             sys.stdout.write(to_json(outcome.rows))
@@ -239,6 +245,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
     return outcome.exit_code
+
+
+TRYING_SAID_AFTER = {True: 1.0, False: 5.0}
+"""Seconds without an answer before `check` says it is still trying: in a terminal, in a log."""
+
+
+def _say(line: str) -> None:
+    """One line on stderr, at once."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _store_arguments(p: argparse.ArgumentParser) -> None:
