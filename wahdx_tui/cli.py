@@ -473,22 +473,34 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_store(args: argparse.Namespace) -> int:
     """`store copy SRC DST`: copy a history between stores; running it twice changes nothing."""
-    from wahdx_tui.core.storecopy import copy_store
-    from wahdx_tui.core.storeurl import open_store
+    from wahdx_tui.core.storecopy import copy_store, same_store
+    from wahdx_tui.core.storeurl import display_url, open_store
 
     if args.store_command != "copy":
         print("error: say what to do: wahdx-tui store copy SRC DST", file=sys.stderr)
         return EXIT_USAGE
-    with (
-        open_store(args.src, password_file=args.src_password_file, readonly=True) as src,
-        open_store(args.dst, password_file=args.dst_password_file) as dst,
-    ):
-        report = copy_store(src, dst)
-        print(
-            f"copied {report.scopes:,} scope(s) from {src.location} to {dst.location}:"
-            f" {report.posts:,} posts, {report.transitions:,} transitions"
-            f" ({report.new_transitions:,} new), {report.acks:,} acknowledgements"
+    if same_store(args.src, args.dst):
+        raise ConfigError(
+            f"SRC and DST are the same store ({display_url(args.src)}): nothing to copy;"
+            " name another file or database as DST"
         )
+    kinds = "a history file, sqlite:///PATH or postgresql://USER@HOST/DB"
+    with (
+        open_store(
+            args.src,
+            password_file=args.src_password_file,
+            readonly=True,
+            hint=f"check SRC, the store to copy from ({kinds})",
+            password_flag="--src-password-file",
+        ) as src,
+        open_store(
+            args.dst,
+            password_file=args.dst_password_file,
+            hint=f"check DST, the store to copy into ({kinds}; a new file is created)",
+            password_flag="--dst-password-file",
+        ) as dst,
+    ):
+        print(copy_store(src, dst).said(src.location, dst.location))
     return 0
 
 

@@ -92,9 +92,16 @@ class PgStore(Store):
     particular to PostgreSQL is documented here.
     """
 
-    def __init__(self, url: str, *, password: str | None = None, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        password: str | None = None,
+        readonly: bool = False,
+        password_flag: str = "--store-password-file",
+    ) -> None:
         self.readonly = readonly
-        self._link = PgLink(url, password=password, readonly=readonly)
+        self._link = PgLink(url, password=password, readonly=readonly, password_flag=password_flag)
         self._display = self._link.display
         self._scopes: dict[str, int] = {}
         self._pending: dict[str, int] = {}
