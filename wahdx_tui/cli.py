@@ -116,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check every post once and print the results")
     _add_api_arguments(check, "check")
-    check.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    check.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (for people, the default), json or csv (one record per post, on stdout)",
+    )
 
     watch = sub.add_parser("watch", help="open the live board against the API")
     _add_api_arguments(watch, "watch")
@@ -144,8 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
     add_setting_flags(demo, "demo", {"interval": DEMO_INTERVAL})
     demo.add_argument("--speed", type=_speed, default=1.0, help="sim time factor, 0.01 to 1000")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--no-bell", action="store_true")
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="which morning the demo plays: the same seed and watchlist give the same story"
+        " (default 7)",
+    )
+    demo.add_argument("--no-bell", action="store_true", help="no terminal bell on a failure")
     group = demo.add_mutually_exclusive_group()
     group.add_argument(
         "--history",
@@ -158,7 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
     )
     report.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to report")
-    report.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
+    report.add_argument(
+        "--format",
+        choices=("markdown", "csv", "json"),
+        default="markdown",
+        help="markdown (a handoff note, the default), csv or json (one record per post)",
+    )
     report.add_argument(
         "--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)"
     )
