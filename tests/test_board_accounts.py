@@ -121,13 +121,17 @@ async def test_a_c_f_and_x_in_the_accounts_view(tmp_path: Path) -> None:
         account = app.accounts.row_at(0)
         await h.pilot.press("a")
         assert not isinstance(app.screen, AckScreen)
-        assert "acknowledging is done on posts, not accounts" in h.notes()[-1]
+        assert h.notes()[-1] == (
+            "a acknowledges a failed post in the posts view: Enter shows this account's posts"
+        )
         await h.pilot.press("c")
         assert app.clipboard == account.account_id
         assert h.notes()[-1] == f"copied account ID {account.account}"
         await h.pilot.press("f")
         assert app.board.state_filter is None
-        assert "f filters posts by state, not accounts" in h.notes()[-1]
+        assert h.notes()[-1] == (
+            "f filters by state in the posts view: v shows it (/ filters the accounts here)"
+        )
         await h.pilot.press("F")
         assert app.board.category_filter is None
         await h.pilot.press("x")

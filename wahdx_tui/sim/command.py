@@ -228,8 +228,9 @@ def _burst_note(every: int, length: int) -> str:
     if not every or length < every:
         return ""
     return (
-        f"note: a 429 burst of {length} requests starts every {every} requests, so every"
-        f" request is answered 429; --burst-429-length below {every} leaves some through\n"
+        f"note: a 429 burst of {length} requests starts every {every} requests, so from"
+        f" request {every} on every request is answered 429; --burst-429-length below {every}"
+        " leaves some through\n"
     )
 
 

@@ -464,7 +464,7 @@ class BoardApp(BoardViews):
     def action_ack(self) -> None:
         """Acknowledge the selected failed post (with a note), or, asked first, take an
         acknowledgement back."""
-        if self.posts_only("acknowledging is done on posts", "a on a failed one"):
+        if self.posts_only("a acknowledges a failed post", "Enter shows this account's posts"):
             return
         row = self.table.selected
         if row is None:

@@ -51,7 +51,13 @@ KEYS: tuple[Key, ...] = (
     Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)", show=False),
     Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
     Key("F", "category_filter", "Reason", "Cycle the failure-reason filter", show=False),
-    Key("X", "export('json')", "JSON", "Export the current view to a JSON file", show=False),
+    Key(
+        "X",
+        "export('json')",
+        "JSON",
+        "Export the current view (posts or accounts) to JSON",
+        show=False,
+    ),
 )
 NAVIGATION = (
     ("j / ↓", "Move down"),

@@ -48,16 +48,12 @@ class BoardViews(App[int]):
         """The accounts view is on screen (and the posts table hidden)."""
         return bool(self.query_one(AccountsView).display)
 
-    def posts_only(self, what: str, then: str) -> bool:
-        """In the accounts view, say that a posts key does not apply there, and how to get to
-        the posts (`what` it does; `then`, the key to press there); True when said."""
+    def posts_only(self, what: str, how: str) -> bool:
+        """In the accounts view, say that a key of the posts view does nothing there (`what`
+        it does in the posts view, and `how` to get there); True when said."""
         if not self.accounts_shown:
             return False
-        self.notify(
-            f"{what}, not accounts: Enter shows this account's posts (v: all posts), then {then}",
-            severity="warning",
-            markup=False,
-        )
+        self.notify(f"{what} in the posts view: {how}", severity="warning", markup=False)
         return True
 
     def action_sort_next(self) -> None:
@@ -89,7 +85,7 @@ class BoardViews(App[int]):
 
     def action_state_filter(self) -> None:
         """Cycle all, failed, processing, queued, published, unknown."""
-        if self.posts_only("f filters posts by state", "f (/ filters accounts)"):
+        if self.posts_only("f filters by state", "v shows it (/ filters the accounts here)"):
             return
         i = STATE_FILTERS.index(self.board.state_filter)
         self.board.set_state_filter(STATE_FILTERS[(i + 1) % len(STATE_FILTERS)])
@@ -97,7 +93,7 @@ class BoardViews(App[int]):
 
     def action_category_filter(self) -> None:
         """Cycle the failure-category filter: all, then each category."""
-        if self.posts_only("F filters posts by failure reason", "F (/ filters accounts)"):
+        if self.posts_only("F filters by reason", "v shows it (/ filters the accounts here)"):
             return
         i = CATEGORY_FILTERS.index(self.board.category_filter)
         self.board.set_category_filter(CATEGORY_FILTERS[(i + 1) % len(CATEGORY_FILTERS)])
