@@ -3,13 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SETUP_LOG := $(VENV)/setup.log
 
 .PHONY: demo test lint bench soak clean pg
 
+# Quiet unless something is wrong: pip's and the build backend's chatter (warnings included)
+# go to $(SETUP_LOG), shown in full only when the set-up fails.
 $(STAMP): pyproject.toml
+	@echo "setting up $(VENV) (about a minute the first time)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@{ $(BIN)/python -m pip install --upgrade pip \
+		&& $(BIN)/python -m pip install -e '.[dev]'; } >$(SETUP_LOG) 2>&1 \
+		|| { cat $(SETUP_LOG) >&2; echo "set-up failed: the log above is kept in $(SETUP_LOG)" >&2; exit 1; }
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -122,7 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check every post once and print the results")
     _add_api_arguments(check, "check")
-    check.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    check.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (for people, the default), json or csv (one record per post, on stdout)",
+    )
 
     watch = sub.add_parser("watch", help="open the live board against the API")
     _add_api_arguments(watch, "watch")
@@ -148,15 +153,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
     add_setting_flags(demo, "demo", {"interval": DEMO_INTERVAL})
     demo.add_argument("--speed", type=_speed, default=1.0, help="sim time factor, 0.01 to 1000")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--no-bell", action="store_true")
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="which morning the demo plays: the same seed and watchlist give the same story"
+        " (default 7)",
+    )
+    demo.add_argument("--no-bell", action="store_true", help="no terminal bell on a failure")
     _add_history_arguments(demo, default="a temporary file, deleted on exit")
 
     report = sub.add_parser(
         "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
     )
     report.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to report")
-    report.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
+    report.add_argument(
+        "--format",
+        choices=("markdown", "csv", "json"),
+        default="markdown",
+        help="markdown (a handoff note, the default), csv or json (one record per post)",
+    )
     _add_base_url(report)
     _add_history_arguments(report, can_turn_off=False)
     _store_arguments(report)
@@ -248,14 +264,20 @@ def _warn(watchlist: Watchlist) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """`check`: one pass, printed as a table, JSON or CSV."""
-    from wahdx_tui.check import run_check
+    from wahdx_tui.check import Trying, run_check
     from wahdx_tui.core.reports.checkresults import to_csv, to_json, to_table
 
     setup = resolve(args)
     assert setup.api_key is not None  # resolve() insists
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
-    outcome = asyncio.run(run_check(setup.watchlist, setup.base_url, setup.api_key, setup.options))
+    # Retries can take seconds: say so on stderr (stdout holds only the results), at once in a
+    # terminal, and in a log only when it lasts.
+    watched = sys.stderr.isatty()
+    trying = Trying(_say, setup.base_url, at_first_retry=watched, after=TRYING_SAID_AFTER[watched])
+    outcome = asyncio.run(
+        run_check(setup.watchlist, setup.base_url, setup.api_key, setup.options, trying)
+    )
     if outcome.rows:
         if args.format == "json":
             sys.stdout.write(to_json(outcome.rows))
@@ -266,9 +288,20 @@ def cmd_check(args: argparse.Namespace) -> int:
             color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
             width = shutil.get_terminal_size((120, 24)).columns if tty else 200
             sys.stdout.write(to_table(outcome.rows, color=color, width=width))
+    if outcome.warning:
+        print(f"warning: {outcome.warning}", file=sys.stderr)
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
     return outcome.exit_code
+
+
+TRYING_SAID_AFTER = {True: 1.0, False: 5.0}
+"""Seconds without an answer before `check` says it is still trying: in a terminal, in a log."""
+
+
+def _say(line: str) -> None:
+    """One line on stderr, at once."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _store_arguments(p: argparse.ArgumentParser) -> None:
@@ -417,6 +450,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from wahdx_tui.core.reports.handoff import (
         HandoffItem,
         build_handoff,
+        elsewhere_error,
+        history_elsewhere,
         render_csv,
         render_json,
         render_markdown,
@@ -437,6 +472,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if history:
         with open_store(url, password_file=args.store_password_file, readonly=True) as store:
             items = build_handoff(store, scope, watchlist, now)
+            others = [] if items else history_elsewhere(store, scope)
+            if others:  # not "nothing to hand over": this API's history is not here at all
+                raise ConfigError(elsewhere_error(store.location, scope, others))
     else:
         print(f"note: no history yet at {path}", file=sys.stderr)
     if args.format == "json":
@@ -451,21 +489,34 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_store(args: argparse.Namespace) -> int:
     """`store copy SRC DST`: copy a history between stores; running it twice changes nothing."""
     from wahdx_tui.core.store.backend import open_store
-    from wahdx_tui.core.store.copy import copy_store
+    from wahdx_tui.core.store.copy import copy_store, same_store
+    from wahdx_tui.core.store.url import display_url
 
     if args.store_command != "copy":
         print("error: say what to do: wahdx-tui store copy SRC DST", file=sys.stderr)
         return EXIT_USAGE
-    with (
-        open_store(args.src, password_file=args.src_password_file, readonly=True) as src,
-        open_store(args.dst, password_file=args.dst_password_file) as dst,
-    ):
-        report = copy_store(src, dst)
-        print(
-            f"copied {report.scopes:,} scope(s) from {src.location} to {dst.location}:"
-            f" {report.posts:,} posts, {report.transitions:,} transitions"
-            f" ({report.new_transitions:,} new), {report.acks:,} acknowledgements"
+    if same_store(args.src, args.dst):
+        raise ConfigError(
+            f"SRC and DST are the same store ({display_url(args.src)}): nothing to copy;"
+            " name another file or database as DST"
         )
+    kinds = "a history file, sqlite:///PATH or postgresql://USER@HOST/DB"
+    with (
+        open_store(
+            args.src,
+            password_file=args.src_password_file,
+            readonly=True,
+            hint=f"check SRC, the store to copy from ({kinds})",
+            password_flag="--src-password-file",
+        ) as src,
+        open_store(
+            args.dst,
+            password_file=args.dst_password_file,
+            hint=f"check DST, the store to copy into ({kinds}; a new file is created)",
+            password_flag="--dst-password-file",
+        ) as dst,
+    ):
+        print(copy_store(src, dst).said(src.location, dst.location))
     return 0
 
 

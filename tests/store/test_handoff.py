@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from wahdx_tui.core.store.url import default_store_path
 from wahdx_tui.core.watchlist.reader import Watchlist, parse_watchlist
 from wahdx_tui.sim.faults import HOSTILE_PAYLOADS
 
+WAHDX_TUI = Path(sys.executable).with_name("wahdx-tui")
 BASE = "https://api.wahdx.com"
 SCOPE = scope_for(BASE)
 NOW = 1_700_000_000.0
@@ -393,3 +397,40 @@ def test_report_cli_bad_format(env: Path, capsys: pytest.CaptureFixture[str]) ->
         cli.main(["report", str(env), "--format", "xml"])
     assert info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_report_on_a_store_holding_another_apis_history_names_that_url(
+    env: Path, tmp_path: Path
+) -> None:
+    """Not 'Nothing to hand over' and exit 0: this store was filled for another API."""
+    other = scope_for("http://ops:s3cret-pw@127.0.0.1:40391/")
+    db = tmp_path / "history.sqlite3"
+    with SqliteStore(db) as s:
+        k = key("tok_expired")
+        s.record(other, [PostStatus(k, State.FAILED, "FAILED", None, "x", NOW)], [])
+    proc = subprocess.run(
+        [str(WAHDX_TUI), "report", str(env), "--history", str(db)],
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "xdg")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    (line,) = proc.stderr.splitlines()
+    assert line == (
+        f"error: the store {db} holds no history for {SCOPE}, but does for"
+        " http://127.0.0.1:40391: pass --base-url http://127.0.0.1:40391 (or set"
+        " WAHDX_BASE_URL) to report on it"
+    )
+    assert "s3cret" not in proc.stderr and "ops:" not in proc.stderr
+    # With that URL, the report is there.
+    proc = subprocess.run(
+        [str(WAHDX_TUI), "report", str(env), "--history", str(db), "--base-url", other],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0 and "**1 failed (1 unreviewed), 0 stuck**" in proc.stdout

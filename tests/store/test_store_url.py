@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from wahdx_tui.core.store.url import (
 
 __all__ = ["pg_server"]
 
+WAHDX_TUI = Path(sys.executable).with_name("wahdx-tui")
 SCOPE = "https://api.wahdx.com"
 STAGING = "https://staging.wahdx.com"
 
@@ -134,7 +138,9 @@ def test_store_copy_sqlite_to_postgres_and_back_twice(
     for _ in range(2):  # idempotent: the second run adds nothing
         assert main(["store", "copy", str(src), pg_url]) == 0
     out = capsys.readouterr().out
-    assert "copied 2 scope(s)" in out and "(70 new)" in out and "(0 new)" in out
+    said = f"copied the history of 2 APIs ({SCOPE}, {STAGING}) from {src} to"
+    assert said in out and "70 state changes (70 new)" in out and "(0 new)" in out
+    assert "scope" not in out
     assert pg_url.split(":")[2].split("@")[0] not in out  # the password is not printed
     with open_store(pg_url) as pg:
         assert isinstance(pg, PgStore)
@@ -152,5 +158,84 @@ def test_store_copy_bad_input_is_one_error_line(
     assert main(["store", "copy", str(tmp_path / "missing.sqlite3"), str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: no history at") and err.count("\n") == 1
+    assert "check SRC, the store to copy from" in err and "--history" not in err
     assert main(["store"]) == 2
     assert "store copy SRC DST" in capsys.readouterr().err
+
+
+def wahdx(*argv: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """The console script, with no PostgreSQL password in its environment or its home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "WAHDX_"))}
+    return subprocess.run(
+        [str(WAHDX_TUI), *argv],
+        env={**env, "HOME": str(home), "XDG_STATE_HOME": str(home / "state")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_store_copy_of_a_missing_file_names_src_not_a_flag_it_lacks(tmp_path: Path) -> None:
+    proc = wahdx("store", "copy", "nothere.sqlite3", str(tmp_path / "to.sqlite3"), home=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (
+        "error: no history at nothere.sqlite3: check SRC, the store to copy from (a history"
+        " file, sqlite:///PATH or postgresql://USER@HOST/DB)\n"
+    )
+    assert not (tmp_path / "to.sqlite3").exists()
+
+
+def test_store_copy_onto_itself_is_refused_by_any_path(tmp_path: Path) -> None:
+    src = tmp_path / "history.sqlite3"
+    with open_store(str(src)) as store:
+        _fill(store)
+    (tmp_path / "link.sqlite3").symlink_to(src)
+    os.link(src, tmp_path / "hard.sqlite3")
+    before = src.read_bytes()
+    for dst in (str(src), f"sqlite://{src}", str(tmp_path / "link.sqlite3"), "hard.sqlite3"):
+        proc = subprocess.run(
+            [str(WAHDX_TUI), "store", "copy", "history.sqlite3", dst],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 2, (dst, proc.stdout)
+        assert proc.stdout == ""
+        assert proc.stderr.startswith("error: SRC and DST are the same store"), proc.stderr
+    assert src.read_bytes() == before
+
+
+def test_store_copy_onto_the_same_postgresql_database_is_refused(
+    pg_url: str, tmp_path: Path
+) -> None:
+    other_spelling = pg_url.replace("postgresql://", "postgres://", 1)
+    proc = wahdx("store", "copy", pg_url, other_spelling, home=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: SRC and DST are the same store (postgresql://wahdx@")
+    assert pg_url.split(":")[2].split("@")[0] not in proc.stderr  # no password
+
+
+def test_no_postgresql_password_says_where_one_comes_from(
+    pg_server: PgServer, tmp_path: Path
+) -> None:
+    name = pg_server.create_database()
+    try:
+        url = pg_server.url(name, password=False)
+        wl = tmp_path / "w.yaml"
+        wl.write_text("posts:\n  - {accountId: a, publishId: b}\n", encoding="utf-8")
+        proc = wahdx("report", str(wl), "--store", url, home=tmp_path)
+        assert proc.returncode == 2
+        (line,) = proc.stderr.splitlines()
+        assert "no password supplied" in line
+        assert "set PGPASSWORD, put it in ~/.pgpass, or pass --store-password-file FILE" in line
+        src = tmp_path / "h.sqlite3"
+        open_store(str(src)).close()
+        proc = wahdx("store", "copy", str(src), url, home=tmp_path)
+        assert proc.returncode == 2
+        assert "or pass --dst-password-file FILE (mode 600)" in proc.stderr
+        assert pg_server.password not in proc.stderr
+    finally:
+        pg_server.drop_database(name)

@@ -4,11 +4,19 @@ bell, title), failed polls marked stale with a banner, and recovery on the board
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
-from tests.support.fixtures import DOORBUSTER, running_board, screen_text, states_of
-from wahdx_tui.core.domain.model import PostKey, PostStatus, State
+from tests.support.fixtures import (
+    DOORBUSTER,
+    running_board,
+    sample_watchlist,
+    screen_text,
+    states_of,
+)
+from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.ui.widgets.summary import SummaryLine
 
 pytestmark = pytest.mark.usefixtures("quick_pilot")
 
@@ -217,3 +225,27 @@ async def test_the_board_recovers_from_an_outage_on_its_own_timer() -> None:
         await h.until(lambda: "STALE" not in h.status(), "fresh data")
         assert h.banner() is None
         assert h.truth_mismatches() == []
+
+
+async def test_a_post_the_api_does_not_know_is_counted_highlighted_and_near_the_top() -> None:
+    sample = sample_watchlist()
+    typo = WatchedPost("acc_tiktok_mian", "v_pub_7301", "video", "Black Friday teaser (typo)")
+    watchlist = replace(sample, posts=[*sample.posts, typo])
+    async with running_board(watchlist=watchlist, sim_posts=sample.posts, advance=200) as h:
+        app = h.app
+        row = app.board.rows[typo.key]
+        assert row.state is State.UNKNOWN and row.detail == "post not found"
+        assert app.board.unknown == 1
+        # Right after the unreviewed failures, not last among the published.
+        assert app.board.index_of(typo.key) == app.board.unreviewed
+        h.table.move_cursor(0)
+        await h.pilot.pause()
+        _, name = h.table._style_for(row, is_cursor=False)
+        assert name == "board-table--unknown-answer"
+        counts = app.query_one("#counts", SummaryLine)
+        assert "? 1 UNKNOWN" in counts.plain
+        shown = counts._shown
+        assert shown is not None
+        start = shown.plain.index("? 1 UNKNOWN")
+        loud = [s for s in shown.spans if s.start <= start < s.end]
+        assert loud and "bold" in str(loud[-1].style)

@@ -402,7 +402,8 @@ async def test_an_acknowledgement_the_store_refused_is_written_once_it_can_be(
         app.start_poll()  # the next pass's write carries the acknowledgement
         await until(lambda: "history not saved" not in banner_text(app), "recovery", pilot=pilot)
         assert SqliteStore(db).acks(SCOPE)[key].note == "ok"
-        # taken back and quit at once: the removal is on disk too
-        await pilot.press("a")
+        # taken back (the dialog asks first) and quit at once: the removal is on disk too
+        await pilot.press("a", "tab", "enter")
+        await until(lambda: not app.board.rows[key].acked, "the ack taken back", pilot=pilot)
         await pilot.press("q")
     assert key not in SqliteStore(db).acks(SCOPE)

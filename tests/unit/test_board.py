@@ -22,13 +22,26 @@ def expected_order(board: Board) -> list[tuple[str, str]]:
     return keys[::-1] if board.reverse else keys
 
 
-def test_default_order_is_failed_processing_queued_unknown_published_then_label() -> None:
-    ps = posts(5)
+def test_default_order_is_failed_unknown_processing_queued_published_then_label() -> None:
+    ps = posts(6)
     board = Board(ps)
     states = [State.PUBLISHED, State.QUEUED, State.FAILED, State.UNKNOWN, State.PROCESSING]
-    board.apply([status(p, s) for p, s in zip(ps, states, strict=True)])
+    board.apply([status(p, s) for p, s in zip(ps, states, strict=False)])
     shown = [board.row_at(i).state for i in range(len(board))]
-    assert shown == [State.FAILED, State.PROCESSING, State.QUEUED, State.UNKNOWN, State.PUBLISHED]
+    # An answer in no known state (a post the API does not know: a typo in its IDs?) comes
+    # right after the failures; a post not checked yet (the sixth) comes after the live ones.
+    assert shown == [
+        State.FAILED,
+        State.UNKNOWN,
+        State.PROCESSING,
+        State.QUEUED,
+        State.UNKNOWN,
+        State.PUBLISHED,
+    ]
+    assert board.row_at(1).unknown_answer and not board.row_at(4).unknown_answer
+    assert board.unknown == 1
+    board.apply([status(ps[3], State.QUEUED)])
+    assert board.unknown == 0
 
 
 def test_one_changed_post_moves_one_row_without_a_full_sort() -> None:

@@ -404,3 +404,17 @@ def test_the_composer_takes_its_limits_from_the_caller() -> None:
         yamlsafe.compose(text, "x.yaml", max_depth=3, max_nodes=100)
     with pytest.raises(WatchlistError, match="more than 4 YAML nodes"):
         yamlsafe.compose(text, "x.yaml", max_depth=10, max_nodes=4)
+
+
+def test_the_readme_explains_every_setting_with_its_default() -> None:
+    """Each setting is a row of the README's settings table, with the table's default: none is
+    said only in the schema. (A new setting: add its row under "### Settings".)"""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Settings", 1)[1].split("\n\n|", 1)[1].split("\n\n", 1)[0]
+    rows = {
+        cells[1].strip("` "): cells[2].strip()
+        for cells in (line.split("|") for line in ("|" + table).splitlines()[2:])
+    }
+    assert list(rows) == [s.name for s in SETTINGS]
+    for setting in SETTINGS:
+        assert rows[setting.name] == setting.show(setting.default).split(" ")[0], setting.name

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email.utils
 import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -780,3 +783,59 @@ def test_run_sim_serves_until_sigterm(sample: Path, capsys: pytest.CaptureFixtur
     assert "export WAHDX_API_KEY=sim_" in out
     assert "export WAHDX_BASE_URL=http://127.0.0.1:" in out
     assert f"then: wahdx-tui check {sample}" in out
+
+
+# -- the sim command as an operator runs it ---------------------------------------------------------
+
+WAHDX_TUI = Path(sys.executable).with_name("wahdx-tui")
+
+
+@contextlib.contextmanager
+def sim_process(*argv: str) -> Iterator[tuple[str, list[str]]]:
+    """`wahdx-tui sim --port 0 ARGV` running; (its base URL and key line, its banner lines)."""
+    proc = subprocess.Popen(
+        [str(WAHDX_TUI), "sim", "--port", "0", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner: list[str] = []
+        for line in proc.stdout:
+            banner.append(line.rstrip("\n"))
+            if line.startswith("Ctrl-C to stop."):
+                break
+        yield "\n".join(banner), banner
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _exported(banner: list[str], name: str) -> str:
+    return next(ln.split("=", 1)[1] for ln in banner if ln.startswith(f"export {name}="))
+
+
+def test_burst_429_length_is_a_knob_and_a_permanent_burst_is_said() -> None:
+    with sim_process("--burst-429-every", "3", "--burst-429-length", "1") as (text, banner):
+        assert "is answered 429" not in text
+        base, key = _exported(banner, "WAHDX_BASE_URL"), _exported(banner, "WAHDX_API_KEY")
+        url = f"{base}/api/content/status/acc_tiktok_main/v_pub_7301"
+        with httpx.Client(headers={"X-API-Key": key}) as client:
+            codes = [client.get(url).status_code for _ in range(6)]
+        assert codes == [200, 200, 429, 200, 200, 429]
+    # The default burst (3 requests) from every 3rd request leaves none through: said so.
+    with sim_process("--burst-429-every", "3") as (text, _):
+        assert (
+            "note: a 429 burst of 3 requests starts every 3 requests, so from request 3 on"
+            " every request is answered 429; --burst-429-length below 3 leaves some through"
+        ) in text
+
+
+def test_every_fault_knob_says_what_it_does() -> None:
+    parser = argparse.ArgumentParser()
+    add_sim_arguments(parser)
+    faults = next(g for g in parser._action_groups if g.title == "faults")
+    knobs = {a.option_strings[0]: a.help for a in faults._group_actions}
+    assert "--burst-429-length" in knobs
+    assert [k for k, said in knobs.items() if not said] == []

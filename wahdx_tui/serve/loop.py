@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 
+from wahdx_tui.core.domain.errors import trouble_advice
 from wahdx_tui.core.engine.outcomes import PassOutcome
 from wahdx_tui.core.team.engine import FollowOutcome, TeamEngine
 from wahdx_tui.core.tty import terminal_gone
@@ -149,7 +150,9 @@ class Server:
         line = pass_line(outcome)
         down = outcome.kind in ("down", "failed")
         if down and not self._api_down:
-            log.warning("API down: %s", outcome.error)
+            # What happened, and what to do about it (a rejected key's line says so itself).
+            advice = "" if outcome.key_rejected else f"; {trouble_advice(outcome.trouble)}"
+            log.warning("API down: %s%s", outcome.error, advice)
         elif not down and self._api_down:
             log.info("API back")
         self._api_down = down

@@ -20,6 +20,7 @@ from wahdx_tui.sim.server import SHAPES, SPELLINGS, SimConfig, SimServer
 
 DEFAULT_PORT = 8765
 DEFAULT_DOWN_FOR = 10.0
+DEFAULT_BURST_LENGTH = Faults.burst_429_len
 
 
 def _number(
@@ -46,6 +47,7 @@ _rate = _number("a fraction from 0 to 1", 0.0, 1.0, integer=False)
 _seconds = _number("a non-negative number of seconds", 0.0, None, integer=False)
 _positive = _number("a number above 0", 1e-9, None, integer=False)
 _count = _number("a non-negative whole number", 0, None, integer=True)
+_length = _number("a whole number of at least 1", 1, None, integer=True)
 _port = _number("a port from 0 to 65535", 0, 65535, integer=True)
 _seed = _number("a whole number", None, None, integer=True)
 
@@ -73,13 +75,60 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         "--spelling", choices=tuple(SPELLINGS), default="vendor", help="status spelling"
     )
     faults = parser.add_argument_group("faults")
-    faults.add_argument("--latency", type=_seconds, default=0.0, metavar="S")
-    faults.add_argument("--jitter", type=_seconds, default=0.0, metavar="S")
-    faults.add_argument("--error-rate", type=_rate, default=0.0, metavar="F")
-    faults.add_argument("--burst-429-every", type=_count, default=0, metavar="N")
-    faults.add_argument("--retry-after", type=_seconds, default=1.0, metavar="S")
-    faults.add_argument("--malformed-rate", type=_rate, default=0.0, metavar="F")
-    faults.add_argument("--max-batch", type=_count, default=0, metavar="N")
+    faults.add_argument(
+        "--latency", type=_seconds, default=0.0, metavar="S", help="S seconds before each answer"
+    )
+    faults.add_argument(
+        "--jitter",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="up to S more seconds per answer, at random (seeded)",
+    )
+    faults.add_argument(
+        "--error-rate",
+        type=_rate,
+        default=0.0,
+        metavar="F",
+        help="share of requests answered 500, 0 to 1 (0.1: one in ten)",
+    )
+    faults.add_argument(
+        "--burst-429-every",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="a burst of 429 (rate limited) answers starts at every Nth request (0: never)",
+    )
+    faults.add_argument(
+        "--burst-429-length",
+        type=_length,
+        default=DEFAULT_BURST_LENGTH,
+        metavar="N",
+        help=f"requests each 429 burst answers (default {DEFAULT_BURST_LENGTH}); less than"
+        " --burst-429-every, or no request is ever answered",
+    )
+    faults.add_argument(
+        "--retry-after",
+        type=_seconds,
+        default=1.0,
+        metavar="S",
+        help="the wait a 429 asks for, in its Retry-After header (default 1 s)",
+    )
+    faults.add_argument(
+        "--malformed-rate",
+        type=_rate,
+        default=0.0,
+        metavar="F",
+        help="share of good answers replaced by junk, 0 to 1: cut short, an HTML page,"
+        " the wrong shape, empty, or nested past any parser",
+    )
+    faults.add_argument(
+        "--max-batch",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="refuse batches of more than N posts with 413 (0: any size)",
+    )
     faults.add_argument(
         "--down-after", type=_seconds, default=None, metavar="S", help="go down S s after start"
     )
@@ -90,7 +139,13 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help=f"length of the down window (default {DEFAULT_DOWN_FOR:g} s with --down-after)",
     )
-    faults.add_argument("--missing-rate", type=_rate, default=0.0, metavar="F")
+    faults.add_argument(
+        "--missing-rate",
+        type=_rate,
+        default=0.0,
+        metavar="F",
+        help="share of the posts asked for that a batch answer leaves out, 0 to 1",
+    )
     faults.add_argument(
         "--hostile", action="store_true", help="put escapes, markup and controls in texts"
     )
@@ -105,6 +160,7 @@ def _faults_from(args: argparse.Namespace) -> Faults:
         jitter=args.jitter,
         error_rate=args.error_rate,
         burst_429_every=int(args.burst_429_every),
+        burst_429_len=int(args.burst_429_length),
         retry_after=args.retry_after,
         malformed_rate=args.malformed_rate,
         max_batch=int(args.max_batch),
@@ -165,9 +221,21 @@ def run_sim(args: argparse.Namespace) -> int:
         f"export WAHDX_BASE_URL={server.base_url}\n"
         f"then: wahdx-tui check {shlex.quote(str(path))}\n"
         + ("" if fixed_key else f"(set {SIM_KEY_ENV} to keep one key across restarts)\n")
+        + _burst_note(int(args.burst_429_every), int(args.burst_429_length))
         + "Ctrl-C to stop."
     )
     return _serve_until_stopped(server, banner)
+
+
+def _burst_note(every: int, length: int) -> str:
+    """A line saying that 429 bursts leave no request answered, when they do."""
+    if not every or length < every:
+        return ""
+    return (
+        f"note: a 429 burst of {length} requests starts every {every} requests, so from"
+        f" request {every} on every request is answered 429; --burst-429-length below {every}"
+        " leaves some through\n"
+    )
 
 
 def _serve_until_stopped(server: SimServer, banner: str) -> int:

@@ -23,10 +23,10 @@ from wahdx_tui.core.domain.model import PostKey, State
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.engine.engine import Engine
-from wahdx_tui.core.reports.export import write_export
+from wahdx_tui.core.reports.export import write_accounts_export, write_export
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.ui.announce import announce_failures, announce_stuck
-from wahdx_tui.ui.clipboard import copy_best
+from wahdx_tui.ui.clipboard import copy_account, copy_best
 from wahdx_tui.ui.keys import bindings, palette_commands
 from wahdx_tui.ui.messages import (
     HistoryRestored,
@@ -36,7 +36,7 @@ from wahdx_tui.ui.messages import (
     TeamFollowed,
     WatchlistReloaded,
 )
-from wahdx_tui.ui.screens.ack import AckScreen
+from wahdx_tui.ui.screens.ack import AckScreen, UnackScreen
 from wahdx_tui.ui.screens.detail import DetailScreen, HelpScreen
 from wahdx_tui.ui.screens.eventlog import EventLogScreen
 from wahdx_tui.ui.themes import install_themes
@@ -444,7 +444,11 @@ class BoardApp(BoardViews):
         self.update_summary()
 
     def action_open_detail(self) -> None:
-        """Open the selected post, with its account's failures per hour."""
+        """Open the selected post, with its account's failures per hour (in the accounts
+        view: show the selected account's posts, as Enter there does)."""
+        if self.accounts_shown:
+            self.query_one(AccountsView).action_choose()
+            return
         row = self.table.selected
         if row is not None:
             screen = DetailScreen(row, self.engine)
@@ -457,13 +461,22 @@ class BoardApp(BoardViews):
         self.action_open_detail()
 
     def action_copy(self) -> None:
-        """Copy the error of a failed post, the URL of a published one, else the publish ID."""
+        """Copy the error of a failed post, the URL of a published one, else the publish ID;
+        in the accounts view, the selected account's ID."""
+        if self.accounts_shown:
+            account = self.query_one(AccountsView).table.selected
+            if account is not None:
+                copy_account(self, account)
+            return
         row = self.table.selected
         if row is not None:
             copy_best(self, row)
 
     def action_ack(self) -> None:
-        """Acknowledge the selected failed post (with a note), or take an acknowledgement back."""
+        """Acknowledge the selected failed post (with a note), or, asked first, take an
+        acknowledgement back."""
+        if self.posts_only("a acknowledges a failed post", "Enter shows this account's posts"):
+            return
         row = self.table.selected
         if row is None:
             return
@@ -471,9 +484,14 @@ class BoardApp(BoardViews):
             self.notify("only failed posts are acknowledged", severity="warning", markup=False)
             return
         if row.acked:
-            self.engine.unacknowledge(row.key)
-            self.notify(f"{row.publish} is unreviewed again", markup=False)
-            self.board_changed()
+
+            def take_back(sure: bool | None) -> None:
+                if sure and self.board.rows.get(row.key) is row and row.acked:
+                    self.engine.unacknowledge(row.key)
+                    self.notify(f"{row.publish} is unreviewed again", markup=False)
+                    self.board_changed()
+
+            self.push_screen(UnackScreen(row), take_back)
             return
 
         def done(note: str | None) -> None:
@@ -489,14 +507,22 @@ class BoardApp(BoardViews):
         self.push_screen(EventLogScreen(self.engine.events, self.board))
 
     def action_export(self, fmt: str) -> None:
-        """Write the current view (after filter and sort) to a CSV or JSON file."""
-        rows = [self.board.rows[k] for k in self.board.keys_in_view()]
+        """Write the current view (after filter and sort) to a CSV or JSON file: the posts,
+        or in the accounts view the accounts."""
         try:
-            path = write_export(rows, fmt, self.export_dir)
+            if self.accounts_shown:
+                accounts = self.accounts
+                chosen = [accounts.rows[a] for a in accounts.keys_in_view()]
+                path = write_accounts_export(chosen, fmt, self.export_dir)
+                what = f"{len(chosen)} accounts"
+            else:
+                rows = [self.board.rows[k] for k in self.board.keys_in_view()]
+                path = write_export(rows, fmt, self.export_dir)
+                what = f"{len(rows)} posts"
         except OSError as exc:
             self.notify(f"export failed: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.notify(f"exported {len(rows)} posts to {path}", timeout=15, markup=False)
+        self.notify(f"exported {what} to {clean(str(path), 300)}", timeout=15, markup=False)
 
     def action_help(self) -> None:
         """Show every key, how often the board refreshes, and where alerts go."""

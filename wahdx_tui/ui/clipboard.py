@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.app import App
 
+from wahdx_tui.core.board.accounts import AccountRow
 from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.model import State
 from wahdx_tui.core.domain.sanitize import clean
@@ -37,3 +38,9 @@ def copy_field(app: App[Any], row: Row, field: str) -> None:
         return
     app.copy_to_clipboard(clean(value, 10_000))
     app.notify(f"copied {_NAMES[field]} of {row.publish}", markup=False)
+
+
+def copy_account(app: App[Any], account: AccountRow) -> None:
+    """Copy an account's ID (the accounts view's `c`)."""
+    app.copy_to_clipboard(clean(account.account_id, 10_000))
+    app.notify(f"copied account ID {account.account}", markup=False)

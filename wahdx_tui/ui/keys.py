@@ -33,13 +33,13 @@ KEYS: tuple[Key, ...] = (
         "slash", "filter", "Filter", "Filter by text across all columns (Esc clears)", priority=True
     ),
     Key("f", "state_filter", "State", "Cycle the state filter: all, failed, processing, ..."),
-    Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the selected post"),
-    Key("a", "ack", "Ack", "Acknowledge the selected failed post, with a note (again: undo)"),
+    Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the post (or the account ID)"),
+    Key("a", "ack", "Ack", "Acknowledge the selected failed post, with a note (again: take back)"),
     Key("p", "pause", "Pause", "Pause or resume automatic refreshes"),
     Key("s", "sort_next", "Sort", "Sort by the next column"),
     Key("e", "events", "Events", "Event log: every state change, newest first"),
     Key("v", "toggle_view", "Accounts", "Switch between the posts and the accounts view"),
-    Key("x", "export('csv')", "Export", "Export the current view to a CSV file"),
+    Key("x", "export('csv')", "Export", "Export the current view (posts or accounts) to CSV"),
     # In the help and the palette: the footer keeps its room for the keys used every day.
     Key(
         "plus,equals_sign",
@@ -51,7 +51,13 @@ KEYS: tuple[Key, ...] = (
     Key("minus", "interval(-1)", "Faster", "Refresh more often (shorter interval)", show=False),
     Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
     Key("F", "category_filter", "Reason", "Cycle the failure-reason filter", show=False),
-    Key("X", "export('json')", "JSON", "Export the current view to a JSON file", show=False),
+    Key(
+        "X",
+        "export('json')",
+        "JSON",
+        "Export the current view (posts or accounts) to JSON",
+        show=False,
+    ),
 )
 NAVIGATION = (
     ("j / ↓", "Move down"),

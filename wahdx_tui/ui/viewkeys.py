@@ -43,14 +43,33 @@ class BoardViews(App[int]):
         """Redraw after the board changed."""
         raise NotImplementedError
 
+    @property
+    def accounts_shown(self) -> bool:
+        """The accounts view is on screen (and the posts table hidden)."""
+        return bool(self.query_one(AccountsView).display)
+
+    def posts_only(self, what: str, how: str) -> bool:
+        """In the accounts view, say that a key of the posts view does nothing there (`what`
+        it does in the posts view, and `how` to get there); True when said."""
+        if not self.accounts_shown:
+            return False
+        self.notify(f"{what} in the posts view: {how}", severity="warning", markup=False)
+        return True
+
     def action_sort_next(self) -> None:
-        """Sort by the next column."""
+        """Sort by the next column (of the view shown)."""
+        if self.accounts_shown:
+            self.query_one(AccountsView).action_sort_next()
+            return
         i = SORT_COLUMNS.index(self.board.sort_column)
         self.board.set_sort(SORT_COLUMNS[(i + 1) % len(SORT_COLUMNS)])
         self.board_changed()
 
     def action_sort_reverse(self) -> None:
-        """Reverse the order."""
+        """Reverse the order (of the view shown)."""
+        if self.accounts_shown:
+            self.query_one(AccountsView).action_sort_reverse()
+            return
         self.board.set_sort(self.board.sort_column, not self.board.reverse)
         self.board_changed()
 
@@ -66,12 +85,16 @@ class BoardViews(App[int]):
 
     def action_state_filter(self) -> None:
         """Cycle all, failed, processing, queued, published, unknown."""
+        if self.posts_only("f filters by state", "v shows it (/ filters the accounts here)"):
+            return
         i = STATE_FILTERS.index(self.board.state_filter)
         self.board.set_state_filter(STATE_FILTERS[(i + 1) % len(STATE_FILTERS)])
         self.board_changed()
 
     def action_category_filter(self) -> None:
         """Cycle the failure-category filter: all, then each category."""
+        if self.posts_only("F filters by reason", "v shows it (/ filters the accounts here)"):
+            return
         i = CATEGORY_FILTERS.index(self.board.category_filter)
         self.board.set_category_filter(CATEGORY_FILTERS[(i + 1) % len(CATEGORY_FILTERS)])
         self.board_changed()
@@ -79,12 +102,13 @@ class BoardViews(App[int]):
     def action_filter(self) -> None:
         """Open the text filter."""
         box = self.query_one(FilterBox)
-        if (
-            len(self.screen_stack) > 1
-            or self.query_one(AccountsView).display
-            or (isinstance(self.focused, Input) and self.focused is not box)
-        ):
-            raise SkipAction()  # another screen or box: the key is typed there as a '/'
+        if len(self.screen_stack) > 1:
+            raise SkipAction()  # another screen: the key is typed there as a '/'
+        if self.accounts_shown:
+            self.query_one(AccountsView).action_filter()  # its own box (the palette too)
+            return
+        if isinstance(self.focused, Input) and self.focused is not box:
+            raise SkipAction()  # another box: the key is typed there as a '/'
         box.open()
 
     def action_clear_filter(self) -> None:

@@ -30,6 +30,7 @@ from wahdx_tui.core.domain.errors import (
     AuthError,
     BatchTooLarge,
     ResponseShapeError,
+    Trouble,
 )
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.settings.secret import ApiKey
@@ -75,6 +76,8 @@ class PassResult:
     statuses: list[PostStatus]
     failed: list[WatchedPost] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    troubles: list[Trouble] = field(default_factory=list)
+    """The kind of each of `errors` (core.errors.Trouble), for the words and advice."""
     requests: int = 0
 
     @property
@@ -143,6 +146,37 @@ def _segment(value: str) -> str:
     if value in (".", ".."):
         return value.replace(".", "%2E")
     return quote(value, safe="")
+
+
+_NO_HOST = (
+    "name or service not known",
+    "nodename nor servname",
+    "getaddrinfo",
+    "name resolution",
+    "no address associated",
+    "errno -2]",
+    "errno -3]",
+    "errno -5]",
+)
+
+
+def connect_trouble(exc: Exception) -> tuple[str, Trouble]:
+    """Why a connection could not be made, in words, and the kind of trouble it is."""
+    text = str(exc).lower()
+    if "refused" in text or "connect call failed" in text or "errno 111]" in text:
+        return "cannot connect: connection refused", "refused"
+    if any(word in text for word in _NO_HOST):
+        return "cannot connect: host name not found", "no_host"
+    if "ssl" in text or "certificate" in text or "tls" in text:
+        return "cannot connect: TLS handshake failed", "tls"
+    if "unreachable" in text or "no route" in text:
+        return "cannot connect: network unreachable", "unreachable"
+    return "cannot connect", "unreachable"
+
+
+def status_trouble(status: int) -> Trouble:
+    """The kind of trouble an HTTP error status is: a wrong URL, or a refused request."""
+    return "not_found" if status in (404, 405, 410) else "rejected"
 
 
 def _message_of(body: object) -> str:
@@ -301,6 +335,7 @@ class WahdxClient:
         attempts = 0
         limited = 0
         loop = asyncio.get_running_loop()
+        trouble: Trouble = "other"
         while True:
             try:
                 async with self._sem:
@@ -321,18 +356,20 @@ class WahdxClient:
                 # next (the semaphore is fair), and a pass's workers each send their own next.
             except BodyTooLarge:
                 raise ApiError(
-                    f"response larger than {_size(opts.max_body_bytes)}; not read"
+                    f"response larger than {_size(opts.max_body_bytes)}; not read", "unreadable"
                 ) from None
             except httpx.TimeoutException:
-                reason = f"no answer within {opts.timeout:g} s"
-            except httpx.ConnectError:
-                reason = "cannot connect"
+                reason, trouble = f"no answer within {opts.timeout:g} s", "timeout"
+            except httpx.ConnectError as exc:
+                reason, trouble = connect_trouble(exc)
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-                reason = "connection dropped mid-answer"
+                reason, trouble = "connection dropped mid-answer", "dropped"
             except httpx.TransportError as exc:
                 reason = f"connection failed ({exc.__class__.__name__})"
+                trouble = "unreachable"
             except httpx.HTTPError as exc:  # e.g. a body that does not decode as declared
                 reason = f"unreadable response ({exc.__class__.__name__})"
+                trouble = "unreadable"
             else:
                 if status in (401, 403):
                     raise AuthError(
@@ -345,7 +382,8 @@ class WahdxClient:
                             "rate_limited", f"rate limited: asked to wait {wait:.0f} s", wait
                         )
                         raise ApiUnavailable(
-                            f"rate limited by the API (asked to wait {wait:.0f} s)"
+                            f"rate limited by the API (asked to wait {wait:.0f} s)",
+                            "rate_limited",
                         )
                     self._emit("rate_limited", f"rate limited: waiting {wait:.0f} s", wait)
                     continue
@@ -361,15 +399,18 @@ class WahdxClient:
                     if status < 500:
                         return status, decoded
                     reason = f"HTTP {status}" + (f": {message}" if message else "")
+                    trouble = "server"
                 except ResponseShapeError as exc:
                     if 400 <= status < 500:
                         raise ApiError(
-                            f"HTTP {status} from the API, with an unreadable body"
+                            f"HTTP {status} from the API, with an unreadable body",
+                            status_trouble(status),
                         ) from None
                     reason = str(exc) if status < 300 else f"HTTP {status}"
+                    trouble = "unreadable" if status < 300 else "server"
             attempts += 1
             if attempts >= opts.max_attempts:
-                raise ApiUnavailable(f"{reason} (gave up after {attempts} attempts)")
+                raise ApiUnavailable(f"{reason} (gave up after {attempts} attempts)", trouble)
             delay = self._backoff(attempts)
             self._emit("retry", f"{reason}; retry {attempts} in {delay:.1f} s", delay)
             if backing_off is not None:
@@ -403,7 +444,10 @@ class WahdxClient:
             backing_off=backing_off,
         )
         if status >= 400 or not isinstance(result, list):
-            raise ApiError(f"HTTP {status} from the API: {_message_of(result) or 'no message'}")
+            raise ApiError(
+                f"HTTP {status} from the API: {_message_of(result) or 'no message'}",
+                status_trouble(status),
+            )
         return result
 
     async def check_posts(
@@ -425,6 +469,7 @@ class WahdxClient:
                 if len(chunk) <= 1:
                     result.failed.extend(chunk)
                     result.errors.append(str(exc))
+                    result.troubles.append(exc.trouble)
                     return []
                 smaller = max(1, len(chunk) // 2)
                 if smaller < self.batch_size:
@@ -444,6 +489,7 @@ class WahdxClient:
                 log.warning("batch of %d posts not checked: %s", len(chunk), exc)
                 result.failed.extend(chunk)
                 result.errors.append(str(exc))
+                result.troubles.append(exc.trouble)
                 return []
 
         if last is not None and len(last) != len(posts):
@@ -494,7 +540,10 @@ class WahdxClient:
         if status == 404:
             message = _message_of(result) or "not found"
             return PostStatus(post.key, State.UNKNOWN, None, None, message, time.time(), result)
-        raise ApiError(f"HTTP {status} from the API: {_message_of(result) or 'no message'}")
+        raise ApiError(
+            f"HTTP {status} from the API: {_message_of(result) or 'no message'}",
+            status_trouble(status),
+        )
 
 
 def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:

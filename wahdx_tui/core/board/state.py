@@ -92,6 +92,13 @@ class Row:
         """A failed post nobody has acknowledged yet."""
         return self.state is State.FAILED and not self.acked
 
+    @property
+    def unknown_answer(self) -> bool:
+        """Answered, but in no state the board knows: the API does not know the post (a typo
+        in an ID?), left it out, or said a status word not understood. (Not yet checked is
+        UNKNOWN too, but has no `since`: it entered no state from an answer.)"""
+        return self.state is State.UNKNOWN and self.since is not None
+
 
 @dataclass(slots=True)
 class Changes:
@@ -175,6 +182,7 @@ class Board(SortedView[PostKey, "Row"]):
         self._counts: Counter[State] = Counter()
         self._unreviewed = 0
         self._stuck = 0
+        self._unknown = 0
         self._unanswered = 0
         self.generation = 0
         """Bumped when rows are added or removed: Row objects held from before may then no
@@ -203,6 +211,11 @@ class Board(SortedView[PostKey, "Row"]):
         return self._stuck
 
     @property
+    def unknown(self) -> int:
+        """Posts the API answered about in no known state (`Row.unknown_answer`)."""
+        return self._unknown
+
+    @property
     def unanswered(self) -> int:
         """Posts shown stale: asked since their last answer, and not answered."""
         return self._unanswered
@@ -212,10 +225,13 @@ class Board(SortedView[PostKey, "Row"]):
         self._counts[row.state] += sign
         self._unreviewed += sign * row.unreviewed_failure
         self._stuck += sign * row.stuck
+        self._unknown += sign * row.unknown_answer
 
     # -- sorting and filtering ------------------------------------------------------------
 
     def _rank(self, row: Row) -> float:
+        if row.unknown_answer:
+            return 0.25  # after the unreviewed failures, before the acknowledged ones
         rank = float(STATE_RANK[row.state])
         if row.state is State.FAILED and row.acked:
             rank += 0.5

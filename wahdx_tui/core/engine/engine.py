@@ -13,7 +13,7 @@ from wahdx_tui.core import heap
 from wahdx_tui.core.alerts.hook import AlertHook
 from wahdx_tui.core.api.client import ClientEvent, ClientFactory, WahdxClient
 from wahdx_tui.core.board.state import Board, Row, carries_state
-from wahdx_tui.core.domain.errors import ApiError, AuthError
+from wahdx_tui.core.domain.errors import ApiError, AuthError, Trouble
 from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
 from wahdx_tui.core.engine.freshness import Freshness
@@ -181,7 +181,9 @@ class Engine:
         try:
             outcome = await self._run_pass(seq, everything)
         except ApiError as exc:  # the key rejected too: polling goes on, so a new key recovers
-            outcome = self._pass_failed(seq, str(exc), key_rejected=isinstance(exc, AuthError))
+            outcome = self._pass_failed(
+                seq, str(exc), key_rejected=isinstance(exc, AuthError), trouble=exc.trouble
+            )
         except Exception as exc:  # a bug must not take the face down, nor stop its refreshes
             outcome = self._pass_failed(seq, f"internal error: {exc.__class__.__name__}: {exc}")
         finally:
@@ -278,10 +280,13 @@ class Engine:
             left_out=len(left_out),
             not_checked=len(result.failed),
             error=None if result.complete else (result.errors or ["incomplete pass"])[0],
+            trouble=(result.troubles or ["other"])[0],
             team_failures=team_failures,
         )
 
-    def _pass_failed(self, seq: int, error: str, *, key_rejected: bool = False) -> PassOutcome:
+    def _pass_failed(
+        self, seq: int, error: str, *, key_rejected: bool = False, trouble: Trouble = "other"
+    ) -> PassOutcome:
         """Nothing was answered: keep every last-known state and mark it stale."""
         self.failed_passes += 1
         answered_since = self.freshness.pass_failed(seq)
@@ -295,6 +300,7 @@ class Engine:
             number=self.passes,
             unanswered=list(rows) if stale is None else stale,
             error=error,
+            trouble=trouble,
             ran=False,
             key_rejected=key_rejected,
         )

@@ -7,6 +7,7 @@ from typing import Literal
 
 from wahdx_tui.core.alerts.facts import ApiState
 from wahdx_tui.core.board.state import Changes
+from wahdx_tui.core.domain.errors import Trouble
 from wahdx_tui.core.domain.model import PostKey, PostStatus
 
 PassKind = Literal["ok", "left_out", "partial", "down", "failed"]
@@ -29,6 +30,7 @@ class PassOutcome:
     left_out: int = 0  # posts a complete answer said nothing about
     not_checked: int = 0  # posts a failed batch could not check
     error: str | None = None  # why the pass did not run, or the first error of a partial one
+    trouble: Trouble = "other"  # what kind of trouble `error` is (core.errors.Trouble)
     ran: bool = True  # False when the pass could not run at all (key rejected, API down)
     key_rejected: bool = False
     team_failures: list[PostKey] = field(default_factory=list)  # other boards' posts, newly failed

@@ -1,4 +1,4 @@
-"""Export the board's current view (after filter and sort) as CSV or JSON."""
+"""Export the board's current view (after filter and sort) as CSV or JSON: posts or accounts."""
 
 from __future__ import annotations
 
@@ -9,12 +9,28 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from wahdx_tui.core.board.accounts import AccountRow
 from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS
-from wahdx_tui.core.domain.model import PostStatus
+from wahdx_tui.core.domain.model import PostStatus, State
 from wahdx_tui.core.reports.checkresults import FIELDS, csv_cell, iso_time, record
 
 EXPORT_FIELDS = (*FIELDS, "category", "stuck", "acknowledged", "note", "since")
+ACCOUNT_FIELDS = (
+    "accountId",
+    "platform",
+    "posts",
+    "failed",
+    "unreviewed",
+    "stuck",
+    "processing",
+    "queued",
+    "published",
+    "unknown",
+    "topCategory",
+    "topCategoryPosts",
+    "topReason",
+)
 
 
 def export_record(row: Row) -> dict[str, str | bool | None]:
@@ -46,14 +62,63 @@ def render_export(rows: Sequence[Row], fmt: str) -> str:
     return out.getvalue()
 
 
+def account_record(row: AccountRow) -> dict[str, str | int | None]:
+    """One account as the accounts view shows it (raw strings; JSON escapes them)."""
+    return {
+        "accountId": row.account_id,
+        "platform": row.platform or None,
+        "posts": row.posts,
+        "failed": row.failed,
+        "unreviewed": row.unreviewed,
+        "stuck": row.stuck,
+        "processing": row.count(State.PROCESSING),
+        "queued": row.count(State.QUEUED),
+        "published": row.count(State.PUBLISHED),
+        "unknown": row.count(State.UNKNOWN),
+        "topCategory": CATEGORY_LABELS[row.category] if row.category else None,
+        "topCategoryPosts": row.category_count,
+        "topReason": row.reason or None,
+    }
+
+
+def render_accounts_export(rows: Sequence[AccountRow], fmt: str) -> str:
+    """The accounts as 'csv' or 'json' text."""
+    records = [account_record(r) for r in rows]
+    if fmt == "json":
+        return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ACCOUNT_FIELDS)
+    for rec in records:
+        writer.writerow([_cell(rec[f]) for f in ACCOUNT_FIELDS])
+    return out.getvalue()
+
+
+def _cell(value: str | int | None) -> str:
+    return str(value) if isinstance(value, int) else csv_cell(value)
+
+
 def write_export(rows: Sequence[Row], fmt: str, directory: Path | None = None) -> Path:
-    """Write the export next to the operator (the current directory) and return its path."""
+    """Write the posts' export next to the operator (the current directory); its path."""
+    return write_new_file(render_export(rows, fmt), "wahdx-export", fmt, directory)
+
+
+def write_accounts_export(
+    rows: Sequence[AccountRow], fmt: str, directory: Path | None = None
+) -> Path:
+    """Write the accounts' export next to the operator (the current directory); its path."""
+    return write_new_file(render_accounts_export(rows, fmt), "wahdx-accounts", fmt, directory)
+
+
+def write_new_file(text: str, prefix: str, fmt: str, directory: Path | None = None) -> Path:
+    """Write `text` to a new PREFIX-STAMP.FMT in `directory` (default: the current one), never
+    over an existing file; return its path. Every export is written here."""
     folder = directory or Path.cwd()
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = folder / f"wahdx-export-{stamp}.{fmt}"
+    path = folder / f"{prefix}-{stamp}.{fmt}"
     n = 1
     while path.exists():
         n += 1
-        path = folder / f"wahdx-export-{stamp}-{n}.{fmt}"
-    path.write_text(render_export(rows, fmt), encoding="utf-8")
+        path = folder / f"{prefix}-{stamp}-{n}.{fmt}"
+    path.write_text(text, encoding="utf-8")
     return path.resolve()

@@ -95,6 +95,32 @@ def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) ->
     return [r[3] for r in ranked]
 
 
+def history_elsewhere(store: Store, scope: str) -> list[str]:
+    """When the store holds no posts under `scope`, the API base URLs it holds posts for
+    (demo runs left out): the report was asked about another API than the one recorded.
+    Empty when `scope` has posts, or nothing else has. Scopes are normalised base URLs, so
+    they carry no user or password."""
+    if store.last_posts(scope):
+        return []
+    return [
+        other
+        for other in store.scopes()
+        if other != scope and not other.startswith("sim://") and store.last_posts(other)
+    ]
+
+
+def elsewhere_error(location: str, scope: str, others: Sequence[str]) -> str:
+    """The one line saying the store holds another API's history, and how to report on it."""
+    named = ", ".join(clean(o, 200) for o in others[:3])
+    if len(others) > 3:
+        named += f" (and {len(others) - 3} more)"
+    which = clean(others[0], 200) if len(others) == 1 else "one of them"
+    return (
+        f"the store {location} holds no history for {clean(scope, 200)}, but does for {named}:"
+        f" pass --base-url {which} (or set WAHDX_BASE_URL) to report on it"
+    )
+
+
 # -- shared ---------------------------------------------------------------------------------
 
 

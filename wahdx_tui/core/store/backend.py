@@ -19,22 +19,28 @@ def read_password_file(path: str) -> str:
 
 
 def open_store(
-    url: str | None, *, password_file: str | None = None, readonly: bool = False
+    url: str | None,
+    *,
+    password_file: str | None = None,
+    readonly: bool = False,
+    hint: str | None = None,
+    password_flag: str = "--store-password-file",
 ) -> Store:
     """Open the store a URL names: postgresql://… (or postgres://), a path or sqlite:///path.
 
     None opens the default SQLite file in the XDG state directory. The PostgreSQL password
-    comes from the URL, $PGPASSWORD, ~/.pgpass, or `password_file` (mode 600). Raises
-    StoreError with one line (never the password) when the store cannot be opened.
+    comes from the URL, $PGPASSWORD, ~/.pgpass, or `password_file` (mode 600; given with
+    `password_flag`, which a missing password's error names). Raises StoreError with one line
+    (never the password) when the store cannot be opened; a SQLite file's advises `hint`.
     """
     if not is_postgres(url):
         if password_file:
             raise StoreError("a store password file is only for postgresql:// stores")
         from wahdx_tui.core.store.sqlite.store import SqliteStore
 
-        return SqliteStore(sqlite_path(url), readonly=readonly)
+        return SqliteStore(sqlite_path(url), readonly=readonly, hint=hint)
     assert url is not None
     password = read_password_file(password_file) if password_file else None
     from wahdx_tui.core.store.postgres.store import PgStore
 
-    return PgStore(url.strip(), password=password, readonly=readonly)
+    return PgStore(url.strip(), password=password, readonly=readonly, password_flag=password_flag)

@@ -1,13 +1,14 @@
-"""The acknowledge dialog: mark a failed post as reviewed, with an optional note."""
+"""The acknowledge dialogs: mark a failed post as reviewed with an optional note, or (asked
+first) take an acknowledgement back."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS, HINTS
@@ -55,3 +56,51 @@ class AckScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Leave the post unreviewed."""
         self.dismiss(None)
+
+
+class UnackScreen(ModalScreen[bool]):
+    """Asks before an acknowledgement is taken back. The Keep button has the focus, so Enter
+    keeps it, and letters typed meanwhile (a note meant for the other dialog) do nothing:
+    only Tab then Enter, or a click, on Take back takes it back. Dismisses with True then."""
+
+    BINDINGS = [
+        # No letter does anything here: a note typed by mistake must neither answer nor leave.
+        Binding("escape", "keep", "Keep"),
+        Binding("left,right", "app.focus_next", "Other button", show=False),
+    ]
+
+    def __init__(self, row: Row) -> None:
+        super().__init__()
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        """The post, the note that goes with the acknowledgement, and the two buttons."""
+        row = self.row
+        lines = Text()
+        lines.append("Take back the acknowledgement of ", style="bold")
+        lines.append(f"{row.label or row.publish}  ({row.account} · {row.publish})?\n")
+        note = clean(row.note, NOTE_LIMIT)
+        lines.append(f"Its note goes too: {note}\n" if note else "It has no note.\n")
+        lines.append(
+            "The post is then an unreviewed failure again, on every board.\n"
+            "Enter or Esc keeps it; Tab, then Enter, takes it back.",
+            style="dim",
+        )
+        with Vertical(id="unack-body"):
+            yield Static(lines)
+            with Horizontal(id="unack-buttons"):
+                yield Button("Keep it", id="unack-keep", variant="primary")
+                yield Button("Take back", id="unack-take-back", variant="error")
+
+    def on_mount(self) -> None:
+        """Title the frame; Keep has the focus."""
+        self.query_one("#unack-body").border_title = "Take back the acknowledgement?"
+        self.query_one("#unack-keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Take back only on its own button."""
+        self.dismiss(event.button.id == "unack-take-back")
+
+    def action_keep(self) -> None:
+        """Keep the acknowledgement."""
+        self.dismiss(False)

@@ -41,6 +41,9 @@ def counts_text(board: Board, counts: Mapping[State, int], *, mono: bool = False
         style = _STYLE[state] if n else "dim"
         if state is State.FAILED and n:
             style = "bold reverse" if mono else "bold white on red"
+        elif state is State.UNKNOWN and board.unknown:
+            # Answered in no known state: the API does not know them (a typo in an ID?).
+            style = "bold reverse" if mono else "bold white on magenta"
         text.append(f"{STATE_GLYPHS[state]} {n} {state.value.upper()}", style=style)
         if state is State.FAILED and n:
             unreviewed = board.unreviewed

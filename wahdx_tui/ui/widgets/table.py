@@ -122,6 +122,7 @@ class BoardTable(CursorTable):
         "board-table--processing",
         "board-table--published",
         "board-table--unknown",
+        "board-table--unknown-answer",
     }
 
     @dataclass
@@ -194,6 +195,8 @@ class BoardTable(CursorTable):
             name = "board-table--cursor"
         elif row.stuck:
             name = "board-table--stuck"
+        elif row.unknown_answer:
+            name = "board-table--unknown-answer"
         elif row.acked:
             name = "board-table--acked"
         elif row.from_last_run or row.unanswered:

@@ -48,8 +48,16 @@ def _one_line(text: str) -> str:
 class PgLink:
     """Connections to one database for one store; every failure becomes one StoreError line."""
 
-    def __init__(self, url: str, *, password: str | None, readonly: bool) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        password: str | None,
+        readonly: bool,
+        password_flag: str = "--store-password-file",
+    ) -> None:
         self.readonly = readonly
+        self._password_flag = password_flag
         self.display = display_url(url)
         self._url = Secret(url)
         self._password = Secret(password) if password is not None else None
@@ -120,6 +128,11 @@ class PgLink:
             meaning = _CODES["28P01"]
         if meaning and not text.lower().startswith(meaning.lower()):
             text = f"{meaning} ({text})"
+        if "no password supplied" in text:  # libpq's fe_sendauth: say where one comes from
+            text = (
+                f"the server wants a password and none was given ({text}): set PGPASSWORD,"
+                f" put it in ~/.pgpass, or pass {self._password_flag} FILE (mode 600)"
+            )
         return redact(text, (s.reveal() for s in self._secrets))[:400]
 
     def _connection(self, action: str) -> psycopg.Connection[Any]:

@@ -31,9 +31,16 @@ class PgStore(SqlStore):
     dialect = POSTGRES
     sql = Statements().render(POSTGRES)
 
-    def __init__(self, url: str, *, password: str | None = None, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        password: str | None = None,
+        readonly: bool = False,
+        password_flag: str = "--store-password-file",
+    ) -> None:
         self.readonly = readonly
-        self._link = PgLink(url, password=password, readonly=readonly)
+        self._link = PgLink(url, password=password, readonly=readonly, password_flag=password_flag)
         self._display = self._link.display
         self._scopes: dict[str, int] = {}
         self._pending: dict[str, int] = {}

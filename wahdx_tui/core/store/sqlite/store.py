@@ -61,7 +61,10 @@ class SqliteStore(SqlStore):
     dialect = SQLITE
     sql = Statements().render(SQLITE)
 
-    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, readonly: bool = False, hint: str | None = None
+    ) -> None:
+        """`hint` is what the errors advise, for commands other than a board's or `report`."""
         self.path = Path(path)
         self.readonly = readonly
         self._lock = threading.Lock()
@@ -72,7 +75,9 @@ class SqliteStore(SqlStore):
         self._watch_lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._seen_version: int | None = None
-        if readonly:
+        if hint is not None:
+            self._hint = hint
+        elif readonly:
             self._hint = "fix the path or pass --history FILE"
         else:
             self._hint = "pass --no-history or fix the path"
