@@ -16,6 +16,7 @@ from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.config import KEY_ENV, read_api_key, resolve_base_url
 from wahdx_tui.core.errors import ConfigError, WahdxError
 from wahdx_tui.core.history import History
+from wahdx_tui.core.inert import add_secrets, inert_stderr
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
@@ -203,6 +204,8 @@ def resolve(args: argparse.Namespace, *, key_optional: bool = False) -> Setup:
     base_url = resolve_base_url(args.base_url)
     given = args.api_key_file or os.environ.get(KEY_ENV, "").strip()
     api_key = read_api_key(args.api_key_file) if given or not key_optional else None
+    if api_key is not None:
+        add_secrets(api_key)  # never on a line written anywhere, whatever echoes it
     flags = flag_values(args)
     return Setup(watchlist, base_url, api_key, resolve_settings(watchlist.settings, flags), flags)
 
@@ -309,7 +312,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """`serve`: the headless poller for a team, logging to stderr."""
     import logging
 
-    from wahdx_tui.core.secret import RedactingFilter
+    from wahdx_tui.core.inert import InertFormatter
     from wahdx_tui.core.serveloop import Server
     from wahdx_tui.core.storeurl import open_store
     from wahdx_tui.core.teamsetup import store_url, team_engine
@@ -319,7 +322,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
     stderr = logging.StreamHandler(sys.stderr)
-    stderr.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    stderr.setFormatter(InertFormatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     stderr.setLevel(logging.INFO)
     # One line per notable event: the poller's and the team's news (API down and back among
     # them); the client's retries and given-up batches go to --log only, and errors anywhere.
@@ -330,7 +333,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             or (r.name == "wahdx_tui.alerts" and r.levelno >= logging.WARNING)
         )
     )
-    stderr.addFilter(RedactingFilter(setup.api_key))  # nothing says it; in case one ever did
     root = logging.getLogger("wahdx_tui")
     root.addHandler(stderr)
     if root.level == logging.NOTSET or root.level > logging.INFO:
@@ -482,6 +484,12 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (errors are one line on stderr)."""
+    with inert_stderr():  # what reaches the terminal (or a journal) is never the API's bytes
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """main() with its stderr made inert."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {

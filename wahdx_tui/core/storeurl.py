@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
+from wahdx_tui.core.inert import add_secrets
+from wahdx_tui.core.secret import Secret
 from wahdx_tui.core.secretfile import read_secret_file
 from wahdx_tui.core.sqlitestore import SqliteStore, default_store_path
 from wahdx_tui.core.storeapi import Store, StoreError
@@ -123,6 +125,7 @@ def open_store(
         return SqliteStore(sqlite_path(url), readonly=readonly)
     assert url is not None
     password = read_password_file(password_file) if password_file else None
+    add_secrets(*(Secret(s) for s in (*url_secrets(url), password) if s))  # off every line
     from wahdx_tui.core.pgstore import PgStore  # psycopg is loaded only when it is needed
 
     return PgStore(url.strip(), password=password, readonly=readonly)
