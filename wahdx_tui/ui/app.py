@@ -481,7 +481,7 @@ class BoardApp(BoardViews):
         """Write the current view (after filter and sort) to a CSV or JSON file."""
         rows = [self.board.rows[k] for k in self.board.keys_in_view()]
         try:
-            path = write_export(rows, fmt, self.export_dir)
+            path = write_export(rows, fmt, self.export_dir, self.clock())
         except OSError as exc:
             self.notify(f"export failed: {exc.strerror or exc}", severity="error", markup=False)
             return
