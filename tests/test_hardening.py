@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import QUICK, FakeClock, screen_text, toasts, until
-from hostile_api import FORBIDDEN, HOSTILE, HostileApi
+from hostile_api import FORBIDDEN, HOSTILE, HostileApi, ProxyRecorder
 from teamprocs import child_env, serve_process, wait_for
 from textual.pilot import Pilot
 
@@ -279,3 +279,55 @@ def test_an_export_whose_every_name_is_taken_says_so(tmp_path: Path) -> None:
         write_export([], "csv", tmp_path, NOW)
     assert info.value.strerror and "taken" in info.value.strerror
     assert not list(tmp_path.glob("target-*"))
+
+
+# -- 3. the proxy, and 11. names under .localhost -------------------------------------------------
+
+
+def test_a_proxy_never_sees_a_loopback_request_nor_the_key() -> None:
+    """With HTTP_PROXY set and a plain http:// loopback base URL, the proxy on another address
+    received x-api-key in clear. Loopback never goes through a proxy."""
+    proxies = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY")
+    with ProxyRecorder() as proxy, HostileApi(failed_with="failed") as api:
+        env = {name: proxy.url for name in proxies} | {"NO_PROXY": "", "no_proxy": ""}
+        by_ip = check(api, WATCHLIST, "--format", "json", env=env)
+        port = api.base_url.rsplit(":", 1)[1]
+        by_name = check(api, WATCHLIST, env={**env, "WAHDX_BASE_URL": f"http://localhost:{port}"})
+        asked = api.requests
+    assert proxy.connections == 0 and bytes(proxy.received) == b""
+    assert asked >= 2  # both went to the API itself
+    for proc in (by_ip, by_name):
+        assert proc.returncode == 1, proc.stderr  # every post answered (failed), directly
+
+
+def hosts_namespace() -> list[str]:
+    """A command prefix running its command with /etc/hosts replaced (a mount namespace of
+    its own); skips the test where user namespaces are not allowed."""
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("needs `unshare -rm` (user and mount namespaces) to give a name an address")
+    return ["unshare", "-rm", "sh", "-c", 'mount --bind "$HOSTS" /etc/hosts && exec "$@"', "sh"]
+
+
+def test_a_localhost_name_counts_as_loopback_only_when_it_resolves_there(tmp_path: Path) -> None:
+    """`evil.localhost` in /etc/hosts (or DNS) can point anywhere: plain http:// to it would
+    send the key in clear. It counted as loopback by its name alone."""
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost good.localhost\n10.9.8.7 evil.localhost\n")
+    prefix = hosts_namespace()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("WAHDX_")}
+    with HostileApi(failed_with="failed") as api:
+        port = api.base_url.rsplit(":", 1)[1]
+
+        def check_at(host: str) -> subprocess.CompletedProcess[bytes]:
+            env = {**base, "HOSTS": str(hosts), "WAHDX_API_KEY": KEY}
+            env["WAHDX_BASE_URL"] = f"http://{host}:{port}"
+            command = [*prefix, str(WAHDX_TUI), "check", WATCHLIST, "--timeout", "2"]
+            return subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
+
+        evil, good = check_at("evil.localhost"), check_at("good.localhost")
+    assert evil.returncode == 2
+    line = evil.stderr.decode().strip()
+    assert line.startswith("error: refusing plain http:// to evil.localhost") and "\n" not in line
+    assert "loopback" in line
+    assert good.returncode == 1, good.stderr  # resolves to 127.0.0.1: allowed, answered
