@@ -45,7 +45,7 @@ def is_loopback_host(host: str) -> bool:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return False
-    addresses = {info[4][0] for info in found}
+    addresses = {str(info[4][0]) for info in found}
     return bool(addresses) and all(_is_loopback_address(a) for a in addresses)
 
 
