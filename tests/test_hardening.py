@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -331,3 +332,28 @@ def test_a_localhost_name_counts_as_loopback_only_when_it_resolves_there(tmp_pat
     assert line.startswith("error: refusing plain http:// to evil.localhost") and "\n" not in line
     assert "loopback" in line
     assert good.returncode == 1, good.stderr  # resolves to 127.0.0.1: allowed, answered
+
+
+# -- smaller: 7. a store that cannot be opened ------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["serve", "watch"])
+def test_a_corrupt_store_suggests_only_flags_the_command_takes(
+    command: str, tmp_path: Path
+) -> None:
+    """`serve` on a corrupt (or read-only) store suggested --no-history, which it refuses."""
+    corrupt = tmp_path / "history.sqlite3"
+    corrupt.write_bytes(b"this is not a database at all\n" * 200)
+    env = child_env(tmp_path / "state", base_url="http://127.0.0.1:9", key=KEY)
+    run = [sys.executable, "-m", "wahdx_tui", command]
+    proc = subprocess.run(
+        [*run, WATCHLIST, "--history", str(corrupt)], env=env, capture_output=True, check=False
+    )
+    assert proc.returncode == 2
+    (line,) = proc.stderr.decode().splitlines()
+    assert line.startswith("error: cannot open history at ") and "not a SQLite database" in line
+    suggested = set(re.findall(r"--[a-z][a-z-]+", line))
+    assert "--history" in suggested
+    taken = subprocess.run([*run, "--help"], env=env, capture_output=True, check=True).stdout
+    assert all(flag.encode() in taken for flag in suggested), (suggested, command)
+    assert ("--no-history" in suggested) is (command == "watch")

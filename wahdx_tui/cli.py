@@ -265,7 +265,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
     from wahdx_tui.core.client import client_factory
     from wahdx_tui.core.engine import Engine
-    from wahdx_tui.core.store import scope_for
+    from wahdx_tui.core.store import StoreError, scope_for
     from wahdx_tui.core.storeurl import display_url, open_store
     from wahdx_tui.core.teamsetup import NO_POLLER, poller_alive, store_url, team_engine
     from wahdx_tui.ui.run import run_board
@@ -286,7 +286,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
         )
         return run_board(engine, bell=not args.no_bell, subtitle=setup.base_url)
     url = store_url(args.store, args.history)
-    store = open_store(url, password_file=args.store_password_file)
+    try:
+        store = open_store(url, password_file=args.store_password_file)
+    except StoreError as exc:
+        raise StoreError(f"{exc} (or --no-history to keep none)") from None
     try:
         if not args.view_only and setup.api_key is None and not poller_alive(store, setup.base_url):
             raise ConfigError(NO_POLLER)

@@ -134,10 +134,8 @@ class SqliteStore(Store):
         self._watch_lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._seen_version: int | None = None
-        if readonly:
-            self._hint = "fix the path or pass --history FILE"
-        else:
-            self._hint = "pass --no-history or fix the path"
+        # What every command that opens a history takes (watch also --no-history: it says so).
+        self._hint = "fix the path or pass --history FILE"
         try:
             self._conn = self._open()
         except (sqlite3.Error, OSError) as exc:
