@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import QUICK, FakeClock, screen_text, toasts, until
 from hostile_api import FORBIDDEN, HOSTILE, HostileApi, ProxyRecorder
+from pgserver import PgServer, pg_server
 from teamprocs import child_env, serve_process, wait_for
 from textual.pilot import Pilot
 
@@ -38,6 +40,7 @@ KEY = "wx_live_echoed_5be1c0ffee"
 WAHDX_TUI = Path(sys.executable).with_name("wahdx-tui")
 WATCHLIST = str(sample_watchlist_path())
 pytestmark = pytest.mark.usefixtures("quick_pilot")
+__all__ = ["pg_server"]
 
 
 def raw_bad(data: bytes) -> list[str]:
@@ -357,3 +360,42 @@ def test_a_corrupt_store_suggests_only_flags_the_command_takes(
     taken = subprocess.run([*run, "--help"], env=env, capture_output=True, check=True).stdout
     assert all(flag.encode() in taken for flag in suggested), (suggested, command)
     assert ("--no-history" in suggested) is (command == "watch")
+
+
+# -- smaller: 8. `report` on a database without the project's tables -------------------------------
+
+
+@pytest.fixture
+def pg_db(pg_server: PgServer) -> Iterator[str]:
+    """A fresh database on the suite's throwaway PostgreSQL, dropped after the test."""
+    name = pg_server.create_database()
+    try:
+        yield name
+    finally:
+        pg_server.drop_database(name)
+
+
+def report(store: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
+    """`wahdx-tui report` as a child process on `store`."""
+    command = [sys.executable, "-m", "wahdx_tui", "report", WATCHLIST, "--store", store]
+    return subprocess.run(
+        command, env=child_env(tmp_path / "state", **env), capture_output=True, check=False
+    )
+
+
+def test_report_on_a_store_without_the_projects_tables_is_an_error_on_both_stores(
+    pg_server: PgServer, pg_db: str, tmp_path: Path
+) -> None:
+    """PostgreSQL said "Nothing to hand over" with exit 0 where SQLite said exit 2."""
+    with pg_server.admin(pg_db) as conn:
+        conn.execute("CREATE TABLE invoices (id integer)")  # someone else's database
+    foreign = tmp_path / "other.sqlite3"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE invoices (id integer)")
+    pg = report(pg_server.url(pg_db, password=False), tmp_path, PGPASSWORD=pg_server.password)
+    lite = report(str(foreign), tmp_path)
+    for proc in (pg, lite):
+        assert proc.returncode == 2 and proc.stdout == b"", proc
+        (line,) = proc.stderr.decode().splitlines()
+        assert line.startswith("error: cannot open ") and "wahdx-tui history" in line
+    assert pg_server.password.encode() not in pg.stderr

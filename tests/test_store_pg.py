@@ -117,10 +117,14 @@ def test_concurrent_first_starts_migrate_once(pg_server: PgServer, db: str) -> N
     assert errors == []
 
 
-def test_read_only_store_on_an_empty_database_reads_nothing(pg_server: PgServer, db: str) -> None:
-    with open_store(pg_server.url(db), readonly=True) as ro:
-        assert ro.last_posts(SCOPE) == {} and ro.events(SCOPE) == [] and ro.scopes() == []
-        assert ro.changes_since(SCOPE, 0).empty
+def test_read_only_store_on_an_empty_database_is_a_clear_error(pg_server: PgServer, db: str) -> None:
+    with pytest.raises(StoreError, match="holds no wahdx-tui history") as info:
+        open_store(pg_server.url(db), readonly=True)
+    assert pg_server.password not in str(info.value)
+    with open_store(pg_server.url(db)) as store:  # a writer creates the tables...
+        store.record(SCOPE, *_pass(1))
+    with open_store(pg_server.url(db), readonly=True) as ro:  # ... and then it reads
+        assert ro.last_posts(SCOPE) and ro.scopes() == [SCOPE]
         with pytest.raises(StoreError, match="read-only"):
             ro.set_ack(SCOPE, K1, "x", 1.0)
 
