@@ -399,3 +399,31 @@ def test_report_on_a_store_without_the_projects_tables_is_an_error_on_both_store
         (line,) = proc.stderr.decode().splitlines()
         assert line.startswith("error: cannot open ") and "wahdx-tui history" in line
     assert pg_server.password.encode() not in pg.stderr
+
+
+# -- smaller: 9. a history file others can read ----------------------------------------------------
+
+
+def test_a_history_file_others_can_read_is_made_600_and_said_once(tmp_path: Path) -> None:
+    """An existing history of mode 644 stayed 644, with no word."""
+    history = tmp_path / "h.sqlite3"
+    Store(history).close()
+    for path in (history, Path(f"{history}-wal")):
+        if path.exists():
+            path.chmod(0o644)
+    with HostileApi(failed_with="failed") as api:
+        env = child_env(tmp_path / "state", base_url=api.base_url, key=KEY)
+        said = []
+        for run in ("first", "second"):
+            log = tmp_path / f"{run}.txt"
+            with serve_process(env, log, WATCHLIST, "--history", str(history)) as served:
+                wait_for(lambda: served.says("started"), "serve started")
+                served.proc.send_signal(signal.SIGTERM)
+                assert served.proc.wait(30) == 0
+            said.append([line for line in served.text().splitlines() if "mode" in line])
+    assert said[0] == [
+        f"note: the history file {history} was mode 644, so others could read it: it is 600 now"
+    ]
+    assert said[1] == []  # once
+    assert history.stat().st_mode & 0o777 == 0o600
+    assert all(p.stat().st_mode & 0o077 == 0 for p in tmp_path.glob("h.sqlite3*"))

@@ -10,6 +10,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wahdx_tui import __version__
 from wahdx_tui.core.client import ClientOptions
@@ -21,6 +22,9 @@ from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
 from wahdx_tui.core.watchlist import Watchlist, load_watchlist
+
+if TYPE_CHECKING:
+    from wahdx_tui.core.storeapi import Store
 
 EXIT_USAGE = 2
 DEMO_INTERVAL = 5.0
@@ -242,6 +246,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def _say_notices(store: Store) -> None:
+    """What opening the store did that the operator should know of, once, on stderr."""
+    for notice in store.notices:
+        print(f"note: {notice}", file=sys.stderr)
+
+
 def _store_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
@@ -290,6 +300,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         store = open_store(url, password_file=args.store_password_file)
     except StoreError as exc:
         raise StoreError(f"{exc} (or --no-history to keep none)") from None
+    _say_notices(store)
     try:
         if not args.view_only and setup.api_key is None and not poller_alive(store, setup.base_url):
             raise ConfigError(NO_POLLER)
@@ -341,6 +352,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     store = open_store(store_url(args.store, args.history), password_file=args.store_password_file)
+    _say_notices(store)
     engine = team_engine(
         setup.watchlist,
         base_url=setup.base_url,

@@ -94,6 +94,7 @@ class PgStore(Store):
 
     def __init__(self, url: str, *, password: str | None = None, readonly: bool = False) -> None:
         self.readonly = readonly
+        self.notices: tuple[str, ...] = ()
         self._link = PgLink(url, password=password, readonly=readonly)
         self._display = self._link.display
         self._scopes: dict[str, int] = {}

@@ -116,6 +116,22 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
+def _owner_only(fd: int, path: Path) -> str | None:
+    """Make an existing history file others could read mode 600, and say so (or say why not);
+    None when it already was."""
+    mode = os.fstat(fd).st_mode & 0o777
+    if not mode & 0o077:
+        return None
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError as exc:
+        return (
+            f"the history file {path} is mode {mode:o}, so others can read it, and it could not"
+            f" be made 600 ({_reason(exc)}): chmod 600 it"
+        )
+    return f"the history file {path} was mode {mode:o}, so others could read it: it is 600 now"
+
+
 class SqliteStore(Store):
     """A history file shared safely by several boards (threads or processes) on one host.
 
@@ -126,6 +142,7 @@ class SqliteStore(Store):
     def __init__(self, path: Path | str | None = None, *, readonly: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         self.readonly = readonly
+        self.notices: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self._scopes: dict[str, int] = {}
         self._pending: dict[str, int] = {}
@@ -169,7 +186,17 @@ class SqliteStore(Store):
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Create the file owner-only before SQLite does (its -wal and -shm copy the mode).
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
+        try:
+            self.notices = tuple(filter(None, [_owner_only(fd, self.path)]))
+        finally:
+            os.close(fd)
+        for suffix in ("-wal", "-shm"):  # made by SQLite from the file's mode of their day
+            with contextlib.suppress(OSError):
+                sibling = os.open(f"{self.path}{suffix}", os.O_RDONLY | os.O_NOFOLLOW)
+                try:
+                    _owner_only(sibling, self.path)
+                finally:
+                    os.close(sibling)
         return self._prepare(self._connect_rw())
 
     def _connect_rw(self) -> sqlite3.Connection:
