@@ -32,6 +32,7 @@ from wahdx_tui.core.export import NAMES_TRIED, write_export
 from wahdx_tui.core.model import PostStatus, State
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.store import Store, Transition, scope_for
+from wahdx_tui.core.storeurl import open_store
 from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.screens import DetailScreen
@@ -427,3 +428,21 @@ def test_a_history_file_others_can_read_is_made_600_and_said_once(tmp_path: Path
     assert said[1] == []  # once
     assert history.stat().st_mode & 0o777 == 0o600
     assert all(p.stat().st_mode & 0o077 == 0 for p in tmp_path.glob("h.sqlite3*"))
+
+
+# -- smaller: 10. a password in the --store URL ----------------------------------------------------
+
+
+def test_a_password_in_the_store_url_on_the_command_line_is_warned_of(
+    pg_server: PgServer, pg_db: str, tmp_path: Path
+) -> None:
+    """It is in the process list for anyone on the host; PGPASSWORD is not."""
+    open_store(pg_server.url(pg_db)).close()  # the tables, so report has a history to read
+    in_argv = report(pg_server.url(pg_db), tmp_path)
+    in_env = report(pg_server.url(pg_db, password=False), tmp_path, PGPASSWORD=pg_server.password)
+    assert in_argv.returncode == 0 and in_env.returncode == 0, (in_argv.stderr, in_env.stderr)
+    (line,) = in_argv.stderr.decode().splitlines()
+    assert line.startswith("warning: the store URL on the command line holds a password")
+    assert "ps" in line and "PGPASSWORD" in line and "--store-password-file" in line
+    assert pg_server.password not in line
+    assert in_env.stderr == b""

@@ -246,6 +246,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def _warn_password_in_argv(*urls: str | None) -> None:
+    """A store URL given on the command line with its password in it: anyone on the host reads
+    it in `ps`; say so once, with the safer ways."""
+    from wahdx_tui.core.storeurl import url_secrets
+
+    if any(url and url_secrets(url) for url in urls):
+        print(
+            "warning: the store URL on the command line holds a password, which anyone on this"
+            " host can read in `ps`; use PGPASSWORD, ~/.pgpass or --store-password-file FILE",
+            file=sys.stderr,
+        )
+
+
 def _say_notices(store: Store) -> None:
     """What opening the store did that the operator should know of, once, on stderr."""
     for notice in store.notices:
@@ -280,6 +293,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from wahdx_tui.core.teamsetup import NO_POLLER, poller_alive, store_url, team_engine
     from wahdx_tui.ui.run import run_board
 
+    _warn_password_in_argv(args.store)
     setup = resolve(args, key_optional=not args.no_history)
     configure_logging(args.log, *(k for k in [setup.api_key] if k is not None))
     fixed = frozenset(setup.flags)
@@ -331,6 +345,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from wahdx_tui.core.storeurl import open_store
     from wahdx_tui.core.teamsetup import store_url, team_engine
 
+    _warn_password_in_argv(args.store)
     setup = resolve(args)
     assert setup.api_key is not None
     configure_logging(args.log, setup.api_key)
@@ -444,6 +459,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from wahdx_tui.core.storeurl import is_postgres, open_store, sqlite_path
     from wahdx_tui.core.teamsetup import store_url
 
+    _warn_password_in_argv(args.store)
     watchlist = load_watchlist(args.watchlist)
     _warn(watchlist)
     scope = scope_for(resolve_base_url(args.base_url))
@@ -474,6 +490,7 @@ def cmd_store(args: argparse.Namespace) -> int:
     if args.store_command != "copy":
         print("error: say what to do: wahdx-tui store copy SRC DST", file=sys.stderr)
         return EXIT_USAGE
+    _warn_password_in_argv(args.src, args.dst)
     with (
         open_store(args.src, password_file=args.src_password_file, readonly=True) as src,
         open_store(args.dst, password_file=args.dst_password_file) as dst,
