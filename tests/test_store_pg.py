@@ -117,7 +117,9 @@ def test_concurrent_first_starts_migrate_once(pg_server: PgServer, db: str) -> N
     assert errors == []
 
 
-def test_read_only_store_on_an_empty_database_is_a_clear_error(pg_server: PgServer, db: str) -> None:
+def test_read_only_store_on_an_empty_database_is_a_clear_error(
+    pg_server: PgServer, db: str
+) -> None:
     with pytest.raises(StoreError, match="holds no wahdx-tui history") as info:
         open_store(pg_server.url(db), readonly=True)
     assert pg_server.password not in str(info.value)
