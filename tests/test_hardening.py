@@ -101,6 +101,21 @@ def test_the_operators_own_input_reaches_stderr_inert_too(tmp_path: Path) -> Non
     assert b"x]0;TITLE.yaml" not in missing.stderr and b".yaml" in missing.stderr
 
 
+def test_what_goes_to_stdout_is_inert_too(tmp_path: Path) -> None:
+    """`store copy` names both stores on stdout: a folder name with escapes stays inert."""
+    folder = tmp_path / "x\x1b]0;TITLE\x07\x9b2J"
+    folder.mkdir()
+    Store(folder / "src.sqlite3").close()
+    proc = subprocess.run(
+        [str(WAHDX_TUI), "store", "copy", str(folder / "src.sqlite3"), str(tmp_path / "d.db")],
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(b"copied ") and b"x]0;TITLE2J" not in proc.stdout
+    assert raw_bad(proc.stdout) == []
+
+
 def test_serve_writes_a_hostile_apis_words_inert_to_stderr_and_its_log(
     erroring: HostileApi, tmp_path: Path
 ) -> None:

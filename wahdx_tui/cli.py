@@ -17,7 +17,7 @@ from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.config import KEY_ENV, read_api_key, resolve_base_url
 from wahdx_tui.core.errors import ConfigError, WahdxError
 from wahdx_tui.core.history import History
-from wahdx_tui.core.inert import add_secrets, inert_stderr
+from wahdx_tui.core.inert import add_secrets, inert_stdio, own_colours
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
@@ -240,7 +240,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             tty = sys.stdout.isatty()
             color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
             width = shutil.get_terminal_size((120, 24)).columns if tty else 200
-            sys.stdout.write(to_table(outcome.rows, color=color, width=width))
+            out = own_colours(sys.stdout) if color else sys.stdout
+            out.write(to_table(outcome.rows, color=color, width=width))
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
     return outcome.exit_code
@@ -516,12 +517,12 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (errors are one line on stderr)."""
-    with inert_stderr():  # what reaches the terminal (or a journal) is never the API's bytes
+    with inert_stdio():  # what reaches the terminal (or a journal) is never the API's bytes
         return _run(argv)
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    """main() with its stderr made inert."""
+    """main() with its stdout and stderr made inert."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {

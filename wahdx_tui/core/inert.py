@@ -82,12 +82,18 @@ class InertStream(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def inert_stderr() -> Iterator[None]:
-    """Within this block, everything written to sys.stderr (errors, warnings, notes, log lines,
-    argparse's usage) is made inert on the way out."""
-    before = sys.stderr
-    sys.stderr = InertStream(before)
+def inert_stdio() -> Iterator[None]:
+    """Within this block, everything written to sys.stdout and sys.stderr (errors, warnings,
+    notes, log lines, argparse's usage, results) is made inert on the way out."""
+    before = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = InertStream(before[0]), InertStream(before[1])
     try:
         yield
     finally:
-        sys.stderr = before
+        sys.stdout, sys.stderr = before
+
+
+def own_colours(stream: TextIO) -> TextIO:
+    """The stream under an InertStream, for the one text that carries the program's own colour
+    codes (check's table, its every cell made inert one by one); other streams as they are."""
+    return stream.stream if isinstance(stream, InertStream) else stream
