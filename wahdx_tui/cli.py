@@ -250,9 +250,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _warn_password_in_argv(*urls: str | None) -> None:
     """A store URL given on the command line with its password in it: anyone on the host reads
     it in `ps`; say so once, with the safer ways."""
-    from wahdx_tui.core.storeurl import url_secrets
+    from wahdx_tui.core.storeurl import is_postgres, url_secrets
 
-    if any(url and url_secrets(url) for url in urls):
+    if any(url and is_postgres(url) and url_secrets(url) for url in urls):
         print(
             "warning: the store URL on the command line holds a password, which anyone on this"
             " host can read in `ps`; use PGPASSWORD, ~/.pgpass or --store-password-file FILE",
