@@ -19,23 +19,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from conftest import QUICK, FakeClock, screen_text, toasts, until
 from hostile_api import FORBIDDEN, HOSTILE, HostileApi, ProxyRecorder
-from pgserver import PgServer, pg_server
-from teamprocs import child_env, serve_process, wait_for
 from textual.pilot import Pilot
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store
 
 import wahdx_tui.cli as cli
-from wahdx_tui.core.client import client_factory
-from wahdx_tui.core.engine import Engine
-from wahdx_tui.core.export import NAMES_TRIED, write_export
-from wahdx_tui.core.model import PostStatus, State
-from wahdx_tui.core.secret import ApiKey
-from wahdx_tui.core.store import Store, Transition, scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
+from tests.support.fixtures import QUICK, FakeClock, screen_text, toasts, until
+from tests.support.pgserver import PgServer, pg_server
+from tests.support.teamprocs import child_env, serve_process, wait_for
+from wahdx_tui.core.api.client import client_factory
+from wahdx_tui.core.domain.model import PostStatus, State
+from wahdx_tui.core.engine.engine import Engine
+from wahdx_tui.core.reports.export import NAMES_TRIED, write_export
+from wahdx_tui.core.settings.secret import ApiKey
+from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.store.sqlite.store import SqliteStore
+from wahdx_tui.core.watchlist.reader import load_watchlist, sample_watchlist_path
 from wahdx_tui.ui.app import BoardApp
-from wahdx_tui.ui.screens import DetailScreen
+from wahdx_tui.ui.screens.detail import DetailScreen
 
 KEY = "wx_live_echoed_5be1c0ffee"
 WAHDX_TUI = Path(sys.executable).with_name("wahdx-tui")
@@ -105,7 +107,7 @@ def test_what_goes_to_stdout_is_inert_too(tmp_path: Path) -> None:
     """`store copy` names both stores on stdout: a folder name with escapes stays inert."""
     folder = tmp_path / "x\x1b]0;TITLE\x07\x9b2J"
     folder.mkdir()
-    Store(folder / "src.sqlite3").close()
+    SqliteStore(folder / "src.sqlite3").close()
     proc = subprocess.run(
         [str(WAHDX_TUI), "store", "copy", str(folder / "src.sqlite3"), str(tmp_path / "d.db")],
         capture_output=True,
@@ -223,7 +225,7 @@ def test_reports_csv_defuses_every_formula_start(
     watchlist.write_text(FORMULA_WATCHLIST, encoding="utf-8")
     posts = load_watchlist(str(watchlist)).posts
     scope = scope_for("https://api.wahdx.com")
-    with Store(tmp_path / "h.sqlite3") as store:
+    with SqliteStore(tmp_path / "h.sqlite3") as store:
         for post in posts:
             status = PostStatus(post.key, State.FAILED, "failed", None, FORMULA_ERROR, NOW)
             store.record(scope, [status], [Transition(post.key, None, State.FAILED, NOW)])
@@ -423,7 +425,7 @@ def test_report_on_a_store_without_the_projects_tables_is_an_error_on_both_store
 def test_a_history_file_others_can_read_is_made_600_and_said_once(tmp_path: Path) -> None:
     """An existing history of mode 644 stayed 644, with no word."""
     history = tmp_path / "h.sqlite3"
-    Store(history).close()
+    SqliteStore(history).close()
     for path in (history, Path(f"{history}-wal")):
         if path.exists():
             path.chmod(0o644)

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.secret import Secret
+from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.core.settings.secret import Secret
 
 _SECRETS: list[str] = []
 """Every secret this process knows (the API key, notify URLs and tokens, store passwords),

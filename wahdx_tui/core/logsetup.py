@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from wahdx_tui.core.errors import ConfigError
+from wahdx_tui.core.domain.errors import ConfigError
 from wahdx_tui.core.inert import InertFormatter, add_secrets
-from wahdx_tui.core.secret import ApiKey
+from wahdx_tui.core.settings.secret import ApiKey
 
 LOGGER = "wahdx_tui"
 DELIVERY_LOGGERS = ("apprise", "urllib3")
