@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from wahdx_tui import __version__
 from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.errors import ConfigError, WahdxError
+from wahdx_tui.core.inert import add_secrets, inert_stdio, own_colours
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.settings.apiaccess import KEY_ENV, read_api_key, resolve_base_url
 from wahdx_tui.core.settings.secret import ApiKey
@@ -209,6 +210,8 @@ def resolve(args: argparse.Namespace, *, key_optional: bool = False) -> Setup:
     base_url = resolve_base_url(args.base_url)
     given = args.api_key_file or os.environ.get(KEY_ENV, "").strip()
     api_key = read_api_key(args.api_key_file) if given or not key_optional else None
+    if api_key is not None:
+        add_secrets(api_key)  # never on a line written anywhere, whatever echoes it
     flags = flag_values(args)
     return Setup(watchlist, base_url, api_key, resolve_settings(watchlist.settings, flags), flags)
 
@@ -287,7 +290,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             tty = sys.stdout.isatty()
             color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
             width = shutil.get_terminal_size((120, 24)).columns if tty else 200
-            sys.stdout.write(to_table(outcome.rows, color=color, width=width))
+            out = own_colours(sys.stdout) if color else sys.stdout
+            out.write(to_table(outcome.rows, color=color, width=width))
     if outcome.warning:
         print(f"warning: {outcome.warning}", file=sys.stderr)
     if outcome.error:
@@ -302,6 +306,25 @@ TRYING_SAID_AFTER = {True: 1.0, False: 5.0}
 def _say(line: str) -> None:
     """One line on stderr, at once."""
     print(line, file=sys.stderr, flush=True)
+
+
+def _warn_password_in_argv(*urls: str | None) -> None:
+    """A store URL given on the command line with its password in it: anyone on the host reads
+    it in `ps`; say so once, with the safer ways."""
+    from wahdx_tui.core.store.url import is_postgres, url_secrets
+
+    if any(url and is_postgres(url) and url_secrets(url) for url in urls):
+        print(
+            "warning: the store URL on the command line holds a password, which anyone on this"
+            " host can read in `ps`; use PGPASSWORD, ~/.pgpass or --store-password-file FILE",
+            file=sys.stderr,
+        )
+
+
+def _say_notices(store: Store) -> None:
+    """What opening the store did that the operator should know of, once, on stderr."""
+    for notice in store.notices:
+        print(f"note: {notice}", file=sys.stderr)
 
 
 def _store_arguments(p: argparse.ArgumentParser) -> None:
@@ -328,11 +351,12 @@ def _notify_argument(
 def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
     from wahdx_tui.core.store.backend import open_store
-    from wahdx_tui.core.store.protocol import scope_for
+    from wahdx_tui.core.store.protocol import StoreError, scope_for
     from wahdx_tui.core.store.url import display_url
     from wahdx_tui.core.team.setup import NO_POLLER, poller_alive, store_url
     from wahdx_tui.ui.run import run_board
 
+    _warn_password_in_argv(args.store)
     setup = resolve(args, key_optional=not args.no_history)
     configure_logging(args.log, *(k for k in [setup.api_key] if k is not None))
     if args.no_history:  # alone: no store, so no team
@@ -343,7 +367,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
         )
         return run_board(engine, bell=not args.no_bell, subtitle=setup.base_url)
     url = store_url(args.store, args.history)
-    store = open_store(url, password_file=args.store_password_file)
+    try:
+        store = open_store(url, password_file=args.store_password_file)
+    except StoreError as exc:
+        raise StoreError(f"{exc} (or --no-history to keep none)") from None
+    _say_notices(store)
     try:
         if not args.view_only and setup.api_key is None and not poller_alive(store, setup.base_url):
             raise ConfigError(NO_POLLER)
@@ -359,17 +387,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """`serve`: the headless poller for a team, logging to stderr."""
     import logging
 
-    from wahdx_tui.core.settings.secret import RedactingFilter
+    from wahdx_tui.core.inert import InertFormatter
     from wahdx_tui.core.store.backend import open_store
     from wahdx_tui.core.team.setup import store_url
     from wahdx_tui.serve.loop import Server
 
+    _warn_password_in_argv(args.store)
     setup = resolve(args)
     assert setup.api_key is not None
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
     stderr = logging.StreamHandler(sys.stderr)
-    stderr.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    stderr.setFormatter(InertFormatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     stderr.setLevel(logging.INFO)
     # One line per notable event: the poller's and the team's news (API down and back among
     # them); the client's retries and given-up batches go to --log only, and errors anywhere.
@@ -380,12 +409,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             or (r.name == "wahdx_tui.alerts" and r.levelno >= logging.WARNING)
         )
     )
-    stderr.addFilter(RedactingFilter(setup.api_key))  # nothing says it; in case one ever did
     root = logging.getLogger("wahdx_tui")
     root.addHandler(stderr)
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     store = open_store(store_url(args.store, args.history), password_file=args.store_password_file)
+    _say_notices(store)
     engine = joined_engine(setup, args, store, can_poll=True)
 
     async def run() -> int:
@@ -461,6 +490,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from wahdx_tui.core.store.url import is_postgres, sqlite_path
     from wahdx_tui.core.team.setup import store_url
 
+    _warn_password_in_argv(args.store)
     watchlist = load_watchlist(args.watchlist)
     _warn(watchlist)
     scope = scope_for(resolve_base_url(args.base_url))
@@ -495,6 +525,7 @@ def cmd_store(args: argparse.Namespace) -> int:
     if args.store_command != "copy":
         print("error: say what to do: wahdx-tui store copy SRC DST", file=sys.stderr)
         return EXIT_USAGE
+    _warn_password_in_argv(args.src, args.dst)
     if same_store(args.src, args.dst):
         raise ConfigError(
             f"SRC and DST are the same store ({display_url(args.src)}): nothing to copy;"
@@ -532,6 +563,12 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (errors are one line on stderr)."""
+    with inert_stdio():  # what reaches the terminal (or a journal) is never the API's bytes
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """main() with its stdout and stderr made inert."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {

@@ -458,7 +458,7 @@ def test_garbage_file_is_a_clear_store_error(tmp_path: Path) -> None:
     message = str(info.value)
     assert "\n" not in message
     assert str(bad) in message and "not a SQLite database" in message
-    assert "--no-history" in message
+    assert "--history FILE" in message  # what serve, watch and demo all take
     with pytest.raises(StoreError, match="not a SQLite database"):
         SqliteStore(bad, readonly=True)
 
@@ -481,7 +481,7 @@ def test_read_only_directory_is_a_clear_store_error(tmp_path: Path) -> None:
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        with pytest.raises(StoreError, match=r"cannot open history at .*--no-history"):
+        with pytest.raises(StoreError, match=r"cannot open history at .*--history FILE"):
             SqliteStore(locked / "history.sqlite3")
     finally:
         locked.chmod(0o700)

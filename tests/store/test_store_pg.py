@@ -149,10 +149,16 @@ def test_concurrent_first_starts_migrate_once(pg_server: PgServer, db: str) -> N
     assert errors == []
 
 
-def test_read_only_store_on_an_empty_database_reads_nothing(pg_server: PgServer, db: str) -> None:
-    with open_store(pg_server.url(db), readonly=True) as ro:
-        assert ro.last_posts(SCOPE) == {} and ro.events(SCOPE) == [] and ro.scopes() == []
-        assert ro.changes_since(SCOPE, 0).empty
+def test_read_only_store_on_an_empty_database_is_a_clear_error(
+    pg_server: PgServer, db: str
+) -> None:
+    with pytest.raises(StoreError, match="holds no wahdx-tui history") as info:
+        open_store(pg_server.url(db), readonly=True)
+    assert pg_server.password not in str(info.value)
+    with open_store(pg_server.url(db)) as store:  # a writer creates the tables...
+        store.record(SCOPE, *_pass(1))
+    with open_store(pg_server.url(db), readonly=True) as ro:  # ... and then it reads
+        assert ro.last_posts(SCOPE) and ro.scopes() == [SCOPE]
         with pytest.raises(StoreError, match="read-only"):
             ro.set_ack(SCOPE, K1, "x", 1.0)
 
@@ -231,7 +237,9 @@ def test_cli_bad_store_is_one_error_line_without_the_password(
     bad = pg_server.url(db).replace(pg_server.password, pg_server.password + "x")
     assert main(["store", "copy", str(src), bad]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1
+    warning, error = err.splitlines()  # the password in the URL is in `ps`: said first
+    assert warning.startswith("warning: the store URL on the command line holds a password")
+    assert error.startswith("error: ")
     assert pg_server.password not in err
 
 

@@ -214,7 +214,9 @@ def test_store_copy_onto_the_same_postgresql_database_is_refused(
     other_spelling = pg_url.replace("postgresql://", "postgres://", 1)
     proc = wahdx("store", "copy", pg_url, other_spelling, home=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("error: SRC and DST are the same store (postgresql://wahdx@")
+    warning, error = proc.stderr.splitlines()  # the password on the command line is warned of
+    assert warning.startswith("warning: the store URL on the command line holds a password")
+    assert error.startswith("error: SRC and DST are the same store (postgresql://wahdx@")
     assert pg_url.split(":")[2].split("@")[0] not in proc.stderr  # no password
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import unicodedata
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -193,7 +194,16 @@ _BIDI = {
     *map(chr, range(0x2066, 0x206A)),
 }
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
-FORBIDDEN = _C0_C1 | _BIDI | _ZERO_WIDTH
+BLANKS = {"\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u3164", "\u2800", "\uffa0"}
+"""Letters and marks that draw nothing (Hangul fillers, the blank braille cell, ...)."""
+UNSEEN = frozenset(
+    chr(c)
+    for c in range(0x110000)
+    if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp") or chr(c) in BLANKS
+)
+"""Every control, format character (soft hyphen, tags U+E0000-E007F, bidi, zero-width),
+line and paragraph separator, and blank letter this Python knows of."""
+FORBIDDEN = _C0_C1 | _BIDI | _ZERO_WIDTH | UNSEEN
 TRICKY = [
     "\x1b",
     "\x1b[",
@@ -216,6 +226,15 @@ TRICKY = [
     "\u200b",
     "\ufeff",
     "\ud800",
+    "\u2028",
+    "\u2029",
+    "\u00ad",
+    "\U000e0041",
+    "\U000e007f",
+    "\u3164",
+    "\u115f",
+    "\ufeff",
+    "\u2800",
     "全",
     "🙂",
     "[bold]",
@@ -252,7 +271,23 @@ def test_clean_keep_newlines_allows_only_newline(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(st.characters(codec=None)).filter(str.isprintable))
 def test_clean_keeps_printable_text_unchanged(text: str) -> None:
-    assert clean(text) == text
+    assert clean(text) == "".join(c for c in text if c not in UNSEEN).replace("\u2800", " ")
+
+
+def test_clean_removes_every_invisible_character_even_from_printable_text() -> None:
+    """U+2028/2029, tag characters, the soft hyphen and the Hangul fillers once went through:
+    the last ones in text Python calls printable, which clean returned untouched."""
+    introducers = {"\x1b", "\x90", "\x98", "\x9b", "\x9d", "\x9e", "\x9f"}  # take more
+    for ch in sorted(UNSEEN):
+        for text in (f"a{ch}b", f"a{ch}b\x07"):  # the fast path and the slow one
+            out = clean(text)
+            assert not set(out) & UNSEEN, f"U+{ord(ch):04X} -> {out!r}"
+            if ch not in introducers:
+                assert out.strip() in ("ab", "a b"), f"U+{ord(ch):04X} -> {out!r}"
+            assert not set(clean(text, keep_newlines=True)) & (UNSEEN - {"\n"})
+    assert clean("line\u2028para\u2029end", keep_newlines=True) == "line\npara\nend"
+    assert clean("\u3164\u3164", 10) == "" and clean("name\u3164") == "name"
+    assert clean("🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f") == "🏴"
 
 
 @settings(max_examples=100, deadline=None)

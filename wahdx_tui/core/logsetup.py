@@ -4,33 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 
 from wahdx_tui.core.domain.errors import ConfigError
-from wahdx_tui.core.settings.secret import ApiKey, RedactingFilter
+from wahdx_tui.core.inert import InertFormatter, add_secrets
+from wahdx_tui.core.settings.secret import ApiKey
 
 LOGGER = "wahdx_tui"
 DELIVERY_LOGGERS = ("apprise", "urllib3")
 """Third-party loggers of alert delivery: their records can hold notify URLs and tokens."""
-
-_SECRETS: list[ApiKey] = []
-_FILTERS: weakref.WeakSet[_Redactor] = weakref.WeakSet()
-
-
-class _Redactor(RedactingFilter):
-    """A redacting filter that also learns secrets found later (notify targets)."""
-
-    def add(self, *secrets: ApiKey) -> None:
-        """Redact these too; longer values first, so no part of a longer one is left."""
-        values = {*self._values, *(s.reveal() for s in secrets if s.reveal())}
-        self._values = sorted(values, key=len, reverse=True)
-
-
-def add_secrets(*secrets: ApiKey) -> None:
-    """Redact these values (notify URLs and their tokens) from every log line from now on."""
-    _SECRETS.extend(secrets)
-    for redactor in list(_FILTERS):
-        redactor.add(*secrets)
+__all__ = ["DELIVERY_LOGGERS", "LOGGER", "add_secrets", "configure_logging"]
+"""add_secrets (core.inert's): notify targets register their URLs and tokens through it."""
 
 
 def isolate_delivery_logs() -> None:
@@ -45,7 +28,7 @@ def isolate_delivery_logs() -> None:
 
 def configure_logging(path: str | None, *secrets: ApiKey) -> None:
     """Send wahdx-tui's, httpx's and alert delivery's debug records to `path` (mode 600),
-    secrets (and any given to add_secrets) redacted."""
+    inert: escapes and controls removed, secrets (and any given to add_secrets) redacted."""
     if not path:
         return
     try:
@@ -53,12 +36,11 @@ def configure_logging(path: str | None, *secrets: ApiKey) -> None:
         stream = os.fdopen(fd, "a", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write the log file {path}: {exc.strerror}") from None
+    add_secrets(*secrets)
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    redactor = _Redactor()
-    redactor.add(*secrets, *_SECRETS)
-    _FILTERS.add(redactor)
-    handler.addFilter(redactor)
+    # Inert lines: the API's text can carry escapes, and any line can carry a secret (those
+    # given here, the ones add_secrets learns later, and the rest this process knows).
+    handler.setFormatter(InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for name in (LOGGER, "httpx", *DELIVERY_LOGGERS):
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)

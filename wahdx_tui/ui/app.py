@@ -513,11 +513,11 @@ class BoardApp(BoardViews):
             if self.accounts_shown:
                 accounts = self.accounts
                 chosen = [accounts.rows[a] for a in accounts.keys_in_view()]
-                path = write_accounts_export(chosen, fmt, self.export_dir)
+                path = write_accounts_export(chosen, fmt, self.export_dir, self.clock())
                 what = f"{len(chosen)} accounts"
             else:
                 rows = [self.board.rows[k] for k in self.board.keys_in_view()]
-                path = write_export(rows, fmt, self.export_dir)
+                path = write_export(rows, fmt, self.export_dir, self.clock())
                 what = f"{len(rows)} posts"
         except OSError as exc:
             self.notify(f"export failed: {exc.strerror or exc}", severity="error", markup=False)

@@ -33,6 +33,7 @@ from wahdx_tui.core.domain.errors import (
     Trouble,
 )
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.settings.secret import ApiKey
 from wahdx_tui.core.settings.table import DEFAULTS
 
@@ -101,6 +102,23 @@ class _HeaderBlock:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("request headers holding the key are not to be pickled")
+
+
+class _KeyForms:
+    """The key as an answer could spell it (as is, and JSON-escaped); never shown itself."""
+
+    __slots__ = ("forms",)
+
+    def __init__(self, key: str) -> None:
+        escaped = orjson.dumps(key)[1:-1]
+        spellings = {key.encode(), escaped, escaped.replace(b"/", b"\\/")}
+        self.forms = tuple(sorted((f for f in spellings if f), key=len, reverse=True))
+
+    def __repr__(self) -> str:
+        return "_KeyForms('***')"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("the key's spellings are not to be pickled")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -180,10 +198,11 @@ def status_trouble(status: int) -> Trouble:
 
 
 def _message_of(body: object) -> str:
+    """An error answer's own words, made inert and on one line: they go into messages."""
     if isinstance(body, Mapping):
         text = _error_text(body.get("error")) or _error_text(body.get("message"))
         if text:
-            return text[:200]
+            return clean(text, 200)
     return ""
 
 
@@ -244,6 +263,15 @@ class WahdxClient:
             raise ValueError("a request header (the key or the URL's host) holds a line break")
         plain = b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in fields)
         self._heads = _HeaderBlock(plain)
+        self._echoes = _KeyForms(self._key.reveal())
+
+    def _unechoed(self, content: bytes) -> bytes:
+        """The answer with the key, wherever the API echoed it back, replaced by '***': what is
+        read from an answer is shown, stored and exported, and the key must be none of that."""
+        for form in self._echoes.forms:
+            if form in content:
+                content = content.replace(form, b"***")
+        return content
 
     def __repr__(self) -> str:
         return f"WahdxClient(base_url={str(self._base)!r})"
@@ -344,6 +372,7 @@ class WahdxClient:
                     await self._wait_gate()
                     self.requests += 1
                     status, content, headers = await self._send(method, url, body)
+                    content = self._unechoed(content)
                     if status == 429:
                         # Close the gate before the slot is freed, so no queued request slips by.
                         limited += 1

@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from wahdx_tui.core.settings.apiaccess import is_loopback_name
+
 Origin = tuple[str, str, int]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_HEAD = 64 * 1024  # status line and headers together; also one chunk-size or trailer line
@@ -622,7 +624,14 @@ class Http11Transport(httpx.AsyncBaseTransport):
 
 def transport_for(url: httpx.URL, max_idle: int) -> httpx.AsyncBaseTransport:
     """The lean transport, unless the environment names a proxy for `url` (HTTPS_PROXY,
-    ALL_PROXY, ..., and NO_PROXY): then httpx's own, which speaks through it."""
+    ALL_PROXY, ..., and NO_PROXY): then httpx's own, which speaks through it.
+
+    Loopback never goes through a proxy: a plain http:// base URL is allowed only there, and
+    a proxy would receive its requests, the key among their headers, in clear. Elsewhere the
+    URL is https://, so a proxy only tunnels (CONNECT) and never sees the key.
+    """
+    if is_loopback_name(url.host):
+        return Http11Transport(max_idle=max_idle)
     proxies = urllib.request.getproxies()
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if proxy and not urllib.request.proxy_bypass(url.host):

@@ -65,13 +65,19 @@ def to_json(rows: Sequence[tuple[WatchedPost, PostStatus]]) -> str:
     return json.dumps([record(p, s) for p, s in rows], ensure_ascii=True, indent=2) + "\n"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these (after spaces) is read as a formula by a spreadsheet."""
+
+
 def csv_cell(value: str | bool | None) -> str:
-    """A spreadsheet-safe cell: controls removed, formula prefixes defused, yes/no for flags."""
+    """A spreadsheet-safe cell (every CSV this program writes: check's, report's, the board's
+    export): controls removed, and a cell that could start a formula prefixed with a single
+    quote, as OWASP's CSV-injection guidance says (`-1+HYPERLINK(...)` is a formula too, so
+    numbers are no exception); yes/no for flags."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = clean(value) if value else ""
-    # A cell starting with these is read as a formula by spreadsheets.
-    if text[:1] in ("=", "+", "@", "-") and not text[1:2].isdigit():
+    if text.lstrip(" ").startswith(FORMULA_STARTS):
         text = "'" + text
     return text
 

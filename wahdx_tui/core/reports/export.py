@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +34,9 @@ ACCOUNT_FIELDS = (
     "topCategoryPosts",
     "topReason",
 )
+NAMES_TRIED = 100
+"""How many names an export tries (its time, then -2, -3, ...) before saying they are taken."""
+_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
 
 
 def export_record(row: Row) -> dict[str, str | bool | None]:
@@ -98,27 +104,48 @@ def _cell(value: str | int | None) -> str:
     return str(value) if isinstance(value, int) else csv_cell(value)
 
 
-def write_export(rows: Sequence[Row], fmt: str, directory: Path | None = None) -> Path:
+def write_export(
+    rows: Sequence[Row], fmt: str, directory: Path | None = None, now: float | None = None
+) -> Path:
     """Write the posts' export next to the operator (the current directory); its path."""
-    return write_new_file(render_export(rows, fmt), "wahdx-export", fmt, directory)
+    return write_new_file(render_export(rows, fmt), "wahdx-export", fmt, directory, now)
 
 
 def write_accounts_export(
-    rows: Sequence[AccountRow], fmt: str, directory: Path | None = None
+    rows: Sequence[AccountRow], fmt: str, directory: Path | None = None, now: float | None = None
 ) -> Path:
     """Write the accounts' export next to the operator (the current directory); its path."""
-    return write_new_file(render_accounts_export(rows, fmt), "wahdx-accounts", fmt, directory)
+    return write_new_file(render_accounts_export(rows, fmt), "wahdx-accounts", fmt, directory, now)
 
 
-def write_new_file(text: str, prefix: str, fmt: str, directory: Path | None = None) -> Path:
-    """Write `text` to a new PREFIX-STAMP.FMT in `directory` (default: the current one), never
-    over an existing file; return its path. Every export is written here."""
-    folder = directory or Path.cwd()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = folder / f"{prefix}-{stamp}.{fmt}"
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{prefix}-{stamp}-{n}.{fmt}"
-    path.write_text(text, encoding="utf-8")
-    return path.resolve()
+def write_new_file(
+    text: str, prefix: str, fmt: str, directory: Path | None = None, now: float | None = None
+) -> Path:
+    """Write `text` to a new file of its own in `directory` (default: the current one), named
+    PREFIX-STAMP.FMT for `now`, mode 600, and return its path as named (never a link's target).
+    Every export is written here.
+
+    The file is created exclusively: never through a symlink planted under its name, never
+    over an existing file; a taken name is followed by -2, -3, ... An OSError says what failed.
+    """
+    folder = Path(os.path.abspath(directory or Path.cwd()))  # abspath: no link is followed
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    data = text.encode("utf-8")
+    for n in range(1, NAMES_TRIED + 1):
+        path = folder / (f"{prefix}-{stamp}.{fmt}" if n == 1 else f"{prefix}-{stamp}-{n}.{fmt}")
+        try:
+            fd = os.open(path, _EXCLUSIVE, 0o600)
+        except FileExistsError:  # a file, a directory or a link (even a dangling one)
+            continue
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # no half-written export left behind
+            raise
+        return path
+    raise OSError(
+        errno.EEXIST,
+        f"{prefix}-{stamp}.{fmt} and the next {NAMES_TRIED - 1} names are taken in {folder}",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import socket
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -19,13 +20,38 @@ KEY_ENV = "WAHDX_API_KEY"
 BASE_URL_ENV = "WAHDX_BASE_URL"
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
+def is_loopback_name(host: str) -> bool:
+    """True for a loopback address (127.0.0.0/8, ::1), localhost and names under .localhost,
+    by how they are written (is_loopback_host also checks what a name resolves to)."""
+    host = host.strip("[]").lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for a loopback address, or localhost or a name under .localhost that resolves
+    only to loopback addresses (a name is not taken at its word: /etc/hosts or DNS may send
+    it elsewhere)."""
+    if not is_loopback_name(host):
+        return False
+    host = host.strip("[]")
+    if _is_ip(host):
+        return True
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {str(info[4][0]) for info in found}
+    return bool(addresses) and all(_is_loopback_address(a) for a in addresses)
+
+
+def _is_loopback_address(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
     except ValueError:
         return False
 
@@ -68,6 +94,12 @@ def check_base_url(url: str) -> str:
     except (httpx.InvalidURL, ValueError) as exc:
         raise ConfigError(f"invalid base URL {url[:80]!r}: {exc}") from None
     if parts.scheme == "http" and not is_loopback_host(host):
+        if is_loopback_name(host):
+            raise ConfigError(
+                f"refusing plain http:// to {host}: it does not resolve to loopback addresses"
+                " only, so the API key could cross the network in clear; use https://, or"
+                " http://127.0.0.1"
+            )
         raise ConfigError(
             f"refusing plain http:// to {host}: the API key would cross the network in clear; "
             "use https://"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 
 class Secret:
     """A string that never shows itself: repr, str and format give '***', pickling is refused.
@@ -44,24 +42,3 @@ class ApiKey(Secret):
     """The API key (or a notify token, for redaction); only reveal() returns it."""
 
     __slots__ = ()
-
-
-class RedactingFilter(logging.Filter):
-    """Replaces every known secret in a log record's text with '***'."""
-
-    def __init__(self, *secrets: ApiKey) -> None:
-        super().__init__()
-        self._values = [s.reveal() for s in secrets if s.reveal()]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message with the secrets removed; never drop a record."""
-        message = record.getMessage()
-        for value in self._values:
-            message = message.replace(value, "***")
-        record.msg, record.args = message, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            for value in self._values:
-                record.exc_text = record.exc_text.replace(value, "***")
-        return True

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from wahdx_tui.core.inert import add_secrets
+from wahdx_tui.core.settings.secret import Secret
 from wahdx_tui.core.settings.secretfile import read_secret_file
 from wahdx_tui.core.store.protocol import Store, StoreError
-from wahdx_tui.core.store.url import is_postgres, sqlite_path
+from wahdx_tui.core.store.url import is_postgres, sqlite_path, url_secrets
 
 
 def read_password_file(path: str) -> str:
@@ -41,6 +43,7 @@ def open_store(
         return SqliteStore(sqlite_path(url), readonly=readonly, hint=hint)
     assert url is not None
     password = read_password_file(password_file) if password_file else None
+    add_secrets(*(Secret(s) for s in (*url_secrets(url), password) if s))  # off every line
     from wahdx_tui.core.store.postgres.store import PgStore
 
     return PgStore(url.strip(), password=password, readonly=readonly, password_flag=password_flag)

@@ -123,6 +123,8 @@ class Store(Protocol):
     """
 
     readonly: bool
+    notices: tuple[str, ...]
+    """What opening it did that the operator should hear of once (a file made owner-only)."""
 
     @property
     def location(self) -> str:

@@ -40,6 +40,7 @@ class PgStore(SqlStore):
         password_flag: str = "--store-password-file",
     ) -> None:
         self.readonly = readonly
+        self.notices: tuple[str, ...] = ()
         self._link = PgLink(url, password=password, readonly=readonly, password_flag=password_flag)
         self._display = self._link.display
         self._scopes: dict[str, int] = {}
@@ -68,7 +69,12 @@ class PgStore(SqlStore):
                     f"cannot open store at {self._display}: it has schema {version}; run a"
                     " command that writes (watch or serve) once to upgrade it"
                 )
-            return 0
+            # As a SQLite file without them: nothing to read is not "nothing to hand over".
+            raise StoreError(
+                f"cannot open store at {self._display}: it holds no wahdx-tui history (its"
+                " tables are missing); check the database name, or run serve or watch on it"
+                " first"
+            )
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             conn.execute("CREATE TABLE IF NOT EXISTS wahdx_schema (version integer NOT NULL)")

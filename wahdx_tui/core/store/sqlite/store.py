@@ -51,6 +51,22 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
+def _owner_only(fd: int, path: Path) -> str | None:
+    """Make an existing history file others could read mode 600, and say so (or say why not);
+    None when it already was."""
+    mode = os.fstat(fd).st_mode & 0o777
+    if not mode & 0o077:
+        return None
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError as exc:
+        return (
+            f"the history file {path} is mode {mode:o}, so others can read it, and it could not"
+            f" be made 600 ({_reason(exc)}): chmod 600 it"
+        )
+    return f"the history file {path} was mode {mode:o}, so others could read it: it is 600 now"
+
+
 class SqliteStore(SqlStore):
     """A history file shared safely by several boards (threads or processes) on one host.
 
@@ -67,6 +83,7 @@ class SqliteStore(SqlStore):
         """`hint` is what the errors advise, for commands other than a board's or `report`."""
         self.path = Path(path)
         self.readonly = readonly
+        self.notices: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self._scopes: dict[str, int] = {}
         self._pending: dict[str, int] = {}
@@ -75,12 +92,8 @@ class SqliteStore(SqlStore):
         self._watch_lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._seen_version: int | None = None
-        if hint is not None:
-            self._hint = hint
-        elif readonly:
-            self._hint = "fix the path or pass --history FILE"
-        else:
-            self._hint = "pass --no-history or fix the path"
+        # What every command that opens a history takes (watch also --no-history: it says so).
+        self._hint = hint or "fix the path or pass --history FILE"
         try:
             self._conn = self._open()
         except (sqlite3.Error, OSError) as exc:
@@ -114,7 +127,17 @@ class SqliteStore(SqlStore):
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Create the file owner-only before SQLite does (its -wal and -shm copy the mode).
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
+        try:
+            self.notices = tuple(filter(None, [_owner_only(fd, self.path)]))
+        finally:
+            os.close(fd)
+        for suffix in ("-wal", "-shm"):  # made by SQLite from the file's mode of their day
+            with contextlib.suppress(OSError):
+                sibling = os.open(f"{self.path}{suffix}", os.O_RDONLY | os.O_NOFOLLOW)
+                try:
+                    _owner_only(sibling, self.path)
+                finally:
+                    os.close(sibling)
         return self._prepare(self._connect_rw())
 
     def _connect_rw(self) -> sqlite3.Connection:
