@@ -10,6 +10,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wahdx_tui import __version__
 from wahdx_tui.core.client import ClientOptions
@@ -17,9 +18,14 @@ from wahdx_tui.core.config import KEY_ENV, read_api_key, resolve_base_url
 from wahdx_tui.core.errors import ConfigError, WahdxError
 from wahdx_tui.core.history import History
 from wahdx_tui.core.logsetup import configure_logging
+from wahdx_tui.core.model import MEDIA_TYPES
+from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
 from wahdx_tui.core.watchlist import Watchlist, load_watchlist
+
+if TYPE_CHECKING:
+    from wahdx_tui.core.storeapi import Store
 
 EXIT_USAGE = 2
 DEMO_INTERVAL = 5.0
@@ -84,6 +90,15 @@ def _add_api_arguments(p: argparse.ArgumentParser, command: str) -> None:
     )
     add_setting_flags(p, command)
     p.add_argument("--log", metavar="FILE", help="append a debug log to FILE (key redacted)")
+
+
+def _add_store_target_arguments(p: argparse.ArgumentParser) -> None:
+    """Which team store and API scope a command reads or writes without asking the API."""
+    p.add_argument("--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)")
+    p.add_argument(
+        "--history", metavar="FILE", help="history file (default: in $XDG_STATE_HOME/wahdx-tui)"
+    )
+    _store_arguments(p)
 
 
 def _add_history_arguments(p: argparse.ArgumentParser) -> None:
@@ -159,13 +174,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to report")
     report.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
-    report.add_argument(
-        "--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)"
+    _add_store_target_arguments(report)
+
+    add = sub.add_parser(
+        "add", help="add posts to the team's watchlist in the store (again: update the label)"
     )
-    report.add_argument(
-        "--history", metavar="FILE", help="history file (default: in the XDG state directory)"
+    add.add_argument("account", metavar="ACCOUNT_ID", nargs="?", help="the post's account")
+    add.add_argument("publish", metavar="PUBLISH_ID", nargs="?", help="its publish ID")
+    add.add_argument("--media-type", metavar="TYPE", help=" or ".join(MEDIA_TYPES))
+    add.add_argument("--label", metavar="TEXT", help="what the team knows the post by")
+    add.add_argument(
+        "--from",
+        dest="source_file",
+        metavar="FILE",
+        help="add every post of FILE (- for standard input): CSV with a header row"
+        ' accountId,publishId[,mediaType,label], JSON lines, or a batch body {"checks": [...]}',
     )
-    _store_arguments(report)
+    _add_store_target_arguments(add)
+
+    remove = sub.add_parser("remove", help="take a post off the team's watchlist in the store")
+    remove.add_argument("account", metavar="ACCOUNT_ID", help="the post's account")
+    remove.add_argument("publish", metavar="PUBLISH_ID", help="its publish ID")
+    _add_store_target_arguments(remove)
 
     notify = sub.add_parser(
         "notify-test", help="send one test alert to each notification target and say how it went"
@@ -449,6 +479,60 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_store(args: argparse.Namespace) -> tuple[Store, str]:
+    """The team's store and the API scope that `add` and `remove` write to."""
+    from wahdx_tui.core.storeapi import scope_for
+    from wahdx_tui.core.storeurl import open_store
+    from wahdx_tui.core.teamsetup import store_url
+
+    scope = scope_for(resolve_base_url(args.base_url))
+    url = store_url(args.store, args.history)
+    return open_store(url, password_file=args.store_password_file), scope
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """`add`: posts onto the team's watchlist; counts of added, updated and unchanged."""
+    from wahdx_tui.core.intake import item_post, load_checks
+    from wahdx_tui.core.teamlist import operator_name
+
+    given = args.account is not None
+    if args.source_file is not None:
+        if given or args.label is not None or args.media_type is not None:
+            raise ConfigError(
+                "give either ACCOUNT_ID PUBLISH_ID (with --label, --media-type) or --from FILE,"
+                " whose rows carry their own mediaType and label"
+            )
+        posts, name = load_checks(args.source_file)
+        source = f"add --from {clean(name, 200)}"
+    elif given and args.publish is not None:
+        fields = {"accountId": args.account, "publishId": args.publish}
+        fields.update(mediaType=args.media_type, label=args.label)
+        posts, source = [item_post(fields, "the post given")], "add"
+    else:
+        raise ConfigError("say what to add: wahdx-tui add ACCOUNT_ID PUBLISH_ID, or --from FILE")
+    store, scope = _list_store(args)
+    with store:
+        counts = store.add_watched(scope, posts, source, operator_name())
+        print(f"{counts} on the team's watchlist for {scope} ({store.location})")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """`remove`: a post off the team's watchlist (its history stays)."""
+    from wahdx_tui.core.intake import item_post
+
+    post = item_post({"accountId": args.account, "publishId": args.publish}, "the post given")
+    store, scope = _list_store(args)
+    with store:
+        gone = store.remove_watched(scope, [post.key])
+        shown = f"{clean(post.account_id, 80)} {clean(post.publish_id, 80)}"
+        if gone:
+            print(f"removed {shown} from the team's watchlist for {scope} ({store.location})")
+        else:
+            print(f"{shown} is not on the team's watchlist for {scope}: nothing removed")
+    return 0
+
+
 def cmd_store(args: argparse.Namespace) -> int:
     """`store copy SRC DST`: copy a history between stores; running it twice changes nothing."""
     from wahdx_tui.core.storecopy import copy_store
@@ -492,6 +576,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": cmd_report,
     }
     handlers["store"] = cmd_store
+    handlers["add"] = cmd_add
+    handlers["remove"] = cmd_remove
     handlers["notify-test"] = cmd_notify_test
     try:
         if args.command == "sim":

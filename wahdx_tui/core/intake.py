@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -224,3 +225,24 @@ def _kind(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def load_checks(path: str) -> tuple[list[WatchedPost], str]:
+    """The posts of the file at `path` (`-`: standard input), and its name as said in
+    messages; IntakeError when it cannot be read or any post is bad."""
+    name = "standard input" if path == "-" else path
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_INTAKE_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_INTAKE_BYTES + 1)
+    except FileNotFoundError:
+        raise IntakeError(f"{name}: no such file: check the path") from None
+    except IsADirectoryError:
+        raise IntakeError(f"{name}: is a directory: give the path of a CSV or JSON file") from None
+    except PermissionError:
+        raise IntakeError(f"{name}: permission denied: make the file readable") from None
+    except OSError as exc:
+        raise IntakeError(f"{name}: cannot read it: {exc.strerror or exc}") from None
+    return parse_checks(data, name), name
