@@ -22,12 +22,14 @@ from wahdx_tui.core.model import MEDIA_TYPES
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
-from wahdx_tui.core.watchlist import Watchlist, load_watchlist
+from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings, load_watchlist
 
 if TYPE_CHECKING:
     from wahdx_tui.core.storeapi import Store
 
 EXIT_USAGE = 2
+TEAM_LIST = Watchlist("", (), WatchlistSettings(), ())
+"""No watchlist file: `watch` and `serve` show and poll the team's watchlist in the store."""
 DEMO_INTERVAL = 5.0
 """The demo refreshes faster than a real board: its simulated posts move in seconds."""
 
@@ -80,8 +82,18 @@ def _speed(text: str) -> float:
 
 
 def _add_api_arguments(p: argparse.ArgumentParser, command: str) -> None:
-    """The arguments of a command that asks the API, its setting flags among them."""
-    p.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to check")
+    """The arguments of a command that asks the API, its setting flags among them; `watch`
+    and `serve` without a WATCHLIST use the team's watchlist in the store."""
+    if command == "check":
+        p.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to check")
+    else:
+        p.add_argument(
+            "watchlist",
+            metavar="WATCHLIST",
+            nargs="?",
+            help="YAML watchlist of posts, synced into the team's watchlist in the store"
+            " (default: the team's watchlist alone)",
+        )
     p.add_argument("--base-url", help="API base URL (default: $WAHDX_BASE_URL or the public API)")
     p.add_argument(
         "--api-key-file",
@@ -140,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--view-only",
         action="store_true",
         help="follow the team's poller and never poll, even with a key (wall screens)",
+    )
+    watch.add_argument(
+        "--account",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="show only this account's posts (again for more); the poller polls them all",
     )
     _add_history_arguments(watch)
     _store_arguments(watch)
@@ -229,7 +248,7 @@ def resolve(args: argparse.Namespace, *, key_optional: bool = False) -> Setup:
 
     With `key_optional`, no key at all is None (a key that is given but bad is still an error).
     """
-    watchlist = load_watchlist(args.watchlist)
+    watchlist = load_watchlist(args.watchlist) if args.watchlist else TEAM_LIST
     base_url = resolve_base_url(args.base_url)
     given = args.api_key_file or os.environ.get(KEY_ENV, "").strip()
     api_key = read_api_key(args.api_key_file) if given or not key_optional else None
@@ -297,6 +316,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from wahdx_tui.core.teamsetup import NO_POLLER, poller_alive, store_url, team_engine
     from wahdx_tui.ui.run import run_board
 
+    if args.no_history and (not args.watchlist or args.account):
+        raise ConfigError(
+            "without a WATCHLIST, or with --account, the board shows the team's watchlist in"
+            " the store: leave out --no-history, or give a WATCHLIST file"
+        )
     setup = resolve(args, key_optional=not args.no_history)
     configure_logging(args.log, *(k for k in [setup.api_key] if k is not None))
     fixed = frozenset(setup.flags)
@@ -330,6 +354,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         store=store,
         can_poll=not args.view_only,
         notify_config=args.notify_config,
+        accounts=args.account,
     )
     subtitle = setup.base_url if url is None else f"{setup.base_url} · {display_url(url)}"
     return run_board(engine, bell=not args.no_bell, subtitle=subtitle)
@@ -379,7 +404,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
     async def run() -> int:
-        server = Server(engine, setup.watchlist.path)
+        server = Server(engine, setup.watchlist.path or "the team's watchlist")
         server.install_signals()
         return await server.run()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -413,14 +413,19 @@ class PgStore(Store):
 
     # -- reading --------------------------------------------------------------------------
 
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
+    def last_posts(
+        self, scope: str, keys: Collection[PostKey] | None = None
+    ) -> dict[PostKey, StoredPost]:
         def work(conn: psycopg.Connection[Any]) -> dict[PostKey, StoredPost]:
             sid = self._read_sid(conn, scope)
             if sid is None:
                 return {}
-            rows = conn.execute(
-                f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s", (sid,)
-            ).fetchall()
+            query = f"SELECT {_POST_COLUMNS} FROM wahdx_posts WHERE scope = %s"
+            args: tuple[object, ...] = (sid,)
+            if keys is not None:
+                query += " AND (account, publish) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+                args += ([pg_text(k[0]) for k in keys], [pg_text(k[1]) for k in keys])
+            rows = conn.execute(query, args).fetchall()
             return {p.key: p for p in map(codec.post_of, rows)}
 
         return self._read(work, {})

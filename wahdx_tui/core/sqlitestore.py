@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -500,14 +500,24 @@ class SqliteStore(Store):
 
     # -- reading --------------------------------------------------------------------------
 
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
+    def last_posts(
+        self, scope: str, keys: Collection[PostKey] | None = None
+    ) -> dict[PostKey, StoredPost]:
         with self._guard("read") as conn:
             sid = self._read_scope(conn, scope)
             if sid is None:
                 return {}
-            rows = conn.execute(
-                f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ?", (sid,)
-            ).fetchall()
+            if keys is not None:
+                query = f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ? AND account = ?"
+                query += " AND publish = ?"
+                rows = []
+                for account, publish in keys:
+                    args = (sid, clean_text(account), clean_text(publish))
+                    rows += conn.execute(query, args).fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT {_POST_COLUMNS} FROM posts WHERE scope = ?", (sid,)
+                ).fetchall()
         return {p.key: p for p in map(codec.post_of, rows)}
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
@@ -244,8 +244,10 @@ class Store(Protocol):
         too; return how many transitions went."""
         ...
 
-    def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
-        """The last payload recorded for every post of the scope."""
+    def last_posts(
+        self, scope: str, keys: Collection[PostKey] | None = None
+    ) -> dict[PostKey, StoredPost]:
+        """The last payload recorded for every post of the scope (of `keys` only, if given)."""
         ...
 
     def trail(self, scope: str, key: PostKey, limit: int = 50) -> list[Transition]:

@@ -1,12 +1,18 @@
-"""Who and where a change to the team's watchlist comes from, in the words the store keeps."""
+"""The team's watchlist as a process follows it: what a board shows, what the poller polls,
+when finished posts retire, and who and where a change comes from."""
 
 from __future__ import annotations
 
 import getpass
 import os
 import socket
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 
+from wahdx_tui.core.model import PostKey, WatchedPost
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.settings import DEFAULTS, Settings
+from wahdx_tui.core.storeapi import ListedPost
 
 
 def operator_name() -> str:
@@ -22,3 +28,97 @@ def file_source(path: str) -> str:
     """The source a watchlist file's posts are kept under: ``file HOST:/absolute/path``, so
     two hosts with a file of the same name are two sources."""
     return clean(f"file {socket.gethostname()}:{os.path.abspath(path)}", 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Retirement:
+    """When finished posts retire and history is forgotten, in seconds (0: never)."""
+
+    published_after: float = DEFAULTS.retire_published_after
+    failed_after: float = DEFAULTS.retire_failed_after
+    forget_after: float = DEFAULTS.forget_after
+
+    @staticmethod
+    def of(settings: Settings) -> Retirement:
+        """From resolved settings."""
+        return Retirement(
+            settings.retire_published_after,
+            settings.retire_failed_after,
+            settings.forget_after,
+        )
+
+    def cutoffs(self, now: float) -> tuple[float | None, float | None]:
+        """(published before, acknowledged before): what retires at `now` (None: nothing)."""
+        published = now - self.published_after if self.published_after > 0 else None
+        failed = now - self.failed_after if self.failed_after > 0 else None
+        return published, failed
+
+    def forget_before(self, now: float) -> float | None:
+        """History older than this is forgotten (None: kept whatever its age)."""
+        return now - self.forget_after if self.forget_after > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class ListNews:
+    """What a look at the team's watchlist changed on a board: posts new to it (shown or
+    polled), and whether the rows shown changed at all."""
+
+    new: tuple[WatchedPost, ...] = ()
+    shown_changed: bool = False
+
+
+class TeamList:
+    """The team's watchlist as one process follows it: which posts its board shows (a file's,
+    or the list's, of some accounts only), which its poller polls, and how many retired."""
+
+    def __init__(self, path: str, accounts: Collection[str] = ()) -> None:
+        self.path = path
+        self.source = file_source(path) if path else None
+        self.accounts = frozenset(accounts)
+        self.entries: dict[PostKey, ListedPost] = {}  # listed or retired (removed ones go)
+        self.file_posts: tuple[WatchedPost, ...] = ()
+
+    @property
+    def own_file(self) -> bool:
+        """Whether this process shows a watchlist file of its own (else the team's list)."""
+        return bool(self.path)
+
+    def take(self, entries: Iterable[ListedPost]) -> bool:
+        """Take in list entries read from the store; True when any of them changed."""
+        changed = False
+        for entry in entries:
+            old = self.entries.get(entry.key)
+            if entry.status == "removed":
+                changed = self.entries.pop(entry.key, None) is not None or changed
+            elif old != entry:
+                self.entries[entry.key] = entry
+                changed = True
+        return changed
+
+    def _mine(self, account: str) -> bool:
+        return not self.accounts or account in self.accounts
+
+    def polled(self) -> list[WatchedPost]:
+        """Every listed post: the poller asks for all of them, whatever a board shows."""
+        return [e.post for e in self.entries.values() if e.listed]
+
+    def shown(self) -> list[WatchedPost]:
+        """The posts this board shows: its file's (but retired ones), or the team's list; of
+        the accounts asked for only, when some were."""
+        if self.own_file:
+            entries = self.entries
+            posts = [p for p in self.file_posts if (e := entries.get(p.key)) is None or e.listed]
+        else:
+            posts = self.polled()
+        return [p for p in posts if self._mine(p.account_id)] if self.accounts else posts
+
+    def retired(self) -> int:
+        """How many posts this board would show but for their retirement."""
+        if self.own_file:
+            keys = {p.key for p in self.file_posts if self._mine(p.account_id)}
+            return sum(1 for k in keys if (e := self.entries.get(k)) and e.status == "retired")
+        return sum(
+            1
+            for e in self.entries.values()
+            if e.status == "retired" and self._mine(e.post.account_id)
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from wahdx_tui.core.alerthook import AlertHook, alert_settings
 from wahdx_tui.core.alerts import open_alerter
@@ -21,6 +21,7 @@ from wahdx_tui.core.storeapi import Store, scope_for
 from wahdx_tui.core.storeurl import resolve_store_url
 from wahdx_tui.core.team import TeamLink, lease_name, new_holder
 from wahdx_tui.core.teamengine import TeamEngine
+from wahdx_tui.core.teamlist import Retirement
 from wahdx_tui.core.watchlist import Watchlist
 
 NO_POLLER = (
@@ -51,8 +52,10 @@ def team_engine(
     store: Store,
     can_poll: bool,
     notify_config: str | None = None,
+    accounts: Collection[str] = (),
 ) -> TeamEngine:
-    """An engine in the team of `store` for this API (polling only if `can_poll` and keyed)."""
+    """An engine in the team of `store` for this API (polling only if `can_poll` and keyed),
+    showing its watchlist file, or without one the team's list (of `accounts` only, if any)."""
     scope = scope_for(base_url)
     holder = new_holder()
     link = TeamLink(store, scope, can_poll and api_key is not None, holder, holder.id)
@@ -67,8 +70,11 @@ def team_engine(
         final_every=settings.final_every,
         history=History(store, scope),
         fixed_settings=fixed_settings,
-        watch_file=True,
+        watch_file=bool(watchlist.path),
     )
+    engine.team_list.accounts = frozenset(accounts)
+    engine.retirement = Retirement.of(settings)
+    engine.history.forget_after = settings.forget_after
     if link.can_poll:  # only the poller sends: a board that may become it gets the targets
         alerter = open_alerter(alert_settings(settings), notify_config)
         engine.alerts = AlertHook(alerter) if alerter is not None else None

@@ -44,6 +44,7 @@ from wahdx_tui.core.settings import (
     QuietHours,
     Setting,
     WatchlistSettings,
+    parse_duration,
     parse_quiet,
 )
 from wahdx_tui.core.yamlsafe import (
@@ -503,10 +504,15 @@ class _Reader:
         kind = scalar_type(node)
         if kind == NULL:
             return None
-        if setting.kind == "quiet":
+        if setting.kind == "quiet" or (setting.kind == "duration" and kind == STR):
             if kind != STR:
                 raise self.error(node, f"{bad} {describe(node)}")
             try:
+                if setting.kind == "duration":
+                    seconds = parse_duration(node.value)
+                    if not setting.accepts(seconds):
+                        raise ValueError("")
+                    return seconds
                 return parse_quiet(node.value)
             except ValueError as exc:
                 reason = f": {exc}" if str(exc) else ""
@@ -515,13 +521,13 @@ class _Reader:
         try:
             if kind == INT:
                 number = yamlsafe.read_int(node)
-            elif kind == FLOAT and setting.kind == "float":
+            elif kind == FLOAT and setting.kind in ("float", "duration"):
                 number = yamlsafe.read_float(node)
             else:
                 raise self.error(node, f"{bad} {describe(node)}")
         except ValueError:
             raise self.error(node, f"{bad} {describe(node)}") from None
-        if setting.kind == "float":
+        if setting.kind in ("float", "duration"):
             try:
                 number = float(number)
             except OverflowError:  # a whole number too large for a float: out of range

@@ -222,6 +222,8 @@ class BoardApp(BoardViews):
         """Draw what the store brought, say what is missing, and do what the team asks."""
         outcome = message.outcome
         self.banner.say("store", team_banner(outcome))
+        if outcome.listed.shown_changed:
+            self.table.posts_changed()  # the team's watchlist gained or lost posts
         self._show_changes(outcome.changes, first=outcome.first)
         if self.board.any_unanswered() or self.table.stale:
             self.table.mark_stale(self.board.any_unanswered())
@@ -233,16 +235,20 @@ class BoardApp(BoardViews):
             self.next_at = None
         if outcome.refresh:
             self.start_poll(everything=True)
+        elif outcome.listed.new and self.engine.polls_api and not self.paused:
+            self.start_poll(only={post.key for post in outcome.listed.new})
         for post in outcome.recheck:
             self.query_one(TeamFollower).recheck(post)
         self.update_summary()
 
     # -- passes -------------------------------------------------------------------------------
 
-    def start_poll(self, everything: bool = False) -> None:
-        """Begin a pass unless one is running; a request during a pass is coalesced. A board
-        following a team's poller asks the poller instead."""
-        self._stop_timer()
+    def start_poll(self, everything: bool = False, only: set[PostKey] | None = None) -> None:
+        """Begin a pass (of the posts `only`, when given) unless one is running; a request
+        during a pass is coalesced. A board following a team's poller asks the poller
+        instead. A pass of new posts keeps the next pass's time."""
+        if only is None:
+            self._stop_timer()
         engine = self.engine
         if not engine.polls_api:
             if everything and isinstance(engine, TeamEngine):
@@ -250,13 +256,14 @@ class BoardApp(BoardViews):
             return
         if not engine.begin_pass():
             return
-        self.next_at = None
-        self.update_summary()
-        self._poll(everything)
+        if only is None:
+            self.next_at = None
+            self.update_summary()
+        self._poll(everything, only)
 
     @work(exclusive=False, exit_on_error=False, group="poll")
-    async def _poll(self, everything: bool) -> None:
-        self.post_message(PassDone(await self.engine.run_pass(everything)))
+    async def _poll(self, everything: bool, only: set[PostKey] | None = None) -> None:
+        self.post_message(PassDone(await self.engine.run_pass(everything, only)))
 
     def on_pass_done(self, message: PassDone) -> None:
         """Redraw what the pass changed, say what it could not do, and set the next one."""
@@ -274,7 +281,8 @@ class BoardApp(BoardViews):
         if self.engine.take_again():
             self.start_poll()
             return
-        self._schedule()
+        if self.poll_timer is None:  # else a pass of new posts ran: the next keeps its time
+            self._schedule()
         self.update_summary()
 
     def _stop_timer(self) -> None:
