@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,9 +121,11 @@ def engine_on(
     watchlist: Watchlist | None = None,
     settings: Settings = DEFAULTS,
     can_poll: bool | None = None,
+    accounts: Collection[str] = (),
 ) -> TeamEngine:
     """A team engine on its own connection to `store`, as `wahdx-tui watch` builds it (a
-    board on another terminal or host); it may poll when it has a key, unless `can_poll`."""
+    board on another terminal or host); it may poll when it has a key, unless `can_poll`;
+    of `accounts` only, when given."""
     return team_engine(
         watchlist or load_watchlist(WATCHLIST),
         base_url=base_url,
@@ -133,6 +135,7 @@ def engine_on(
         fixed_settings=frozenset(),
         store=open_store(store),
         can_poll=key is not None if can_poll is None else can_poll,
+        accounts=accounts,
     )
 
 

@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from wahdx_tui import __version__
@@ -191,7 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
     )
-    report.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to report")
+    report.add_argument(
+        "watchlist",
+        metavar="WATCHLIST",
+        nargs="?",
+        help="YAML watchlist of posts to report (default: the team's watchlist in the store,"
+        " retired posts too)",
+    )
     report.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
     _add_store_target_arguments(report)
 
@@ -482,7 +488,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from wahdx_tui.core.storeurl import is_postgres, open_store, sqlite_path
     from wahdx_tui.core.teamsetup import store_url
 
-    watchlist = load_watchlist(args.watchlist)
+    watchlist = load_watchlist(args.watchlist) if args.watchlist else TEAM_LIST
     _warn(watchlist)
     scope = scope_for(resolve_base_url(args.base_url))
     url = store_url(args.store, args.history)
@@ -492,6 +498,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     items: list[HandoffItem] = []
     if history:
         with open_store(url, password_file=args.store_password_file, readonly=True) as store:
+            if not args.watchlist:
+                posts = tuple(e.post for e in store.listed_posts(scope, retired=True))
+                watchlist = replace(watchlist, posts=posts)
             items = build_handoff(store, scope, watchlist, now)
     else:
         print(f"note: no history yet at {path}", file=sys.stderr)

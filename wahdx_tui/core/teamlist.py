@@ -76,7 +76,18 @@ class TeamList:
         self.source = file_source(path) if path else None
         self.accounts = frozenset(accounts)
         self.entries: dict[PostKey, ListedPost] = {}  # listed or retired (removed ones go)
-        self.file_posts: tuple[WatchedPost, ...] = ()
+        self._file_posts: tuple[WatchedPost, ...] = ()
+        self._retired: int | None = None  # counted when next asked for
+
+    @property
+    def file_posts(self) -> tuple[WatchedPost, ...]:
+        """The posts of this process's watchlist file, as last read."""
+        return self._file_posts
+
+    @file_posts.setter
+    def file_posts(self, posts: tuple[WatchedPost, ...]) -> None:
+        self._file_posts = posts
+        self._retired = None
 
     @property
     def own_file(self) -> bool:
@@ -86,6 +97,7 @@ class TeamList:
     def take(self, entries: Iterable[ListedPost]) -> bool:
         """Take in list entries read from the store; True when any of them changed."""
         changed = False
+        self._retired = None
         for entry in entries:
             old = self.entries.get(entry.key)
             if entry.status == "removed":
@@ -113,7 +125,13 @@ class TeamList:
         return [p for p in posts if self._mine(p.account_id)] if self.accounts else posts
 
     def retired(self) -> int:
-        """How many posts this board would show but for their retirement."""
+        """How many posts this board would show but for their retirement (counted once
+        after each change: the summary asks every second)."""
+        if self._retired is None:
+            self._retired = self._count_retired()
+        return self._retired
+
+    def _count_retired(self) -> int:
         if self.own_file:
             keys = {p.key for p in self.file_posts if self._mine(p.account_id)}
             return sum(1 for k in keys if (e := self.entries.get(k)) and e.status == "retired")

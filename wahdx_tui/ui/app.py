@@ -388,13 +388,14 @@ class BoardApp(BoardViews):
             return
         engine, board = self.engine, self.board
         via = engine.via if isinstance(engine, TeamEngine) else None
+        retired = engine.team_list.retired() if isinstance(engine, TeamEngine) else 0
         if self.follows_poller:
             next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
         else:
             next_piece = next_text(self.next_at, self.paused)
         counts = board.counts()
         try:
-            bar.show_board(board, counts, engine.health, next_piece, via)
+            bar.show_board(board, counts, engine.health, next_piece, via, retired)
         except NoMatches:
             return  # its pieces are not mounted yet, or taken down already (at quit)
         self._set_terminal_title(title_text(counts, engine.health))

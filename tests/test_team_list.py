@@ -1,0 +1,253 @@
+"""The team's watchlist with real processes: `serve` and keyless boards without a file, fed by
+`wahdx-tui add`, a YAML file synced beside it, and finished posts retiring; on SQLite and on a
+real PostgreSQL server.
+
+The simulated API runs in this process over loopback HTTP, `serve` and `add` as child
+processes, boards as pilot apps on their own store connections. Waits are bounded polls.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pgserver import PgServer, pg_server
+from teamprocs import (
+    KEY,
+    Served,
+    child_env,
+    engine_on,
+    pilot_until,
+    serve_process,
+    summary,
+    wait_for,
+)
+
+from wahdx_tui.cli import TEAM_LIST
+from wahdx_tui.core.model import PostKey, State
+from wahdx_tui.core.storeapi import ListedPost, scope_for
+from wahdx_tui.core.storeurl import open_store
+from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
+from wahdx_tui.sim import SimConfig, SimServer
+from wahdx_tui.ui.app import BoardApp
+
+__all__ = ["pg_server"]
+
+CLI = [sys.executable, "-m", "wahdx_tui"]
+# With seed 7 and 120 s of sim time (the `sim` fixture): published, and failed, posts.
+TEASER: PostKey = ("acc_tiktok_main", "v_pub_7301")
+COUNTDOWN: PostKey = ("acc_tiktok_main", "v_pub_7302")
+DOORBUSTER: PostKey = ("acc_tiktok_main", "v_pub_7315")  # failed
+GIFT_GUIDE: PostKey = ("acc_tiktok_creator", "v_pub_8812")  # failed
+STORE_HOURS: PostKey = ("acc_threads_news", "th_pub_5501")
+LOOKBOOK: PostKey = ("acc_instagram_brand", "ig_pub_3102")
+CSV = (
+    "accountId,publishId,mediaType,label\n"
+    "acc_tiktok_main,v_pub_7301,video,Black Friday teaser\n"
+    "acc_tiktok_main,v_pub_7315,video,Doorbuster unboxing\n"
+    "acc_tiktok_creator,v_pub_8812,video,Gift guide\n"
+    "acc_threads_news,th_pub_5501,,Store hours\n"
+)
+
+
+@dataclass
+class Team:
+    """One team store (SQLite file or PostgreSQL database), the API, and a folder for logs."""
+
+    url: str
+    sim: SimServer
+    root: Path
+    extra: dict[str, str]
+
+    def env(self, host: str, *, key: bool) -> dict[str, str]:
+        """A process's environment as if on a host of its own."""
+        return child_env(
+            self.root / host, base_url=self.sim.base_url, key=KEY if key else None, **self.extra
+        )
+
+    def serve(self, *args: str, name: str = "serve") -> AbstractContextManager[Served]:
+        log = self.root / f"{name}.log"
+        return serve_process(
+            self.env(name, key=True), log, *args, "--interval", "2", "--store", self.url
+        )
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*CLI, *args, "--store", self.url],
+            env=self.env("cli", key=False),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done
+
+    def board(self, *accounts: str) -> BoardApp:
+        """A keyless board without a file (`wahdx-tui watch`), of some accounts only."""
+        engine = engine_on(
+            self.url, self.sim.base_url, key=None, watchlist=TEAM_LIST, accounts=accounts
+        )
+        return BoardApp(engine, bell=False)
+
+    def listed(self, *, retired: bool = False) -> dict[PostKey, ListedPost]:
+        with open_store(self.url) as store:
+            entries = store.listed_posts(scope_for(self.sim.base_url), retired=retired)
+        return {e.key: e for e in entries}
+
+
+@pytest.fixture
+def sim() -> Iterator[SimServer]:
+    posts = load_watchlist(sample_watchlist_path()).posts
+    server = SimServer(SimConfig(posts=posts, seed=7, api_key=KEY)).start()
+    server.advance(120)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def team(
+    request: pytest.FixtureRequest,
+    sim: SimServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Team]:
+    if request.param == "sqlite":
+        yield Team(str(tmp_path / "team.sqlite3"), sim, tmp_path, {})
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    monkeypatch.setenv("PGPASSWORD", server.password)  # for the boards in this process
+    try:
+        yield Team(server.url(name, password=False), sim, tmp_path, {"PGPASSWORD": server.password})
+    finally:
+        server.drop_database(name)
+
+
+def states(app: BoardApp) -> dict[PostKey, State]:
+    return {k: r.state for k, r in app.board.rows.items()}
+
+
+async def test_serve_and_keyless_boards_without_a_file_show_what_add_feeds(team: Team) -> None:
+    with team.serve() as served:
+        wait_for(lambda: served.says("started: 0 posts of the team's watchlist"), "serve up")
+        done = team.cli("add", "--from", "-", stdin=CSV)
+        assert done.returncode == 0, done.stderr
+        wait_for(lambda: served.says("4 posts new to the team's watchlist"), "serve told")
+        one, two = team.board(), team.board("acc_tiktok_main")
+        async with one.run_test(size=(120, 36)) as pilot, two.run_test(size=(120, 36)):
+            await pilot_until(pilot, lambda: len(one.board.rows) == 4, "the list on board one")
+            await pilot_until(
+                pilot, lambda: states(one)[DOORBUSTER] is State.FAILED, "its states on one"
+            )
+            assert one.board.rows[TEASER].label == "Black Friday teaser"
+            await pilot_until(pilot, lambda: "via poller on" in summary(one), "attached")
+            # The second shows one account's posts only; the poller polls all of them.
+            await pilot_until(
+                pilot, lambda: set(two.board.rows) == {TEASER, DOORBUSTER}, "one account"
+            )
+            await pilot_until(
+                pilot, lambda: states(two)[TEASER] is State.PUBLISHED, "its states on two"
+            )
+            # A post added while serve runs is asked for in a pass of its own, at once.
+            assert team.cli("add", *LOOKBOOK, "--label", "Lookbook").returncode == 0
+            await pilot_until(pilot, lambda: LOOKBOOK in one.board.rows, "the new post shown")
+            await pilot_until(
+                pilot, lambda: states(one)[LOOKBOOK] is State.PUBLISHED, "the new post asked"
+            )
+            assert LOOKBOOK not in two.board.rows
+            wait_for(lambda: served.says(": 1 asked"), "a pass of the new post alone")
+            # `remove` takes a post off every board.
+            assert team.cli("remove", *STORE_HOURS).returncode == 0
+            await pilot_until(pilot, lambda: STORE_HOURS not in one.board.rows, "removed")
+
+
+async def test_a_yaml_file_is_one_source_beside_add(team: Team) -> None:
+    watchlist = team.root / "team.yaml"
+    watchlist.write_text(
+        "posts:\n"
+        "  - {accountId: acc_tiktok_main, publishId: v_pub_7301, label: Teaser}\n"
+        "  - {accountId: acc_tiktok_main, publishId: v_pub_7302, label: Countdown}\n",
+        encoding="utf-8",
+    )
+    with team.serve(str(watchlist)) as served:
+        wait_for(lambda: served.says("started: 2 posts of"), "serve up with its file")
+        assert team.cli("add", *STORE_HOURS, "--label", "Store hours").returncode == 0
+        # The file lists a post `add` added too: it stays the add's.
+        assert team.cli("add", *LOOKBOOK).returncode == 0
+        app = team.board()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot_until(
+                pilot,
+                lambda: set(app.board.rows) == {TEASER, COUNTDOWN, STORE_HOURS, LOOKBOOK},
+                "the file's posts and the added ones",
+            )
+            watchlist.write_text(
+                "posts:\n"
+                "  - {accountId: acc_tiktok_main, publishId: v_pub_7301, label: Teaser v2}\n"
+                "  - {accountId: acc_instagram_brand, publishId: ig_pub_3102, label: Lookbook}\n"
+                "  - {accountId: acc_tiktok_main, publishId: v_pub_7315, label: Doorbuster}\n",
+                encoding="utf-8",
+            )
+            served.proc.send_signal(signal.SIGHUP)
+            await pilot_until(
+                pilot,
+                lambda: set(app.board.rows) == {TEASER, STORE_HOURS, LOOKBOOK, DOORBUSTER},
+                "the file's edit synced: Countdown gone, Doorbuster in, the others left alone",
+            )
+            await pilot_until(pilot, lambda: app.board.rows[TEASER].label == "Teaser v2", "label")
+    sources = {k: e.source for k, e in team.listed().items()}
+    assert sources[STORE_HOURS] == sources[LOOKBOOK] == "add"
+    assert sources[TEASER].startswith("file ") and sources[TEASER].endswith("team.yaml")
+
+
+async def test_finished_posts_retire_while_unacknowledged_failures_stay(team: Team) -> None:
+    assert team.cli("add", "--from", "-", stdin=CSV).returncode == 0
+    args = ("--retire-published-after", "1s", "--retire-failed-after", "1s")
+    app = team.board()
+    with team.serve(*args) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot_until(
+                pilot, lambda: app.board.unreviewed == 2, "both failures shown", tries=1200
+            )
+            app.engine.acknowledge(DOORBUSTER, "re-posted by hand")
+            await pilot_until(
+                pilot,
+                lambda: set(app.board.rows) == {GIFT_GUIDE},
+                "the published posts and the acknowledged failure retired",
+                tries=1200,
+            )
+            assert app.board.rows[GIFT_GUIDE].unreviewed_failure
+            await pilot_until(pilot, lambda: "3 retired" in summary(app), "said in the summary")
+            assert served.says("retired")
+        served.proc.terminate()
+        assert served.proc.wait(30) == 0
+    retired = team.listed(retired=True)
+    assert {k for k, e in retired.items() if e.status == "retired"} == {
+        TEASER,
+        DOORBUSTER,
+        STORE_HOURS,
+    }
+    assert retired[DOORBUSTER].why == "acknowledged failure"
+    # Retired posts stay in the report and the trail, and `add` brings them back.
+    report = team.cli("report", "--format", "json")
+    assert report.returncode == 0, report.stderr
+    assert "v_pub_7315" in report.stdout
+    again = team.board()
+    async with again.run_test(size=(120, 36)) as pilot:
+        await pilot_until(
+            pilot, lambda: states(again) == {GIFT_GUIDE: State.FAILED}, "the board following"
+        )
+        back = team.cli("add", *DOORBUSTER)
+        assert back.stdout.startswith("1 added"), back.stdout + back.stderr
+        await pilot_until(pilot, lambda: DOORBUSTER in again.board.rows, "back on the board")
+        row = again.board.rows[DOORBUSTER]
+        assert row.state is State.FAILED and row.acked  # as the store knows it, at once
+        trail, _error = await again.engine.trail(DOORBUSTER)
+        assert [t.new for t in trail] == [State.FAILED]
