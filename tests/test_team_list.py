@@ -28,6 +28,7 @@ from teamprocs import (
     summary,
     wait_for,
 )
+from textual.widgets import Input, Static
 
 from wahdx_tui.cli import TEAM_LIST
 from wahdx_tui.core.model import PostKey, State
@@ -36,6 +37,7 @@ from wahdx_tui.core.storeurl import open_store
 from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
+from wahdx_tui.ui.listedit import AddPostScreen, RetireScreen
 
 __all__ = ["pg_server"]
 
@@ -251,3 +253,51 @@ async def test_finished_posts_retire_while_unacknowledged_failures_stay(team: Te
         assert row.state is State.FAILED and row.acked  # as the store knows it, at once
         trail, _error = await again.engine.trail(DOORBUSTER)
         assert [t.new for t in trail] == [State.FAILED]
+
+
+async def test_n_adds_a_post_and_d_retires_one_on_every_board(team: Team) -> None:
+    with team.serve() as served:
+        wait_for(lambda: served.says("started:"), "serve up")
+        assert team.cli("add", *TEASER, "--label", "Teaser").returncode == 0
+        one, two = team.board(), team.board()
+        async with one.run_test(size=(120, 36)) as pilot, two.run_test(size=(120, 36)):
+            await pilot_until(pilot, lambda: TEASER in two.board.rows, "the list on both")
+            await pilot.press("n")
+            form = one.screen
+            assert isinstance(form, AddPostScreen)
+            assert form.values()["accountId"] == "acc_tiktok_main"  # the selected row's
+            await pilot.press(*"v", "underscore", *"pub", "underscore", *"7315", "tab")
+            await pilot.press(*"gif", "enter")  # a bad media type: said, nothing added
+            error = str(form.query_one("#add-error", Static).render())
+            assert error.startswith("unknown mediaType 'gif'")
+            assert one.screen is form and len(team.listed()) == 1
+            form.query_one("#add-mediaType", Input).value = ""
+            await pilot.press("tab", *"Doorbuster", "enter")
+            assert one.screen is not form
+            for board in (one, two):
+                await pilot_until(
+                    pilot,
+                    lambda board=board: (
+                        board.board.rows.get(DOORBUSTER) is not None
+                        and board.board.rows[DOORBUSTER].state is State.FAILED
+                    ),
+                    "the post added with n, asked and shown on both boards",
+                )
+            assert one.board.rows[DOORBUSTER].label == "Doorbuster"
+            assert team.listed()[DOORBUSTER].source == "board"
+            # d on the post, then Esc: it stays; then d and y: it leaves both boards.
+            one.table.cursor_key = DOORBUSTER
+            await pilot.press("d")
+            assert isinstance(one.screen, RetireScreen)
+            await pilot.press("escape")
+            assert team.listed()[DOORBUSTER].listed  # kept
+            await pilot.press("d", "y")
+            for board in (one, two):
+                await pilot_until(
+                    pilot,
+                    lambda board=board: set(board.board.rows) == {TEASER},
+                    "the retired post gone from both boards",
+                )
+            entry = team.listed(retired=True)[DOORBUSTER]
+            assert entry.status == "retired" and entry.why.startswith("retired by ")
+            await pilot_until(pilot, lambda: "1 retired" in summary(two), "counted")

@@ -18,8 +18,8 @@ from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
 from wahdx_tui.core.poller import DEFAULT_FINAL_EVERY, PollReport
 from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.storeapi import AddCounts, RefreshRequest, StoredPost, StoreError
 from wahdx_tui.core.storeapi import Changes as StoreChanges
-from wahdx_tui.core.storeapi import RefreshRequest, StoredPost, StoreError
 from wahdx_tui.core.team import (
     BOARD_ALIVE,
     HEARTBEAT_EVERY,
@@ -536,6 +536,20 @@ class TeamEngine(Engine):
         outcome = super().reload(replace(watchlist, posts=tuple(self.team_list.shown())))
         self.watchlist = watchlist  # the whole file: a post brought back is shown again
         return outcome
+
+    # -- the team's watchlist, from a board ---------------------------------------------------
+
+    async def add_posts(self, posts: list[WatchedPost]) -> AddCounts:
+        """Put posts on the team's watchlist (a board's `n`); every board hears of it through
+        the change feed. Raises StoreError."""
+        team, who = self.team, operator_name()
+        return await self._store(lambda: team.store.add_watched(team.scope, posts, "board", who))
+
+    async def retire_post(self, key: PostKey) -> bool:
+        """Retire a post from the team's watchlist (a board's `d`); False when it was not
+        listed. Raises StoreError."""
+        team, why = self.team, f"retired by {operator_name()}"
+        return bool(await self._store(lambda: team.store.retire_watched(team.scope, [key], why)))
 
     async def restore(self) -> RestoreOutcome:
         """The poller starts from the last run's states; a board that follows it starts from

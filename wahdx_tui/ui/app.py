@@ -19,9 +19,9 @@ from wahdx_tui.core.accounts import Accounts
 from wahdx_tui.core.board import Board, Changes
 from wahdx_tui.core.engine import Engine
 from wahdx_tui.core.export import write_export
-from wahdx_tui.core.model import PostKey, State
+from wahdx_tui.core.model import PostKey, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.store import Transition
+from wahdx_tui.core.store import StoreError, Transition
 from wahdx_tui.core.teamengine import TeamEngine
 from wahdx_tui.core.trend import failures_per_hour
 from wahdx_tui.ui.accounts import AccountsView
@@ -33,6 +33,7 @@ from wahdx_tui.ui.filterbox import FilterBox
 from wahdx_tui.ui.follower import TeamFollower
 from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import bindings, palette_commands
+from wahdx_tui.ui.listedit import AddPostScreen, RetireScreen
 from wahdx_tui.ui.messages import (
     HistoryRestored,
     HistorySaved,
@@ -481,6 +482,81 @@ class BoardApp(BoardViews):
                 self.board_changed()
 
         self.push_screen(AckScreen(row), done)
+
+    def action_add_post(self) -> None:
+        """Add a post to the team's watchlist, through a small form."""
+        engine = self.engine
+        if not isinstance(engine, TeamEngine):
+            self.notify(
+                "this board keeps no store (--no-history): add the post to its watchlist file",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if engine.team_list.own_file:
+            self.notify(
+                f"this board shows {clean(engine.team_list.path, 200)}: add the post there, or"
+                " open wahdx-tui watch without a file to edit the team's watchlist",
+                severity="warning",
+                markup=False,
+            )
+            return
+        row = self.table.selected
+        account = row.post.account_id if row is not None else ""
+
+        def done(post: WatchedPost | None) -> None:
+            if post is not None:
+                self._add_post(post)
+
+        self.push_screen(AddPostScreen(account), done)
+
+    @work(exclusive=False, exit_on_error=False, group="team-list")
+    async def _add_post(self, post: WatchedPost) -> None:
+        assert isinstance(self.engine, TeamEngine)
+        try:
+            counts = await self.engine.add_posts([post])
+        except StoreError as exc:
+            self.notify(f"not added: {exc}", severity="error", markup=False)
+            return
+        said = "added" if counts.added else "updated" if counts.updated else "already listed:"
+        shown = f"{post.label or post.publish_id} ({post.account_id})"
+        accounts = self.engine.team_list.accounts
+        if accounts and post.account_id not in accounts:
+            shown += ", an account this board does not show"
+        self.notify(f"{said} {clean(shown, 200)}", markup=False)
+
+    def action_retire_post(self) -> None:
+        """Retire the selected post from the team's watchlist, once confirmed."""
+        row = self.table.selected
+        engine = self.engine
+        if row is None:
+            return
+        if not isinstance(engine, TeamEngine):
+            self.notify(
+                "this board keeps no store (--no-history): take the post out of its file",
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def done(retire: bool | None) -> None:
+            if retire:
+                self._retire_post(row.key, row.publish)
+
+        self.push_screen(RetireScreen(row), done)
+
+    @work(exclusive=False, exit_on_error=False, group="team-list")
+    async def _retire_post(self, key: PostKey, shown: str) -> None:
+        assert isinstance(self.engine, TeamEngine)
+        try:
+            retired = await self.engine.retire_post(key)
+        except StoreError as exc:
+            self.notify(f"not retired: {exc}", severity="error", markup=False)
+            return
+        if retired:
+            self.notify(f"retired {shown}: `wahdx-tui add` brings it back", markup=False)
+        else:
+            self.notify(f"{shown} is not on the team's watchlist", markup=False)
 
     def action_events(self) -> None:
         """Open the event log."""

@@ -52,6 +52,20 @@ KEYS: tuple[Key, ...] = (
     Key("S", "sort_reverse", "Reverse", "Reverse the sort order", show=False),
     Key("F", "category_filter", "Reason", "Cycle the failure-reason filter", show=False),
     Key("X", "export('json')", "JSON", "Export the current view to a JSON file", show=False),
+    Key(
+        "n",
+        "add_post",
+        "Add",
+        "Add a post to the team's watchlist: account, publish ID, media type, label",
+        show=False,
+    ),
+    Key(
+        "d",
+        "retire_post",
+        "Retire",
+        "Retire the selected post from the team's watchlist, after a confirmation",
+        show=False,
+    ),
 )
 NAVIGATION = (
     ("j / ↓", "Move down"),
