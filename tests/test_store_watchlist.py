@@ -142,3 +142,12 @@ def test_ten_thousand_posts_are_one_add(backend: Backend) -> None:
     assert store.cursor(SCOPE) == before + 1
     assert store.add_watched(SCOPE, posts, "add --from", "s") == AddCounts(unchanged=10_000)
     assert len(store.listed_posts(SCOPE)) == 10_000
+
+
+def test_last_posts_of_some_posts_only(backend: Backend) -> None:
+    store = backend.open()
+    for i, key in enumerate((A, B, C)):
+        move(store, key, None, State.QUEUED, 100.0 + i)
+    assert set(store.last_posts(SCOPE, [A, C, ("acc_nope", "x")])) == {A, C}
+    assert store.last_posts(SCOPE, []) == {}
+    assert set(store.last_posts(SCOPE)) == {A, B, C}
