@@ -1,4 +1,5 @@
-"""The command line: `check`, `watch`, `demo`, `sim` and `report`, on top of core, ui and sim."""
+"""The command line: `check`, `watch`, `serve`, `demo`, `sim`, `report`, `add`, `remove` and
+`store`, on top of core, ui and sim."""
 
 from __future__ import annotations
 
