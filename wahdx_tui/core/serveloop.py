@@ -182,7 +182,8 @@ class Server:
             if outcome.recheck:
                 log.info("a board asked to re-check %d posts", len(outcome.recheck))
             if outcome.listed.new:
-                log.info("%d posts new to the team's watchlist", len(outcome.listed.new))
+                count = len(outcome.listed.new)
+                log.info("%d post%s new to the team's watchlist", count, "s"[: count != 1])
                 self._new.update(post.key for post in outcome.listed.new)
                 self._wake.set()
             for post in outcome.recheck:  # each on its own: the lease is kept meanwhile

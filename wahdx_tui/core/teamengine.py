@@ -257,8 +257,11 @@ class TeamEngine(Engine):
             log.warning("finished posts not retired: %s", exc)
             return
         if retired:
+            count = len(retired)
             log.info(
-                "retired %d finished posts (published, or failed and acknowledged)", len(retired)
+                "retired %d finished post%s (published, or failed and acknowledged)",
+                count,
+                "s"[: count != 1],
             )
 
     def _sync_file(self) -> None:
