@@ -8,9 +8,12 @@ processes, boards as pilot apps on their own store connections. Waits are bounde
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from teamprocs import (
     Served,
     child_env,
     engine_on,
+    following,
     pilot_until,
     serve_process,
     summary,
@@ -31,7 +35,9 @@ from teamprocs import (
 from textual.widgets import Input, Static
 
 from wahdx_tui.cli import TEAM_LIST
+from wahdx_tui.core import teamengine
 from wahdx_tui.core.model import PostKey, State
+from wahdx_tui.core.settings import DEFAULTS
 from wahdx_tui.core.storeapi import ListedPost, scope_for
 from wahdx_tui.core.storeurl import open_store
 from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
@@ -301,3 +307,38 @@ async def test_n_adds_a_post_and_d_retires_one_on_every_board(team: Team) -> Non
             entry = team.listed(retired=True)[DOORBUSTER]
             assert entry.status == "retired" and entry.why.startswith("retired by ")
             await pilot_until(pilot, lambda: "1 retired" in summary(two), "counted")
+
+
+async def test_a_post_retired_off_a_file_board_is_no_longer_polled(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A board with a file registered its posts when it started; once one of them retires,
+    it leaves that board, and the poller stops asking for it although it was registered."""
+    monkeypatch.setattr(teamengine, "RETIRE_EVERY", 0.0)  # look after every pass
+    mine = team.root / "mine.yaml"
+    mine.write_text(
+        "posts:\n"
+        "  - {accountId: acc_tiktok_main, publishId: v_pub_7301, label: Teaser}\n"
+        "  - {accountId: acc_tiktok_main, publishId: v_pub_7315, label: Doorbuster}\n",
+        encoding="utf-8",
+    )
+    settings = dataclasses.replace(DEFAULTS, retire_published_after=1.0)
+    poller = engine_on(team.url, team.sim.base_url, key=KEY, watchlist=TEAM_LIST, settings=settings)
+    board = engine_on(team.url, team.sim.base_url, key=None, watchlist=load_watchlist(mine))
+    async with following(board):
+        await poller.join()
+        try:
+            assert poller.polls_api
+            deadline = time.monotonic() + 60
+            while TEASER in board.board.rows:  # published: it retires a second after
+                assert time.monotonic() < deadline, "the published post never retired"
+                await poller.run_pass()
+                await poller.follow()
+                await asyncio.sleep(0.1)
+            await poller.run_pass()
+            polled = set(poller.board.rows) | set(poller.others.rows)
+            assert TEASER not in polled and DOORBUSTER in polled
+            assert set(board.board.rows) == {DOORBUSTER}
+            assert board.team_list.retired() == 1
+        finally:
+            await poller.aclose()

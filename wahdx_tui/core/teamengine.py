@@ -222,7 +222,8 @@ class TeamEngine(Engine):
                 lambda: team.store.watched_posts(team.scope, BOARD_ALIVE)
             )
             wanted = {p.key: p for p in (*self.team_list.polled(), *registered)}
-            added, _ = self.others.set_posts([p for k, p in wanted.items() if k not in own])
+            skip = own | self.team_list.retired_keys()  # a file board registered it before
+            added, _ = self.others.set_posts([p for k, p in wanted.items() if k not in skip])
             if added:
                 # Their last states and acks first: a new poller must not see them as new
                 # (a "first seen" failure would drop an ack and alert again).

@@ -110,6 +110,10 @@ class TeamList:
     def _mine(self, account: str) -> bool:
         return not self.accounts or account in self.accounts
 
+    def retired_keys(self) -> set[PostKey]:
+        """The posts retired from the list (a board may still have them registered)."""
+        return {k for k, e in self.entries.items() if e.status == "retired"}
+
     def polled(self) -> list[WatchedPost]:
         """Every listed post: the poller asks for all of them, whatever a board shows."""
         return [e.post for e in self.entries.values() if e.listed]
