@@ -9,7 +9,7 @@ import pytest
 from pgserver import PgServer, pg_server
 
 from wahdx_tui.cli import main
-from wahdx_tui.core.model import PostStatus, State
+from wahdx_tui.core.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.pgstore import PgStore
 from wahdx_tui.core.sqlitestore import SqliteStore, default_store_path
 from wahdx_tui.core.storeapi import Store, StoreError, Transition
@@ -101,6 +101,9 @@ def _fill(store: Store) -> None:
                 [Transition(key, State.QUEUED, State.FAILED, 190.0 + i)],
             )
     store.set_ack(SCOPE, ("acc", "p3"), "known", 300.0)
+    store.add_watched(SCOPE, [WatchedPost("acc", "p3", "video", "Three")], "add", "sam@h1", 50.0)
+    store.add_watched(SCOPE, [WatchedPost("acc", "p4")], "board", "kim@h2", 60.0)
+    store.retire_watched(SCOPE, [("acc", "p4")], "retired by kim@h2", 70.0)
 
 
 def _snapshot(store: Store) -> dict[str, object]:
@@ -109,6 +112,7 @@ def _snapshot(store: Store) -> dict[str, object]:
             store.last_posts(scope),
             sorted(store.events(scope, limit=10_000), key=lambda t: (t.at, t.key)),
             store.acks(scope),
+            store.listed_posts(scope, retired=True),
         )
         for scope in store.scopes()
     }

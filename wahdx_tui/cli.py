@@ -584,7 +584,8 @@ def cmd_store(args: argparse.Namespace) -> int:
         print(
             f"copied {report.scopes:,} scope(s) from {src.location} to {dst.location}:"
             f" {report.posts:,} posts, {report.transitions:,} transitions"
-            f" ({report.new_transitions:,} new), {report.acks:,} acknowledgements"
+            f" ({report.new_transitions:,} new), {report.acks:,} acknowledgements,"
+            f" {report.listed:,} posts of the team's watchlist"
         )
     return 0
 

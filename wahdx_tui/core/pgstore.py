@@ -908,6 +908,17 @@ class PgStore(Store):
 
         return self._set_status(scope, now, statements)
 
+    def import_listed(self, scope: str, entries: Sequence[ListedPost]) -> None:
+        if not entries:
+            return
+
+        def work(cur: psycopg.Cursor[Any]) -> None:
+            sid, rev = self._bump(cur, scope)
+            cur.executemany(_UPSERT_LISTED, upsert_rows(sid, rev, entries, pg_text))
+            self._notify(cur, scope)
+
+        self._write(work)
+
     def listed_posts(self, scope: str, *, retired: bool = False) -> list[ListedPost]:
         def work(conn: psycopg.Connection[Any]) -> list[ListedPost]:
             sid = self._read_sid(conn, scope)

@@ -971,6 +971,13 @@ class SqliteStore(Store):
 
         return self._set_status(scope, statements)
 
+    def import_listed(self, scope: str, entries: Sequence[ListedPost]) -> None:
+        if not entries:
+            return
+        with self._write("write") as conn:
+            sid, rev = self._scope_rev(conn, scope)
+            conn.executemany(_UPSERT_LISTED, upsert_rows(sid, rev, entries, clean_text))
+
     def listed_posts(self, scope: str, *, retired: bool = False) -> list[ListedPost]:
         if not self._has_list():
             return []

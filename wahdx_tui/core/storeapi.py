@@ -435,3 +435,7 @@ class Store(Protocol):
     def listed_posts(self, scope: str, *, retired: bool = False) -> list[ListedPost]:
         """The team's watchlist in the order added; with `retired`, retired posts too."""
         ...
+
+    def import_listed(self, scope: str, entries: Sequence[ListedPost]) -> None:
+        """Write list entries exactly as given (a copy), replacing the target's for a post."""
+        ...

@@ -20,15 +20,18 @@ class CopyReport:
     transitions: int
     new_transitions: int
     acks: int
+    listed: int = 0
+    """Entries of the team's watchlist (retired posts among them)."""
 
 
 def copy_store(src: Store, dst: Store, chunk: int = CHUNK) -> CopyReport:
-    """Copy every scope's posts, transitions and acknowledgements from `src` into `dst`.
+    """Copy every scope's posts, transitions, acknowledgements and team's watchlist from `src`
+    into `dst`.
 
-    Posts and acknowledgements are written as they are in `src` (replacing the target's for
-    the same post); a transition the target already holds is not written again.
+    Posts, acknowledgements and list entries are written as they are in `src` (replacing the
+    target's for the same post); a transition the target already holds is not written again.
     """
-    scopes = posts = transitions = new = acks = 0
+    scopes = posts = transitions = new = acks = listed = 0
     for scope in src.scopes():
         last = list(src.last_posts(scope).values())
         events = src.events(scope, limit=ALL)
@@ -41,4 +44,7 @@ def copy_store(src: Store, dst: Store, chunk: int = CHUNK) -> CopyReport:
         new += dst.import_history(scope, last, events[:chunk], ack_list)
         for start in range(chunk, len(events), chunk):
             new += dst.import_history(scope, [], events[start : start + chunk], [])
-    return CopyReport(scopes, posts, transitions, new, acks)
+        entries = src.listed_posts(scope, retired=True)
+        dst.import_listed(scope, entries)
+        listed += len(entries)
+    return CopyReport(scopes, posts, transitions, new, acks, listed)
