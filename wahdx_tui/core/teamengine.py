@@ -438,7 +438,7 @@ class TeamEngine(Engine):
         known state and acknowledgement (so its poller does not see it fail anew)."""
         listed = self.team_list
         if feed.reset:
-            listed.entries.clear()
+            listed.clear()
         if not listed.take(feed.listed.values()) and not feed.reset:
             return ListNews()
         known = set(self.board.rows) | set(self.others.rows)

@@ -32,30 +32,21 @@ def file_source(path: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Retirement:
-    """When finished posts retire and history is forgotten, in seconds (0: never)."""
+    """When finished posts retire, in seconds (0: never)."""
 
     published_after: float = DEFAULTS.retire_published_after
     failed_after: float = DEFAULTS.retire_failed_after
-    forget_after: float = DEFAULTS.forget_after
 
     @staticmethod
     def of(settings: Settings) -> Retirement:
         """From resolved settings."""
-        return Retirement(
-            settings.retire_published_after,
-            settings.retire_failed_after,
-            settings.forget_after,
-        )
+        return Retirement(settings.retire_published_after, settings.retire_failed_after)
 
     def cutoffs(self, now: float) -> tuple[float | None, float | None]:
         """(published before, acknowledged before): what retires at `now` (None: nothing)."""
         published = now - self.published_after if self.published_after > 0 else None
         failed = now - self.failed_after if self.failed_after > 0 else None
         return published, failed
-
-    def forget_before(self, now: float) -> float | None:
-        """History older than this is forgotten (None: kept whatever its age)."""
-        return now - self.forget_after if self.forget_after > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +69,8 @@ class TeamList:
         self.entries: dict[PostKey, ListedPost] = {}  # listed or retired (removed ones go)
         self._file_posts: tuple[WatchedPost, ...] = ()
         self._retired: int | None = None  # counted when next asked for
+        self._polled: list[WatchedPost] | None = None  # made when next asked for
+        self._retired_keys: set[PostKey] | None = None
 
     @property
     def file_posts(self) -> tuple[WatchedPost, ...]:
@@ -94,10 +87,15 @@ class TeamList:
         """Whether this process shows a watchlist file of its own (else the team's list)."""
         return bool(self.path)
 
+    def clear(self) -> None:
+        """Forget every entry (the store was replaced: its list comes next)."""
+        self.entries.clear()
+        self._retired = self._polled = self._retired_keys = None
+
     def take(self, entries: Iterable[ListedPost]) -> bool:
         """Take in list entries read from the store; True when any of them changed."""
         changed = False
-        self._retired = None
+        self._retired = self._polled = self._retired_keys = None
         for entry in entries:
             old = self.entries.get(entry.key)
             if entry.status == "removed":
@@ -111,12 +109,18 @@ class TeamList:
         return not self.accounts or account in self.accounts
 
     def retired_keys(self) -> set[PostKey]:
-        """The posts retired from the list (a board may still have them registered)."""
-        return {k for k, e in self.entries.items() if e.status == "retired"}
+        """The posts retired from the list (a board may still have them registered); made
+        once after each change, as the poller asks every pass."""
+        if self._retired_keys is None:
+            self._retired_keys = {k for k, e in self.entries.items() if e.status == "retired"}
+        return self._retired_keys
 
     def polled(self) -> list[WatchedPost]:
-        """Every listed post: the poller asks for all of them, whatever a board shows."""
-        return [e.post for e in self.entries.values() if e.listed]
+        """Every listed post: the poller asks for all of them, whatever a board shows (made
+        once after each change; the caller does not change it)."""
+        if self._polled is None:
+            self._polled = [e.post for e in self.entries.values() if e.listed]
+        return self._polled
 
     def shown(self) -> list[WatchedPost]:
         """The posts this board shows: its file's (but retired ones), or the team's list; of
