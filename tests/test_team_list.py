@@ -342,3 +342,19 @@ async def test_a_post_retired_off_a_file_board_is_no_longer_polled(
             assert board.team_list.retired() == 1
         finally:
             await poller.aclose()
+
+
+async def test_a_board_polling_for_the_team_asks_for_a_new_post_at_once(team: Team) -> None:
+    settings = dataclasses.replace(DEFAULTS, interval=300.0)
+    engine = engine_on(team.url, team.sim.base_url, key=KEY, watchlist=TEAM_LIST, settings=settings)
+    app = BoardApp(engine, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot_until(pilot, lambda: engine.polls_api and app.next_at is not None, "polling")
+        planned = app.next_at
+        assert team.cli("add", *DOORBUSTER, "--label", "Doorbuster").returncode == 0
+        await pilot_until(
+            pilot,
+            lambda: DOORBUSTER in app.board.rows and states(app)[DOORBUSTER] is State.FAILED,
+            "the new post asked and shown",
+        )
+        assert app.next_at == planned  # a pass of its own: the next pass keeps its time
