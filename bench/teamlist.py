@@ -15,17 +15,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from textual.strip import Strip
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store
 
 from bench.common import BIN, Skipped, clean_env, synthetic_posts
 from bench.team import KEY, SIZE, p95, team_env, wait_until
 from wahdx_tui.cli import TEAM_LIST, client_options
-from wahdx_tui.core.display import state_label
-from wahdx_tui.core.model import PostStatus, State, WatchedPost
-from wahdx_tui.core.settings import DEFAULTS
-from wahdx_tui.core.storeapi import Store, Transition, scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.teamengine import TeamEngine
-from wahdx_tui.core.teamsetup import team_engine
+from wahdx_tui.core.domain.display import state_label
+from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.settings.table import DEFAULTS
+from wahdx_tui.core.store.protocol import Store, scope_for
+from wahdx_tui.core.team.engine import TeamEngine
+from wahdx_tui.core.team.setup import team_engine
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.sim.schedule import timeline_for
 from wahdx_tui.ui.app import BoardApp
@@ -60,7 +61,7 @@ def add_10k(n: int = 10_000) -> dict[str, float]:
     """add_10k_s: `wahdx-tui add --from` a CSV of 10,000 posts, as a real process (its start
     included), into a new SQLite file and a new database on a throwaway durable PostgreSQL
     server; the slower of the two, each beside it."""
-    from tests.pgserver import PgServer, find_bindir
+    from tests.support.pgserver import PgServer, find_bindir
 
     csv = _csv(synthetic_posts(n))
     env = {**clean_env(), "WAHDX_BASE_URL": "http://127.0.0.1:9"}

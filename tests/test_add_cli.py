@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pgserver import PgServer, pg_server
-from teamprocs import child_env
+from wahdx_tui.core.store.backend import open_store
 
-from wahdx_tui.core.model import PostKey
-from wahdx_tui.core.storeapi import ListedPost, scope_for
-from wahdx_tui.core.storeurl import open_store
+from tests.support.pgserver import PgServer, pg_server
+from tests.support.teamprocs import child_env
+from wahdx_tui.core.domain.model import PostKey
+from wahdx_tui.core.store.protocol import ListedPost, scope_for
 
 __all__ = ["pg_server"]
 

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pgserver import PgServer, pg_server
-from teamprocs import (
+from textual.widgets import Input, Static
+from wahdx_tui.core.store.backend import open_store
+
+from tests.support.pgserver import PgServer, pg_server
+from tests.support.teamprocs import (
     KEY,
     Served,
     child_env,
@@ -32,15 +35,12 @@ from teamprocs import (
     summary,
     wait_for,
 )
-from textual.widgets import Input, Static
-
 from wahdx_tui.cli import TEAM_LIST
-from wahdx_tui.core import teamengine
-from wahdx_tui.core.model import PostKey, State
-from wahdx_tui.core.settings import DEFAULTS
-from wahdx_tui.core.storeapi import ListedPost, scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
+from wahdx_tui.core.domain.model import PostKey, State
+from wahdx_tui.core.settings.table import DEFAULTS
+from wahdx_tui.core.store.protocol import ListedPost, scope_for
+from wahdx_tui.core.team import engine as teamengine
+from wahdx_tui.core.watchlist.reader import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.listedit import AddPostScreen, RetireScreen

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wahdx_tui.core.model import WatchedPost
-from wahdx_tui.core.storeapi import ListedPost, ListStatus
+from wahdx_tui.core.domain.model import WatchedPost
+from wahdx_tui.core.store.protocol import ListedPost, ListStatus
 from wahdx_tui.core.teamlist import Retirement, TeamList
 
 A = WatchedPost("acc_a", "p1", None, "A")

@@ -9,10 +9,10 @@ import socket
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from wahdx_tui.core.model import PostKey, WatchedPost
-from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.settings import DEFAULTS, Settings
-from wahdx_tui.core.storeapi import ListedPost
+from wahdx_tui.core.domain.model import PostKey, WatchedPost
+from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.core.settings.table import DEFAULTS, Settings
+from wahdx_tui.core.store.protocol import ListedPost
 
 
 def operator_name() -> str:

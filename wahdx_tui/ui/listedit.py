@@ -10,10 +10,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from wahdx_tui.core.board import Row
+from wahdx_tui.core.board.state import Row
+from wahdx_tui.core.domain.model import WatchedPost
 from wahdx_tui.core.intake import IntakeError, item_post
-from wahdx_tui.core.model import WatchedPost
-from wahdx_tui.core.watchlist import MAX_ID_LENGTH, MAX_LABEL_LENGTH
+from wahdx_tui.core.watchlist.reader import MAX_ID_LENGTH, MAX_LABEL_LENGTH
 
 _FIELDS = (
     ("accountId", "account ID", MAX_ID_LENGTH),
