@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import headless, poll, scale, store, team, terminal
+from bench import headless, poll, scale, store, team, teamlist, terminal
 from bench.common import Skipped
 
 # name -> (goal, how the goal reads); None: reported beside its metric, no goal of its own.
@@ -58,6 +58,15 @@ GOALS: dict[str, tuple[float, str] | None] = {
     "attached_steady_cpu_100k_pct": (1, "<= 1"),
     "attached_steady_bytes_per_s": None,
     "serve_steady_cpu_100k_pct": None,
+    # The team's watchlist (issue 24).
+    "add_10k_s": (2, "<= 2 (the slower of SQLite and PostgreSQL)"),
+    "add_10k_sqlite_s": None,
+    "add_10k_pg_s": None,
+    "add_to_screen_p95_ms": (2000, "<= 2000"),
+    "add_to_screen_p50_ms": None,
+    "retired_requests_ratio": (0.15, "<= 0.15 (requests per pass with retirement / without)"),
+    "requests_per_pass_without_retirement": None,
+    "requests_per_pass_with_retirement": None,
 }
 RESULTS = Path(__file__).resolve().parent / "last-results.txt"
 
@@ -78,6 +87,9 @@ def main() -> int:
         scale.first_boards,
         scale.steady_100k,
         team.attached_steady_100k,
+        teamlist.add_10k,
+        teamlist.add_to_screen,
+        teamlist.retired_requests,
     ]
     values: dict[str, float] = {}
     skipped: dict[str, str] = {}  # metric -> why its group could not run here

@@ -1,4 +1,5 @@
-"""The command line: `check`, `watch`, `demo`, `sim` and `report`, on top of core, ui and sim."""
+"""The command line: `check`, `watch`, `serve`, `demo`, `sim`, `report`, `add`, `remove` and
+`store`, on top of core, ui and sim."""
 
 from __future__ import annotations
 
@@ -8,20 +9,22 @@ import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from wahdx_tui import __version__
 from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.errors import ConfigError, WahdxError
+from wahdx_tui.core.domain.model import MEDIA_TYPES
+from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.inert import add_secrets, inert_stdio, own_colours
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.settings.apiaccess import KEY_ENV, read_api_key, resolve_base_url
 from wahdx_tui.core.settings.secret import ApiKey
 from wahdx_tui.core.settings.table import Settings, add_setting_flags, flag_values, resolve_settings
 from wahdx_tui.core.store.writer import StoreWriter
-from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist
+from wahdx_tui.core.watchlist.reader import Watchlist, WatchlistSettings, load_watchlist
 
 if TYPE_CHECKING:
     from wahdx_tui.core.engine.engine import Engine
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from wahdx_tui.core.team.engine import TeamEngine
 
 EXIT_USAGE = 2
+TEAM_LIST = Watchlist("", (), WatchlistSettings(), ())
+"""No watchlist file: `watch` and `serve` show and poll the team's watchlist in the store."""
 DEMO_INTERVAL = 5.0
 """The demo refreshes faster than a real board: its simulated posts move in seconds."""
 
@@ -85,8 +90,18 @@ def _add_base_url(p: argparse.ArgumentParser) -> None:
 
 
 def _add_api_arguments(p: argparse.ArgumentParser, command: str) -> None:
-    """The arguments of a command that asks the API, its setting flags among them."""
-    p.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to check")
+    """The arguments of a command that asks the API, its setting flags among them; `watch`
+    and `serve` without a WATCHLIST use the team's watchlist in the store."""
+    if command == "check":
+        p.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to check")
+    else:
+        p.add_argument(
+            "watchlist",
+            metavar="WATCHLIST",
+            nargs="?",
+            help="YAML watchlist of posts, synced into the team's watchlist in the store"
+            " (default: the team's watchlist alone)",
+        )
     _add_base_url(p)
     p.add_argument(
         "--api-key-file",
@@ -108,6 +123,13 @@ def _add_history_arguments(
     group.add_argument("--history", metavar="FILE", help=f"history file (default: {default})")
     if can_turn_off:
         group.add_argument("--no-history", action="store_true", help="keep no history on disk")
+
+
+def _add_store_target_arguments(p: argparse.ArgumentParser) -> None:
+    """Which team store and API scope a command reads or writes without asking the API."""
+    _add_base_url(p)
+    _add_history_arguments(p, can_turn_off=False)
+    _store_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="follow the team's poller and never poll, even with a key (wall screens)",
     )
+    watch.add_argument(
+        "--account",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="show only this account's posts (again for more); the poller polls them all",
+    )
     _add_history_arguments(watch)
     _store_arguments(watch)
     _notify_argument(watch)
@@ -167,16 +196,41 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report", help="print a shift-handoff report of failures and stuck posts (no API call)"
     )
-    report.add_argument("watchlist", metavar="WATCHLIST", help="YAML watchlist of posts to report")
+    report.add_argument(
+        "watchlist",
+        metavar="WATCHLIST",
+        nargs="?",
+        help="YAML watchlist of posts to report (default: the team's watchlist in the store,"
+        " retired posts too)",
+    )
     report.add_argument(
         "--format",
         choices=("markdown", "csv", "json"),
         default="markdown",
         help="markdown (a handoff note, the default), csv or json (one record per post)",
     )
-    _add_base_url(report)
-    _add_history_arguments(report, can_turn_off=False)
-    _store_arguments(report)
+    _add_store_target_arguments(report)
+
+    add = sub.add_parser(
+        "add", help="add posts to the team's watchlist in the store (again: update the label)"
+    )
+    add.add_argument("account", metavar="ACCOUNT_ID", nargs="?", help="the post's account")
+    add.add_argument("publish", metavar="PUBLISH_ID", nargs="?", help="its publish ID")
+    add.add_argument("--media-type", metavar="TYPE", help=" or ".join(MEDIA_TYPES))
+    add.add_argument("--label", metavar="TEXT", help="what the team knows the post by")
+    add.add_argument(
+        "--from",
+        dest="source_file",
+        metavar="FILE",
+        help="add every post of FILE (- for standard input): CSV with a header row"
+        ' accountId,publishId[,mediaType,label], JSON lines, or a batch body {"checks": [...]}',
+    )
+    _add_store_target_arguments(add)
+
+    remove = sub.add_parser("remove", help="take a post off the team's watchlist in the store")
+    remove.add_argument("account", metavar="ACCOUNT_ID", help="the post's account")
+    remove.add_argument("publish", metavar="PUBLISH_ID", help="its publish ID")
+    _add_store_target_arguments(remove)
 
     notify = sub.add_parser(
         "notify-test", help="send one test alert to each notification target and say how it went"
@@ -206,7 +260,7 @@ def resolve(args: argparse.Namespace, *, key_optional: bool = False) -> Setup:
 
     With `key_optional`, no key at all is None (a key that is given but bad is still an error).
     """
-    watchlist = load_watchlist(args.watchlist)
+    watchlist = load_watchlist(args.watchlist) if args.watchlist else TEAM_LIST
     base_url = resolve_base_url(args.base_url)
     given = args.api_key_file or os.environ.get(KEY_ENV, "").strip()
     api_key = read_api_key(args.api_key_file) if given or not key_optional else None
@@ -240,7 +294,12 @@ def solo_engine(
 
 
 def joined_engine(
-    setup: Setup, args: argparse.Namespace, store: Store, *, can_poll: bool
+    setup: Setup,
+    args: argparse.Namespace,
+    store: Store,
+    *,
+    can_poll: bool,
+    accounts: Collection[str] = (),
 ) -> TeamEngine:
     """An engine in the team of `store` (`watch` and `serve`): the poller, or a board of it."""
     from wahdx_tui.core.team.setup import team_engine
@@ -255,6 +314,7 @@ def joined_engine(
         store=store,
         can_poll=can_poll,
         notify_config=args.notify_config,
+        accounts=accounts,
     )
 
 
@@ -356,6 +416,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from wahdx_tui.core.team.setup import NO_POLLER, poller_alive, store_url
     from wahdx_tui.ui.run import run_board
 
+    if args.no_history and (not args.watchlist or args.account):
+        raise ConfigError(
+            "without a WATCHLIST, or with --account, the board shows the team's watchlist in"
+            " the store: leave out --no-history, or give a WATCHLIST file"
+        )
     _warn_password_in_argv(args.store)
     setup = resolve(args, key_optional=not args.no_history)
     configure_logging(args.log, *(k for k in [setup.api_key] if k is not None))
@@ -378,7 +443,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     except BaseException:
         store.close()
         raise
-    team = joined_engine(setup, args, store, can_poll=not args.view_only)
+    team = joined_engine(setup, args, store, can_poll=not args.view_only, accounts=args.account)
     subtitle = setup.base_url if url is None else f"{setup.base_url} · {display_url(url)}"
     return run_board(team, bell=not args.no_bell, subtitle=subtitle)
 
@@ -418,7 +483,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine = joined_engine(setup, args, store, can_poll=True)
 
     async def run() -> int:
-        server = Server(engine, setup.watchlist.path)
+        server = Server(engine, setup.watchlist.path or "the team's watchlist")
         server.install_signals()
         return await server.run()
 
@@ -491,7 +556,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from wahdx_tui.core.team.setup import store_url
 
     _warn_password_in_argv(args.store)
-    watchlist = load_watchlist(args.watchlist)
+    watchlist = load_watchlist(args.watchlist) if args.watchlist else TEAM_LIST
     _warn(watchlist)
     scope = scope_for(resolve_base_url(args.base_url))
     url = store_url(args.store, args.history)
@@ -501,6 +566,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     items: list[HandoffItem] = []
     if history:
         with open_store(url, password_file=args.store_password_file, readonly=True) as store:
+            if not args.watchlist:
+                posts = tuple(e.post for e in store.listed_posts(scope, retired=True))
+                watchlist = replace(watchlist, posts=posts)
             items = build_handoff(store, scope, watchlist, now)
             others = [] if items else history_elsewhere(store, scope)
             if others:  # not "nothing to hand over": this API's history is not here at all
@@ -513,6 +581,60 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(render_csv(items))
     else:
         sys.stdout.write(render_markdown(items, now, scope, history=history))
+    return 0
+
+
+def _list_store(args: argparse.Namespace) -> tuple[Store, str]:
+    """The team's store and the API scope that `add` and `remove` write to."""
+    from wahdx_tui.core.store.backend import open_store
+    from wahdx_tui.core.store.protocol import scope_for
+    from wahdx_tui.core.team.setup import store_url
+
+    scope = scope_for(resolve_base_url(args.base_url))
+    url = store_url(args.store, args.history)
+    return open_store(url, password_file=args.store_password_file), scope
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """`add`: posts onto the team's watchlist; counts of added, updated and unchanged."""
+    from wahdx_tui.core.settings.operator import operator_name
+    from wahdx_tui.core.watchlist.intake import item_post, load_checks
+
+    given = args.account is not None
+    if args.source_file is not None:
+        if given or args.label is not None or args.media_type is not None:
+            raise ConfigError(
+                "give either ACCOUNT_ID PUBLISH_ID (with --label, --media-type) or --from FILE,"
+                " whose rows carry their own mediaType and label"
+            )
+        posts, name = load_checks(args.source_file)
+        source = f"add --from {clean(name, 200)}"
+    elif given and args.publish is not None:
+        fields = {"accountId": args.account, "publishId": args.publish}
+        fields.update(mediaType=args.media_type, label=args.label)
+        posts, source = [item_post(fields, "the post given")], "add"
+    else:
+        raise ConfigError("say what to add: wahdx-tui add ACCOUNT_ID PUBLISH_ID, or --from FILE")
+    store, scope = _list_store(args)
+    with store:
+        counts = store.add_watched(scope, posts, source, operator_name())
+        print(f"{counts} on the team's watchlist for {scope} ({store.location})")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """`remove`: a post off the team's watchlist (its history stays)."""
+    from wahdx_tui.core.watchlist.intake import item_post
+
+    post = item_post({"accountId": args.account, "publishId": args.publish}, "the post given")
+    store, scope = _list_store(args)
+    with store:
+        gone = store.remove_watched(scope, [post.key])
+        shown = f"{clean(post.account_id, 80)} {clean(post.publish_id, 80)}"
+        if gone:
+            print(f"removed {shown} from the team's watchlist for {scope} ({store.location})")
+        else:
+            print(f"{shown} is not on the team's watchlist for {scope}: nothing removed")
     return 0
 
 
@@ -579,6 +701,8 @@ def _run(argv: Sequence[str] | None) -> int:
         "report": cmd_report,
     }
     handlers["store"] = cmd_store
+    handlers["add"] = cmd_add
+    handlers["remove"] = cmd_remove
     handlers["notify-test"] = cmd_notify_test
     try:
         if args.command == "sim":

@@ -201,3 +201,24 @@ def test_a_long_running_board_keeps_pruning_its_file(
     history.close()
     assert [t.at for t in SqliteStore(tmp_path / "h.sqlite3").trail(SCOPE, A)][-1] == 111.0
     assert len(SqliteStore(tmp_path / "h.sqlite3").events(SCOPE)) <= 5
+
+
+def test_history_older_than_forget_after_is_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "PRUNE_EVERY", 0.0)
+    now = 1_700_000_000.0
+    monkeypatch.setattr(history_module.time, "time", lambda: now)
+    store = SqliteStore(tmp_path / "h.sqlite3")
+    history = StoreWriter(store, SCOPE)
+    history.forget_after = 90 * 86400.0
+    day = 86400.0
+    history.save(
+        [st(A, State.QUEUED, now - 100 * day)], [Transition(A, None, State.QUEUED, now - 100 * day)]
+    )
+    history.save(
+        [st(A, State.FAILED, now - day)], [Transition(A, State.QUEUED, State.FAILED, now - day)]
+    )
+    history.close()
+    with SqliteStore(tmp_path / "h.sqlite3") as reopened:
+        assert [t.new for t in reopened.trail(SCOPE, A)] == [State.FAILED]  # 100 days: gone

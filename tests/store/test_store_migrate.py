@@ -6,8 +6,9 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from wahdx_tui.core.domain.model import PostStatus, State
+from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
+from wahdx_tui.core.store.protocol import AddCounts
 from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.store.sqlite.store import SqliteStore
 
@@ -110,7 +111,7 @@ def test_a_v1_file_is_migrated_in_place_and_keeps_its_data(tmp_path: Path) -> No
         assert store.failures_per_hour(SCOPE, 0.0, 3600.0) == [1]
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
@@ -136,7 +137,8 @@ def test_a_v1_file_opened_read_only_is_read_as_it_is(tmp_path: Path) -> None:
 
 
 def make_v2_file(path: Path) -> None:
-    """A team store as wahdx-tui wrote it before acknowledgements named who wrote them."""
+    """A v2 (team) history as wahdx-tui left it before acknowledgements named who wrote them
+    and before the team's watchlist: the v1 file migrated one step."""
     make_v1_file(path)
     conn = sqlite3.connect(path, isolation_level=None)
     for statement in statements(MIGRATIONS[2]):
@@ -155,6 +157,26 @@ def test_a_v2_store_keeps_its_acks_and_then_says_who_wrote_a_new_one(tmp_path: P
         assert store.acks(SCOPE, [K1]) == {K1: Ack(K1, "asked Sam", 145.0, "")}  # by nobody known
         store.set_ack(SCOPE, K1, "Sam reconnected it", 160.0, by="ana@host-a")
         assert store.acks(SCOPE)[K1] == Ack(K1, "Sam reconnected it", 160.0, "ana@host-a")
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
+def test_a_v2_team_file_gets_the_teams_watchlist_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    make_v2_file(path)
+    with SqliteStore(path, readonly=True) as ro:  # `report` on a file not yet migrated
+        assert ro.listed_posts(SCOPE) == [] and ro.changes_since(SCOPE, 0).listed == {}
+        assert ro.retire_finished(SCOPE, 1e12, 1e12) == []
+    with SqliteStore(path) as store:
+        assert store.last_posts(SCOPE)[K1].state is State.FAILED
+        assert store.acks(SCOPE)[K1].note == "asked Sam"
+        assert store.listed_posts(SCOPE) == []  # a file's posts come in when it is next read
+        added = store.add_watched(SCOPE, [WatchedPost(*K1)], "add", "sam@h1")
+        assert added == AddCounts(added=1)
+        assert [e.key for e in store.changes_since(SCOPE, 0).listed.values()] == [K1]
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

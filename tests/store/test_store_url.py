@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.pgserver import PgServer, pg_server
 from wahdx_tui.cli import main
-from wahdx_tui.core.domain.model import PostStatus, State
+from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.store.backend import open_store, read_password_file
 from wahdx_tui.core.store.postgres.store import PgStore
@@ -106,6 +106,9 @@ def _fill(store: Store) -> None:
                 [Transition(key, State.QUEUED, State.FAILED, 190.0 + i)],
             )
     store.set_ack(SCOPE, ("acc", "p3"), "known", 300.0)
+    store.add_watched(SCOPE, [WatchedPost("acc", "p3", "video", "Three")], "add", "sam@h1", 50.0)
+    store.add_watched(SCOPE, [WatchedPost("acc", "p4")], "board", "kim@h2", 60.0)
+    store.retire_watched(SCOPE, [("acc", "p4")], "retired by kim@h2", 70.0)
 
 
 def _snapshot(store: Store) -> dict[str, object]:
@@ -114,6 +117,7 @@ def _snapshot(store: Store) -> dict[str, object]:
             store.last_posts(scope),
             sorted(store.events(scope, limit=10_000), key=lambda t: (t.at, t.key)),
             store.acks(scope),
+            store.listed_posts(scope, retired=True),
         )
         for scope in store.scopes()
     }

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,10 +122,12 @@ def engine_on(
     settings: Settings = DEFAULTS,
     can_poll: bool | None = None,
     operator: str | None = None,
+    accounts: Collection[str] = (),
 ) -> TeamEngine:
     """A team engine on its own connection to `store`, as `wahdx-tui watch` builds it (a
     board on another terminal or host); it may poll when it has a key, unless `can_poll`;
-    `operator` is who its acknowledgements name (default: this user@host)."""
+    `operator` is who its acknowledgements name (default: this user@host); of `accounts`
+    only, when given."""
     return team_engine(
         watchlist or load_watchlist(WATCHLIST),
         base_url=base_url,
@@ -136,6 +138,7 @@ def engine_on(
         store=open_store(store),
         can_poll=key is not None if can_poll is None else can_poll,
         operator=operator,
+        accounts=accounts,
     )
 
 

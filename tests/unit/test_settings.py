@@ -31,11 +31,14 @@ from wahdx_tui.core.settings.table import (
     add_setting_flags,
     changed_settings,
     flag_values,
+    format_duration,
+    parse_duration,
     parse_quiet,
     resolve_settings,
 )
 from wahdx_tui.core.watchlist import jsonschema as schema
 from wahdx_tui.core.watchlist import yamlsafe
+from wahdx_tui.core.watchlist.jsonschema import watchlist_schema
 from wahdx_tui.core.watchlist.reader import WatchlistError, parse_watchlist, stuck_thresholds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +72,9 @@ def test_defaults_are_the_documented_ones() -> None:
         notify_remind_every=3600.0,
         notify_max_per_hour=12,
         notify_quiet=None,
+        retire_published_after=86400.0,
+        retire_failed_after=604800.0,
+        forget_after=7776000.0,
     )
     assert expected == DEFAULTS
 
@@ -258,6 +264,51 @@ def test_a_watchlist_error_is_a_wahdx_error() -> None:
     assert issubclass(WatchlistError, WahdxError)
 
 
+# --- durations ---------------------------------------------------------------------------
+
+
+def test_durations_read_in_seconds_minutes_hours_and_days() -> None:
+    assert [parse_duration(t) for t in ("90s", "30m", " 24h ", "7d", "45", "1.5h", "2D")] == [
+        90.0,
+        1800.0,
+        86400.0,
+        604800.0,
+        45.0,
+        5400.0,
+        172800.0,
+    ]
+    for bad in ("", "h", "24 hours", "-1h", "1w", "1h30m"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+    assert [format_duration(x) for x in (90.0, 1800.0, 86400.0, 604800.0, 7776000.0)] == [
+        "90s",
+        "30m",
+        "24h",
+        "7d",
+        "90d",
+    ]
+
+
+def test_retirement_durations_in_the_file_and_as_flags() -> None:
+    settings = settings_of(
+        "  retire_published_after: 30m\n  retireFailedAfter: 2d\n  forget_after: 3600\n"
+    )
+    assert settings.retire_published_after == 1800.0
+    assert settings.retire_failed_after == 172800.0
+    assert settings.forget_after == 3600.0
+    error = file_error("  retire_published_after: soon\n")
+    assert error.line == 2
+    assert "retire_published_after must be a duration like 90s, 30m, 24h or 7d" in str(error)
+    assert "got 'soon'" in str(error)
+    args = parser_for("serve").parse_args(["--retire-published-after", "5s"])
+    assert flag_values(args) == {"retire_published_after": 5.0}
+    with pytest.raises(SystemExit):
+        parser_for("serve").parse_args(["--forget-after", "forever"])
+    assert SETTING["retire_failed_after"].show(DEFAULTS.retire_failed_after) == "7d"
+    schema = watchlist_schema()["$defs"]["settings"]["properties"]
+    assert schema["retire_published_after"]["default"] == "24h"
+
+
 # --- flags -------------------------------------------------------------------------------
 
 
@@ -277,6 +328,9 @@ def test_flags_are_derived_from_the_table() -> None:
         "batch_size",
         "concurrency",
         "timeout",
+        "retire_published_after",
+        "retire_failed_after",
+        "forget_after",
     }
     args = parser_for("watch").parse_args(["--batch-size", "1000", "--timeout", "0.1"])
     assert flag_values(args) == {"batch_size": 1000, "timeout": 0.1}

@@ -10,6 +10,7 @@ import sys
 import time
 
 from wahdx_tui.core.domain.errors import trouble_advice
+from wahdx_tui.core.domain.model import PostKey
 from wahdx_tui.core.engine.outcomes import PassOutcome
 from wahdx_tui.core.team.engine import FollowOutcome, TeamEngine
 from wahdx_tui.core.tty import terminal_gone
@@ -54,6 +55,7 @@ class Server:
         self.stop = asyncio.Event()
         self._wake = asyncio.Event()  # a pass is due now (a board's `r`, a taken lease)
         self._everything = False
+        self._new: set[PostKey] = set()  # posts new to the list, asked at once
         self._reload_asked = False
         self._pass: asyncio.Task[PassOutcome] | None = None
         self._next_pass = 0.0
@@ -130,13 +132,19 @@ class Server:
             if self._reload_asked:
                 self._reload_asked = False
                 await self._reload(engine.watched.saved() if engine.watched else None, force=True)
-            if not engine.polls_api or (
-                time.monotonic() < self._next_pass and not self._everything
-            ):
+            if not engine.polls_api:
                 continue
+            due = time.monotonic() >= self._next_pass or self._everything
+            new, self._new = self._new, set()
+            if not due:
+                polled = engine.board.rows.keys() | engine.others.rows.keys()
+                new &= polled
+                if not new:
+                    continue
             everything, self._everything = self._everything, False
             engine.polling = True
-            self._pass = running = asyncio.create_task(engine.run_pass(everything))
+            only = None if due else new  # a new post does not wait for the next pass
+            self._pass = running = asyncio.create_task(engine.run_pass(everything, only))
             stopper = asyncio.ensure_future(self.stop.wait())
             await asyncio.wait([running, stopper], return_when="FIRST_COMPLETED")
             stopper.cancel()
@@ -144,7 +152,8 @@ class Server:
                 return  # stopped mid-pass: run() cancels it, and what was written stays
             self._pass = None
             self._said(running.result())
-            self._next_pass = time.monotonic() + engine.next_delay()
+            if due:
+                self._next_pass = time.monotonic() + engine.next_delay()
 
     def _said(self, outcome: PassOutcome) -> None:
         line = pass_line(outcome)
@@ -175,6 +184,11 @@ class Server:
                 self._wake.set()
             if outcome.recheck:
                 log.info("a board asked to re-check %d posts", len(outcome.recheck))
+            if outcome.listed.new:
+                count = len(outcome.listed.new)
+                log.info("%d post%s new to the team's watchlist", count, "s"[: count != 1])
+                self._new.update(post.key for post in outcome.listed.new)
+                self._wake.set()
             for post in outcome.recheck:  # each on its own: the lease is kept meanwhile
                 task = asyncio.create_task(engine.recheck(post))
                 self._rechecks.add(task)

@@ -19,11 +19,12 @@ from textual.timer import Timer
 from wahdx_tui.core.board.accounts import Accounts
 from wahdx_tui.core.board.state import Board, Changes
 from wahdx_tui.core.board.trend import failures_per_hour
-from wahdx_tui.core.domain.model import PostKey, State
+from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.reports.export import write_accounts_export, write_export
+from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.ui.announce import announce_failures, announce_stuck
 from wahdx_tui.ui.clipboard import copy_account, copy_best
@@ -39,6 +40,7 @@ from wahdx_tui.ui.messages import (
 from wahdx_tui.ui.screens.ack import AckScreen, UnackScreen
 from wahdx_tui.ui.screens.detail import DetailScreen, HelpScreen
 from wahdx_tui.ui.screens.eventlog import EventLogScreen
+from wahdx_tui.ui.screens.listedit import AddPostScreen, RetireScreen
 from wahdx_tui.ui.themes import install_themes
 from wahdx_tui.ui.viewkeys import BoardViews
 from wahdx_tui.ui.widgets.accounts import AccountsView
@@ -233,6 +235,8 @@ class BoardApp(BoardViews):
         """Draw what the store brought, say what is missing, and do what the team asks."""
         outcome = message.outcome
         self.banner.say("store", team_banner(outcome))
+        if outcome.listed.shown_changed:
+            self.table.posts_changed()  # the team's watchlist gained or lost posts
         self._show_changes(outcome.changes, first=outcome.first)
         if self.board.any_unanswered() or self.table.stale:
             self.table.mark_stale(self.board.any_unanswered())
@@ -244,16 +248,20 @@ class BoardApp(BoardViews):
             self.next_at = None
         if outcome.refresh:
             self.start_poll(everything=True)
+        elif outcome.listed.new and self.engine.polls_api and not self.paused:
+            self.start_poll(only={post.key for post in outcome.listed.new})
         for post in outcome.recheck:
             self.query_one(TeamFollower).recheck(post)
         self.update_summary()
 
     # -- passes -------------------------------------------------------------------------------
 
-    def start_poll(self, everything: bool = False) -> None:
-        """Begin a pass unless one is running; a request during a pass is coalesced. A board
-        following a team's poller asks the poller instead."""
-        self._stop_timer()
+    def start_poll(self, everything: bool = False, only: set[PostKey] | None = None) -> None:
+        """Begin a pass (of the posts `only`, when given) unless one is running; a request
+        during a pass is coalesced. A board following a team's poller asks the poller
+        instead. A pass of new posts keeps the next pass's time."""
+        if only is None:
+            self._stop_timer()
         engine = self.engine
         if not engine.polls_api:
             if everything and engine.follows_store:
@@ -261,13 +269,14 @@ class BoardApp(BoardViews):
             return
         if not engine.begin_pass():
             return
-        self.next_at = None
-        self.update_summary()
-        self._poll(everything)
+        if only is None:
+            self.next_at = None
+            self.update_summary()
+        self._poll(everything, only)
 
     @work(exclusive=False, exit_on_error=False, group="poll")
-    async def _poll(self, everything: bool) -> None:
-        self.post_message(PassDone(await self.engine.run_pass(everything)))
+    async def _poll(self, everything: bool, only: set[PostKey] | None = None) -> None:
+        self.post_message(PassDone(await self.engine.run_pass(everything, only)))
 
     def on_pass_done(self, message: PassDone) -> None:
         """Redraw what the pass changed, say what it could not do, and set the next one."""
@@ -285,7 +294,8 @@ class BoardApp(BoardViews):
         if self.engine.take_again():
             self.start_poll()
             return
-        self._schedule()
+        if self.poll_timer is None:  # else a pass of new posts ran: the next keeps its time
+            self._schedule()
         self.update_summary()
 
     def _stop_timer(self) -> None:
@@ -391,13 +401,14 @@ class BoardApp(BoardViews):
             return
         engine, board = self.engine, self.board
         via = engine.via
+        retired = team.team_list.retired() if (team := self.team) is not None else 0
         if self.follows_poller:
             next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
         else:
             next_piece = next_text(self.next_at, self.paused)
         counts = board.counts()
         try:
-            bar.show_board(board, counts, engine.health, next_piece, via)
+            bar.show_board(board, counts, engine.health, next_piece, via, retired)
         except NoMatches:
             return  # its pieces are not mounted yet, or taken down already (at quit)
         self._set_terminal_title(title_text(counts, engine.health))
@@ -501,6 +512,81 @@ class BoardApp(BoardViews):
                 self.board_changed()
 
         self.push_screen(AckScreen(row), done)
+
+    def action_add_post(self) -> None:
+        """Add a post to the team's watchlist, through a small form."""
+        engine = self.engine
+        if not isinstance(engine, TeamEngine):
+            self.notify(
+                "this board keeps no store (--no-history): add the post to its watchlist file",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if engine.team_list.own_file:
+            self.notify(
+                f"this board shows {clean(engine.team_list.path, 200)}: add the post there, or"
+                " open wahdx-tui watch without a file to edit the team's watchlist",
+                severity="warning",
+                markup=False,
+            )
+            return
+        row = self.table.selected
+        account = row.post.account_id if row is not None else ""
+
+        def done(post: WatchedPost | None) -> None:
+            if post is not None:
+                self._add_post(post)
+
+        self.push_screen(AddPostScreen(account), done)
+
+    @work(exclusive=False, exit_on_error=False, group="team-list")
+    async def _add_post(self, post: WatchedPost) -> None:
+        assert isinstance(self.engine, TeamEngine)
+        try:
+            counts = await self.engine.add_posts([post])
+        except StoreError as exc:
+            self.notify(f"not added: {exc}", severity="error", markup=False)
+            return
+        said = "added" if counts.added else "updated" if counts.updated else "already listed:"
+        shown = f"{post.label or post.publish_id} ({post.account_id})"
+        accounts = self.engine.team_list.accounts
+        if accounts and post.account_id not in accounts:
+            shown += ", an account this board does not show"
+        self.notify(f"{said} {clean(shown, 200)}", markup=False)
+
+    def action_retire_post(self) -> None:
+        """Retire the selected post from the team's watchlist, once confirmed."""
+        row = self.table.selected
+        engine = self.engine
+        if row is None:
+            return
+        if not isinstance(engine, TeamEngine):
+            self.notify(
+                "this board keeps no store (--no-history): take the post out of its file",
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def done(retire: bool | None) -> None:
+            if retire:
+                self._retire_post(row.key, row.publish)
+
+        self.push_screen(RetireScreen(row), done)
+
+    @work(exclusive=False, exit_on_error=False, group="team-list")
+    async def _retire_post(self, key: PostKey, shown: str) -> None:
+        assert isinstance(self.engine, TeamEngine)
+        try:
+            retired = await self.engine.retire_post(key)
+        except StoreError as exc:
+            self.notify(f"not retired: {exc}", severity="error", markup=False)
+            return
+        if retired:
+            self.notify(f"retired {shown}: `wahdx-tui add` brings it back", markup=False)
+        else:
+            self.notify(f"{shown} is not on the team's watchlist", markup=False)
 
     def action_events(self) -> None:
         """Open the event log."""

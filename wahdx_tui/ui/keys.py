@@ -58,6 +58,20 @@ KEYS: tuple[Key, ...] = (
         "Export the current view (posts or accounts) to JSON",
         show=False,
     ),
+    Key(
+        "n",
+        "add_post",
+        "Add",
+        "Add a post to the team's watchlist: account, publish ID, media type, label",
+        show=False,
+    ),
+    Key(
+        "d",
+        "retire_post",
+        "Retire",
+        "Retire the selected post from the team's watchlist, after a confirmation",
+        show=False,
+    ),
 )
 NAVIGATION = (
     ("j / ↓", "Move down"),

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from wahdx_tui.core import heap
 from wahdx_tui.core.alerts.hook import AlertHook
@@ -169,8 +169,11 @@ class Engine:
             delay = max(delay, self.health.rate_limited_until - self.clock())
         return delay
 
-    async def run_pass(self, everything: bool = False) -> PassOutcome:
-        """Ask the API for the due posts (every post when `everything`) and apply the answer.
+    async def run_pass(
+        self, everything: bool = False, only: Collection[PostKey] | None = None
+    ) -> PassOutcome:
+        """Ask the API for the due posts (every post when `everything`; the posts `only`,
+        when given: posts new to the list, asked at once) and apply the answer.
 
         Never raises: a pass that cannot run, or a bug while taking its answer in, comes back
         as an outcome with `ran` False and the reason, and the board keeps what it knew.
@@ -179,7 +182,7 @@ class Engine:
         self.polling = True
         seq = self.freshness.pass_started()
         try:
-            outcome = await self._run_pass(seq, everything)
+            outcome = await self._run_pass(seq, everything, only)
         except ApiError as exc:  # the key rejected too: polling goes on, so a new key recovers
             outcome = self._pass_failed(
                 seq, str(exc), key_rejected=isinstance(exc, AuthError), trouble=exc.trouble
@@ -198,9 +201,13 @@ class Engine:
         mine, theirs = self.board.rows, self.others.rows
         return [row for k in keys if (row := mine.get(k) or theirs.get(k)) is not None]
 
-    async def _run_pass(self, seq: int, everything: bool) -> PassOutcome:
+    async def _run_pass(
+        self, seq: int, everything: bool, only: Collection[PostKey] | None
+    ) -> PassOutcome:
         assert self.poller is not None
         rows = [*self.board.rows.values(), *self.others.rows.values()]
+        if only is not None:
+            rows, everything = [row for row in rows if row.key in only], True
         generations = self._generations()
         report = await self.poller.poll(rows, everything=everything, keep=True)
         left_out: list[PostKey] = []

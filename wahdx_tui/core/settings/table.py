@@ -27,6 +27,7 @@ from wahdx_tui.core.domain.errors import ConfigError
 
 __all__ = [
     "DEFAULTS",
+    "DURATION_PATTERN",
     "FILE_KEYS",
     "FILE_SETTINGS",
     "QUIET_PATTERN",
@@ -42,14 +43,17 @@ __all__ = [
     "add_setting_flags",
     "changed_settings",
     "flag_values",
+    "format_duration",
+    "parse_duration",
     "parse_quiet",
     "resolve_settings",
 ]
 
 Applies = Literal["live", "restart"]
 """When a changed value takes effect: ``live`` on a watchlist reload, ``restart`` at the next start."""
-Kind = Literal["int", "float", "quiet"]
-"""A whole number, a number, or a daily quiet span (``HH:MM-HH:MM``, :class:`QuietHours`)."""
+Kind = Literal["int", "float", "quiet", "duration"]
+"""A whole number, a number, a daily quiet span (``HH:MM-HH:MM``, :class:`QuietHours`), or a
+duration (``90s``, ``30m``, ``24h``, ``7d``; a plain number is seconds), held in seconds."""
 # --- quiet hours -------------------------------------------------------------------------
 
 _CLOCK = "([01]?[0-9]|2[0-3]):([0-5][0-9])"
@@ -112,6 +116,34 @@ def parse_quiet(text: str) -> QuietHours:
     return quiet
 
 
+# --- durations ---------------------------------------------------------------------------
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+DURATION_PATTERN = "^ *[0-9]+([.][0-9]+)? *[smhdSMHD]? *$"
+"""A duration as written: a number of seconds, or with a unit (the schema's, and the reader's)."""
+_DURATION = re.compile(DURATION_PATTERN, re.ASCII)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``'90s'``, ``'30m'``, ``'24h'``, ``'7d'`` or ``'45'`` (seconds); ValueError
+    (with an empty text: the format says it all) for anything else."""
+    if _DURATION.fullmatch(text) is None:
+        raise ValueError("")
+    body = text.strip()
+    unit = body[-1].lower() if body[-1].isalpha() else "s"
+    number = body.rstrip("smhdSMHD").strip()
+    return float(number) * _UNITS[unit]
+
+
+def format_duration(seconds: float) -> str:
+    """``24h`` for 86400, ``90s`` for 90: the largest unit the value is a whole number of."""
+    for unit, size in sorted(_UNITS.items(), key=lambda item: -item[1]):
+        count = seconds / size
+        if count.is_integer() and (count >= 2 or unit != "d") and seconds:
+            return f"{int(count)}{unit}"  # a day reads as 24h, as it is said
+    return f"{seconds:g}s"
+
+
 # --- the table ---------------------------------------------------------------------------
 
 Value = int | float | QuietHours | None
@@ -166,6 +198,8 @@ class Setting:
         """``1 to 1000``, ``greater than 0``: the allowed range, in words."""
         if self.kind == "quiet":
             return "HH:MM-HH:MM in local time"
+        if self.kind == "duration":
+            return "like 90s, 30m, 24h or 7d"
         high = None if self.high is None else _number(self.high)
         if self.above is not None:
             text = f"greater than {_number(self.above)}"
@@ -180,6 +214,8 @@ class Setting:
         """What a valid value is, to follow 'NAME must be': ``a whole number from 1 to 1000``."""
         if self.kind == "quiet":
             return "a time range HH:MM-HH:MM in local time, like '22:00-07:00'"
+        if self.kind == "duration":
+            return f"a duration {self.bounds}" + (f" ({self.off})" if self.off else "")
         text = f"{'a whole number' if self.kind == 'int' else 'a number'} {self.bounds}"
         if self.unit:
             text += f" {self.unit}"
@@ -201,6 +237,8 @@ class Setting:
         """A value as the operator reads it: ``15 seconds``, ``50``, ``22:00-07:00``, ``none``."""
         if value is None:
             return "none"
+        if self.kind == "duration" and isinstance(value, int | float):
+            return format_duration(float(value))
         if isinstance(value, int | float) and not isinstance(value, bool):
             text = _number(value)
             return f"{text} {self.unit}" if self.unit else text
@@ -211,7 +249,10 @@ class Setting:
         try:
             if self.kind == "quiet":
                 return parse_quiet(text)
-            value: int | float = int(text) if self.kind == "int" else float(text)
+            if self.kind == "duration":
+                value: int | float = parse_duration(text)
+            else:
+                value = int(text) if self.kind == "int" else float(text)
         except ValueError as exc:
             reason = f": {exc}" if self.kind == "quiet" and str(exc) else ""
             raise ValueError(f"must be {self.wanted}, got {text!r}{reason}") from None
@@ -233,6 +274,8 @@ class Setting:
         bounds = self.bounds.removeprefix("from ")
         if default is not None:
             shown = _number(default) if isinstance(default, int | float) else str(default)
+            if self.kind == "duration":
+                shown = self.show(default)
         else:
             shown = f"the watchlist's {self.name}, else " if self.in_file else ""
             shown += self.show(self.default).removesuffix(f" {self.unit}")
@@ -349,6 +392,34 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "local time span in which no notification is sent",
     ),
+    Setting(
+        "retire_published_after",
+        "duration",
+        86400.0,
+        "time after which a published post retires: no longer asked for, off the boards",
+        low=0,
+        off="0 never retires them",
+        commands=("watch", "serve"),
+    ),
+    Setting(
+        "retire_failed_after",
+        "duration",
+        604800.0,
+        "time after its acknowledgement at which a failed post retires (an unacknowledged"
+        " failure never does)",
+        low=0,
+        off="0 never retires them",
+        commands=("watch", "serve"),
+    ),
+    Setting(
+        "forget_after",
+        "duration",
+        7776000.0,
+        "age at which history is forgotten, besides keeping only the newest 100,000 changes",
+        low=0,
+        off="0 keeps it whatever its age",
+        commands=("watch", "serve"),
+    ),
 )
 """Every setting, in the order shown in messages, help and the schema."""
 
@@ -380,6 +451,9 @@ class WatchlistSettings:
     notify_remind_every: float | None = None
     notify_max_per_hour: int | None = None
     notify_quiet: QuietHours | None = None
+    retire_published_after: float | None = None
+    retire_failed_after: float | None = None
+    forget_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +472,9 @@ class Settings:
     notify_remind_every: float
     notify_max_per_hour: int
     notify_quiet: QuietHours | None
+    retire_published_after: float
+    retire_failed_after: float
+    forget_after: float
 
 
 def _check_classes() -> None:
@@ -410,7 +487,7 @@ def _check_classes() -> None:
                 f" {[row.name for row in rows]}: keep them in the same order"
             )
     for row in SETTINGS:
-        if row.kind == "float" and isinstance(row.default, int):
+        if row.kind in ("float", "duration") and isinstance(row.default, int):
             raise RuntimeError(f"the default of {row.name} must be written as a float")
 
 
@@ -443,7 +520,7 @@ def resolve_settings(file: WatchlistSettings, flags: Mapping[str, object]) -> Se
             value = getattr(file, setting.name)
         if value is None:
             value = setting.default
-        if setting.kind == "float" and isinstance(value, int):
+        if setting.kind in ("float", "duration") and isinstance(value, int):
             value = float(value)
         values[setting.name] = value
     return _build(values)
@@ -498,7 +575,7 @@ def add_setting_flags(
                 dest=setting.name,
                 type=setting.from_flag,
                 default=None,
-                metavar=(setting.unit or "n").upper(),
+                metavar="DURATION" if setting.kind == "duration" else (setting.unit or "n").upper(),
                 help=setting.flag_help(own.get(setting.name)),
             )
 

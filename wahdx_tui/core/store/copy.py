@@ -23,6 +23,8 @@ class CopyReport:
     transitions: int
     new_transitions: int
     acks: int
+    listed: int = 0
+    """Entries of the team's watchlist (retired posts among them)."""
     apis: list[str] = field(default_factory=list)
     """The API base URLs whose history was copied (each store keeps one history per API)."""
 
@@ -36,7 +38,7 @@ class CopyReport:
         return (
             f"copied {what} from {src} to {dst}: {_count(self.posts, 'post')},"
             f" {_count(self.transitions, 'state change')} ({self.new_transitions:,} new),"
-            f" {_count(self.acks, 'acknowledgement')}"
+            f" {_count(self.acks, 'acknowledgement')}, {_count(self.listed, 'watchlist entry')}"
         )
 
 
@@ -45,12 +47,13 @@ def _count(n: int, word: str) -> str:
 
 
 def copy_store(src: Store, dst: Store, chunk: int = CHUNK) -> CopyReport:
-    """Copy every scope's posts, transitions and acknowledgements from `src` into `dst`.
+    """Copy every scope's posts, transitions, acknowledgements and team's watchlist from `src`
+    into `dst`.
 
-    Posts and acknowledgements are written as they are in `src` (replacing the target's for
-    the same post); a transition the target already holds is not written again.
+    Posts, acknowledgements and list entries are written as they are in `src` (replacing the
+    target's for the same post); a transition the target already holds is not written again.
     """
-    scopes = posts = transitions = new = acks = 0
+    scopes = posts = transitions = new = acks = listed = 0
     apis: list[str] = []
     for scope in src.scopes():
         apis.append(scope)
@@ -65,7 +68,10 @@ def copy_store(src: Store, dst: Store, chunk: int = CHUNK) -> CopyReport:
         new += dst.import_history(scope, last, events[:chunk], ack_list)
         for start in range(chunk, len(events), chunk):
             new += dst.import_history(scope, [], events[start : start + chunk], [])
-    return CopyReport(scopes, posts, transitions, new, acks, apis)
+        entries = src.listed_posts(scope, retired=True)
+        dst.import_listed(scope, entries)
+        listed += len(entries)
+    return CopyReport(scopes, posts, transitions, new, acks, listed, apis)
 
 
 def same_store(src: str, dst: str) -> bool:

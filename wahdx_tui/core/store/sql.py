@@ -19,16 +19,29 @@ from typing import Any, TypeVar
 from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
 from wahdx_tui.core.store import codec
+from wahdx_tui.core.store.listcodec import (
+    LIST_COLUMNS,
+    ListWrite,
+    listed_of,
+    plan_add,
+    plan_sync,
+    removal_rows,
+    status_rows,
+    unique_keys,
+    upsert_rows,
+)
 from wahdx_tui.core.store.protocol import (
     ACK_SINCE_SLACK,
     BOARD_FORGET_AFTER,
     KEEP_EVENTS,
     REFRESH_KEEP,
     REFRESH_MAX_AGE,
+    AddCounts,
     BoardInfo,
     FeedPage,
     LeaseHolder,
     LeaseInfo,
+    ListedPost,
     RefreshRequest,
     Store,
 )
@@ -37,6 +50,7 @@ _T = TypeVar("_T")
 Db = Any
 """A DB-API connection or cursor: `execute` returns something with fetchone/fetchall/rowcount."""
 Text = Callable[[str | None], str | None]
+Step = tuple[str, tuple[object, ...]]  # a statement and its parameters
 _SECONDS = "CAST(? AS DOUBLE PRECISION)"  # a float parameter that may be NULL, on both
 
 
@@ -49,6 +63,8 @@ class Dialect:
     now: str  # the database's clock, epoch seconds
     nolimit: str  # LIMIT that takes every row (before an OFFSET)
     hour: str  # the hour bucket of `at` counted from a parameter
+    lock: str  # after a SELECT: lock its rows until commit (SQLite's write lock is the file's)
+    order_added: str  # the watchlist's column that keeps the order posts were added
     text: Text  # a string made storable
 
     def render(self, template: str) -> str:
@@ -58,6 +74,8 @@ class Dialect:
             .replace("{now}", self.now)
             .replace("{nolimit}", self.nolimit)
             .replace("{hour}", self.hour)
+            .replace("{lock}", self.lock)
+            .replace("{order_added}", self.order_added)
             .replace("?", self.param)
         )
 
@@ -68,6 +86,8 @@ SQLITE = Dialect(
     now="((julianday('now') - 2440587.5) * 86400.0)",
     nolimit="-1",
     hour="CAST((at - ?) / 3600 AS INTEGER)",  # at >= the parameter: truncation is floor
+    lock="",
+    order_added="rowid",
     text=codec.clean_text,
 )
 POSTGRES = Dialect(
@@ -76,6 +96,8 @@ POSTGRES = Dialect(
     now="extract(epoch from clock_timestamp())::float8",
     nolimit="ALL",
     hour="floor((at - ?) / 3600)::int",
+    lock=" FOR UPDATE",
+    order_added="seq",
     text=codec.pg_text,
 )
 
@@ -224,6 +246,56 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
         " ORDER BY b.registered_at, b.board_id"
     )
 
+    prune_before: str = "DELETE FROM {p}events WHERE scope = ? AND at < ?"
+    forget_removed: str = (
+        "DELETE FROM {p}watchlist WHERE scope = ? AND status = 'removed' AND status_at < ?"
+    )
+    # -- the team's watchlist
+    lock_scope: str = "SELECT id, rev FROM {p}scopes WHERE url = ?{lock}"
+    set_rev: str = "UPDATE {p}scopes SET rev = ? WHERE id = ?"
+    upsert_listed: str = """
+INSERT INTO {p}watchlist (scope, account, publish, media_type, label, added_at, added_by,
+                          source, status, status_at, why, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    media_type = excluded.media_type, label = excluded.label, added_at = excluded.added_at,
+    added_by = excluded.added_by, source = excluded.source, status = excluded.status,
+    status_at = excluded.status_at, why = excluded.why, rev = excluded.rev
+"""
+    remove_listed: str = (
+        "UPDATE {p}watchlist SET status = ?, status_at = ?, why = ?, rev = ?"
+        " WHERE scope = ? AND account = ? AND publish = ?"
+        " AND status != 'removed' AND source = coalesce(?, source) RETURNING account, publish"
+    )
+    retire_listed: str = (
+        "UPDATE {p}watchlist SET status = ?, status_at = ?, why = ?, rev = ?"
+        " WHERE scope = ? AND account = ? AND publish = ?"
+        " AND status = 'listed' RETURNING account, publish"
+    )
+    retire_published: str = """
+UPDATE {p}watchlist SET status = 'retired', status_at = ?, why = 'published', rev = ?
+WHERE scope = ? AND status = 'listed' AND (account, publish) IN (
+    SELECT account, publish FROM {p}posts WHERE scope = ? AND state = 'published' AND since < ?
+) RETURNING account, publish
+"""
+    retire_acked: str = """
+UPDATE {p}watchlist SET status = 'retired', status_at = ?, why = 'acknowledged failure', rev = ?
+WHERE scope = ? AND status = 'listed' AND (account, publish) IN (
+    SELECT p.account, p.publish FROM {p}posts p JOIN {p}acks a
+        ON a.scope = p.scope AND a.account = p.account AND a.publish = p.publish
+    WHERE p.scope = ? AND p.state = 'failed' AND a.at < ?
+) RETURNING account, publish
+"""
+    listed_of_scope: str = f"SELECT {LIST_COLUMNS} FROM {{p}}watchlist WHERE scope = ?"
+    listed_of_source: str = (
+        f"SELECT {LIST_COLUMNS} FROM {{p}}watchlist WHERE scope = ? AND source = ?"
+    )
+    listed_in_order: str = (
+        f"SELECT {LIST_COLUMNS} FROM {{p}}watchlist WHERE scope = ?"
+        " AND status IN ('listed', ?) ORDER BY {order_added}"
+    )
+    feed_listed: str = f"SELECT {LIST_COLUMNS} FROM {{p}}watchlist WHERE scope = ? AND rev > ?"
+
     def render(self, dialect: Dialect) -> Statements:
         """Every statement in `dialect`."""
         return replace(
@@ -259,6 +331,10 @@ class SqlStore(Store):
 
     def _team(self) -> bool:
         """Whether the store has the team's tables (an old file opened read-only may not)."""
+        return True
+
+    def _has_list(self) -> bool:
+        """Whether the store has the team's watchlist (an old file opened read-only may not)."""
         return True
 
     def _rows_of(self, db: Db, statement: str, sid: int, keys: Collection[PostKey]) -> list[Any]:
@@ -382,12 +458,18 @@ class SqlStore(Store):
 
         self._write("write", work)
 
-    def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
+    def prune(
+        self, scope: str, keep_events: int = KEEP_EVENTS, older_than: float | None = None
+    ) -> int:
         def work(db: Db) -> int:
             sid = self._sid(db, scope, create=False)
             if sid is None:
                 return 0
-            return max(0, int(db.execute(self.sql.prune, (sid, max(0, keep_events))).rowcount))
+            gone = max(0, int(db.execute(self.sql.prune, (sid, max(0, keep_events))).rowcount))
+            if older_than is not None:
+                gone += max(0, int(db.execute(self.sql.prune_before, (sid, older_than)).rowcount))
+                db.execute(self.sql.forget_removed, (sid, older_than))
+            return gone
 
         return self._write("prune", work)
 
@@ -505,7 +587,11 @@ class SqlStore(Store):
             events = db.execute(sql.feed_events, (sid, after)).fetchall()
             acks = db.execute(self._ack_statements()[1], (sid, after)).fetchall()
             clears = db.execute(sql.feed_clears, (sid, after)).fetchall()
-            return codec.changes_of(posts, events, acks, clears, rev, reset)
+            listed = (
+                db.execute(sql.feed_listed, (sid, after)).fetchall() if self._has_list() else []
+            )
+            page = codec.changes_of(posts, events, acks, clears, rev, reset)
+            return replace(page, listed={e.key: e for e in map(listed_of, listed)})
 
         return self._snapshot(work, nothing)
 
@@ -608,3 +694,162 @@ class SqlStore(Store):
             return []
         rows = self._rows(scope, self.sql.boards, now, alive_within)
         return [BoardInfo(i, h, int(n), r, s) for i, h, n, r, s in rows]
+
+    # -- the team's watchlist -------------------------------------------------------------------
+
+    def _lock_scope(self, db: Db, scope: str) -> tuple[int, int]:
+        """(scope id, its next revision), the scope's row locked until commit: writers of the
+        list take turns, and the revision is taken only by one that writes (`_claim`)."""
+        db.execute(self.sql.add_scope, (scope,))
+        sid, rev = db.execute(self.sql.lock_scope, (scope,)).fetchone()
+        if scope not in self._scopes:
+            self._pending[scope] = int(sid)
+        return int(sid), int(rev) + 1
+
+    def _claim(self, db: Db, scope: str, sid: int, rev: int) -> None:
+        """Take revision `rev` for what this transaction wrote, and tell the listeners."""
+        db.execute(self.sql.set_rev, (rev, sid))
+        self._notify(db, scope)
+
+    def _list_rows(
+        self, db: Db, sid: int, keys: Collection[PostKey], source: str | None
+    ) -> dict[PostKey, ListedPost]:
+        """The list's rows of `keys`, and of `source` when given."""
+        rows = self._rows_of(db, self.sql.listed_of_scope, sid, keys)
+        if source is not None:
+            rows += db.execute(
+                self.sql.listed_of_source, (sid, self.dialect.text(source))
+            ).fetchall()
+        return {e.key: e for e in map(listed_of, rows)}
+
+    def _write_list(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        plan: Callable[[dict[PostKey, ListedPost], float], ListWrite],
+        source: str | None,
+        now: float | None,
+    ) -> AddCounts:
+        text = self.dialect.text
+
+        def work(db: Db) -> AddCounts:
+            sid, rev = self._lock_scope(db, scope)
+            at = float(db.execute(self.sql.now_or, (now,)).fetchone()[0])
+            write = plan(self._list_rows(db, sid, unique_keys(posts), source), at)
+            if write.empty:
+                return write.counts
+            if write.rows:
+                db.executemany(self.sql.upsert_listed, upsert_rows(sid, rev, write.rows, text))
+            if write.removed:
+                rows = removal_rows(sid, rev, write.removed, at, "", source, text)
+                for row in rows:
+                    db.execute(self.sql.remove_listed, row).fetchall()
+            self._claim(db, scope, sid, rev)
+            return write.counts
+
+        return self._write("write", work)
+
+    def add_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        def plan(existing: dict[PostKey, ListedPost], at: float) -> ListWrite:
+            return plan_add(existing, posts, source, added_by, at)
+
+        return self._write_list(scope, posts, plan, None, now)
+
+    def sync_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        def plan(existing: dict[PostKey, ListedPost], at: float) -> ListWrite:
+            return plan_sync(existing, posts, source, added_by, at)
+
+        return self._write_list(scope, posts, plan, source, now)
+
+    def _set_status(
+        self, scope: str, now: float | None, statements: Callable[[int, int, float], list[Step]]
+    ) -> list[PostKey]:
+        """Run status changes (each returning the posts it changed) under the scope's next
+        revision, which is taken only when one changed something."""
+
+        def work(db: Db) -> list[PostKey]:
+            sid, rev = self._lock_scope(db, scope)
+            at = float(db.execute(self.sql.now_or, (now,)).fetchone()[0])
+            changed: list[PostKey] = []
+            for statement, args in statements(sid, rev, at):
+                changed += [(str(a), str(p)) for a, p in db.execute(statement, args).fetchall()]
+            if changed:
+                self._claim(db, scope, sid, rev)
+            return changed
+
+        return self._write("write", work)
+
+    def remove_watched(
+        self,
+        scope: str,
+        keys: Sequence[PostKey],
+        source: str | None = None,
+        now: float | None = None,
+    ) -> int:
+        def statements(sid: int, rev: int, at: float) -> list[Step]:
+            rows = removal_rows(sid, rev, keys, at, "", source, self.dialect.text)
+            return [(self.sql.remove_listed, row) for row in rows]
+
+        return len(self._set_status(scope, now, statements))
+
+    def retire_watched(
+        self, scope: str, keys: Sequence[PostKey], why: str, now: float | None = None
+    ) -> int:
+        def statements(sid: int, rev: int, at: float) -> list[Step]:
+            rows = status_rows(sid, rev, keys, "retired", at, why, self.dialect.text)
+            return [(self.sql.retire_listed, row) for row in rows]
+
+        return len(self._set_status(scope, now, statements))
+
+    def retire_finished(
+        self,
+        scope: str,
+        published_before: float | None,
+        acknowledged_before: float | None,
+        now: float | None = None,
+    ) -> list[PostKey]:
+        if not self._has_list():
+            return []
+
+        def statements(sid: int, rev: int, at: float) -> list[Step]:
+            out: list[Step] = []
+            if published_before is not None:
+                out.append((self.sql.retire_published, (at, rev, sid, sid, published_before)))
+            if acknowledged_before is not None:
+                out.append((self.sql.retire_acked, (at, rev, sid, sid, acknowledged_before)))
+            return out
+
+        return self._set_status(scope, now, statements)
+
+    def import_listed(self, scope: str, entries: Sequence[ListedPost]) -> None:
+        if not entries:
+            return
+
+        def work(db: Db) -> None:
+            sid, rev = self._bump(db, scope)
+            db.executemany(
+                self.sql.upsert_listed, upsert_rows(sid, rev, entries, self.dialect.text)
+            )
+            self._notify(db, scope)
+
+        self._write("write", work)
+
+    def listed_posts(self, scope: str, *, retired: bool = False) -> list[ListedPost]:
+        if not self._has_list():
+            return []
+        rows = self._rows(scope, self.sql.listed_in_order, "retired" if retired else "listed")
+        return [listed_of(row) for row in rows]

@@ -43,6 +43,7 @@ class StoreWriter:
         self._unsaved_posts: dict[PostKey, PostStatus] = {}
         self._unsaved_events: deque[Transition] = deque(maxlen=UNSAVED_KEPT)
         self._unsaved_acks: dict[PostKey, _Ack] = {}
+        self.forget_after = 0.0  # seconds: older history is forgotten too (0: by count only)
 
     async def _run(self, fn: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
@@ -59,7 +60,7 @@ class StoreWriter:
 
         def load() -> tuple[dict[PostKey, StoredPost], dict[PostKey, Ack], list[Transition]]:
             # A board left running for weeks must not grow its file without end.
-            store.prune(self.scope, keep_events=EVENTS_ON_DISK)
+            store.prune(self.scope, keep_events=EVENTS_ON_DISK, older_than=self._forget_before())
             return store.last_posts(self.scope), store.acks(self.scope), store.events(self.scope)
 
         posts, acks, events = await self._run(load)
@@ -191,7 +192,13 @@ class StoreWriter:
         if now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
             with contextlib.suppress(StoreError):  # tried again after the next interval
-                store.prune(self.scope, keep_events=EVENTS_ON_DISK)
+                store.prune(
+                    self.scope, keep_events=EVENTS_ON_DISK, older_than=self._forget_before()
+                )
+
+    def _forget_before(self) -> float | None:
+        """StoreWriter from before this is forgotten (None: kept whatever its age)."""
+        return time.time() - self.forget_after if self.forget_after > 0 else None
 
     @property
     def unsaved_acks(self) -> int:

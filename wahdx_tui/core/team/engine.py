@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from wahdx_tui.core.api.client import ClientFactory
@@ -23,7 +23,8 @@ from wahdx_tui.core.engine.outcomes import (
     RestoreOutcome,
 )
 from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY, PollReport
-from wahdx_tui.core.store.protocol import FeedPage, RefreshRequest, StoreError
+from wahdx_tui.core.settings.operator import operator_name
+from wahdx_tui.core.store.protocol import AddCounts, FeedPage, RefreshRequest, StoreError
 from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.team.lease import (
     BOARD_ALIVE,
@@ -32,6 +33,7 @@ from wahdx_tui.core.team.lease import (
     PollerWord,
     TeamLink,
 )
+from wahdx_tui.core.team.watchlist import ListNews, Retirement, TeamList
 from wahdx_tui.core.watchlist.reader import Watchlist
 
 _T = TypeVar("_T")
@@ -40,6 +42,7 @@ WAIT_FOR_CHANGE = 0.5  # seconds one look at the store may wait for a write else
 RECHECK_WAIT = 10.0  # seconds an attached board waits for the poller's re-check
 REFRESH_KEYS_MAX = 50  # posts a poller re-checks one by one for a board's request
 REQUEST_FRESH = 60.0  # seconds a board's request stays worth serving
+RETIRE_EVERY = 10.0  # seconds between the poller's looks for finished posts to retire
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class FollowOutcome:
     poller_gone: float | None = None
     store_error: str | None = None
     store_down_since: float | None = None
+    listed: ListNews = field(default_factory=ListNews)
+    """What the team's watchlist changed: posts new to this process, rows shown."""
 
     @property
     def quiet(self) -> bool:
@@ -72,6 +77,8 @@ class FollowOutcome:
             or self.refresh
             or self.recheck
             or self.store_error
+            or self.listed.new
+            or self.listed.shown_changed
         )
 
 
@@ -133,6 +140,10 @@ class TeamEngine(Engine):
         self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
         self._held = False  # whether the faces were last told this process polls
         self._unseen = False  # posts gained whose stored states are still to be looked up
+        self.team_list = TeamList(watchlist.path)  # the team's watchlist, as followed here
+        self.team_list.file_posts = watchlist.posts
+        self.retirement = Retirement()
+        self._retire_looked = -RETIRE_EVERY  # monotonic: the poller's last look
 
     # -- what the faces read ------------------------------------------------------------------
 
@@ -165,13 +176,19 @@ class TeamEngine(Engine):
     # -- life ---------------------------------------------------------------------------------
 
     def _own_posts(self) -> list[WatchedPost]:
-        return list(self.board.posts)
+        """What this process registers: its file's posts (the team's list is polled anyway)."""
+        return list(self.board.posts) if self.team_list.own_file else []
 
     async def join(self) -> None:
-        """Register what this process watches, and take the lease if it is free (raises
-        StoreError when the store cannot be reached)."""
+        """Sync this process's watchlist file into the team's list and read the list,
+        register what it watches, and take the lease if it is free (raises StoreError when
+        the store cannot be reached)."""
+        team, listed = self.team, self.team_list
+        await self._store(self._sync_file)
+        entries = await self._store(lambda: team.store.listed_posts(team.scope, retired=True))
+        listed.take(entries)
+        self.board.set_posts(listed.shown())
         posts = self._own_posts()
-        team = self.team
         await self._store(lambda: team.register(posts))
         await self._upkeep()
         self._held = team.holding  # a lease taken here is started by the face, not announced
@@ -205,22 +222,71 @@ class TeamEngine(Engine):
 
     # -- passes (the holder) ------------------------------------------------------------------
 
-    async def run_pass(self, everything: bool = False) -> PassOutcome:
-        """A pass of this board's posts and every live board's, while holding the lease."""
+    async def run_pass(
+        self, everything: bool = False, only: Collection[PostKey] | None = None
+    ) -> PassOutcome:
+        """A pass of this board's posts, the team's list and every live board's, while
+        holding the lease (of the posts `only`, when given); then finished posts retire."""
         if not self.team.holding:
             self.polling = False
             return PassOutcome(number=self.passes, ran=False, error="not the poller")
         team, own = self.team, {p.key for p in self.board.posts}
         try:
-            wanted = await self._store(lambda: team.store.watched_posts(team.scope, BOARD_ALIVE))
-            added, _ = self.others.set_posts([p for p in wanted if p.key not in own])
+            registered = await self._store(
+                lambda: team.store.watched_posts(team.scope, BOARD_ALIVE)
+            )
+            wanted = {p.key: p for p in (*self.team_list.polled(), *registered)}
+            skip = own | self.team_list.retired_keys()  # a file board registered it before
+            added, _ = self.others.set_posts([p for k, p in wanted.items() if k not in skip])
             if added:
                 # Their last states and acks first: a new poller must not see them as new
                 # (a "first seen" failure would drop an ack and alert again).
                 await self._restore_unseen(self.others, last_run=True)
         except StoreError:
             pass  # poll what they watched last time
-        return await super().run_pass(everything)
+        outcome = await super().run_pass(everything, only)
+        await self._retire_finished()
+        return outcome
+
+    async def _retire_finished(self) -> None:
+        """Now and then, the poller retires the posts published, or failed and acknowledged,
+        long enough ago: the change feed takes them off every board."""
+        if not self.team.holding or time.monotonic() - self._retire_looked < RETIRE_EVERY:
+            return
+        self._retire_looked = time.monotonic()
+        team, retirement = self.team, self.retirement
+
+        def retire() -> list[PostKey]:
+            now = team.store.now()
+            published, failed = retirement.cutoffs(now)
+            if published is None and failed is None:
+                return []
+            return team.store.retire_finished(team.scope, published, failed, now=now)
+
+        try:
+            retired = await self._store(retire)
+        except StoreError as exc:
+            log.warning("finished posts not retired: %s", exc)
+            return
+        if retired:
+            count = len(retired)
+            log.info(
+                "retired %d finished post%s (published, or failed and acknowledged)",
+                count,
+                "s"[: count != 1],
+            )
+
+    def _sync_file(self) -> None:
+        """Put this process's watchlist file into the team's list, as that file's source (on
+        the history thread; raises StoreError)."""
+        listed, team = self.team_list, self.team
+        if listed.source is None:
+            return
+        counts = team.store.sync_watched(
+            team.scope, listed.file_posts, listed.source, operator_name()
+        )
+        if counts.added or counts.updated or counts.removed:
+            log.info("%s synced into the team's watchlist: %s", listed.path, counts)
 
     def apply_pass(
         self, seq: int, report: PollReport, changed: list[PostStatus], left_out: list[PostKey]
@@ -281,8 +347,11 @@ class TeamEngine(Engine):
             # While the store is unreachable every look asks it (the link's backoff keeps that
             # cheap), so "reachable again" is said only once it has really answered.
             probe = self._store_down_since is not None
+            news = ListNews()
             if changed or first or took or lost or probe:
-                changes = await self._take_in(await self._read_feed())
+                feed = await self._read_feed()
+                changes = await self._take_in(feed)
+                news = await self._take_list(feed)
             if self._unseen:  # the look-up at a reload failed: the store answers again
                 changes.changed += await self.restore_unseen()
             refresh, recheck = False, list[WatchedPost]()
@@ -319,6 +388,7 @@ class TeamEngine(Engine):
             refresh,
             recheck,
             poller_gone=self._poller_state(),
+            listed=news,
         )
 
     async def _read_feed(self) -> FeedPage:
@@ -366,6 +436,32 @@ class TeamEngine(Engine):
                 if board.take_ack(key, ack) and board is self.board:
                     changes.changed.append(key)
         return changes
+
+    async def _take_list(self, feed: FeedPage) -> ListNews:
+        """Take in what the feed says of the team's watchlist: rows shown come and go, a
+        poller polls new posts too, and a post the store already knows starts from its
+        known state and acknowledgement (so its poller does not see it fail anew)."""
+        listed = self.team_list
+        if feed.reset:
+            listed.clear()
+        if not listed.take(feed.listed.values()) and not feed.reset:
+            return ListNews()
+        known = set(self.board.rows) | set(self.others.rows)
+        self.board.set_posts(listed.shown())
+        if self.team.holding:
+            shown = self.board.rows
+            extra = [p for p in listed.polled() if p.key not in shown]
+            if extra:
+                self.others.set_posts({p.key: p for p in (*self.others.posts, *extra)}.values())
+        new = [p for p in listed.polled() if p.key not in known]
+        if new:
+            team, keys = self.team, [p.key for p in new]
+            stored = await self._store(lambda: team.store.last_posts(team.scope, keys))
+            if stored:
+                acks = await self._store(lambda: team.store.acks(team.scope))
+                self.board.restore(stored, acks)
+                self.others.restore(stored, acks)
+        return ListNews(tuple(new), shown_changed=True)
 
     def _poller_state(self) -> float | None:
         """Read the poller's word from its lease: mark rows stale while none is alive, or while
@@ -444,13 +540,37 @@ class TeamEngine(Engine):
         return restored
 
     async def reload_file(self, seq: int) -> ReloadOutcome | None:
-        """As the engine does, and the poller is told what this board now watches."""
+        """As the engine does; the file is synced into the team's list, and the poller is
+        told what this board now watches."""
         outcome = await super().reload_file(seq)
         if outcome is not None and outcome.error is None:
             posts, team = self._own_posts(), self.team
             with contextlib.suppress(StoreError):  # the heartbeat registers it again later
+                await self._store(self._sync_file)
                 await self._store(lambda: team.register(posts))
         return outcome
+
+    def reload(self, watchlist: Watchlist) -> ReloadOutcome:
+        """As the engine does, but for the file's posts that are retired (and of accounts
+        not shown)."""
+        self.team_list.file_posts = watchlist.posts
+        outcome = super().reload(replace(watchlist, posts=tuple(self.team_list.shown())))
+        self.watchlist = watchlist  # the whole file: a post brought back is shown again
+        return outcome
+
+    # -- the team's watchlist, from a board ---------------------------------------------------
+
+    async def add_posts(self, posts: list[WatchedPost]) -> AddCounts:
+        """Put posts on the team's watchlist (a board's `n`); every board hears of it through
+        the change feed. Raises StoreError."""
+        team, who = self.team, operator_name()
+        return await self._store(lambda: team.store.add_watched(team.scope, posts, "board", who))
+
+    async def retire_post(self, key: PostKey) -> bool:
+        """Retire a post from the team's watchlist (a board's `d`); False when it was not
+        listed. Raises StoreError."""
+        team, why = self.team, f"retired by {operator_name()}"
+        return bool(await self._store(lambda: team.store.retire_watched(team.scope, [key], why)))
 
     async def restore(self) -> RestoreOutcome:
         """The poller starts from the last run's states; a board that follows it starts from

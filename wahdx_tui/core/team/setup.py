@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from wahdx_tui.core.alerts import open_alerter
 from wahdx_tui.core.alerts.hook import AlertHook, alert_settings
@@ -21,6 +21,7 @@ from wahdx_tui.core.store.url import resolve_store_url
 from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.team.lease import TeamLink, lease_name, new_holder
+from wahdx_tui.core.team.watchlist import Retirement
 from wahdx_tui.core.watchlist.reader import Watchlist
 
 NO_POLLER = (
@@ -52,8 +53,10 @@ def team_engine(
     can_poll: bool,
     notify_config: str | None = None,
     operator: str | None = None,
+    accounts: Collection[str] = (),
 ) -> TeamEngine:
-    """An engine in the team of `store` for this API (polling only if `can_poll` and keyed);
+    """An engine in the team of `store` for this API (polling only if `can_poll` and keyed),
+    showing its watchlist file, or without one the team's list (of `accounts` only, if any);
     its acknowledgements are signed by `operator` (default: user@host)."""
     scope = scope_for(base_url)
     holder = new_holder()
@@ -69,9 +72,12 @@ def team_engine(
         final_every=settings.final_every,
         history=StoreWriter(store, scope),
         fixed_settings=fixed_settings,
-        watch_file=True,
+        watch_file=bool(watchlist.path),
         operator=operator,
     )
+    engine.team_list.accounts = frozenset(accounts)
+    engine.retirement = Retirement.of(settings)
+    engine.history.forget_after = settings.forget_after
     if link.can_poll:  # only the poller sends: a board that may become it gets the targets
         alerter = open_alerter(alert_settings(settings), notify_config)
         engine.alerts = AlertHook(alerter) if alerter is not None else None

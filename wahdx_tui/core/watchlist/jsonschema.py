@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wahdx_tui.core.settings.table import FILE_SETTINGS, QUIET_PATTERN, Setting
+from wahdx_tui.core.settings.table import DURATION_PATTERN, FILE_SETTINGS, QUIET_PATTERN, Setting
 from wahdx_tui.core.watchlist.reader import (
     ACCOUNT_KEYS,
     GROUPED_POST_KEYS,
@@ -81,6 +81,9 @@ def _setting(setting: Setting) -> Schema:
     value: Schema
     if setting.kind == "quiet":
         value = {"type": "string", "pattern": QUIET_PATTERN}
+    elif setting.kind == "duration":
+        seconds: Schema = {"type": "number", "minimum": setting.low or 0}
+        value = {"anyOf": [{"type": "string", "pattern": DURATION_PATTERN}, seconds]}
     else:
         value = {"type": "integer" if setting.kind == "int" else "number"}
         if setting.above is not None:
@@ -89,9 +92,13 @@ def _setting(setting: Setting) -> Schema:
             value["minimum"] = setting.low
         if setting.high is not None:
             value["maximum"] = setting.high
-    schema = {"description": _description(setting), **_nullable(value)}
+    kinds = value.get("anyOf")
+    nullable = {"anyOf": [*kinds, {"type": "null"}]} if kinds else _nullable(value)
+    schema = {"description": _description(setting), **nullable}
     default = setting.default
-    if isinstance(default, float) and default.is_integer():
+    if setting.kind == "duration" and default is not None:
+        schema["default"] = setting.show(default)
+    elif isinstance(default, float) and default.is_integer():
         schema["default"] = int(default)
     elif default is not None:
         schema["default"] = default

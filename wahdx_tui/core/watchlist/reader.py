@@ -43,6 +43,7 @@ from wahdx_tui.core.settings.table import (
     QuietHours,
     Setting,
     WatchlistSettings,
+    parse_duration,
     parse_quiet,
     resolve_settings,
 )
@@ -132,6 +133,37 @@ class Watchlist:
     posts: tuple[WatchedPost, ...]
     settings: WatchlistSettings
     warnings: tuple[str, ...]
+
+
+def check_id(text: str, field: str) -> str:
+    """An account or publish id as given, stripped; ValueError saying what is wrong with it."""
+    text = text.strip()
+    if not text:
+        raise ValueError(f"{field} is empty: write the id")
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"{field} is {len(text):,} characters long; the limit is {MAX_ID_LENGTH}")
+    if not text.isprintable():
+        raise ValueError(f"{field} contains a control or non-printing character: remove it")
+    return text
+
+
+def check_media_type(text: str) -> str:
+    """``video`` or ``photo`` (any case, spaces around); ValueError for anything else."""
+    value = text.strip().lower()
+    if value in MEDIA_TYPES:
+        return MEDIA_TYPES[MEDIA_TYPES.index(value)]  # one string for every post
+    raise ValueError(f"unknown mediaType {show(text)}: use one of {', '.join(MEDIA_TYPES)}")
+
+
+def check_label(text: str) -> str:
+    """A label made inert and stripped; ValueError when it is too long."""
+    if not text.isprintable():
+        # Whole escape sequences go, not just their ESC byte; tabs and newlines read as spaces.
+        text = clean(text)
+    text = text.strip()
+    if len(text) > MAX_LABEL_LENGTH:
+        raise ValueError(f"label is {len(text):,} characters long; the limit is {MAX_LABEL_LENGTH}")
+    return text
 
 
 def sample_watchlist_path() -> Path:
@@ -296,33 +328,23 @@ class _Reader:
             if kind in (NULL, BOOL):
                 hint = "put the id in quotes" if kind == BOOL else f"write the id after '{field}:'"
                 raise self.error(node, f"{field} must be a string, got {describe(node)}: {hint}")
-            text = node.value.strip()
-            if not text:
-                raise self.error(node, f"{field} is empty: write the id")
-            if len(text) > MAX_ID_LENGTH:
-                raise self.error(
-                    node,
-                    f"{field} is {len(text):,} characters long; the limit is {MAX_ID_LENGTH}",
-                )
-            if not text.isprintable():
-                raise self.error(
-                    node, f"{field} contains a control or non-printing character: remove it"
-                )
-            return text
+            try:
+                return check_id(node.value, field)
+            except ValueError as exc:
+                raise self.error(node, str(exc)) from None
         raise self.error(node, f"{field} must be a string, got {describe(node)}")
 
     def read_media_type(self, node: Node) -> str | None:
         allowed = ", ".join(MEDIA_TYPES)
         if isinstance(node, Scalar):
-            value = node.value.strip().lower()
-            if value in MEDIA_TYPES and (node.tag is None or node.tag in ("!", STR)):
-                return MEDIA_TYPES[MEDIA_TYPES.index(value)]  # one string for every post
             if scalar_type(node) == NULL:
                 return None
-            raise self.error(
-                node,
-                f"unknown mediaType {show(node.value)}: use one of {allowed} (or leave it out)",
-            )
+            try:
+                if node.tag is None or node.tag in ("!", STR):
+                    return check_media_type(node.value)
+                raise ValueError(f"unknown mediaType {show(node.value)}: use one of {allowed}")
+            except ValueError as exc:
+                raise self.error(node, f"{exc} (or leave it out)") from None
         raise self.error(node, f"mediaType must be one of {allowed}, got {describe(node)}")
 
     def read_label(self, node: Node) -> str:
@@ -334,16 +356,10 @@ class _Reader:
                 raise self.error(
                     node, f"label must be text, got {describe(node)}: put it in quotes"
                 )
-            text = node.value
-            if not text.isprintable():
-                # Whole escape sequences go, not just their ESC byte; tabs and newlines read as spaces.
-                text = clean(text)
-            text = text.strip()
-            if len(text) > MAX_LABEL_LENGTH:
-                raise self.error(
-                    node,
-                    f"label is {len(text):,} characters long; the limit is {MAX_LABEL_LENGTH}",
-                )
+            try:
+                text = check_label(node.value)
+            except ValueError as exc:
+                raise self.error(node, str(exc)) from None
             return text
         raise self.error(node, f"label must be text, got {describe(node)}")
 
@@ -489,10 +505,15 @@ class _Reader:
         kind = scalar_type(node)
         if kind == NULL:
             return None
-        if setting.kind == "quiet":
+        if setting.kind == "quiet" or (setting.kind == "duration" and kind == STR):
             if kind != STR:
                 raise self.error(node, f"{bad} {describe(node)}")
             try:
+                if setting.kind == "duration":
+                    seconds = parse_duration(node.value)
+                    if not setting.accepts(seconds):
+                        raise ValueError("")
+                    return seconds
                 return parse_quiet(node.value)
             except ValueError as exc:
                 reason = f": {exc}" if str(exc) else ""
@@ -501,13 +522,13 @@ class _Reader:
         try:
             if kind == INT:
                 number = yamlsafe.read_int(node)
-            elif kind == FLOAT and setting.kind == "float":
+            elif kind == FLOAT and setting.kind in ("float", "duration"):
                 number = yamlsafe.read_float(node)
             else:
                 raise self.error(node, f"{bad} {describe(node)}")
         except ValueError:
             raise self.error(node, f"{bad} {describe(node)}") from None
-        if setting.kind == "float":
+        if setting.kind in ("float", "duration"):
             try:
                 number = float(number)
             except OverflowError:  # a whole number too large for a float: out of range

@@ -30,8 +30,10 @@ def _clock(ts: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "never"
 
 
-def counts_text(board: Board, counts: Mapping[State, int], *, mono: bool = False) -> Text:
-    """'✗ 3 FAILED (2 unreviewed)  ◐ 5 PROCESSING ...  Σ 25 total'.
+def counts_text(
+    board: Board, counts: Mapping[State, int], *, mono: bool = False, retired: int = 0
+) -> Text:
+    """'✗ 3 FAILED (2 unreviewed)  ◐ 5 PROCESSING ...  Σ 25 total · 12 retired'.
 
     Failures are drawn reversed, so they stand out in colour and in monochrome (NO_COLOR) alike.
     """
@@ -54,6 +56,8 @@ def counts_text(board: Board, counts: Mapping[State, int], *, mono: bool = False
     if stuck:
         text.append(f"⚠ {stuck} STUCK  ", style="bold yellow")
     text.append(f"Σ {len(board.rows)} total", style="bold")
+    if retired:
+        text.append(f" · {retired} retired", style="dim")
     return text
 
 
@@ -171,11 +175,12 @@ class SummaryBar(Static):
         health: Health,
         next_piece: Text,
         via: str | None = None,
+        retired: int = 0,
     ) -> None:
         """Redraw each piece whose text changed; `via` says where a team board's states come
-        from ('via poller on HOST')."""
+        from ('via poller on HOST'); `retired` how many of its posts retired."""
         self.query_one("#counts", SummaryLine).show(
-            counts_text(board, counts, mono=self.app.no_color)
+            counts_text(board, counts, mono=self.app.no_color, retired=retired)
         )
         self.query_one("#updated", SummaryLine).show(updated_text(health))
         self.query_one("#next", SummaryLine).show(next_piece)

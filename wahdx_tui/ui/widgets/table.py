@@ -227,6 +227,8 @@ class BoardTable(CursorTable):
             if index == 0 and len(board) == 0:
                 style = self._style_named("board-table--empty")
                 msg = "no posts match: Esc clears the filter, f cycles the state filter"
+                if not board.rows:  # a team's watchlist with nothing on it yet
+                    msg = "no posts yet: n adds one, or wahdx-tui add (see the README)"
                 return Strip([Segment(set_cell_size(msg, width), style)], width)
             return Strip.blank(width, self._style_named(""))
         row = board.row_at(index)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_KEY = 0x77616864  # "wahd": serialises migrations of concurrent starts (per transaction)
 
 # Version 1: the same tables as SQLite schema v2 (the first PostgreSQL store is a team store).
@@ -101,7 +101,29 @@ _V2 = """
 ALTER TABLE wahdx_acks ADD COLUMN author text NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# Version 3: the team's watchlist, as SQLite schema 4 (`seq` keeps the order posts were added).
+_V3 = """
+CREATE TABLE wahdx_watchlist (
+    scope bigint NOT NULL,
+    account text NOT NULL,
+    publish text NOT NULL,
+    media_type text,
+    label text NOT NULL,
+    added_at double precision NOT NULL,
+    added_by text NOT NULL,
+    source text NOT NULL,
+    status text NOT NULL,
+    status_at double precision,
+    why text NOT NULL,
+    rev bigint NOT NULL,
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (scope, account, publish)
+);
+CREATE INDEX wahdx_watchlist_by_rev ON wahdx_watchlist (scope, rev);
+CREATE INDEX wahdx_watchlist_by_source ON wahdx_watchlist (scope, source);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 """Statements that take a database from version N-1 to N."""
 
 

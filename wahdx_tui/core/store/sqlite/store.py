@@ -284,6 +284,10 @@ class SqliteStore(SqlStore):
             return acks, feed
         return acks.replace(", author", ", NULL"), feed.replace(", author", ", NULL")
 
+    def _has_list(self) -> bool:
+        """True when the file has the team's watchlist (a read-only older file does not)."""
+        return self._version >= 4
+
     def _team(self) -> bool:
         """True when the file has the team tables (a read-only old file does not)."""
         return self._version >= 2
