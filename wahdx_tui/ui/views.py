@@ -14,6 +14,7 @@ from wahdx_tui.core.categories import Category
 from wahdx_tui.core.store import Transition
 from wahdx_tui.core.trend import failures_per_hour
 from wahdx_tui.ui.accounts import AccountChosen, AccountsView
+from wahdx_tui.ui.columns import next_sort
 from wahdx_tui.ui.filterbox import FilterBox
 from wahdx_tui.ui.table import BoardTable, TableHeader
 
@@ -45,8 +46,8 @@ class BoardViews(App[int]):
 
     def action_sort_next(self) -> None:
         """Sort by the next column."""
-        i = SORT_COLUMNS.index(self.board.sort_column)
-        self.board.set_sort(SORT_COLUMNS[(i + 1) % len(SORT_COLUMNS)])
+        shown = [c.key for c in self.table.column_layout.columns]
+        self.board.set_sort(next_sort(SORT_COLUMNS, self.board.sort_column, shown))
         self.board_changed()
 
     def action_sort_reverse(self) -> None:
