@@ -3,11 +3,18 @@ the sort arrow always on a heading, and the summary's and banner's alarms never 
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
-from conftest import header_text, running_board
+from conftest import demo_board, header_text, running_board, running_demo, screen_text, until
 
 from wahdx_tui.core.board import SORT_COLUMNS
+from wahdx_tui.core.model import State
+from wahdx_tui.core.teamengine import FollowOutcome
 from wahdx_tui.ui.accounts import AccountsHeader, AccountsView
+from wahdx_tui.ui.banner import team_banner
+from wahdx_tui.ui.summary import SummaryLine
 
 pytestmark = pytest.mark.usefixtures("quick_pilot")
 
@@ -68,3 +75,63 @@ async def test_s_in_the_accounts_view_sorts_only_by_columns_on_screen() -> None:
             assert view.accounts.sort_column in shown
             line = "".join(s.text for s in header.render_line(0))
             assert "▲" in line or "▼" in line
+
+
+# -- the summary and the banner: alarms never cut ----------------------------------------------
+
+# What libpq says when "localhost" refuses on both of its addresses (as the issue saw it).
+PG_REFUSED = "\n".join(
+    f'connection to server at "localhost" ({addr}), port 54321 failed: Connection refused\n\t'
+    "Is the server running on that host and accepting TCP/IP connections?"
+    for addr in ("::1", "127.0.0.1")
+)
+
+
+def words_whole(shown: str, whole: str) -> list[str]:
+    """The words of `shown` that are not words of `whole` (a word cut in two), but '…'."""
+    known = set(whole.split())
+    return [w for w in shown.split() if w != "…" and w not in known]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_the_banner_cuts_a_long_error_from_the_middle_at_whole_words(
+    size: tuple[int, int],
+) -> None:
+    async with running_board(advance=70, size=size) as h:
+        said = team_banner(FollowOutcome(store_error=PG_REFUSED, store_down_since=time.time()))
+        h.app.banner.say("store", said)
+        await h.pilot.pause()
+        banner = h.app.banner
+        top = banner.region.y
+        lines = screen_text(h).split("\n")[top : top + banner.region.height]
+        shown = " ".join(line.strip() for line in lines)
+        assert shown.startswith("⚠ store unreachable since "), lines
+        assert "connection to server" in shown  # what happened, from the error's start
+        whole = str(getattr(said, "text", said))  # the message before it was fitted
+        assert words_whole(shown, whole) == [], shown
+
+
+async def test_a_long_error_and_a_filter_keep_their_words_at_120_columns() -> None:
+    async with running_board(advance=70, size=(120, 36)) as h:
+        h.sim.faults.down = True
+        await h.pilot.press("f", "f")  # state: processing
+        await h.refresh()
+        row = screen_text(h).split("\n")[1]
+        assert "STALE" in row
+        assert re.search(r"API DOWN since \d\d:\d\d", row), row
+        assert "state: processing" in row and "8 shown" in row, row
+        whole = " ".join(p.plain for p in h.app.query(SummaryLine).results(SummaryLine))
+        assert words_whole(row, whole) == [], row  # nothing cut mid-word
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_at_80x24_the_failed_and_stuck_counts_stay_whole(size: tuple[int, int]) -> None:
+    with running_demo() as sim:
+        app = demo_board(sim)
+        async with app.run_test(size=size) as pilot:
+            await until(lambda: app.passes >= 1 and app.board.stuck > 0, "stuck", pilot=pilot)
+            await pilot.pause()
+            counts = screen_text(app).split("\n")[0]
+            assert f"✗ {app.board.counts()[State.FAILED]} FAILED" in counts, counts
+            assert f"⚠ {app.board.stuck} STUCK" in counts, counts
+            assert "…" not in counts.replace("… ", ""), counts  # no piece cut at its end

@@ -70,6 +70,19 @@ class FollowOutcome:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a team board's states come from, for its status line: this process polls for the
+    team; or a poller on `host` does (`late`: seconds since its last complete pass, when
+    overdue); or no poller is alive (`host` None; `gone_since`: when the last one's lease ran
+    out, None when none was seen)."""
+
+    polling: bool = False
+    host: str | None = None
+    gone_since: float | None = None
+    late: float | None = None
+
+
 def _status(stored: StoredPost) -> PostStatus:
     """A post as the poller stored it, as the board takes it in."""
     return PostStatus(
@@ -144,6 +157,16 @@ class TeamEngine(Engine):
             stamp = time.strftime("%H:%M", time.localtime(since)) if since else "start"
             return f"no poller since {stamp}"
         return f"via poller on {clean(lease.host, 60)}"
+
+    @property
+    def source(self) -> Source:
+        """Where the board's states come from, as a value for the status line."""
+        if self.team.holding:
+            return Source(polling=True)
+        lease = self.team.lease
+        if lease is None or lease.expired:
+            return Source(gone_since=self._gone_since)
+        return Source(host=clean(lease.host, 60), late=self.word.late())
 
     async def _store(self, fn: Callable[[], _T]) -> _T:
         """A store call on the history thread, in order with its writes."""
@@ -327,6 +350,12 @@ class TeamEngine(Engine):
                     board.set_flags(key, acked=False, note="")
             self.history.events.clear()
         statuses = [_status(p) for p in feed.posts.values()]
+        if not holding and statuses:
+            # Updated when the poller last wrote an answer: what a board shows from the store
+            # before (or without) a live poller's word is that old, not "never".
+            newest = max(s.checked_at for s in statuses)
+            health = self.health
+            health.last_success = max(newest, health.last_success or 0.0)
         if holding:
             # Its own writes come back; only another process's newer answers are news (the
             # last pass of the poller before it, read in the look that took the lease).
@@ -388,7 +417,7 @@ class TeamEngine(Engine):
         if word.api != "starting":
             health.state = word.api
         health.down_since, health.last_error = word.down_since, word.error
-        health.last_success = word.last_pass or health.last_success
+        health.last_success = max(word.last_pass or 0.0, health.last_success or 0.0) or None
         if word.api == "down" or word.late() is not None:  # down, or not passing (paused)
             self.board.mark_unanswered()
             health.stale = True

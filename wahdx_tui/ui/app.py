@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -30,6 +29,7 @@ from wahdx_tui.ui.banner import Banner, history_banner, pass_banner, team_banner
 from wahdx_tui.ui.clipboard import copy_best
 from wahdx_tui.ui.eventlog import EventLogScreen
 from wahdx_tui.ui.filterbox import FilterBox
+from wahdx_tui.ui.fit import Said
 from wahdx_tui.ui.follower import TeamFollower
 from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import bindings, palette_commands
@@ -43,7 +43,7 @@ from wahdx_tui.ui.messages import (
 )
 from wahdx_tui.ui.review import AckScreen
 from wahdx_tui.ui.screens import DetailScreen, HelpScreen
-from wahdx_tui.ui.summary import SummaryBar, next_text, title_text
+from wahdx_tui.ui.summary import Status, SummaryBar, title_text
 from wahdx_tui.ui.table import BoardTable, TableHeader
 from wahdx_tui.ui.themes import install_themes
 from wahdx_tui.ui.views import BoardViews
@@ -355,10 +355,8 @@ class BoardApp(BoardViews):
         """New posts swapped in (keeping sort, filter, cursor), or the bad edit said."""
         outcome = message.outcome
         if outcome.error is not None:
-            self.banner.show_message(
-                f"⚠ watchlist not reloaded, keeping the last good list: {outcome.error}",
-                "watchlist",
-            )
+            said = Said("⚠ watchlist not reloaded, keeping the last good list: ", outcome.error)
+            self.banner.show_message(said, "watchlist")
             return
         self.table.posts_changed()
         self.banner.hide_message("watchlist")
@@ -379,14 +377,12 @@ class BoardApp(BoardViews):
         except NoMatches:
             return
         engine, board = self.engine, self.board
-        via = engine.via if isinstance(engine, TeamEngine) else None
-        if self.follows_poller:
-            next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
-        else:
-            next_piece = next_text(self.next_at, self.paused)
+        source = engine.source if isinstance(engine, TeamEngine) else None
+        status = Status(engine.health, self.next_at, self.paused, source)
         counts = board.counts()
         try:
-            bar.show_board(board, counts, engine.health, next_piece, via)
+            shown = [c.key for c in self.table.column_layout.columns]
+            bar.show_board(board, counts, status, sort_shown=board.sort_column in shown)
         except NoMatches:
             return  # its pieces are not mounted yet, or taken down already (at quit)
         self._set_terminal_title(title_text(counts, engine.health))
@@ -406,7 +402,16 @@ class BoardApp(BoardViews):
         self.start_poll(everything=True)
 
     def action_pause(self) -> None:
-        """Pause or resume automatic refreshes."""
+        """Pause or resume automatic refreshes; a board that follows the team's poller has
+        none of its own to pause, and says so."""
+        if self.follows_poller and not self.paused:
+            self.notify(
+                "nothing to pause: the team's poller refreshes this board, and keeps its own "
+                "pace (pause it where it runs)",
+                severity="warning",
+                markup=False,
+            )
+            return
         self.paused = not self.paused
         if self.paused:
             self._stop_timer()

@@ -55,9 +55,15 @@ class BoardViews(App[int]):
         self.board.set_sort(self.board.sort_column, not self.board.reverse)
         self.board_changed()
 
+    def update_summary(self) -> None:
+        """Redraw the summary."""
+        raise NotImplementedError
+
     def on_board_table_layout_changed(self) -> None:
-        """The columns changed: the headings follow."""
+        """The columns changed: the headings follow, and the summary (which says the sort
+        when its column is off screen)."""
         self.query_one(TableHeader).refresh()
+        self.update_summary()
 
     def on_table_header_sort_clicked(self, message: TableHeader.SortClicked) -> None:
         """A click on a heading sorts by it (again: reverse)."""
