@@ -83,7 +83,7 @@ def test_eight_failures_on_two_accounts_arrive_as_one_message_on_each_target(
     for r in got:
         assert r.title == "wahdx: 8 posts failed on 2 accounts"
         assert "By account: shop 5, brand 3" in r.message
-        assert "media format (8): Re-export the media" in r.message
+        assert "media (8): Re-export the media" in r.message
         assert all(f"pub_{i}" in r.message for i in range(8))
     assert got[0].json["type"] == "failure" if got[0].path == "/j" else got[1].json["type"]
 

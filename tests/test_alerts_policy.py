@@ -55,7 +55,7 @@ def test_eight_posts_failing_at_once_on_two_accounts_are_one_message() -> None:
     assert message.kind is Kind.FAILED
     assert "8 posts failed on 2 accounts" in message.title
     assert "By account: shop 5, brand 3" in message.body
-    assert "media format (8): Re-export the media" in message.body
+    assert "media (8): Re-export the media" in message.body
     assert all(f"pub_{i}" in message.body for i in range(8))
 
 
@@ -81,7 +81,7 @@ def test_the_hint_and_public_url_of_a_post_are_in_its_message() -> None:
         "acme", "pub_1", "Launch", category="rate_limit", public_url="https://ex.com/p/1"
     )
     [message] = policy(window=0.0).failures([post], NOON)
-    assert "rate limited (1): Wait for the platform's limit to reset" in message.body
+    assert "rate limit (1): Wait for the platform's limit to reset" in message.body
     assert "https://ex.com/p/1" in message.body
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import wahdx_tui.cli as cli
+from wahdx_tui.core.categories import CATEGORY_LABELS, categorize
 from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.model import State, WatchedPost
 from wahdx_tui.sim import Faults, SimConfig, SimServer
@@ -32,6 +33,11 @@ FIELDS = [
     "publicUrl",
     "error",
     "checkedAt",
+    "since",
+    "category",
+    "stuck",
+    "acknowledged",
+    "note",
 ]
 ACCOUNTS = ("acc_tiktok_main", "acc_ig_brand", "acc_threads_news", "acc_fb_page")
 FINAL = 100_000.0
@@ -158,6 +164,11 @@ def test_json_output(sim: SimServer, watchlist: str, capsys: pytest.CaptureFixtu
         if truth is State.FAILED:
             assert rec["error"] == timeline.error
             assert rec["publicUrl"] is None
+            assert rec["category"] == CATEGORY_LABELS[categorize(timeline.error)]
+        else:
+            assert rec["category"] is None
+        assert rec["stuck"] is False  # nothing has waited long: the sim started a minute ago
+        assert ISO_Z.match(rec["since"])
     assert sim.stats.batch_requests == 1
     assert sim.stats.single_requests == 0
 

@@ -226,14 +226,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     outcome = asyncio.run(run_check(setup.watchlist, setup.base_url, setup.api_key, setup.options))
     if outcome.rows:
         if args.format == "json":
-            sys.stdout.write(to_json(outcome.rows))
+            sys.stdout.write(to_json(outcome.rows, outcome.shown))
         elif args.format == "csv":
-            sys.stdout.write(to_csv(outcome.rows))
+            sys.stdout.write(to_csv(outcome.rows, outcome.shown))
         else:
             tty = sys.stdout.isatty()
             color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
             width = shutil.get_terminal_size((120, 24)).columns if tty else 200
-            sys.stdout.write(to_table(outcome.rows, color=color, width=width))
+            sys.stdout.write(to_table(outcome.rows, color=color, width=width, shown=outcome.shown))
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
     return outcome.exit_code

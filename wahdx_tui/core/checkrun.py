@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from wahdx_tui.core.board import Row
 from wahdx_tui.core.client import ClientOptions, client_factory
 from wahdx_tui.core.engine import Engine
-from wahdx_tui.core.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.watchlist import Watchlist
 
@@ -22,6 +24,8 @@ class CheckOutcome:
     rows: list[tuple[WatchedPost, PostStatus]]
     exit_code: int
     error: str | None = None
+    shown: Mapping[PostKey, Row] = field(default_factory=dict)
+    """The board's rows: what the pass found besides the answers (stuck, since when)."""
 
 
 async def run_check(
@@ -55,4 +59,4 @@ async def run_check(
             f"{outcome.not_checked} of {len(posts)} posts could not be checked: {reason}",
         )
     failed = any(s.state is State.FAILED for _, s in rows)
-    return CheckOutcome(rows, EXIT_FAILED_POSTS if failed else EXIT_OK)
+    return CheckOutcome(rows, EXIT_FAILED_POSTS if failed else EXIT_OK, shown=shown)

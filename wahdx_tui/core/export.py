@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from wahdx_tui.core.board import Row
-from wahdx_tui.core.categories import CATEGORY_LABELS
 from wahdx_tui.core.model import PostStatus
-from wahdx_tui.core.output import FIELDS, csv_cell, iso_time, record
+from wahdx_tui.core.output import FIELDS, Record, record, records_csv
 
-EXPORT_FIELDS = (*FIELDS, "category", "stuck", "acknowledged", "note", "since")
+EXPORT_FIELDS = FIELDS
 
 
-def export_record(row: Row) -> dict[str, str | bool | None]:
-    """One row as `check` reports it, plus what the board knows besides (raw strings)."""
+def export_record(row: Row) -> Record:
+    """One row as `check` and `report` give a post: the same fields, the same words."""
     status = row.status or PostStatus(row.key, row.state, None, None, None)
-    rec: dict[str, str | bool | None] = dict(record(row.post, status))
-    rec.update(
-        # The row's own time: a status kept from an unchanged answer says when it was first read.
-        checkedAt=iso_time(row.checked_at) if row.checked_at else rec["checkedAt"],
-        category=CATEGORY_LABELS[row.category] if row.category else None,
-        stuck=row.stuck,
-        acknowledged=row.acked,
-        note=row.note or None,
-        since=iso_time(row.since),
-    )
-    return rec
+    return record(row.post, status, row)
 
 
 def render_export(rows: Sequence[Row], fmt: str) -> str:
@@ -38,12 +25,7 @@ def render_export(rows: Sequence[Row], fmt: str) -> str:
     records = [export_record(r) for r in rows]
     if fmt == "json":
         return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_FIELDS)
-    for rec in records:
-        writer.writerow([csv_cell(rec[f]) for f in EXPORT_FIELDS])
-    return out.getvalue()
+    return records_csv(records)
 
 
 def write_export(rows: Sequence[Row], fmt: str, directory: Path | None = None) -> Path:
