@@ -83,6 +83,11 @@ class Source:
     late: float | None = None
 
 
+def _targets(n: int) -> str:
+    """'1 alert target', '2 alert targets'."""
+    return f"{n} alert target{'s' if n != 1 else ''}"
+
+
 def _status(stored: StoredPost) -> PostStatus:
     """A post as the poller stored it, as the board takes it in."""
     return PostStatus(
@@ -198,8 +203,37 @@ class TeamEngine(Engine):
         """Renew or take the lease, on a thread of its own: never queued behind the history's
         writes (raises StoreError)."""
         self._last_upkeep = time.monotonic()
-        word = PollerWord.of(self.health, self.interval, time.time())
+        word = PollerWord.of(self.health, self.interval, time.time(), self._alerting())
         await asyncio.to_thread(self.team.upkeep, word)
+
+    def _alerting(self) -> tuple[int, float | None]:
+        """How many targets this process's alerts go to, and when it last sent one."""
+        if self.alerts is None:
+            return 0, None
+        status = self.alerts.alerter.status()
+        return status.targets, status.last_sent_at
+
+    def alert_word(self) -> str:
+        """Where the team's alerts go, for the help of a board that follows the poller: the
+        poller sends them (how many targets, when it last sent), never this board."""
+        source = self.source
+        own = ""
+        if self.alerts is not None:
+            targets = self.alerts.alerter.status().targets
+            own = f"; this board's own {_targets(targets)} take over if it polls for the team"
+        if source.host is None:
+            return "none while no poller runs (the team's poller sends them)" + own
+        word, host = self.word, source.host
+        if word.alert_targets is None:
+            return f"sent by the team's poller on {host} (it does not say where)" + own
+        if word.alert_targets == 0:
+            return f"none: the team's poller on {host} has no alert targets set" + own
+        if word.alert_age is None:
+            last = "none sent yet"
+        else:
+            at = time.time() - word.alert_age  # its age, as of the renewal just read
+            last = "last alert " + time.strftime("%H:%M", time.localtime(at))
+        return f"sent by the team's poller on {host}: {_targets(word.alert_targets)} · {last}" + own
 
     def _lease_news(self) -> tuple[bool, bool]:
         """(took, lost) since the faces were last told: the lease is a deadline, so it can

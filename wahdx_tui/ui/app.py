@@ -500,6 +500,9 @@ class BoardApp(BoardViews):
         else:
             refresh = f"every {self.interval:g}s (+ and - change it)"
         said = alerts.summary() if alerts else "no alert targets set"
+        if self.follows_poller:
+            assert isinstance(self.engine, TeamEngine)
+            said = self.engine.alert_word()  # the team's poller sends them, never this board
         self.push_screen(HelpScreen(said, refresh))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
