@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from wahdx_tui.core.alerts import Alerter, AlertPost, AlertSettings, ApiState
 from wahdx_tui.core.board import Row
+from wahdx_tui.core.model import PostKey
 from wahdx_tui.core.outcomes import PassOutcome
 from wahdx_tui.core.settings import Settings
 
@@ -45,12 +46,20 @@ class AlertHook:
         self.alerter = alerter
         self._reminded_at = 0.0
 
-    def after_pass(self, outcome: PassOutcome, failed: Iterable[Row], now: float) -> None:
-        """A pass ended: its new failures, and how the API answered."""
+    def after_pass(
+        self,
+        outcome: PassOutcome,
+        failed: Iterable[Row],
+        now: float,
+        published: Iterable[PostKey] = (),
+    ) -> None:
+        """A pass ended: its new failures, the posts it found published (all-clears), and how
+        the API answered."""
         alerter = self.alerter
         failed_posts = [alert_post(r) for r in failed]
         if failed_posts:
             alerter.failures(failed_posts, now)
+        self.published(published, now)
         state: ApiState = "ok"
         if outcome.key_rejected:
             state = "key_rejected"
@@ -58,6 +67,12 @@ class AlertHook:
             state = "down"
         alerter.api_state(state, now)
         alerter.tick(now)
+
+    def published(self, keys: Iterable[PostKey], now: float) -> None:
+        """Posts that turned published: the alerts all of whose posts did get an all-clear."""
+        keys = list(keys)
+        if keys:
+            self.alerter.published(keys, now)
 
     def stuck(self, rows: Iterable[Row], now: float) -> None:
         """Posts newly flagged stuck."""

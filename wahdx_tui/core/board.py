@@ -15,7 +15,7 @@ from wahdx_tui.core.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.sanitize import clean
 from wahdx_tui.core.sortedview import SortedView, SortTuple
 from wahdx_tui.core.store import Ack, StoredPost, Transition
-from wahdx_tui.core.stuckwatch import StuckWatch
+from wahdx_tui.core.stuckwatch import Blind, StuckWatch
 
 SORT_COLUMNS = (
     "state",
@@ -593,12 +593,15 @@ class Board(SortedView):
             self._rebuild()
         return restored
 
-    def find_stuck(self, now: float, limits: Mapping[State, float]) -> list[PostKey]:
-        """Flag posts longer than `limits[state]` seconds in a state; return the newly stuck.
+    def find_stuck(
+        self, now: float, limits: Mapping[State, float], blind: Blind | None = None
+    ) -> list[PostKey]:
+        """Flag posts longer than `limits[state]` seconds in a state, not counting the time
+        `blind` says nobody could see them; return the newly stuck.
 
         Only rows whose time has come or that changed since the last call are looked at
         (core/stuckwatch.py); the first call, and one with other limits, looks at all."""
-        return self._stuck_watch.look(self.rows, now, limits, self._flag_stuck)
+        return self._stuck_watch.look(self.rows, now, limits, self._flag_stuck, blind)
 
     def _flag_stuck(self, row: Row, stuck: bool) -> None:
         self.set_flags(row.key, stuck=stuck)

@@ -441,6 +441,7 @@ class TeamEngine(Engine):
                 )
             self.board.mark_unanswered()
             self.health.stale = True
+            self.blind.begin(self.clock())  # nobody asks the API: no post is seen to move
             return self._gone_since
         if self._gone_since is not None:
             log.info("a poller is back, on %s", clean(lease.host, 60))
@@ -455,9 +456,11 @@ class TeamEngine(Engine):
         if word.api == "down" or word.late() is not None:  # down, or not passing (paused)
             self.board.mark_unanswered()
             health.stale = True
+            self.blind.begin(self.clock())
         elif word.api == "ok":
             self.board.mark_answered()
             health.stale = False
+            self.blind.end(self.clock())
         return None
 
     # -- one post, and `r`, from a board that is not the poller -------------------------------
