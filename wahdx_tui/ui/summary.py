@@ -125,7 +125,7 @@ def _next(status: Status) -> list[Piece]:
     if status.follows:
         return [Piece(Text("live"), 40, name="next")] if status.live else []
     if status.paused:
-        return [Piece(Text("PAUSED", style="bold reverse"), 90, name="next")]
+        return [Piece(Text("PAUSED", style="bold reverse"), ALARM, name="next")]
     if status.next_at is None:
         return [Piece(Text("refreshing…"), 50, name="next")]
     return [Piece(Text(f"next {_clock(status.next_at)}"), 50, name="next")]
