@@ -155,7 +155,7 @@ def _api(status: Status) -> list[Piece]:
             return []
         if source.late is not None:
             since = _hhmm(time.time() - source.late)
-            text = Text(f"poller: no pass since {since}", style="bold red")
+            text = Text(f"no pass since {since}", style="bold red")
             return [Piece(text, ALARM, sep=" · ", name="health")]
     sep = " · " if source is not None else "  "
     detail: Piece | None = None
