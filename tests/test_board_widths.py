@@ -7,14 +7,21 @@ import re
 import time
 
 import pytest
-from conftest import demo_board, header_text, running_board, running_demo, screen_text, until
 
-from wahdx_tui.core.board import SORT_COLUMNS
-from wahdx_tui.core.model import State
-from wahdx_tui.core.teamengine import FollowOutcome
-from wahdx_tui.ui.accounts import AccountsHeader, AccountsView
-from wahdx_tui.ui.banner import team_banner
-from wahdx_tui.ui.summary import SummaryLine
+from tests.support.fixtures import (
+    demo_board,
+    header_text,
+    running_board,
+    running_demo,
+    screen_text,
+    until,
+)
+from wahdx_tui.core.board.state import SORT_COLUMNS
+from wahdx_tui.core.domain.model import State
+from wahdx_tui.core.team.engine import FollowOutcome
+from wahdx_tui.ui.widgets.accounts import AccountsHeader, AccountsView
+from wahdx_tui.ui.widgets.banner import team_banner
+from wahdx_tui.ui.widgets.summary import SummaryLine
 
 pytestmark = pytest.mark.usefixtures("quick_pilot")
 

@@ -15,17 +15,18 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import running_demo, sim_clients
 
 import wahdx_tui.cli as cli
-from wahdx_tui.core.categories import CATEGORY_LABELS
-from wahdx_tui.core.engine import Engine
-from wahdx_tui.core.export import render_export
-from wahdx_tui.core.history import History
-from wahdx_tui.core.model import State
-from wahdx_tui.core.output import FIELDS
-from wahdx_tui.core.store import Store, scope_for
-from wahdx_tui.core.watchlist import load_watchlist, sample_watchlist_path
+from tests.support.fixtures import running_demo, sim_clients
+from wahdx_tui.core.domain.categories import CATEGORY_LABELS
+from wahdx_tui.core.domain.model import State
+from wahdx_tui.core.engine.engine import Engine
+from wahdx_tui.core.reports.checkresults import FIELDS
+from wahdx_tui.core.reports.export import render_export
+from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.store.sqlite.store import SqliteStore
+from wahdx_tui.core.store.writer import StoreWriter
+from wahdx_tui.core.watchlist.reader import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimServer
 
 Records = list[dict[str, object]]
@@ -36,7 +37,7 @@ def board_export(sim: SimServer, db: Path) -> tuple[Records, Records]:
     its export as JSON and as CSV."""
 
     async def run() -> tuple[str, str]:
-        history = History(Store(db), scope_for(sim.base_url))
+        history = StoreWriter(SqliteStore(db), scope_for(sim.base_url))
         engine = Engine(load_watchlist(sample_watchlist_path()), sim_clients(sim), history=history)
         try:
             await engine.run_pass()

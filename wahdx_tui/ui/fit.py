@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.text import Text
 
-from wahdx_tui.core.display import cut_words
+from wahdx_tui.core.domain.display import cut_words
 
 ALARM = 100
 """The rank of a piece that is never shortened, cut or dropped: failed and stuck counts,
