@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from wahdx_tui.core.api.client import ClientEvent, ClientOptions, client_factory
+from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.display import detail_text
 from wahdx_tui.core.domain.errors import trouble_advice, trouble_line
-from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.settings.secret import ApiKey
@@ -29,6 +30,8 @@ class CheckOutcome:
     error: str | None = None
     warning: str | None = None
     """Said on stderr besides the results: posts the API answered about in no known state."""
+    shown: Mapping[PostKey, Row] = field(default_factory=dict)
+    """The board's rows: what the pass found besides the answers (stuck, since when)."""
 
 
 class Trying:
@@ -107,7 +110,7 @@ async def run_check(
     failed = any(s.state is State.FAILED for _, s in rows)
     unknown = [(p, s) for p, s in rows if s.state is State.UNKNOWN]
     code = EXIT_FAILED_POSTS if failed or unknown else EXIT_OK
-    return CheckOutcome(rows, code, warning=unknown_warning(unknown, len(rows)))
+    return CheckOutcome(rows, code, warning=unknown_warning(unknown, len(rows)), shown=shown)
 
 
 def unknown_warning(unknown: list[tuple[WatchedPost, PostStatus]], total: int) -> str | None:

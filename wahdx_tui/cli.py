@@ -343,15 +343,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if outcome.rows:
         if args.format == "json":
-            sys.stdout.write(to_json(outcome.rows))
+            sys.stdout.write(to_json(outcome.rows, outcome.shown))
         elif args.format == "csv":
-            sys.stdout.write(to_csv(outcome.rows))
+            sys.stdout.write(to_csv(outcome.rows, outcome.shown))
         else:
             tty = sys.stdout.isatty()
             color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
             width = shutil.get_terminal_size((120, 24)).columns if tty else 200
             out = own_colours(sys.stdout) if color else sys.stdout
-            out.write(to_table(outcome.rows, color=color, width=width))
+            out.write(to_table(outcome.rows, color=color, width=width, shown=outcome.shown))
     if outcome.warning:
         print(f"warning: {outcome.warning}", file=sys.stderr)
     if outcome.error:

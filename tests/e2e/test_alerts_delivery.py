@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.alerts_receiver import WAIT, Receiver
-from tests.support.fixtures import kept_loggers
+from tests.support.fixtures import FakeClock, engine_on_sim, kept_loggers, sample_watchlist
 from wahdx_tui.core.alerts import (
     Alerter,
     AlertPost,
@@ -22,8 +23,11 @@ from wahdx_tui.core.alerts import (
     load_targets,
     open_alerter,
 )
+from wahdx_tui.core.alerts.hook import AlertHook
+from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.core.logsetup import configure_logging
 from wahdx_tui.core.settings.table import parse_quiet
+from wahdx_tui.core.watchlist.reader import Watchlist, parse_watchlist
 
 NOON = datetime(2024, 5, 1, 12, 0, tzinfo=UTC).timestamp()
 FAST = Retry(first=0.05, cap=0.2, give_up_after=1.0, attempt_timeout=2.0)
@@ -83,7 +87,7 @@ def test_eight_failures_on_two_accounts_arrive_as_one_message_on_each_target(
     for r in got:
         assert r.title == "wahdx: 8 posts failed on 2 accounts"
         assert "By account: shop 5, brand 3" in r.message
-        assert "media format (8): Re-export the media" in r.message
+        assert "media (8): Re-export the media" in r.message
         assert all(f"pub_{i}" in r.message for i in range(8))
     assert got[0].json["type"] == "failure" if got[0].path == "/j" else got[1].json["type"]
 
@@ -301,3 +305,86 @@ def test_tagged_targets_get_only_their_kinds(receiver: Receiver, tmp_path: Path)
         "/team": ["wahdx: 1 post failed on shop"],
         "/all": ["wahdx: 1 post failed on shop", "Wahdx API key rejected"],
     }
+
+
+# -- the engine's stuck alerts and their all-clears --------------------------------------------
+
+
+def quick_stuck_watchlist() -> Watchlist:
+    """The sample watchlist, stuck after 2 minutes processing (5 queued)."""
+    text = "settings: {stuck_processing_minutes: 2, stuck_queued_minutes: 5}\n"
+    text += "posts: [{accountId: a, publishId: b}]\n"
+    return dataclasses.replace(sample_watchlist(), settings=parse_watchlist(text).settings)
+
+
+def stuck_messages(receiver: Receiver) -> list[str]:
+    return [r.title for r in receiver.delivered() if " stuck on " in r.title]
+
+
+async def test_no_stuck_alert_counts_the_time_the_api_gave_no_answer(receiver: Receiver) -> None:
+    clock = FakeClock(time.time())  # the engine's clock; the simulator's stays still
+    watchlist = quick_stuck_watchlist()
+    async with engine_on_sim(watchlist, clock=clock) as (engine, sim):
+        hook = engine.alerts = AlertHook(alerter(receiver.url("/hook"), window=0.0))
+        await engine.run_pass()  # the posts processing entered their state seconds ago
+        rows = engine.board.rows.values()
+        posts = [r.post for r in rows if r.state is State.PROCESSING]
+        engine.reload(dataclasses.replace(watchlist, posts=posts))  # they alone are watched
+        processing = {p.key for p in posts}
+        assert processing
+        sim.faults.down = True
+        assert (await engine.run_pass()).kind == "down"  # no answer from here on
+        clock.now += 150  # the 2 minutes pass while nobody can see the posts move
+        assert engine.check_stuck() == []
+        sim.faults.down = False
+        outcome = await engine.run_pass()  # seen again: still processing
+        assert outcome.ran and outcome.stuck == [] and engine.board.stuck == 0
+        oldest = min(r.since or 0.0 for r in engine.board.rows.values())
+        clock.now = oldest + 150 + 119  # the longest processing seen for under 2 minutes
+        assert engine.check_stuck() == []
+        clock.now = oldest + 150 + 121  # ... and now for over 2 minutes: stuck
+        newly = engine.check_stuck()
+        assert newly and set(newly) <= processing
+        receiver.wait_for(1)
+        assert hook.close()
+    [title] = stuck_messages(receiver)  # one message, once the posts were seen long enough
+    assert title.startswith(f"wahdx: {len(newly)} post")
+
+
+async def test_a_stuck_alert_whose_posts_publish_gets_one_all_clear(receiver: Receiver) -> None:
+    clock = FakeClock(time.time())
+    watchlist = quick_stuck_watchlist()
+    async with engine_on_sim(watchlist, clock=clock) as (engine, sim):
+        hook = engine.alerts = AlertHook(alerter(receiver.url("/hook"), window=0.0))
+        await engine.run_pass()
+        # the posts processing now that will publish: they alone stay on the board
+        rows = engine.board.rows
+        keep = [
+            r.post
+            for r in rows.values()
+            if r.state is State.PROCESSING
+            and (timeline := sim.timeline(r.key)) is not None
+            and timeline.outcome is State.PUBLISHED
+        ]
+        assert len(keep) >= 2
+        engine.reload(dataclasses.replace(watchlist, posts=keep))
+        clock.now += 150
+        assert len(engine.check_stuck()) == len(keep)
+        receiver.wait_for(1)
+        sim.advance(3600)  # they move on, and publish
+        outcome = await engine.run_pass(everything=True)
+        assert sorted(outcome.published) == sorted(p.key for p in keep)
+        got = receiver.wait_for(2)
+        assert hook.close()
+    stuck, clear = got
+    assert f"{len(keep)} posts stuck" in stuck.title
+    assert (
+        clear.title == f"wahdx: Resolved: all {len(keep)} stuck posts {where(keep)} have published"
+    )
+    assert clear.json["type"] == "success"
+    assert len(receiver.delivered()) == 2  # one all-clear, nothing else
+
+
+def where(posts: list[WatchedPost]) -> str:
+    accounts = {p.account_id for p in posts}
+    return f"on {next(iter(accounts))}" if len(accounts) == 1 else f"on {len(accounts)} accounts"

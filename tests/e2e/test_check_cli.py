@@ -21,6 +21,7 @@ import pytest
 import wahdx_tui.cli as cli
 from wahdx_tui.check import Trying
 from wahdx_tui.core.api.client import ClientEvent, ClientOptions, connect_trouble
+from wahdx_tui.core.domain.categories import CATEGORY_LABELS, categorize
 from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.sim import Faults, SimConfig, SimServer
 from wahdx_tui.sim.server import SPELLINGS
@@ -35,6 +36,11 @@ FIELDS = [
     "publicUrl",
     "error",
     "checkedAt",
+    "since",
+    "category",
+    "stuck",
+    "acknowledged",
+    "note",
 ]
 ACCOUNTS = ("acc_tiktok_main", "acc_ig_brand", "acc_threads_news", "acc_fb_page")
 FINAL = 100_000.0
@@ -161,6 +167,11 @@ def test_json_output(sim: SimServer, watchlist: str, capsys: pytest.CaptureFixtu
         if truth is State.FAILED:
             assert rec["error"] == timeline.error
             assert rec["publicUrl"] is None
+            assert rec["category"] == CATEGORY_LABELS[categorize(timeline.error)]
+        else:
+            assert rec["category"] is None
+        assert rec["stuck"] is False  # nothing has waited long: the sim started a minute ago
+        assert ISO_Z.match(rec["since"])
     assert sim.stats.batch_requests == 1
     assert sim.stats.single_requests == 0
 

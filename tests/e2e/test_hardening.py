@@ -232,7 +232,7 @@ def test_reports_csv_defuses_every_formula_start(
     args = [str(watchlist), "--history", str(tmp_path / "h.sqlite3"), "--format", "csv"]
     assert cli.main(["report", *args]) == 0
     records = assert_no_live_formula(capsys.readouterr().out)
-    assert len(records) == 4 and all(r["reason"] == "'" + FORMULA_ERROR for r in records)
+    assert len(records) == 4 and all(r["error"] == "'" + FORMULA_ERROR for r in records)
 
 
 @asynccontextmanager

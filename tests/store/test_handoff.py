@@ -216,7 +216,7 @@ def test_markdown_report(store: SqliteStore, watchlist: Watchlist) -> None:
     first = _cells(body[0])
     assert first[:4] == ["FAILED", "Teaser \\| part 1", "acc_tiktok_main", "tok_expired"]
     assert first[4] == "2023-11-14T21:23:20Z (50m ago)"
-    assert first[5] == "account / token"
+    assert first[5] == "account"
     hostile = _cells(body[1])
     assert hostile[1] == "&lt;b&gt;Carousel&lt;/b&gt;"
     assert "pipe \\| break" in hostile[6] and "<script" not in hostile[6]
@@ -262,10 +262,11 @@ def test_csv_report(store: SqliteStore, watchlist: Watchlist) -> None:
     recs = [dict(zip(FIELDS, r, strict=True)) for r in rows[1:]]
     assert [r["publishId"] for r in recs] == [i.post.publish_id for i in items]
     assert recs[0]["since"] == "2023-11-14T21:23:20Z" and recs[0]["category"] == "account"
-    assert recs[0]["acked"] == "no" and recs[2]["acked"] == "yes"
+    assert recs[0]["acknowledged"] == "no" and recs[2]["acknowledged"] == "yes"
     assert recs[2]["label"].startswith("'=HYPERLINK")  # formula made inert
-    assert recs[2]["ackNote"] == "asked | Sam to shorten it"
+    assert recs[2]["note"] == "asked | Sam to shorten it"
     assert recs[3]["kind"] == "stuck" and recs[3]["state"] == "queued"
+    assert recs[3]["stuck"] == "yes" and recs[0]["stuck"] == "no"
     assert render_csv([]) == ",".join(FIELDS) + "\n"
 
 
@@ -277,19 +278,23 @@ def test_json_report(store: SqliteStore, watchlist: Watchlist) -> None:
     assert [d["publishId"] for d in data] == [i.post.publish_id for i in items]
     assert data[0] == {
         "kind": "failed",
-        "state": "failed",
-        "label": "Teaser | part 1",
         "accountId": "acc_tiktok_main",
         "publishId": "tok_expired",
         "mediaType": None,
+        "label": "Teaser | part 1",
+        "state": "failed",
+        "rawStatus": "FAILED",
+        "publicUrl": None,
+        "error": "access token expired: reconnect",
+        "checkedAt": "2023-11-14T22:12:20Z",
         "since": "2023-11-14T21:23:20Z",
         "category": "account",
-        "reason": "access token expired: reconnect",
-        "acked": False,
-        "ackNote": "",
+        "stuck": False,
+        "acknowledged": False,
+        "note": None,
         "hint": HINTS[Category.ACCOUNT],
     }
-    assert data[1]["reason"] == HOSTILE_ERROR  # kept exact, escaped by JSON
+    assert data[1]["error"] == HOSTILE_ERROR  # kept exact, escaped by JSON
     assert render_json([]) == "[]\n"
 
 

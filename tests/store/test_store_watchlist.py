@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.store.test_store_contract import HOUR, SCOPE, Backend, backend, move
-
 from tests.support.pgserver import pg_server
 from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
 from wahdx_tui.core.store.protocol import AddCounts, Store

@@ -474,12 +474,22 @@ class Harness:
         await self.next_pass(start)
 
     def line(self, name: str) -> str:
-        return self.app.query_one(f"#{name}", SummaryLine).plain
+        """The counts line whole, or a piece of the status line ("view": the filters, the
+        count shown and the sort), whole."""
+        if name == "counts":
+            return self.app.query_one("#counts", SummaryLine).plain
+        status = self.app.query_one("#status", SummaryLine)
+        if name == "view":
+            names = ("state", "account", "reason", "text", "shown", "sort")
+            return " · ".join(t for n in names if (t := status.piece(n)))
+        return status.piece(name)
 
     def status(self) -> str:
-        """The status row of the summary bar (updated, next, health), as one text."""
-        pieces = self.app.query("#status-row SummaryLine").results(SummaryLine)
-        return " · ".join(p.plain for p in pieces if p.id != "view")
+        """The status line of the summary bar but for the view (updated, next, source,
+        health), whole, as one text."""
+        status = self.app.query_one("#status", SummaryLine)
+        names = ("updated", "stale", "next", "source", "health", "error")
+        return " · ".join(t for n in names if (t := status.piece(n)))
 
     def shows_interval(self, seconds: float) -> bool:
         """The interval as the operator last saw it said: the newest toast naming one."""

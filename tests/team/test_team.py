@@ -206,6 +206,50 @@ async def test_no_poller_marks_rows_stale_and_a_new_poller_recovers_them(
             await pilot_until(pilot, lambda: not app.banner.display, "the banner cleared")
 
 
+async def test_a_board_whose_poller_died_says_one_state_stale_with_no_poller(
+    team_dir: Path, sim: SimServer
+) -> None:
+    async with attached_board(team_dir, sim) as (served, app, pilot):
+        await pilot_until(pilot, lambda: "live" in summary(app), "attached and live")
+        assert "STALE" not in summary(app) and "API ok" in summary(app)
+        served.proc.kill()  # it dies: its lease runs out, nobody lets it go
+        await pilot_until(pilot, lambda: "no poller since" in summary(app), "no poller")
+        said = summary(app)
+        assert "STALE" in said
+        # nothing that says otherwise: no "live", and nothing of the API nobody is asking
+        assert "live" not in said and "API" not in said, said
+        assert said.count("STALE") == 1 and said.count("no poller") == 1
+
+
+async def test_a_view_only_board_with_no_poller_is_not_live(team_dir: Path, sim: SimServer) -> None:
+    with serving(team_dir, sim) as served:  # a poller wrote states to the store, then went
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(30) == 0
+    engine = engine_on(str(store_path(team_dir)), sim.base_url, key=KEY, can_poll=False)
+    app = BoardApp(engine, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot_until(pilot, lambda: "no poller" in summary(app), "no poller said")
+        await pilot_until(pilot, lambda: app.board.counts()[State.UNKNOWN] == 0, "states shown")
+        said = summary(app)
+        assert "live" not in said and "API" not in said, said
+        # the states shown are the poller's last: updated when it wrote them, and stale
+        assert "updated never" not in said and "STALE" in said, said
+
+
+async def test_p_on_an_attached_board_says_the_poller_refreshes_it(
+    team_dir: Path, sim: SimServer
+) -> None:
+    async with attached_board(team_dir, sim) as (_served, app, pilot):
+        await pilot_until(pilot, lambda: "live" in summary(app), "attached and live")
+        await pilot.press("p")
+        said = [n.message for n in app._notifications]
+        assert not any("refreshes paused" in n for n in said), said
+        assert any("the team's poller refreshes this board" in n for n in said), said
+        assert not app.paused
+        assert "live" in summary(app) and "PAUSED" not in summary(app)
+
+
 def test_a_standby_takes_over_after_the_poller_is_killed(team_dir: Path, sim: SimServer) -> None:
     with serving(team_dir, sim, name="first") as first:
         wait_for(lambda: first.says("pass 1:"), "the first poller's first pass")

@@ -7,12 +7,20 @@ the poller sends nothing of its own. The receiver's token never reaches the log.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.alerts_receiver import Receiver
-from tests.support.teamprocs import child_env, engine_on, pilot_until, serve_process, wait_for
+from tests.support.teamprocs import (
+    child_env,
+    engine_on,
+    pilot_until,
+    serve_process,
+    summary,
+    wait_for,
+)
 from wahdx_tui.core.watchlist.reader import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
 
@@ -121,6 +129,57 @@ async def test_a_keyed_board_attached_to_the_poller_sends_no_alert_of_its_own(
                     assert not engine.polls_api
                 paths = [r.path for r in receiver.delivered()]
                 assert paths and all(p == "/serve" for p in paths), paths
+            finally:
+                served.proc.terminate()
+                served.proc.wait(30)
+    finally:
+        sim.stop()
+
+
+async def test_an_attached_boards_help_says_the_poller_sends_the_alerts(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    from wahdx_tui.ui.app import BoardApp
+    from wahdx_tui.ui.screens.detail import HelpScreen
+
+    wl = watchlist_with_alert_settings(tmp_path)
+    sim = SimServer(SimConfig(posts=POSTS, seed=7, api_key=KEY, scenario="demo")).start()
+    env = child_env(
+        tmp_path / "state", base_url=sim.base_url, key=KEY, WAHDX_NOTIFY=receiver.url("/serve")
+    )
+    log = tmp_path / "serve.log"
+    try:
+        with serve_process(env, log, str(wl), "--interval", "1") as served:
+            try:
+                started = time.time()
+                receiver.wait_for(1)  # the poller's first alert: the morning's failures
+                store = tmp_path / "state" / "wahdx-tui" / "history.sqlite3"
+                engine = engine_on(str(store), sim.base_url, key=None)  # no key, no targets
+                app = BoardApp(engine, bell=False)
+                async with app.run_test(size=(120, 36)) as pilot:
+                    await pilot_until(pilot, lambda: "via poller on" in summary(app), "attached")
+
+                    async def help_says() -> str:
+                        await pilot.press("question_mark")
+                        screen = app.screen
+                        assert isinstance(screen, HelpScreen)
+                        await pilot.press("escape")
+                        return screen.alerts
+
+                    for _ in range(100):  # until the poller's word on its alerts is read
+                        said = await help_says()
+                        if "last alert" in said:
+                            break
+                        await pilot.pause(0.05)
+                    assert "no alert targets set" not in said
+                    assert said.startswith("sent by the team's poller on "), said
+                    assert "1 alert target" in said and "last alert " in said, said
+                    last = said.split("last alert ", 1)[1][:5]  # its own clock, as HH:MM
+                    minutes = {
+                        time.strftime("%H:%M", time.localtime(t))
+                        for t in range(int(started) - 60, int(time.time()) + 60, 30)
+                    }
+                    assert last in minutes, said
             finally:
                 served.proc.terminate()
                 served.proc.wait(30)

@@ -141,12 +141,14 @@ async def test_s_cycles_the_sort_column_and_S_reverses() -> None:
     async with running_board() as h:
         board = h.app.board
         assert board.sort_column == "state"
+        shown = [c.key for c in h.table.column_layout.columns]
+        in_order = [c for c in SORT_COLUMNS if c in shown]  # the columns on screen
         seen = []
-        for _ in SORT_COLUMNS:
+        for _ in in_order:
             await h.pilot.press("s")
             seen.append(board.sort_column)
             assert f"sort: {board.sort_column} ▲" in h.line("view")
-        assert seen == [*SORT_COLUMNS[1:], SORT_COLUMNS[0]]
+        assert seen == [*in_order[1:], in_order[0]]
         first = board.key_at(0)
         await h.pilot.press("S")
         assert board.reverse

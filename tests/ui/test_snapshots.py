@@ -1,5 +1,6 @@
 """Snapshot tests of the board (pytest-textual-snapshot): main screen at 120x36 and 80x24, the
-detail screen of a failed post, the help screen, and the main screen with NO_COLOR.
+detail screen of a failed post, the help screen, the main screen with NO_COLOR, and the demo's
+morning with the API down at 80x24 and 120x36 (every alarm whole in the summary and banner).
 
 Every snapshot is deterministic: the simulator's clock is fixed (so every post's state comes
 from the seed and one fixed `advance`), the wall clock the board shows is pinned (`time.time`,
@@ -21,7 +22,9 @@ from tests.support.fixtures import (
     FIXED_NOW,
     FakeClock,
     board_on,
+    demo_board,
     rechecked,
+    running_demo,
     sample_watchlist,
     screen_text,
     until,
@@ -136,3 +139,49 @@ async def test_main_screen_80x24_text_is_the_board(
     assert sum("◐ PROCESSING" in line for line in lines) == 8
     assert sum("✓ PUBLISHED" in line for line in lines) == 10  # 20 table lines in all
     assert "q Quit" in lines[-1] and "r Refresh" in lines[-1]
+
+
+# -- alarms at 80x24 and 120x36: the summary and the banner cut nothing that carries one --------
+
+
+def alarm_board(server: SimServer) -> BoardApp:
+    """The demo's morning (failures, a stuck post) on a board whose clock is pinned."""
+    app = demo_board(server)
+    app.clock = app.engine.clock = lambda: FIXED_NOW
+    return app
+
+
+async def api_goes_down(pilot: Pilot[int], server: SimServer) -> str:
+    """The first pass, the stuck post flagged, then the API stops answering and r asks again:
+    STALE, API DOWN since, the banner with the error, and every count. Returns the screen."""
+    app = pilot.app
+    assert isinstance(app, BoardApp)
+    await wait_first_pass(pilot)
+    app.check_stuck()
+    server.faults.down = True
+    passes = app.passes
+    await pilot.press("r")
+    await until(lambda: app.passes > passes and not app.polling, "the failed pass", pilot=pilot)
+    await pilot.pause()
+    app.clear_notifications()
+    await pilot.pause()
+    return screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_alarms_whole_in_the_summary_and_banner(
+    snap_compare: SnapCompare, pinned_time: None, size: tuple[int, int]
+) -> None:
+    seen: list[str] = []
+    with running_demo() as server:
+
+        async def run_before(pilot: Pilot[int]) -> None:
+            seen.append(await api_goes_down(pilot, server))
+
+        assert snap_compare(alarm_board(server), terminal_size=size, run_before=run_before)
+    text = seen[0].split("\n")
+    counts, status = text[0], text[1]
+    assert "✗ 4 FAILED" in counts and "⚠ 1 STUCK" in counts, counts
+    assert "STALE" in status and "API DOWN since 13:20" in status, status
+    banner = " ".join(line.strip() for line in text[2:5])
+    assert "⚠ refresh failed at 13:20:00:" in banner and "showing last known data" in banner

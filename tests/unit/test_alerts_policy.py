@@ -55,7 +55,7 @@ def test_eight_posts_failing_at_once_on_two_accounts_are_one_message() -> None:
     assert message.kind is Kind.FAILED
     assert "8 posts failed on 2 accounts" in message.title
     assert "By account: shop 5, brand 3" in message.body
-    assert "media format (8): Re-export the media" in message.body
+    assert "media (8): Re-export the media" in message.body
     assert all(f"pub_{i}" in message.body for i in range(8))
 
 
@@ -81,7 +81,7 @@ def test_the_hint_and_public_url_of_a_post_are_in_its_message() -> None:
         "acme", "pub_1", "Launch", category="rate_limit", public_url="https://ex.com/p/1"
     )
     [message] = policy(window=0.0).failures([post], NOON)
-    assert "rate limited (1): Wait for the platform's limit to reset" in message.body
+    assert "rate limit (1): Wait for the platform's limit to reset" in message.body
     assert "https://ex.com/p/1" in message.body
 
 
@@ -202,3 +202,61 @@ def test_settings_refuse_values_that_make_no_sense() -> None:
         settings(window=-1.0)
     with pytest.raises(ValueError):
         policy().api_state("maybe", NOON)  # type: ignore[arg-type]
+
+
+# -- all-clears ------------------------------------------------------------------------------------
+
+
+def stuck_posts(n: int, account: str = "acme") -> list[AlertPost]:
+    return [AlertPost(account, f"pub_s{i}", f"Reel {i}", state="processing") for i in range(n)]
+
+
+def test_a_stuck_alert_whose_posts_all_publish_gets_one_short_all_clear() -> None:
+    p = policy(window=0.0)
+    [stuck] = p.stuck(stuck_posts(2), NOON)
+    assert stuck.kind is Kind.STUCK
+    assert p.published([("acme", "pub_s0")], NOON + 600) == []  # one of two: not yet
+    [clear] = p.published([("acme", "pub_s1")], NOON + 900)
+    assert clear.kind is Kind.STUCK_RESOLVED and clear.level == "success"
+    assert clear.title == "wahdx: Resolved: all 2 stuck posts on acme have published"
+    assert clear.body == (
+        "All 2 stuck posts on acme have published, by 12:15: nothing more to do for the stuck"
+        " alert of 12:00."
+    )
+    assert clear.route == "stuck"  # where the stuck alert went
+    assert p.published([("acme", "pub_s1")], NOON + 901) == []  # once
+
+
+def test_a_failed_alert_clears_only_if_none_of_its_posts_failed_again() -> None:
+    p = policy(window=0.0)
+    p.failures(failed(2), NOON)
+    [clear] = p.published([("acme", "pub_0"), ("acme", "pub_1")], NOON + 60)
+    assert clear.kind is Kind.FAILED_RESOLVED and clear.route == "failures"
+    assert "Resolved: all 2 failed posts on acme have published" in clear.title
+    # pub_5 and pub_6 fail; pub_5 is retried and fails once more (a second alert): when both
+    # publish, only the second alert clears, the first saw one of its posts fail again
+    p.failures(failed(2, start=5), NOON + 120)
+    p.failures(failed(1, start=5), NOON + 180)
+    cleared = p.published([("acme", "pub_5"), ("acme", "pub_6")], NOON + 240)
+    assert [m.title for m in cleared] == ["wahdx: Resolved: the failed post on acme has published"]
+
+
+def test_a_post_published_before_its_window_closes_is_left_out_of_the_alert() -> None:
+    p = policy(window=60.0)
+    p.stuck(stuck_posts(2), NOON)
+    assert p.published([("acme", "pub_s0")], NOON + 10) == []
+    [stuck] = p.tick(NOON + 60)
+    assert "1 post stuck on acme" in stuck.title and "pub_s0" not in stuck.body
+
+
+def test_all_clears_keep_to_the_hourly_limit_and_quiet_hours() -> None:
+    p = policy(window=0.0, max_per_hour=1)
+    assert len(p.stuck(stuck_posts(1), NOON)) == 1
+    assert p.published([("acme", "pub_s0")], NOON + 60) == []  # past the limit: held
+    [held] = p.tick(NOON + 3600)
+    assert held.kind is Kind.HELD and "1 about all-clears" in held.body
+    q = policy(window=0.0, quiet=parse_quiet("22:00-07:00"))
+    assert len(q.stuck(stuck_posts(1), at(21, 30))) == 1
+    assert q.published([("acme", "pub_s0")], at(23, 0)) == []  # quiet: kept for the digest
+    [digest] = q.tick(at(7, 0, day=2))
+    assert "Resolved:" in digest.body and "the stuck post on acme has published" in digest.body

@@ -47,3 +47,32 @@ def test_the_store_protocol_and_url_load_no_driver() -> None:
 def test_the_engine_loads_no_textual() -> None:
     """`serve` and `check` run the engine where no terminal exists."""
     assert "textual" not in loaded_after("wahdx_tui.core.team.engine")
+
+
+def test_the_ui_asks_the_engine_what_it_can_do_never_its_class() -> None:
+    """The board asks `polls_api`, `follows_store` and `via`; an isinstance on the engine's
+    class would tie a face to one engine and break when another one comes."""
+    import re
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[2] / "wahdx_tui" / "ui"
+    found = [
+        f"{path.relative_to(ui)}:{n}"
+        for path in ui.rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"isinstance\([^)]*,\s*\(?\s*(Team)?Engine\b", line)
+    ]
+    assert found == []
+
+
+def test_no_private_textual_module_is_imported() -> None:
+    """Textual's private modules change in any release; the package uses its public API."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "wahdx_tui"
+    found = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "textual._" in path.read_text(encoding="utf-8")
+    ]
+    assert found == []

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -46,9 +45,10 @@ from wahdx_tui.ui.viewkeys import BoardViews
 from wahdx_tui.ui.widgets.accounts import AccountsView
 from wahdx_tui.ui.widgets.banner import Banner, history_banner, pass_banner, team_banner
 from wahdx_tui.ui.widgets.filterbox import FilterBox
+from wahdx_tui.ui.widgets.fit import Said
 from wahdx_tui.ui.widgets.follower import TeamFollower
 from wahdx_tui.ui.widgets.footer import FittingFooter
-from wahdx_tui.ui.widgets.summary import SummaryBar, next_text, title_text
+from wahdx_tui.ui.widgets.summary import Status, SummaryBar, title_text
 from wahdx_tui.ui.widgets.table import BoardTable, TableHeader
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -376,10 +376,8 @@ class BoardApp(BoardViews):
         """New posts swapped in (keeping sort, filter, cursor), or the bad edit said."""
         outcome = message.outcome
         if outcome.error is not None:
-            self.banner.show_message(
-                f"⚠ watchlist not reloaded, keeping the last good list: {outcome.error}",
-                "watchlist",
-            )
+            said = Said("⚠ watchlist not reloaded, keeping the last good list: ", outcome.error)
+            self.banner.show_message(said, "watchlist")
             return
         self.table.posts_changed()
         self.banner.hide_message("watchlist")
@@ -400,15 +398,14 @@ class BoardApp(BoardViews):
         except NoMatches:
             return
         engine, board = self.engine, self.board
-        via = engine.via
-        retired = team.team_list.retired() if (team := self.team) is not None else 0
-        if self.follows_poller:
-            next_piece = Text("live", no_wrap=True)  # what the poller writes, as it writes it
-        else:
-            next_piece = next_text(self.next_at, self.paused)
+        team = self.team
+        retired = team.team_list.retired() if team is not None else 0
+        status = Status(engine.health, self.next_at, self.paused, team.source if team else None)
         counts = board.counts()
         try:
-            bar.show_board(board, counts, engine.health, next_piece, via, retired)
+            shown = [c.key for c in self.table.column_layout.columns]
+            sort_shown = board.sort_column in shown
+            bar.show_board(board, counts, status, sort_shown=sort_shown, retired=retired)
         except NoMatches:
             return  # its pieces are not mounted yet, or taken down already (at quit)
         self._set_terminal_title(title_text(counts, engine.health))
@@ -428,7 +425,16 @@ class BoardApp(BoardViews):
         self.start_poll(everything=True)
 
     def action_pause(self) -> None:
-        """Pause or resume automatic refreshes."""
+        """Pause or resume automatic refreshes; a board that follows the team's poller has
+        none of its own to pause, and says so."""
+        if self.follows_poller and not self.paused:
+            self.notify(
+                "nothing to pause: the team's poller refreshes this board, and keeps its own "
+                "pace (pause it where it runs)",
+                severity="warning",
+                markup=False,
+            )
+            return
         self.paused = not self.paused
         if self.paused:
             self._stop_timer()
@@ -515,17 +521,17 @@ class BoardApp(BoardViews):
 
     def action_add_post(self) -> None:
         """Add a post to the team's watchlist, through a small form."""
-        engine = self.engine
-        if not isinstance(engine, TeamEngine):
+        team = self.team
+        if team is None:
             self.notify(
                 "this board keeps no store (--no-history): add the post to its watchlist file",
                 severity="warning",
                 markup=False,
             )
             return
-        if engine.team_list.own_file:
+        if team.team_list.own_file:
             self.notify(
-                f"this board shows {clean(engine.team_list.path, 200)}: add the post there, or"
+                f"this board shows {clean(team.team_list.path, 200)}: add the post there, or"
                 " open wahdx-tui watch without a file to edit the team's watchlist",
                 severity="warning",
                 markup=False,
@@ -542,15 +548,16 @@ class BoardApp(BoardViews):
 
     @work(exclusive=False, exit_on_error=False, group="team-list")
     async def _add_post(self, post: WatchedPost) -> None:
-        assert isinstance(self.engine, TeamEngine)
+        team = self.team
+        assert team is not None  # only a team board's `n` comes here
         try:
-            counts = await self.engine.add_posts([post])
+            counts = await team.add_posts([post])
         except StoreError as exc:
             self.notify(f"not added: {exc}", severity="error", markup=False)
             return
         said = "added" if counts.added else "updated" if counts.updated else "already listed:"
         shown = f"{post.label or post.publish_id} ({post.account_id})"
-        accounts = self.engine.team_list.accounts
+        accounts = team.team_list.accounts
         if accounts and post.account_id not in accounts:
             shown += ", an account this board does not show"
         self.notify(f"{said} {clean(shown, 200)}", markup=False)
@@ -558,10 +565,9 @@ class BoardApp(BoardViews):
     def action_retire_post(self) -> None:
         """Retire the selected post from the team's watchlist, once confirmed."""
         row = self.table.selected
-        engine = self.engine
         if row is None:
             return
-        if not isinstance(engine, TeamEngine):
+        if self.team is None:
             self.notify(
                 "this board keeps no store (--no-history): take the post out of its file",
                 severity="warning",
@@ -577,9 +583,10 @@ class BoardApp(BoardViews):
 
     @work(exclusive=False, exit_on_error=False, group="team-list")
     async def _retire_post(self, key: PostKey, shown: str) -> None:
-        assert isinstance(self.engine, TeamEngine)
+        team = self.team
+        assert team is not None  # only a team board's `d` comes here
         try:
-            retired = await self.engine.retire_post(key)
+            retired = await team.retire_post(key)
         except StoreError as exc:
             self.notify(f"not retired: {exc}", severity="error", markup=False)
             return
@@ -618,6 +625,8 @@ class BoardApp(BoardViews):
         else:
             refresh = f"every {self.interval:g}s (+ and - change it)"
         said = alerts.summary() if alerts else "no alert targets set"
+        if self.follows_poller and (team := self.team) is not None:
+            said = team.alert_word()  # the team's poller sends them, never this board
         self.push_screen(HelpScreen(said, refresh))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -36,7 +36,7 @@ KEYS: tuple[Key, ...] = (
     Key("c", "copy", "Copy", "Copy the error, URL or publish ID of the post (or the account ID)"),
     Key("a", "ack", "Ack", "Acknowledge the selected failed post, with a note (again: take back)"),
     Key("p", "pause", "Pause", "Pause or resume automatic refreshes"),
-    Key("s", "sort_next", "Sort", "Sort by the next column"),
+    Key("s", "sort_next", "Sort", "Sort by the next column on screen"),
     Key("e", "events", "Events", "Event log: every state change, newest first"),
     Key("v", "toggle_view", "Accounts", "Switch between the posts and the accounts view"),
     Key("x", "export('csv')", "Export", "Export the current view (posts or accounts) to CSV"),

@@ -14,6 +14,7 @@ from wahdx_tui.core.board.trend import failures_per_hour
 from wahdx_tui.core.domain.categories import Category
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.ui.widgets.accounts import AccountChosen, AccountsView
+from wahdx_tui.ui.widgets.columns import next_sort
 from wahdx_tui.ui.widgets.filterbox import FilterBox
 from wahdx_tui.ui.widgets.table import BoardTable, TableHeader
 
@@ -57,12 +58,12 @@ class BoardViews(App[int]):
         return True
 
     def action_sort_next(self) -> None:
-        """Sort by the next column (of the view shown)."""
+        """Sort by the next column of the view shown (only columns on screen)."""
         if self.accounts_shown:
             self.query_one(AccountsView).action_sort_next()
             return
-        i = SORT_COLUMNS.index(self.board.sort_column)
-        self.board.set_sort(SORT_COLUMNS[(i + 1) % len(SORT_COLUMNS)])
+        shown = [c.key for c in self.table.column_layout.columns]
+        self.board.set_sort(next_sort(SORT_COLUMNS, self.board.sort_column, shown))
         self.board_changed()
 
     def action_sort_reverse(self) -> None:
@@ -73,9 +74,15 @@ class BoardViews(App[int]):
         self.board.set_sort(self.board.sort_column, not self.board.reverse)
         self.board_changed()
 
+    def update_summary(self) -> None:
+        """Redraw the summary."""
+        raise NotImplementedError
+
     def on_board_table_layout_changed(self) -> None:
-        """The columns changed: the headings follow."""
+        """The columns changed: the headings follow, and the summary (which says the sort
+        when its column is off screen)."""
         self.query_one(TableHeader).refresh()
+        self.update_summary()
 
     def on_table_header_sort_clicked(self, message: TableHeader.SortClicked) -> None:
         """A click on a heading sorts by it (again: reverse)."""

@@ -56,6 +56,12 @@ class Alerter:
         with self._lock:
             return self._hand_on(self._policy.stuck(list(posts), now))
 
+    def published(self, keys: Iterable[tuple[str, str]], now: float) -> list[AlertMessage]:
+        """Posts (account, publish ID) that turned published in this pass: their alerts'
+        all-clears."""
+        with self._lock:
+            return self._hand_on(self._policy.published(list(keys), now))
+
     def api_state(
         self, state: ApiState, now: float, since: float | None = None
     ) -> list[AlertMessage]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from wahdx_tui.core.alerts import Alerter, AlertPost, AlertSettings, ApiState
 from wahdx_tui.core.board.state import Row
+from wahdx_tui.core.domain.model import PostKey
 from wahdx_tui.core.settings.table import Settings
 
 REMIND_CHECK_EVERY = 60.0  # seconds between looks at the unacknowledged failures
@@ -44,14 +45,24 @@ class AlertHook:
         self.alerter = alerter
         self._reminded_at = 0.0
 
-    def after_pass(self, api: ApiState, failed: Iterable[Row], now: float) -> None:
-        """A pass ended: its new failures, and how the API answered."""
+    def after_pass(
+        self, api: ApiState, failed: Iterable[Row], now: float, published: Iterable[PostKey] = ()
+    ) -> None:
+        """A pass ended: its new failures, the posts it found published (all-clears), and how
+        the API answered."""
         alerter = self.alerter
         failed_posts = [alert_post(r) for r in failed]
         if failed_posts:
             alerter.failures(failed_posts, now)
+        self.published(published, now)
         alerter.api_state(api, now)
         alerter.tick(now)
+
+    def published(self, keys: Iterable[PostKey], now: float) -> None:
+        """Posts that turned published: the alerts all of whose posts did get an all-clear."""
+        keys = list(keys)
+        if keys:
+            self.alerter.published(keys, now)
 
     def stuck(self, rows: Iterable[Row], now: float) -> None:
         """Posts newly flagged stuck."""

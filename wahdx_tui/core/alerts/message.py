@@ -22,6 +22,8 @@ class Kind(StrEnum):
     HELD = "held"
     DIGEST = "digest"
     TEST = "test"
+    FAILED_RESOLVED = "failures_resolved"
+    STUCK_RESOLVED = "stuck_resolved"
 
 
 ROUTE_TAGS: dict[Kind, str] = {
@@ -31,6 +33,8 @@ ROUTE_TAGS: dict[Kind, str] = {
     Kind.API_BACK: "api",
     Kind.KEY_REJECTED: "api",
     Kind.REMINDER: "reminders",
+    Kind.FAILED_RESOLVED: "failures",  # an all-clear goes where its alert went
+    Kind.STUCK_RESOLVED: "stuck",
 }
 """The tag that routes each kind; kinds not named here (summaries, tests) go to every target."""
 

@@ -40,6 +40,27 @@ class _Window:
         self.start, self.posts = None, {}
         return (start if start is not None else 0.0), posts
 
+    def drop(self, keys: set[tuple[str, str]]) -> None:
+        """Forget these posts (published before the window closed)."""
+        for key in keys & self.posts.keys():
+            del self.posts[key]
+        if not self.posts:
+            self.start = None
+
+
+MAX_OPEN = 200  # alerts remembered for their all-clear; the oldest are forgotten first
+
+
+@dataclass(slots=True)
+class _Open:
+    """A failed or stuck alert sent, waiting for its posts to publish (its all-clear)."""
+
+    kind: Kind  # the all-clear's kind
+    at: float  # when the alert was sent
+    posts: tuple[AlertPost, ...]
+    waiting: set[tuple[str, str]]  # the posts not published yet
+    spoilt: bool = False  # one of them failed since: no all-clear for this alert
+
 
 class AlertPolicy:
     """Decides which alerts to send, from facts and the time; keeps no I/O and no clock."""
@@ -62,6 +83,7 @@ class AlertPolicy:
         self._held_posts: Counter[Kind] = Counter()
         self._quiet_since: float | None = None
         self._digest: list[Alert] = []
+        self._open: list[_Open] = []
 
     @property
     def settings(self) -> AlertSettings:
@@ -71,6 +93,10 @@ class AlertPolicy:
     def failures(self, posts: Iterable[AlertPost], now: float) -> list[AlertMessage]:
         """Posts that turned failed at `now`; grouped with others of the same window."""
         out = self._advance(now)
+        posts = list(posts)
+        failed = {post.key for post in posts}
+        for alert in self._open:  # a post of an alert failed (again): that alert never clears
+            alert.spoilt = alert.spoilt or bool(alert.waiting & failed)
         self._failed.add(posts, now)
         self._flush_windows(now, out)
         return out
@@ -80,6 +106,26 @@ class AlertPolicy:
         out = self._advance(now)
         self._stuck.add(posts, now)
         self._flush_windows(now, out)
+        return out
+
+    def published(self, keys: Iterable[tuple[str, str]], now: float) -> list[AlertMessage]:
+        """Posts that turned published at `now`: a failed or stuck alert all of whose posts
+        have published gets one short all-clear (under the same limit and quiet hours)."""
+        out = self._advance(now)
+        done = set(keys)
+        if not done:
+            return out
+        self._failed.drop(done)  # not news any more: the window's message leaves them out
+        self._stuck.drop(done)
+        cleared = []
+        for alert in self._open:
+            alert.waiting -= done
+            if not alert.waiting:
+                cleared.append(alert)
+        self._open = [a for a in self._open if a.waiting]
+        for alert in cleared:
+            if not alert.spoilt:
+                self._emit(Alert(alert.kind, now, posts=alert.posts, since=alert.at), now, out)
         return out
 
     def api_state(
@@ -158,10 +204,17 @@ class AlertPolicy:
 
     def _flush_windows(self, now: float, out: list[AlertMessage]) -> None:
         width = self._settings.window
-        for window, kind in ((self._failed, Kind.FAILED), (self._stuck, Kind.STUCK)):
+        windows = (
+            (self._failed, Kind.FAILED, Kind.FAILED_RESOLVED),
+            (self._stuck, Kind.STUCK, Kind.STUCK_RESOLVED),
+        )
+        for window, kind, resolved in windows:
             if window.due(now, width):
                 start, posts = window.take()
                 self._emit(Alert(kind, now, posts=posts, since=start), now, out)
+                waiting = {post.key for post in posts}
+                self._open.append(_Open(resolved, now, posts, waiting))
+                del self._open[:-MAX_OPEN]
 
     def _check_down(self, now: float, out: list[AlertMessage]) -> None:
         if self._api != "down" or self._down_sent or self._key_sent:

@@ -148,6 +148,25 @@ def _stuck(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
     return title, [first, "", *_group(posts, stuck=True)]
 
 
+RESOLVES: dict[Kind, Kind] = {Kind.FAILED_RESOLVED: Kind.FAILED, Kind.STUCK_RESOLVED: Kind.STUCK}
+"""The all-clear of each kind of alert that gets one."""
+
+
+def _resolved(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
+    posts = alert.posts
+    what = "failed" if alert.kind is Kind.FAILED_RESOLVED else "stuck"
+    where = _accounts_phrase(posts)
+    if len(posts) == 1:
+        said = f"the {what} post {where} has published"
+    else:
+        said = f"all {len(posts)} {what} posts {where} have published"
+    sent = f" of {clock(alert.since, tz)}" if alert.since is not None else ""
+    return f"Resolved: {said}", [
+        f"{said[0].upper()}{said[1:]}, by {clock(alert.at, tz)}: nothing more to do for the"
+        f" {what} alert{sent}."
+    ]
+
+
 def _reminder(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
     posts = alert.posts
     title = f"Reminder: {_plural(len(posts), 'failed post')} not acknowledged"
@@ -193,6 +212,8 @@ _KIND_WORDS: dict[Kind, str] = {
     Kind.API_DOWN: "the API",
     Kind.API_BACK: "the API",
     Kind.HELD: "held alerts",
+    Kind.FAILED_RESOLVED: "all-clears",
+    Kind.STUCK_RESOLVED: "all-clears",
 }
 
 
@@ -237,6 +258,10 @@ def _digest(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
     if api:
         lines += ["", "API:"]
         lines += [f"- {RENDERERS[p.kind](p, tz)[0]} ({clock(p.at, tz)})" for p in api]
+    resolved = [p for p in alert.parts if p.kind in RESOLVES]
+    if resolved:
+        lines += ["", "Resolved:"]
+        lines += [f"- {RENDERERS[p.kind](p, tz)[0][len('Resolved: ') :]}" for p in resolved]
     reminders = [p for p in alert.parts if p.kind is Kind.REMINDER]
     if reminders:
         n = len(reminders[-1].posts)
@@ -256,6 +281,8 @@ RENDERERS = {
     Kind.KEY_REJECTED: _key_rejected,
     Kind.HELD: _held,
     Kind.DIGEST: _digest,
+    Kind.FAILED_RESOLVED: _resolved,
+    Kind.STUCK_RESOLVED: _resolved,
 }
 LEVELS: dict[Kind, Level] = {
     Kind.FAILED: "failure",
@@ -267,6 +294,8 @@ LEVELS: dict[Kind, Level] = {
     Kind.HELD: "warning",
     Kind.DIGEST: "warning",
     Kind.TEST: "info",
+    Kind.FAILED_RESOLVED: "success",
+    Kind.STUCK_RESOLVED: "success",
 }
 
 

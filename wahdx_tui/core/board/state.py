@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from wahdx_tui.core.board.sortedview import SortedView, SortTuple
-from wahdx_tui.core.board.stuckwatch import StuckWatch
+from wahdx_tui.core.board.stuckwatch import Blind, StuckWatch
 from wahdx_tui.core.domain.categories import Category, categorize
 from wahdx_tui.core.domain.display import STATE_RANK, detail_text
 from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
@@ -623,12 +623,15 @@ class Board(SortedView[PostKey, "Row"]):
             self._rebuild()
         return restored
 
-    def find_stuck(self, now: float, limits: Mapping[State, float]) -> list[PostKey]:
-        """Flag posts longer than `limits[state]` seconds in a state; return the newly stuck.
+    def find_stuck(
+        self, now: float, limits: Mapping[State, float], blind: Blind | None = None
+    ) -> list[PostKey]:
+        """Flag posts longer than `limits[state]` seconds in a state, not counting the time
+        `blind` says nobody could see them; return the newly stuck.
 
         Only rows whose time has come or that changed since the last call are looked at
         (core/stuckwatch.py); the first call, and one with other limits, looks at all."""
-        return self._stuck_watch.look(self.rows, now, limits, self._flag_stuck)
+        return self._stuck_watch.look(self.rows, now, limits, self._flag_stuck, blind)
 
     def _flag_stuck(self, row: Row, stuck: bool) -> None:
         self.set_flags(row.key, stuck=stuck)

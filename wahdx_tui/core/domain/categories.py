@@ -25,13 +25,11 @@ class Category(StrEnum):
 
 
 CATEGORY_LABELS: dict[Category, str] = {
-    Category.ACCOUNT: "account / token",
-    Category.MEDIA: "media format",
-    Category.CAPTION: "caption / limits",
-    Category.RATE_LIMIT: "rate limited",
-    Category.PLATFORM: "platform error",
-    Category.UNKNOWN: "unknown",
+    category: category.value.replace("_", " ") for category in Category
 }
+"""The one name of each category, in every output: the board's Reason column and filters, its
+export, `check`, `report` (markdown, CSV and JSON) and the alerts. What each covers is in the
+Category docstrings and the README; what to do is its hint."""
 
 HINTS: dict[Category, str] = {
     Category.ACCOUNT: (

@@ -56,3 +56,34 @@ def detail_text(status: PostStatus | None, limit: int | None = None) -> str:
     if status.public_url:
         return clean(status.public_url, limit)
     return ""
+
+
+def cut_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut from the middle ('acc_…main'): IDs that share
+    a prefix (acc_tiktok_main, acc_tiktok_creator) stay told apart by their ends."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + text[len(text) - tail :]
+
+
+def cut_words(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, whole words cut from the middle ('connection to
+    server … refused'): the start says what happened and the end often why, and no word is
+    left half."""
+    if len(text) <= limit:
+        return text
+    if limit < 8:
+        return text[: max(0, limit - 1)] + "…" if limit > 0 else ""
+    room = limit - 3  # for " … "
+    head = text[: room - room // 2]
+    if " " in head and not text[len(head)].isspace():
+        head = head[: head.rfind(" ")]  # back to the last whole word
+    left = room - len(head.rstrip())
+    tail = text[len(text) - left :] if left > 0 else ""
+    if tail and " " in tail and not text[len(text) - left - 1].isspace():
+        tail = tail[tail.find(" ") + 1 :]  # on to the next whole word
+    return f"{head.rstrip()} … {tail.lstrip()}".rstrip()

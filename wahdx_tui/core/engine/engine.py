@@ -13,8 +13,9 @@ from wahdx_tui.core import heap
 from wahdx_tui.core.alerts.hook import AlertHook
 from wahdx_tui.core.api.client import ClientEvent, ClientFactory, WahdxClient
 from wahdx_tui.core.board.state import Board, Row, carries_state
+from wahdx_tui.core.board.stuckwatch import Blind
 from wahdx_tui.core.domain.errors import ApiError, AuthError, Trouble
-from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
+from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
 from wahdx_tui.core.engine.freshness import Freshness
 from wahdx_tui.core.engine.health import Health
@@ -68,6 +69,7 @@ class Engine:
         # Posts polled for the other boards of a team (see core/teamengine.py), not shown.
         self.others = Board()
         self.health = Health()
+        self.blind = Blind()  # when nobody could see the posts: not counted toward stuck
         self.history = history or StoreWriter(None, "")
         self.interval = interval
         self.final_every = final_every
@@ -193,7 +195,9 @@ class Engine:
             self.polling = False
         if self.alerts is not None and self.polls_api:
             failed = [*outcome.changes.new_failures, *outcome.team_failures]
-            self.alerts.after_pass(outcome.api_state, self._rows(failed), self.clock())
+            self.alerts.after_pass(
+                outcome.api_state, self._rows(failed), self.clock(), outcome.published
+            )
         return outcome
 
     def _rows(self, keys: Iterable[PostKey]) -> list[Row]:
@@ -259,6 +263,10 @@ class Engine:
         self.passes += 1
         self.health.on_report(report)
         result = report.result
+        if result.statuses:
+            self.blind.end(self.clock())  # the API answers: the posts are in sight again
+        else:
+            self.blind.begin(self.clock())
         # A re-check asked while this pass ran is newer than its answer for that post.
         to_apply, not_answered = self.freshness.pass_answered(
             seq, result.statuses, changed, [*left_out, *(p.key for p in result.failed)]
@@ -289,6 +297,7 @@ class Engine:
             error=None if result.complete else (result.errors or ["incomplete pass"])[0],
             trouble=(result.troubles or ["other"])[0],
             team_failures=team_failures,
+            published=_published(transitions),
         )
 
     def _pass_failed(
@@ -298,6 +307,7 @@ class Engine:
         self.failed_passes += 1
         answered_since = self.freshness.pass_failed(seq)
         self.health.on_failure(error)
+        self.blind.begin(self.clock())  # no answer: nobody sees the posts move from now
         rows = self.board.rows
         # Every row is as old as it was, but for those a newer re-check answered.
         stale = [k for k in rows if k not in answered_since] if answered_since else None
@@ -343,6 +353,8 @@ class Engine:
         changes = self.board.apply([status])
         transitions = [*changes.transitions, *self.others.apply([status]).transitions]
         self.history.save([status], transitions)
+        if self.alerts is not None and self.polls_api:
+            self.alerts.published(_published(transitions), self.clock())
         return RecheckOutcome(post.key, status, error, newest, changes)
 
     def acknowledge(self, key: PostKey, note: str) -> Row | None:
@@ -373,12 +385,13 @@ class Engine:
         return list(self.history.events)
 
     def check_stuck(self) -> list[PostKey]:
-        """Flag posts too long queued or processing; return the newly stuck (of this board).
+        """Flag posts too long queued or processing, not counting the time the API gave no
+        answer (`blind`); return the newly stuck (of this board).
 
         Faces call it every few seconds: it is also the alerts' clock."""
         now, limits = self.clock(), stuck_thresholds(self.watchlist)
-        newly = self.board.find_stuck(now, limits)
-        theirs = self.others.find_stuck(now, limits) if self.others.rows else []
+        newly = self.board.find_stuck(now, limits, self.blind)
+        theirs = self.others.find_stuck(now, limits, self.blind) if self.others.rows else []
         if self.alerts is not None and self.polls_api:
             self.alerts.stuck(self._rows([*newly, *theirs]), now)
             unreviewed = (
@@ -474,6 +487,11 @@ class Engine:
         if later:
             said.append(f"{' and '.join(later)} take effect at the next start")
         return said, interval_changed
+
+
+def _published(transitions: Iterable[Transition]) -> list[PostKey]:
+    """The posts these transitions moved to published (from another state)."""
+    return [t.key for t in transitions if t.new is State.PUBLISHED and t.old is not None]
 
 
 def _in_daemon_thread(fn: Callable[[], object]) -> asyncio.Future[None]:

@@ -7,8 +7,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from wahdx_tui.core.api.client import ClientEvent
+from wahdx_tui.core.domain.display import cut_words
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.engine.poller import PollReport
+
+ERROR_CHARS = 160  # of an error kept for the summary and the poller's word
+
+
+def _said(message: str) -> str:
+    """An error as kept: inert, and cut from the middle at whole words when long."""
+    return cut_words(clean(message, 4 * ERROR_CHARS), ERROR_CHARS)
+
 
 HealthState = Literal["starting", "ok", "retrying", "down"]
 
@@ -28,7 +37,7 @@ class Health:
         """A retry or rate limit during a pass."""
         if self.state != "down":
             self.state = "retrying"
-        self.last_error = clean(event.message, 160)
+        self.last_error = _said(event.message)
         if event.kind == "rate_limited":
             self.rate_limited_until = time.time() + event.wait
 
@@ -43,7 +52,7 @@ class Health:
             self.last_success = report.finished
             return
         self.stale = True
-        self.last_error = clean(result.errors[0] if result.errors else "incomplete pass", 160)
+        self.last_error = _said(result.errors[0] if result.errors else "incomplete pass")
         if result.statuses:
             self.state = "retrying"
         else:
@@ -52,7 +61,7 @@ class Health:
     def on_failure(self, message: str, when: float | None = None) -> None:
         """A pass could not run at all (key rejected, API unreachable)."""
         self.stale = True
-        self.last_error = clean(message, 160)
+        self.last_error = _said(message)
         self._down(time.time() if when is None else when)
 
     def _down(self, when: float) -> None:

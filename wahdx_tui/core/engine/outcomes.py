@@ -34,6 +34,7 @@ class PassOutcome:
     ran: bool = True  # False when the pass could not run at all (key rejected, API down)
     key_rejected: bool = False
     team_failures: list[PostKey] = field(default_factory=list)  # other boards' posts, newly failed
+    published: list[PostKey] = field(default_factory=list)  # posts of any board, newly published
 
     @property
     def kind(self) -> PassKind:

@@ -6,12 +6,16 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+from wahdx_tui.core.board.state import Row
+from wahdx_tui.core.domain.categories import CATEGORY_LABELS, categorize
 from wahdx_tui.core.domain.display import detail_text, state_label
-from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
+
+Record = dict[str, str | bool | None]
 
 FORMATS = ("table", "json", "csv")
 FIELDS = (
@@ -24,7 +28,14 @@ FIELDS = (
     "publicUrl",
     "error",
     "checkedAt",
+    "since",
+    "category",
+    "stuck",
+    "acknowledged",
+    "note",
 )
+"""The fields of a post's record in every output: `check --format json|csv`, the board's export
+(x / X) and `report --format csv|json` (which adds `kind` first and `hint` last)."""
 _ANSI_STATE = {
     State.FAILED: "\x1b[1;31m",
     State.PROCESSING: "\x1b[33m",
@@ -45,8 +56,25 @@ def iso_time(ts: float | None) -> str | None:
     return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def record(post: WatchedPost, status: PostStatus) -> dict[str, str | None]:
-    """One result as the JSON/CSV record, raw strings kept (JSON escapes them)."""
+def category_name(status: PostStatus) -> str | None:
+    """A failed post's category, as every output names it (None for a post not failed)."""
+    if status.state is not State.FAILED:
+        return None
+    return CATEGORY_LABELS[categorize(status.error, status.raw_status)]
+
+
+def record(
+    post: WatchedPost,
+    status: PostStatus,
+    row: Row | None = None,
+    *,
+    since: float | None = None,
+    stuck: bool = False,
+) -> Record:
+    """One post as every output's record (FIELDS), raw strings kept (JSON escapes them); what
+    the board knows of it besides the answer (since when, stuck, acknowledged, note) from its
+    `row` when given, else `since` and `stuck`."""
+    checked = row.checked_at if row is not None and row.checked_at else status.checked_at
     return {
         "accountId": post.account_id,
         "publishId": post.publish_id,
@@ -56,13 +84,25 @@ def record(post: WatchedPost, status: PostStatus) -> dict[str, str | None]:
         "rawStatus": status.raw_status,
         "publicUrl": status.public_url,
         "error": status.error,
-        "checkedAt": iso_time(status.checked_at),
+        # The row's own time: a status kept from an unchanged answer says when it was first read.
+        "checkedAt": iso_time(checked),
+        "since": iso_time(row.since if row is not None else since),
+        "category": category_name(status),
+        "stuck": row.stuck if row is not None else stuck,
+        "acknowledged": row.acked if row is not None else False,
+        "note": (row.note or None) if row is not None else None,
     }
 
 
-def to_json(rows: Sequence[tuple[WatchedPost, PostStatus]]) -> str:
+Shown = Mapping[PostKey, Row]
+"""The board's rows by post, for what a check pass found besides the answers (stuck, since)."""
+
+
+def to_json(rows: Sequence[tuple[WatchedPost, PostStatus]], shown: Shown | None = None) -> str:
     """A JSON array of records; non-ASCII and control characters escaped."""
-    return json.dumps([record(p, s) for p, s in rows], ensure_ascii=True, indent=2) + "\n"
+    board = shown or {}
+    records = [record(p, s, board.get(p.key)) for p, s in rows]
+    return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -82,15 +122,21 @@ def csv_cell(value: str | bool | None) -> str:
     return text
 
 
-def to_csv(rows: Sequence[tuple[WatchedPost, PostStatus]]) -> str:
-    """CSV with a header row; cells cleaned of control characters and formula prefixes."""
+def records_csv(records: Sequence[Record], fields: Sequence[str] = FIELDS) -> str:
+    """Records as CSV with a header row; cells cleaned of control characters and formula
+    prefixes, flags as yes / no."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIELDS)
-    for p, s in rows:
-        rec = record(p, s)
-        writer.writerow([csv_cell(rec[f]) for f in FIELDS])
+    writer.writerow(fields)
+    for rec in records:
+        writer.writerow([csv_cell(rec[f]) for f in fields])
     return out.getvalue()
+
+
+def to_csv(rows: Sequence[tuple[WatchedPost, PostStatus]], shown: Shown | None = None) -> str:
+    """CSV with a header row (see `records_csv`)."""
+    board = shown or {}
+    return records_csv([record(p, s, board.get(p.key)) for p, s in rows])
 
 
 def summary_line(statuses: Sequence[PostStatus]) -> str:
@@ -101,14 +147,25 @@ def summary_line(statuses: Sequence[PostStatus]) -> str:
     return f"{len(statuses)} posts: " + (", ".join(parts) if parts else "none")
 
 
+def _state_text(status: PostStatus, row: Row | None) -> str:
+    """'✗ FAILED', or '⚠ PROCESSING' for a stuck post, as the board says it."""
+    text = state_label(status.state)
+    return "⚠" + text[1:] if row is not None and row.stuck else text
+
+
 def to_table(
-    rows: Sequence[tuple[WatchedPost, PostStatus]], *, color: bool = False, width: int = 120
+    rows: Sequence[tuple[WatchedPost, PostStatus]],
+    *,
+    color: bool = False,
+    width: int = 120,
+    shown: Shown | None = None,
 ) -> str:
     """An aligned plain-text table, state first, the detail cut to the terminal's width."""
     headers = ("STATE", "LABEL", "ACCOUNT", "PUBLISH ID", "DETAIL")
+    board = shown or {}
     body = [
         (
-            state_label(s.state),
+            _state_text(s, board.get(p.key)),
             clean(p.label, 40),
             clean(p.account_id, 32),
             clean(p.publish_id, 32),

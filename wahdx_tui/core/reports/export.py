@@ -16,9 +16,9 @@ from wahdx_tui.core.board.accounts import AccountRow
 from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS
 from wahdx_tui.core.domain.model import PostStatus, State
-from wahdx_tui.core.reports.checkresults import FIELDS, csv_cell, iso_time, record
+from wahdx_tui.core.reports.checkresults import FIELDS, Record, csv_cell, record, records_csv
 
-EXPORT_FIELDS = (*FIELDS, "category", "stuck", "acknowledged", "note", "since")
+EXPORT_FIELDS = FIELDS
 ACCOUNT_FIELDS = (
     "accountId",
     "platform",
@@ -39,20 +39,10 @@ NAMES_TRIED = 100
 _EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
 
 
-def export_record(row: Row) -> dict[str, str | bool | None]:
-    """One row as `check` reports it, plus what the board knows besides (raw strings)."""
+def export_record(row: Row) -> Record:
+    """One row as `check` and `report` give a post: the same fields, the same words."""
     status = row.status or PostStatus(row.key, row.state, None, None, None)
-    rec: dict[str, str | bool | None] = dict(record(row.post, status))
-    rec.update(
-        # The row's own time: a status kept from an unchanged answer says when it was first read.
-        checkedAt=iso_time(row.checked_at) if row.checked_at else rec["checkedAt"],
-        category=CATEGORY_LABELS[row.category] if row.category else None,
-        stuck=row.stuck,
-        acknowledged=row.acked,
-        note=row.note or None,
-        since=iso_time(row.since),
-    )
-    return rec
+    return record(row.post, status, row)
 
 
 def render_export(rows: Sequence[Row], fmt: str) -> str:
@@ -60,12 +50,7 @@ def render_export(rows: Sequence[Row], fmt: str) -> str:
     records = [export_record(r) for r in rows]
     if fmt == "json":
         return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_FIELDS)
-    for rec in records:
-        writer.writerow([csv_cell(rec[f]) for f in EXPORT_FIELDS])
-    return out.getvalue()
+    return records_csv(records)
 
 
 def account_record(row: AccountRow) -> dict[str, str | int | None]:

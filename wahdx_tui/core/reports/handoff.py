@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS, HINTS, Category, categorize
 from wahdx_tui.core.domain.display import format_age
-from wahdx_tui.core.domain.model import State, WatchedPost
+from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.domain.records import StoredPost
 from wahdx_tui.core.domain.sanitize import clean
-from wahdx_tui.core.reports.checkresults import csv_cell, iso_time
+from wahdx_tui.core.reports.checkresults import FIELDS as POST_FIELDS
+from wahdx_tui.core.reports.checkresults import Record, iso_time, record, records_csv
 from wahdx_tui.core.store.protocol import Store
 from wahdx_tui.core.watchlist.reader import Watchlist, stuck_thresholds
 
@@ -21,20 +21,9 @@ STUCK_HINT = (
     "Check the post in Wahdx: if it has not moved, re-publish it; several stuck at once"
     " usually means a platform slowdown."
 )
-FIELDS = (
-    "kind",
-    "state",
-    "label",
-    "accountId",
-    "publishId",
-    "mediaType",
-    "since",
-    "category",
-    "reason",
-    "acked",
-    "ackNote",
-    "hint",
-)
+FIELDS = ("kind", *POST_FIELDS, "hint")
+"""A post's record as every output gives it (core/output.py), with `kind` (failed or stuck)
+first and what to do last."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +40,20 @@ class HandoffItem:
     hint: str
     acked: bool
     note: str
+    status: PostStatus | None = None
+    """The post's last answer as stored (for the raw status, URL and time checked)."""
+
+
+def _stored_status(stored: StoredPost) -> PostStatus:
+    """The last answer as the store keeps it."""
+    return PostStatus(
+        stored.key,
+        stored.state,
+        stored.raw_status,
+        stored.public_url,
+        stored.error,
+        stored.checked_at,
+    )
 
 
 def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) -> list[HandoffItem]:
@@ -76,6 +79,7 @@ def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) ->
                 HINTS[category],
                 ack is not None,
                 ack.note if ack is not None else "",
+                _stored_status(stored),
             )
             ranked.append((1 if ack is not None else 0, stored.since, order, item))
         elif stored.state in limits and now - stored.since > limits[stored.state]:
@@ -89,6 +93,7 @@ def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) ->
                 STUCK_HINT,
                 False,
                 "",
+                _stored_status(stored),
             )
             ranked.append((2, stored.since, order, item))
     ranked.sort(key=lambda r: r[:3])
@@ -137,22 +142,13 @@ def _summary(items: Sequence[HandoffItem]) -> str:
     return f"{len(failed)} failed ({unreviewed} unreviewed), {stuck} stuck"
 
 
-def _record(item: HandoffItem) -> dict[str, str | bool | None]:
+def _record(item: HandoffItem) -> Record:
+    """The item as every output's record (core/output.py), with its kind and hint."""
     post = item.post
-    return {
-        "kind": item.kind,
-        "state": item.state.value,
-        "label": post.label,
-        "accountId": post.account_id,
-        "publishId": post.publish_id,
-        "mediaType": post.media_type,
-        "since": iso_time(item.since),
-        "category": item.category.value,
-        "reason": item.error,
-        "acked": item.acked,
-        "ackNote": item.note,
-        "hint": item.hint,
-    }
+    status = item.status or PostStatus(post.key, item.state, None, None, item.error)
+    rec = record(post, status, since=item.since, stuck=item.kind == "stuck")
+    rec.update(acknowledged=item.acked, note=item.note or None)
+    return {"kind": item.kind, **rec, "hint": item.hint}
 
 
 # -- markdown -------------------------------------------------------------------------------
@@ -220,13 +216,7 @@ def render_markdown(
 
 def render_csv(items: Sequence[HandoffItem]) -> str:
     """CSV with a header row; cells cleaned of control characters and formula prefixes."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIELDS)
-    for item in items:
-        rec = _record(item)
-        writer.writerow([csv_cell(rec[f]) for f in FIELDS])
-    return out.getvalue()
+    return records_csv([_record(i) for i in items], FIELDS)
 
 
 def render_json(items: Sequence[HandoffItem]) -> str:

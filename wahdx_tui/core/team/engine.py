@@ -82,6 +82,24 @@ class FollowOutcome:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a team board's states come from, for its status line: this process polls for the
+    team; or a poller on `host` does (`late`: seconds since its last complete pass, when
+    overdue); or no poller is alive (`host` None; `gone_since`: when the last one's lease ran
+    out, None when none was seen)."""
+
+    polling: bool = False
+    host: str | None = None
+    gone_since: float | None = None
+    late: float | None = None
+
+
+def _targets(n: int) -> str:
+    """'1 alert target', '2 alert targets'."""
+    return f"{n} alert target{'s' if n != 1 else ''}"
+
+
 def _status(stored: StoredPost) -> PostStatus:
     """A post as the poller stored it, as the board takes it in."""
     return PostStatus(
@@ -169,6 +187,16 @@ class TeamEngine(Engine):
             return f"no poller since {stamp}"
         return f"via poller on {clean(lease.host, 60)}"
 
+    @property
+    def source(self) -> Source:
+        """Where the board's states come from, as a value for the status line."""
+        if self.team.holding:
+            return Source(polling=True)
+        lease = self.team.lease
+        if lease is None or lease.expired:
+            return Source(gone_since=self._gone_since)
+        return Source(host=clean(lease.host, 60), late=self.word.late())
+
     async def _store(self, fn: Callable[[], _T]) -> _T:
         """A store call on the history thread, in order with its writes."""
         return await self.history.call(fn)
@@ -205,8 +233,37 @@ class TeamEngine(Engine):
         """Renew or take the lease, on a thread of its own: never queued behind the history's
         writes (raises StoreError)."""
         self._last_upkeep = time.monotonic()
-        word = PollerWord.of(self.health, self.interval, time.time())
+        word = PollerWord.of(self.health, self.interval, time.time(), self._alerting())
         await asyncio.to_thread(self.team.upkeep, word)
+
+    def _alerting(self) -> tuple[int, float | None]:
+        """How many targets this process's alerts go to, and when it last sent one."""
+        if self.alerts is None:
+            return 0, None
+        status = self.alerts.alerter.status()
+        return status.targets, status.last_sent_at
+
+    def alert_word(self) -> str:
+        """Where the team's alerts go, for the help of a board that follows the poller: the
+        poller sends them (how many targets, when it last sent), never this board."""
+        source = self.source
+        own = ""
+        if self.alerts is not None:
+            targets = self.alerts.alerter.status().targets
+            own = f"; this board's own {_targets(targets)} take over if it polls for the team"
+        if source.host is None:
+            return "none while no poller runs (the team's poller sends them)" + own
+        word, host = self.word, source.host
+        if word.alert_targets is None:
+            return f"sent by the team's poller on {host} (it does not say where)" + own
+        if word.alert_targets == 0:
+            return f"none: the team's poller on {host} has no alert targets set" + own
+        if word.alert_age is None:
+            last = "none sent yet"
+        else:
+            at = time.time() - word.alert_age  # its age, as of the renewal just read
+            last = "last alert " + time.strftime("%H:%M", time.localtime(at))
+        return f"sent by the team's poller on {host}: {_targets(word.alert_targets)} · {last}" + own
 
     def _lease_news(self) -> tuple[bool, bool]:
         """(took, lost) since the faces were last told: the lease is a deadline, so it can
@@ -409,6 +466,12 @@ class TeamEngine(Engine):
                     board.set_ack(key, None)
             self.history.events.clear()
         statuses = [_status(p) for p in feed.posts.values()]
+        if not holding and statuses:
+            # Updated when the poller last wrote an answer: what a board shows from the store
+            # before (or without) a live poller's word is that old, not "never".
+            newest = max(s.checked_at for s in statuses)
+            health = self.health
+            health.last_success = max(newest, health.last_success or 0.0)
         if holding:
             # Its own writes come back; only another process's newer answers are news (the
             # last pass of the poller before it, read in the look that took the lease).
@@ -478,6 +541,7 @@ class TeamEngine(Engine):
                 )
             self.board.mark_unanswered()
             self.health.stale = True
+            self.blind.begin(self.clock())  # nobody asks the API: no post is seen to move
             return self._gone_since
         if self._gone_since is not None:
             log.info("a poller is back, on %s", clean(lease.host, 60))
@@ -488,13 +552,15 @@ class TeamEngine(Engine):
         if word.api != "starting":
             health.state = word.api
         health.down_since, health.last_error = word.down_since, word.error
-        health.last_success = word.last_pass or health.last_success
+        health.last_success = max(word.last_pass or 0.0, health.last_success or 0.0) or None
         if word.api == "down" or word.late() is not None:  # down, or not passing (paused)
             self.board.mark_unanswered()
             health.stale = True
+            self.blind.begin(self.clock())
         elif word.api == "ok":
             self.board.mark_answered()
             health.stale = False
+            self.blind.end(self.clock())
         return None
 
     # -- one post, and `r`, from a board that is not the poller -------------------------------

@@ -41,6 +41,8 @@ class PollerWord:
     last_pass: float | None = None  # when its last complete pass ended (the poller's clock)
     interval: float = 15.0
     pass_age: float | None = None  # seconds from that pass to this renewal: no clock to share
+    alert_targets: int | None = None  # where its alerts go (0: none set); None: it did not say
+    alert_age: float | None = None  # seconds from its last alert sent to this renewal
 
     def encode(self) -> str:
         """As the lease row keeps it (JSON; never a key or a URL with credentials)."""
@@ -52,6 +54,8 @@ class PollerWord:
                 "last_pass": self.last_pass,
                 "interval": self.interval,
                 "pass_age": self.pass_age,
+                "alert_targets": self.alert_targets,
+                "alert_age": self.alert_age,
             }
         )
 
@@ -71,6 +75,7 @@ class PollerWord:
 
         api = data.get("api")
         error = data.get("error")
+        targets = number("alert_targets")
         states: tuple[HealthState, ...] = ("starting", "ok", "retrying", "down")
         return PollerWord(
             api=next((s for s in states if s == api), "starting"),
@@ -79,12 +84,21 @@ class PollerWord:
             last_pass=number("last_pass"),
             interval=number("interval") or 15.0,
             pass_age=number("pass_age"),
+            alert_targets=None if targets is None else max(0, int(targets)),
+            alert_age=number("alert_age"),
         )
 
     @staticmethod
-    def of(health: Health, interval: float, now: float) -> PollerWord:
-        """The poller's health, as it tells the boards."""
+    def of(
+        health: Health,
+        interval: float,
+        now: float,
+        alerts: tuple[int, float | None] = (0, None),
+    ) -> PollerWord:
+        """The poller's health, as it tells the boards; `alerts`: how many targets its alerts
+        go to, and when it last sent one (epoch seconds, None before the first)."""
         last = health.last_success
+        targets, sent = alerts
         return PollerWord(
             health.state,
             health.down_since,
@@ -92,6 +106,8 @@ class PollerWord:
             last,
             interval,
             None if last is None else max(0.0, now - last),
+            targets,
+            None if sent is None else max(0.0, now - sent),
         )
 
     def late(self, slack: float = 15.0) -> float | None:

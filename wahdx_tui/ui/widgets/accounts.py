@@ -19,6 +19,7 @@ from textual.widgets import Input
 
 from wahdx_tui.core.board.accounts import ACCOUNT_SORT_COLUMNS, AccountRow, Accounts
 from wahdx_tui.core.domain.model import State
+from wahdx_tui.ui.widgets.columns import next_sort
 from wahdx_tui.ui.widgets.cursortable import CursorTable
 from wahdx_tui.ui.widgets.trend import FailureTrend
 
@@ -414,9 +415,9 @@ class AccountsView(Widget):
         self.query_one(AccountsHeader).refresh()
 
     def action_sort_next(self) -> None:
-        """Sort by the next column."""
-        i = ACCOUNT_SORT_COLUMNS.index(self.accounts.sort_column)
-        nxt = ACCOUNT_SORT_COLUMNS[(i + 1) % len(ACCOUNT_SORT_COLUMNS)]
+        """Sort by the next column on screen."""
+        shown = [c.key for c in self.table.column_layout.columns]
+        nxt = next_sort(ACCOUNT_SORT_COLUMNS, self.accounts.sort_column, shown)
         self._resort(nxt, self.accounts.reverse)
 
     def action_sort_reverse(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from wahdx_tui.core.board.state import Row
-from wahdx_tui.core.domain.display import format_age, state_label
+from wahdx_tui.core.domain.display import cut_middle, format_age, state_label
 
 GAP = 1
 GROW_ORDER = (
@@ -32,13 +32,14 @@ class Column:
     comfort: int  # what it gets before any column grows past its own comfort
     max_width: int
     keep: int  # higher stays longer when the terminal is narrow
+    middle: bool = False  # cut from the middle, not the end: IDs differ at their ends
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("state", "State", 12, 12, 12, 100),
     Column("label", "Label", 16, 24, 40, 96),
-    Column("account", "Account", 10, 16, 22, 55),
-    Column("publish", "Publish ID", 10, 20, 24, 70),
+    Column("account", "Account", 10, 16, 22, 55, middle=True),
+    Column("publish", "Publish ID", 10, 20, 24, 70, middle=True),
     Column("media", "Media", 5, 5, 5, 10),
     Column("since", "In state", 8, 8, 8, 60),
     Column("checked", "Checked", 8, 8, 8, 20),
@@ -62,6 +63,28 @@ class Layout:
                 return col
             left += width + GAP
         return None
+
+
+def next_sort(order: Sequence[str], current: str, shown: Sequence[str]) -> str:
+    """The column `s` sorts by next: the next of `order` after `current` that is on screen, so
+    a heading always carries the arrow (every column of `order` when none is shown)."""
+    visible = set(shown) & set(order) or set(order)
+    i = order.index(current) if current in order else -1
+    for step in range(1, len(order) + 1):
+        candidate = order[(i + step) % len(order)]
+        if candidate in visible:
+            return candidate
+    return current
+
+
+def fit_cells(texts: tuple[str, ...], layout: Layout) -> tuple[str, ...]:
+    """The cell texts as drawn: an ID too long for its column is cut from the middle, so
+    acc_tiktok_main and acc_tiktok_creator read acc_…_main and acc_…eator, not both acc_tiktok
+    (the others are cut at the end when drawn)."""
+    return tuple(
+        cut_middle(text, width) if col.middle and len(text) > width else text
+        for text, col, width in zip(texts, layout.columns, layout.widths, strict=True)
+    )
 
 
 STALE_CHECKED_KEEP = 80  # while rows are stale, how old each is matters more than its account

@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from wahdx_tui.core.board.state import Board, Row
 from wahdx_tui.core.domain.model import PostKey, State
-from wahdx_tui.ui.widgets.columns import GAP, cell_texts, layout_for
+from wahdx_tui.ui.widgets.columns import GAP, cell_texts, fit_cells, layout_for
 from wahdx_tui.ui.widgets.cursortable import CursorTable
 
 DrawnLine = tuple[PostKey, tuple[str, ...], str]
@@ -236,8 +236,9 @@ class BoardTable(CursorTable):
         style, name = self._style_for(row, index == self.cursor)
         self._drawn[index] = (row.key, texts, name)
         state_style = self._state_style(row, name)
-        widths = self.column_layout.widths
-        return Strip(_segments(texts, widths, width, style, state_style), width)
+        layout = self.column_layout
+        shown = fit_cells(texts, layout)
+        return Strip(_segments(shown, layout.widths, width, style, state_style), width)
 
     def reconcile(self, *, full: bool = False) -> int:
         """Redraw only the visible lines whose content changed; return how many were redrawn."""
