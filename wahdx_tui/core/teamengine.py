@@ -125,6 +125,8 @@ class TeamEngine(Engine):
         self._store_down_since: float | None = None
         self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
         self._held = False  # whether the faces were last told this process polls
+        # The live boards' registrations and this board's rows when the union was last read.
+        self._others_seen: tuple[object, ...] | None = None
 
     # -- what the faces read ------------------------------------------------------------------
 
@@ -197,20 +199,34 @@ class TeamEngine(Engine):
         if not self.team.holding:
             self.polling = False
             return PassOutcome(number=self.passes, ran=False, error="not the poller")
-        team, own = self.team, {p.key for p in self.board.posts}
-        try:
-            wanted = await self._store(lambda: team.store.watched_posts(team.scope, BOARD_ALIVE))
-            added, _ = self.others.set_posts([p for p in wanted if p.key not in own])
-            if added:
-                # Their last states and acks first: a new poller must not see them as new
-                # (a "first seen" failure would drop an ack and alert again).
-                store = team.store
-                stored = await self._store(lambda: store.last_posts(team.scope))
-                acks = await self._store(lambda: store.acks(team.scope))
-                self.others.restore(stored, acks)
-        except StoreError:
-            pass  # poll what they watched last time
+        with contextlib.suppress(StoreError):  # poll what they watched last time
+            await self._take_others()
         return await super().run_pass(everything)
+
+    async def _take_others(self) -> None:
+        """Poll the posts the live boards registered too (raises StoreError). The union is
+        read again only when the live boards or their registrations changed, or this board's
+        posts did: at 100,000 posts reading it took 0.6 s of CPU, every pass."""
+        team = self.team
+        store = team.store
+        boards = await self._store(lambda: store.boards(team.scope, BOARD_ALIVE))
+        # A registration stamps its time, so a board that registered other posts reads anew.
+        seen = (
+            tuple((b.board_id, b.registered_at, b.posts) for b in boards),
+            self.board.generation,
+        )
+        if seen == self._others_seen:
+            return
+        wanted = await self._store(lambda: store.watched_posts(team.scope, BOARD_ALIVE))
+        own = self.board.rows
+        added, _ = self.others.set_posts([p for p in wanted if p.key not in own])
+        self._others_seen = seen
+        if added:
+            # Their last states and acks first: a new poller must not see them as new
+            # (a "first seen" failure would drop an ack and alert again).
+            stored = await self._store(lambda: store.last_posts(team.scope))
+            acks = await self._store(lambda: store.acks(team.scope))
+            self.others.restore(stored, acks)
 
     def apply_pass(
         self, seq: int, report: PollReport, changed: list[PostStatus], left_out: list[PostKey]
