@@ -406,7 +406,8 @@ def attached_steady(n: int, passes: int = 4, interval: float = 15.0) -> Attached
 
 
 def attached_steady_100k() -> dict[str, float]:
-    """attached_steady_cpu_100k_pct: 100,000 posts, `serve --interval 15`, four passes (60 s)."""
+    """attached_steady_cpu_100k_pct: 100,000 posts, `serve --interval 15`, four passes (60 s);
+    serve_steady_cpu_100k_pct: the poller's own CPU over the same passes."""
     got = attached_steady(100_000)
     return {
         "attached_steady_cpu_100k_pct": got.cpu_pct,

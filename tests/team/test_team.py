@@ -469,3 +469,33 @@ async def test_an_attached_boards_edited_watchlist_reaches_the_poller(
             await pilot_until(
                 pilot, lambda: app.board.rows[extra].state is not State.UNKNOWN, "polled for it"
             )
+
+
+async def test_an_attached_board_swapping_a_post_for_another_gets_the_new_one_polled(
+    team_dir: Path, sim: SimServer
+) -> None:
+    """The poller reads the boards' union again only when a registration changed: a board
+    that swaps one post for another keeps its count, and its new post is polled all the same."""
+    mine = team_dir / "mine.yaml"
+
+    def watch(publish: str) -> None:
+        mine.write_text(
+            f"posts:\n  - {{accountId: acc_extra, publishId: {publish}, mediaType: video}}\n",
+            encoding="utf-8",
+        )
+
+    watch("extra_1")
+    with serving(team_dir, sim) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        app = board(team_dir, sim, key=False, watchlist=load_watchlist(mine))
+        async with app.run_test(size=(120, 36)) as pilot:
+            first, then = ("acc_extra", "extra_1"), ("acc_extra", "extra_2")
+            await pilot_until(
+                pilot, lambda: app.board.rows[first].state is not State.UNKNOWN, "extra_1 polled"
+            )
+            watch("extra_2")
+            app.check_watchlist_file()
+            await pilot_until(pilot, lambda: then in app.board.rows, "the edit read")
+            await pilot_until(
+                pilot, lambda: app.board.rows[then].state is not State.UNKNOWN, "extra_2 polled"
+            )

@@ -61,6 +61,7 @@ class TeamList:
         self._retired: int | None = None  # counted when next asked for
         self._polled: list[WatchedPost] | None = None  # made when next asked for
         self._retired_keys: set[PostKey] | None = None
+        self.version = 0  # moves on with every change: the poller re-reads the union then only
 
     @property
     def file_posts(self) -> tuple[WatchedPost, ...]:
@@ -71,6 +72,7 @@ class TeamList:
     def file_posts(self, posts: tuple[WatchedPost, ...]) -> None:
         self._file_posts = posts
         self._retired = None
+        self.version += 1
 
     @property
     def own_file(self) -> bool:
@@ -81,6 +83,7 @@ class TeamList:
         """Forget every entry (the store was replaced: its list comes next)."""
         self.entries.clear()
         self._retired = self._polled = self._retired_keys = None
+        self.version += 1
 
     def take(self, entries: Iterable[ListedPost]) -> bool:
         """Take in list entries read from the store; True when any of them changed."""
@@ -93,6 +96,8 @@ class TeamList:
             elif old != entry:
                 self.entries[entry.key] = entry
                 changed = True
+        if changed:
+            self.version += 1
         return changed
 
     def _mine(self, account: str) -> bool:
