@@ -10,16 +10,20 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wahdx_tui import __version__
 from wahdx_tui.core.client import ClientOptions
 from wahdx_tui.core.config import KEY_ENV, read_api_key, resolve_base_url
 from wahdx_tui.core.errors import ConfigError, WahdxError
 from wahdx_tui.core.history import History
-from wahdx_tui.core.logsetup import configure_logging
+from wahdx_tui.core.logsetup import add_secrets, configure_logging
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
 from wahdx_tui.core.watchlist import Watchlist, load_watchlist
+
+if TYPE_CHECKING:
+    from wahdx_tui.web.config import HttpConfig
 
 EXIT_USAGE = 2
 DEMO_INTERVAL = 5.0
@@ -139,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_arguments(serve)
     _notify_argument(serve)
+    _http_arguments(serve)
 
     demo = sub.add_parser("demo", help="open the board on a built-in simulated API (no key)")
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
@@ -258,6 +263,39 @@ def _notify_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _http_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="also serve health, metrics, the posts API, ingest and the wall page over HTTP"
+        " (a bare PORT binds 127.0.0.1; any other address needs a token)",
+    )
+    p.add_argument(
+        "--http-token-file",
+        metavar="FILE",
+        help="the write token for ingest (mode 600) instead of $WAHDX_HTTP_TOKEN",
+    )
+    p.add_argument(
+        "--http-view-token-file",
+        metavar="FILE",
+        help="the view token for reading beyond loopback (mode 600) instead of"
+        " $WAHDX_HTTP_VIEW_TOKEN",
+    )
+
+
+def _http_config(args: argparse.Namespace) -> HttpConfig | None:
+    """serve's --http and its tokens, checked before anything starts (None without --http)."""
+    from wahdx_tui.web.config import http_config
+
+    if not args.http:
+        if args.http_token_file or args.http_view_token_file:
+            raise ConfigError(
+                "--http-token-file and --http-view-token-file go with --http HOST:PORT"
+            )
+        return None
+    return http_config(args.http, args.http_token_file, args.http_view_token_file)
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
     from wahdx_tui.core.client import client_factory
@@ -316,6 +354,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     setup = resolve(args)
     assert setup.api_key is not None
+    http = _http_config(args)
+    tokens = [ApiKey(t.reveal()) for t in http.tokens()] if http is not None else []
+    add_secrets(*tokens)  # never in --log either
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
     stderr = logging.StreamHandler(sys.stderr)
@@ -330,9 +371,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             or (r.name == "wahdx_tui.alerts" and r.levelno >= logging.WARNING)
         )
     )
-    stderr.addFilter(RedactingFilter(setup.api_key))  # nothing says it; in case one ever did
+    stderr.addFilter(RedactingFilter(setup.api_key, *tokens))  # nothing says them; in case
     root = logging.getLogger("wahdx_tui")
     root.addHandler(stderr)
+    server_errors = logging.getLogger("aiohttp")  # its errors, redacted; no access log at all
+    server_errors.addHandler(stderr)
+    server_errors.propagate = False
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     store = open_store(store_url(args.store, args.history), password_file=args.store_password_file)
@@ -348,8 +392,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         notify_config=args.notify_config,
     )
 
+    listener = None
+    if http is not None:
+        from wahdx_tui.web.app import HttpSide
+
+        listener = HttpSide(engine, http)
+
     async def run() -> int:
-        server = Server(engine, setup.watchlist.path)
+        server = Server(engine, setup.watchlist.path, listener)
         server.install_signals()
         return await server.run()
 
