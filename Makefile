@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak clean pg
+.PHONY: demo test lint bench soak clean pg browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/wahdx-tui demo
 
-test: $(STAMP) lint pg
+test: $(STAMP) lint pg browser
 	$(BIN)/python -m pytest
 
 # The PostgreSQL store tests start a throwaway server from Debian's postgresql package:
@@ -27,6 +27,18 @@ pg:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else \
 		echo "note: no PostgreSQL here: its store tests will skip (apt-get install postgresql)"; \
+	fi
+
+# The wall page's browser tests drive Debian's chromium headless through Debian's chromedriver
+# (Selenium never downloads one): installed here when missing and we are root; otherwise those
+# tests skip and say how.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the wall's browser tests (apt-get install chromium chromium-driver)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+		echo "note: no chromium here: the wall's browser tests will skip (apt-get install chromium chromium-driver)"; \
 	fi
 
 lint: $(STAMP)
