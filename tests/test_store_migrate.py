@@ -6,8 +6,10 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from wahdx_tui.core.model import PostStatus, State
+from wahdx_tui.core.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.sqliteschema import MIGRATIONS, statements
 from wahdx_tui.core.store import SCHEMA_VERSION, Store, Transition
+from wahdx_tui.core.storeapi import AddCounts
 
 SCOPE = "https://api.wahdx.com"
 K1 = ("acc_tiktok_main", "v_pub_1")
@@ -108,12 +110,12 @@ def test_a_v1_file_is_migrated_in_place_and_keeps_its_data(tmp_path: Path) -> No
         assert store.failures_per_hour(SCOPE, 0.0, 3600.0) == [1]
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with Store(path) as again:  # opening a v2 file changes nothing
+    with Store(path) as again:  # opening a migrated file changes nothing
         assert len(again.events(SCOPE)) == 4
 
 
@@ -129,5 +131,35 @@ def test_a_v1_file_opened_read_only_is_read_as_it_is(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def make_v2_file(path: Path) -> None:
+    """A v2 (team) history as the last release left it: the v1 file migrated one step."""
+    make_v1_file(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in statements(MIGRATIONS[2]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+
+
+def test_a_v2_team_file_gets_the_teams_watchlist_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    make_v2_file(path)
+    with Store(path, readonly=True) as ro:  # `report` on a file not yet migrated
+        assert ro.listed_posts(SCOPE) == [] and ro.changes_since(SCOPE, 0).listed == {}
+        assert ro.retire_finished(SCOPE, 1e12, 1e12) == []
+    with Store(path) as store:
+        assert store.last_posts(SCOPE)[K1].state is State.FAILED
+        assert store.acks(SCOPE)[K1].note == "asked Sam"
+        assert store.listed_posts(SCOPE) == []  # a file's posts come in when it is next read
+        added = store.add_watched(SCOPE, [WatchedPost(*K1)], "add", "sam@h1")
+        assert added == AddCounts(added=1)
+        assert [e.key for e in store.changes_since(SCOPE, 0).listed.values()] == [K1]
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     finally:
         conn.close()

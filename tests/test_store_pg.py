@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pgserver import PgServer, pg_server
+from pgserver import APP_ROLE, PgServer, pg_server
 
 from wahdx_tui.cli import main
-from wahdx_tui.core.model import PostStatus, State
-from wahdx_tui.core.pgschema import SCHEMA_VERSION
+from wahdx_tui.core.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.pgschema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import LeaseHolder, StoreError, Transition
 from wahdx_tui.core.storeurl import open_store
 
@@ -97,6 +97,28 @@ def test_schema_version_is_recorded_and_a_newer_one_refused(pg_server: PgServer,
     for readonly in (False, True):
         with pytest.raises(StoreError, match="newer wahdx-tui"):
             open_store(url, readonly=readonly)
+
+
+def test_a_schema_1_database_is_carried_forward(pg_server: PgServer, db: str) -> None:
+    """A team store written by the last release (schema 1) gets the team's watchlist and
+    keeps its history."""
+    url = pg_server.url(db)
+    with pg_server.admin(db) as conn:
+        conn.execute(f"SET ROLE {APP_ROLE}")  # as the application made them
+        conn.execute("CREATE TABLE wahdx_schema (version integer NOT NULL)")
+        for statement in statements(MIGRATIONS[1]):
+            conn.execute(statement)
+        conn.execute("INSERT INTO wahdx_schema (version) VALUES (1)")
+    with pytest.raises(StoreError, match="run a command that writes"):
+        open_store(url, readonly=True)
+    with open_store(url) as store:
+        store.record(SCOPE, *_pass(1))
+        store.add_watched(SCOPE, [WatchedPost(*K1)], "add", "sam@h1")
+        assert [e.key for e in store.listed_posts(SCOPE)] == [K1]
+    with open_store(url, readonly=True) as ro:
+        assert set(ro.last_posts(SCOPE)) == {("acc", "p1")}
+    with pg_server.admin(db) as conn:
+        assert conn.execute("SELECT version FROM wahdx_schema").fetchall() == [(SCHEMA_VERSION,)]
 
 
 def test_concurrent_first_starts_migrate_once(pg_server: PgServer, db: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_KEY = 0x77616864  # "wahd": serialises migrations of concurrent starts (per transaction)
 
 # Version 1: the same tables as SQLite schema v2 (the first PostgreSQL store is a team store).
@@ -96,7 +96,29 @@ CREATE TABLE wahdx_board_posts (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1}
+# Version 2: the team's watchlist, as SQLite schema 3 (`seq` keeps the order posts were added).
+_V2 = """
+CREATE TABLE wahdx_watchlist (
+    scope bigint NOT NULL,
+    account text NOT NULL,
+    publish text NOT NULL,
+    media_type text,
+    label text NOT NULL,
+    added_at double precision NOT NULL,
+    added_by text NOT NULL,
+    source text NOT NULL,
+    status text NOT NULL,
+    status_at double precision,
+    why text NOT NULL,
+    rev bigint NOT NULL,
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (scope, account, publish)
+);
+CREATE INDEX wahdx_watchlist_by_rev ON wahdx_watchlist (scope, rev);
+CREATE INDEX wahdx_watchlist_by_source ON wahdx_watchlist (scope, source);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 """Statements that take a database from version N-1 to N."""
 
 

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import psycopg
 
 from wahdx_tui.core import storecodec as codec
+from wahdx_tui.core.listcodec import (
+    LIST_COLUMNS,
+    ListWrite,
+    listed_of,
+    plan_add,
+    plan_sync,
+    removal_rows,
+    status_rows,
+    unique_keys,
+    upsert_rows,
+)
 from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.pgconn import CHANNEL, PgLink
 from wahdx_tui.core.pgschema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
@@ -19,17 +31,19 @@ from wahdx_tui.core.storeapi import (
     REFRESH_KEEP,
     REFRESH_MAX_AGE,
     Ack,
+    AddCounts,
     BoardInfo,
     Changes,
     LeaseHolder,
     LeaseInfo,
+    ListedPost,
     RefreshRequest,
     Store,
     StoredPost,
     StoreError,
     Transition,
 )
-from wahdx_tui.core.storecodec import pg_text
+from wahdx_tui.core.storecodec import Row, pg_text
 
 _T = TypeVar("_T")
 _NOW = "extract(epoch from clock_timestamp())::float8"
@@ -83,6 +97,38 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
 """
 _UNTOMB = "DELETE FROM wahdx_ack_clears WHERE scope = %s AND account = %s AND publish = %s"
 _NOTIFY = "SELECT pg_notify(%s, %s)"
+_UPSERT_LISTED = """
+INSERT INTO wahdx_watchlist (scope, account, publish, media_type, label, added_at, added_by,
+                             source, status, status_at, why, rev)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    media_type = excluded.media_type, label = excluded.label, added_at = excluded.added_at,
+    added_by = excluded.added_by, source = excluded.source, status = excluded.status,
+    status_at = excluded.status_at, why = excluded.why, rev = excluded.rev
+"""
+_SET_LISTED = (
+    "UPDATE wahdx_watchlist SET status = %s, status_at = %s, why = %s, rev = %s"
+    " WHERE scope = %s AND account = %s AND publish = %s"
+)
+_REMOVE_LISTED = _SET_LISTED + " AND status != 'removed' AND source = coalesce(%s, source)"
+_RETIRE_LISTED = _SET_LISTED + " AND status = 'listed'"
+_RETURNING = " RETURNING account, publish"
+_RETIRE_PUBLISHED = """
+UPDATE wahdx_watchlist w SET status = 'retired', status_at = %s, why = 'published', rev = %s
+FROM wahdx_posts p
+WHERE w.scope = %s AND w.status = 'listed' AND p.scope = w.scope AND p.account = w.account
+    AND p.publish = w.publish AND p.state = 'published' AND p.since < %s
+RETURNING w.account, w.publish
+"""
+_RETIRE_ACKED = """
+UPDATE wahdx_watchlist w
+SET status = 'retired', status_at = %s, why = 'acknowledged failure', rev = %s
+FROM wahdx_posts p JOIN wahdx_acks a
+    ON a.scope = p.scope AND a.account = p.account AND a.publish = p.publish
+WHERE w.scope = %s AND w.status = 'listed' AND p.scope = w.scope AND p.account = w.account
+    AND p.publish = w.publish AND p.state = 'failed' AND a.at < %s
+RETURNING w.account, w.publish
+"""
 
 
 class PgStore(Store):
@@ -306,7 +352,9 @@ class PgStore(Store):
 
         self._write(work)
 
-    def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
+    def prune(
+        self, scope: str, keep_events: int = KEEP_EVENTS, older_than: float | None = None
+    ) -> int:
         def work(cur: psycopg.Cursor[Any]) -> int:
             sid = self._sid(cur, scope, create=False)
             if sid is None:
@@ -316,7 +364,18 @@ class PgStore(Store):
                 " WHERE scope = %s ORDER BY at DESC, id DESC OFFSET %s)",
                 (sid, max(0, keep_events)),
             )
-            return max(0, cur.rowcount)
+            gone = max(0, cur.rowcount)
+            if older_than is not None:
+                cur.execute(
+                    "DELETE FROM wahdx_events WHERE scope = %s AND at < %s", (sid, older_than)
+                )
+                gone += max(0, cur.rowcount)
+                cur.execute(
+                    "DELETE FROM wahdx_watchlist WHERE scope = %s AND status = 'removed'"
+                    " AND status_at < %s",
+                    (sid, older_than),
+                )
+            return gone
 
         return self._write(work)
 
@@ -480,7 +539,12 @@ class PgStore(Store):
                     "SELECT account, publish FROM wahdx_ack_clears WHERE scope = %s AND rev > %s",
                     (sid, after),
                 ).fetchall()
-            return codec.changes_of(posts, events, acks, clears, rev, reset)
+                listed = conn.execute(
+                    f"SELECT {LIST_COLUMNS} FROM wahdx_watchlist WHERE scope = %s AND rev > %s",
+                    (sid, after),
+                ).fetchall()
+            changes = codec.changes_of(posts, events, acks, clears, rev, reset)
+            return replace(changes, listed={e.key: e for e in map(listed_of, listed)})
 
         return self._read(work, Changes(cursor=0, reset=cursor > 0))
 
@@ -677,5 +741,178 @@ class PgStore(Store):
                 (sid, now, alive_within),
             ).fetchall()
             return [BoardInfo(i, h, int(n), r, s) for i, h, n, r, s in rows]
+
+        return self._read(work, [])
+
+    # -- the team's watchlist -------------------------------------------------------------------
+
+    def _lock_scope(self, cur: psycopg.Cursor[Any], scope: str) -> tuple[int, int]:
+        """(scope id, its next revision), with the scope's row locked until commit: writers
+        of the list take turns, and the revision is taken only by one that writes."""
+        cur.execute("INSERT INTO wahdx_scopes (url) VALUES (%s) ON CONFLICT DO NOTHING", (scope,))
+        row = cur.execute(
+            "SELECT id, rev FROM wahdx_scopes WHERE url = %s FOR UPDATE", (scope,)
+        ).fetchone()
+        assert row is not None
+        sid = int(row[0])
+        if scope not in self._scopes:
+            self._pending[scope] = sid
+        return sid, int(row[1]) + 1
+
+    def _claim(self, cur: psycopg.Cursor[Any], scope: str, sid: int, rev: int) -> None:
+        """Take revision `rev` for what this transaction wrote, and tell the listeners."""
+        cur.execute("UPDATE wahdx_scopes SET rev = %s WHERE id = %s", (rev, sid))
+        self._notify(cur, scope)
+
+    @staticmethod
+    def _list_rows(
+        cur: psycopg.Cursor[Any], sid: int, keys: Iterable[PostKey], source: str | None
+    ) -> dict[PostKey, ListedPost]:
+        """The list's rows of `keys`, and of `source` when given."""
+        accounts, publishes = [], []
+        for account, publish in keys:
+            accounts.append(pg_text(account))
+            publishes.append(pg_text(publish))
+        rows = cur.execute(
+            f"SELECT {LIST_COLUMNS} FROM wahdx_watchlist WHERE scope = %s AND (account, publish)"
+            " IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            (sid, accounts, publishes),
+        ).fetchall()
+        if source is not None:
+            rows += cur.execute(
+                f"SELECT {LIST_COLUMNS} FROM wahdx_watchlist WHERE scope = %s AND source = %s",
+                (sid, pg_text(source)),
+            ).fetchall()
+        return {e.key: e for e in map(listed_of, rows)}
+
+    def _write_list(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        plan: Callable[[dict[PostKey, ListedPost], float], ListWrite],
+        source: str | None,
+        now: float | None,
+    ) -> AddCounts:
+        def work(cur: psycopg.Cursor[Any]) -> AddCounts:
+            sid, rev = self._lock_scope(cur, scope)
+            row = cur.execute(f"SELECT coalesce(%s::float8, {_NOW})", (now,)).fetchone()
+            at = float(row[0]) if row else time.time()
+            write = plan(self._list_rows(cur, sid, unique_keys(posts), source), at)
+            if write.empty:
+                return write.counts
+            if write.rows:
+                cur.executemany(_UPSERT_LISTED, upsert_rows(sid, rev, write.rows, pg_text))
+            if write.removed:
+                rows = removal_rows(sid, rev, write.removed, at, "", source, pg_text)
+                cur.executemany(_REMOVE_LISTED, rows)
+            self._claim(cur, scope, sid, rev)
+            return write.counts
+
+        return self._write(work)
+
+    def add_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        return self._write_list(
+            scope,
+            posts,
+            lambda existing, at: plan_add(existing, posts, source, added_by, at),
+            None,
+            now,
+        )
+
+    def sync_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        return self._write_list(
+            scope,
+            posts,
+            lambda existing, at: plan_sync(existing, posts, source, added_by, at),
+            source,
+            now,
+        )
+
+    def _set_status(
+        self,
+        scope: str,
+        now: float | None,
+        statements: Callable[[int, int, float], list[tuple[str, Row]]],
+    ) -> list[PostKey]:
+        """Run status changes (each returning the posts it changed) under the scope's next
+        revision, which is taken only when one changed something."""
+
+        def work(cur: psycopg.Cursor[Any]) -> list[PostKey]:
+            sid, rev = self._lock_scope(cur, scope)
+            row = cur.execute(f"SELECT coalesce(%s::float8, {_NOW})", (now,)).fetchone()
+            at = float(row[0]) if row else time.time()
+            changed: list[PostKey] = []
+            for sql, args in statements(sid, rev, at):
+                changed += [(str(a), str(p)) for a, p in cur.execute(sql, args).fetchall()]
+            if changed:
+                self._claim(cur, scope, sid, rev)
+            return changed
+
+        return self._write(work)
+
+    def remove_watched(
+        self,
+        scope: str,
+        keys: Sequence[PostKey],
+        source: str | None = None,
+        now: float | None = None,
+    ) -> int:
+        def statements(sid: int, rev: int, at: float) -> list[tuple[str, Row]]:
+            rows = removal_rows(sid, rev, keys, at, "", source, pg_text)
+            return [(_REMOVE_LISTED + _RETURNING, row) for row in rows]
+
+        return len(self._set_status(scope, now, statements))
+
+    def retire_watched(
+        self, scope: str, keys: Sequence[PostKey], why: str, now: float | None = None
+    ) -> int:
+        def statements(sid: int, rev: int, at: float) -> list[tuple[str, Row]]:
+            rows = status_rows(sid, rev, keys, "retired", at, why, pg_text)
+            return [(_RETIRE_LISTED + _RETURNING, row) for row in rows]
+
+        return len(self._set_status(scope, now, statements))
+
+    def retire_finished(
+        self,
+        scope: str,
+        published_before: float | None,
+        acknowledged_before: float | None,
+        now: float | None = None,
+    ) -> list[PostKey]:
+        def statements(sid: int, rev: int, at: float) -> list[tuple[str, Row]]:
+            out: list[tuple[str, Row]] = []
+            if published_before is not None:
+                out.append((_RETIRE_PUBLISHED, (at, rev, sid, published_before)))
+            if acknowledged_before is not None:
+                out.append((_RETIRE_ACKED, (at, rev, sid, acknowledged_before)))
+            return out
+
+        return self._set_status(scope, now, statements)
+
+    def listed_posts(self, scope: str, *, retired: bool = False) -> list[ListedPost]:
+        def work(conn: psycopg.Connection[Any]) -> list[ListedPost]:
+            sid = self._read_sid(conn, scope)
+            if sid is None:
+                return []
+            rows = conn.execute(
+                f"SELECT {LIST_COLUMNS} FROM wahdx_watchlist WHERE scope = %s"
+                " AND status IN ('listed', %s) ORDER BY seq",
+                (sid, "retired" if retired else "listed"),
+            ).fetchall()
+            return [listed_of(row) for row in rows]
 
         return self._read(work, [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Version 1: the single-board history (wahdx-tui before team use). Kept as it was written,
 # so a new file is made the way an old one was and then migrated like it.
@@ -107,7 +107,31 @@ CREATE TABLE board_posts (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# Version 3: the team's watchlist, one row per post of a scope, with when, by whom and from
+# where it was added, and whether it is listed, retired or removed (kept, with its revision,
+# so the change feed carries removals too). Nothing to carry over: a file's posts are synced
+# in when a board or `serve` next reads that file.
+_V3 = """
+CREATE TABLE watchlist (
+    scope INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    publish TEXT NOT NULL,
+    media_type TEXT,
+    label TEXT NOT NULL,
+    added_at REAL NOT NULL,
+    added_by TEXT NOT NULL,
+    source TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_at REAL,
+    why TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    PRIMARY KEY (scope, account, publish)
+);
+CREATE INDEX watchlist_by_rev ON watchlist (scope, rev);
+CREATE INDEX watchlist_by_source ON watchlist (scope, source);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 """Statements that take a file from version N-1 to N."""
 
 

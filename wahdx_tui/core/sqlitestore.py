@@ -7,12 +7,24 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
 
 from wahdx_tui.core import storecodec as codec
+from wahdx_tui.core.listcodec import (
+    LIST_COLUMNS,
+    ListWrite,
+    listed_of,
+    plan_add,
+    plan_sync,
+    removal_rows,
+    status_rows,
+    unique_keys,
+    upsert_rows,
+)
 from wahdx_tui.core.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.sqliteschema import MIGRATIONS, SCHEMA_VERSION, statements
 from wahdx_tui.core.storeapi import (
@@ -22,17 +34,19 @@ from wahdx_tui.core.storeapi import (
     REFRESH_KEEP,
     REFRESH_MAX_AGE,
     Ack,
+    AddCounts,
     BoardInfo,
     Changes,
     LeaseHolder,
     LeaseInfo,
+    ListedPost,
     RefreshRequest,
     Store,
     StoredPost,
     StoreError,
     Transition,
 )
-from wahdx_tui.core.storecodec import clean_text
+from wahdx_tui.core.storecodec import Row, clean_text
 
 BUSY_TIMEOUT_MS = 5000
 WATCH_INTERVAL = 0.2
@@ -79,6 +93,36 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
 """
 _UNTOMB = "DELETE FROM ack_clears WHERE scope = ? AND account = ? AND publish = ?"
 _POST_COLUMNS = "account, publish, state, raw_status, public_url, error, checked_at, since, raw"
+_UPSERT_LISTED = """
+INSERT INTO watchlist (scope, account, publish, media_type, label, added_at, added_by, source,
+                       status, status_at, why, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, account, publish) DO UPDATE SET
+    media_type = excluded.media_type, label = excluded.label, added_at = excluded.added_at,
+    added_by = excluded.added_by, source = excluded.source, status = excluded.status,
+    status_at = excluded.status_at, why = excluded.why, rev = excluded.rev
+"""
+_SET_LISTED = (
+    "UPDATE watchlist SET status = ?1, status_at = ?2, why = ?3, rev = ?4"
+    " WHERE scope = ?5 AND account = ?6 AND publish = ?7"
+)
+_REMOVE_LISTED = _SET_LISTED + " AND status != 'removed' AND source = coalesce(?8, source)"
+_RETIRE_LISTED = _SET_LISTED + " AND status = 'listed'"
+_RETURNING = " RETURNING account, publish"
+_RETIRE_PUBLISHED = """
+UPDATE watchlist SET status = 'retired', status_at = ?1, why = 'published', rev = ?2
+WHERE scope = ?3 AND status = 'listed' AND (account, publish) IN (
+    SELECT account, publish FROM posts WHERE scope = ?3 AND state = 'published' AND since < ?4
+) RETURNING account, publish
+"""
+_RETIRE_ACKED = """
+UPDATE watchlist SET status = 'retired', status_at = ?1, why = 'acknowledged failure', rev = ?2
+WHERE scope = ?3 AND status = 'listed' AND (account, publish) IN (
+    SELECT p.account, p.publish FROM posts p JOIN acks a
+        ON a.scope = p.scope AND a.account = p.account AND a.publish = p.publish
+    WHERE p.scope = ?3 AND p.state = 'failed' AND a.at < ?4
+) RETURNING account, publish
+"""
 
 # What an SQLite error code means for the operator.
 _REASONS = {
@@ -411,7 +455,9 @@ class SqliteStore(Store):
             ).fetchone():
                 self._drop_acks(conn, sid, self._bump(conn, sid), {key})
 
-    def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
+    def prune(
+        self, scope: str, keep_events: int = KEEP_EVENTS, older_than: float | None = None
+    ) -> int:
         with self._write("prune") as conn:
             sid = self._scope_id(conn, scope, create=False)
             if sid is None:
@@ -421,7 +467,18 @@ class SqliteStore(Store):
                 " ORDER BY at DESC, id DESC LIMIT -1 OFFSET ?)",
                 (sid, max(0, keep_events)),
             )
-            return max(0, cur.rowcount)
+            gone = max(0, cur.rowcount)
+            if older_than is not None:
+                cur = conn.execute(
+                    "DELETE FROM events WHERE scope = ? AND at < ?", (sid, older_than)
+                )
+                gone += max(0, cur.rowcount)
+                conn.execute(
+                    "DELETE FROM watchlist WHERE scope = ? AND status = 'removed'"
+                    " AND status_at < ?",
+                    (sid, older_than),
+                )
+            return gone
 
     def import_history(
         self,
@@ -550,7 +607,19 @@ class SqliteStore(Store):
                 "SELECT account, publish FROM ack_clears WHERE scope = ? AND rev > ?",
                 (sid, after),
             ).fetchall()
-        return codec.changes_of(posts, events, acks, clears, rev, reset)
+            listed = self._listed_since(conn, sid, after)
+        return replace(codec.changes_of(posts, events, acks, clears, rev, reset), listed=listed)
+
+    def _listed_since(
+        self, conn: sqlite3.Connection, sid: int, after: int
+    ) -> dict[PostKey, ListedPost]:
+        """The watchlist's rows written after revision `after`."""
+        if not self._has_list():
+            return {}
+        rows = conn.execute(
+            f"SELECT {LIST_COLUMNS} FROM watchlist WHERE scope = ? AND rev > ?", (sid, after)
+        ).fetchall()
+        return {e.key: e for e in map(listed_of, rows)}
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` s; True when another connection may have written."""
@@ -743,3 +812,165 @@ class SqliteStore(Store):
                 (sid, at - alive_within),
             ).fetchall()
         return [BoardInfo(i, h, int(n), r, s) for i, h, n, r, s in rows]
+
+    # -- the team's watchlist -------------------------------------------------------------------
+
+    def _has_list(self) -> bool:
+        """True when the file has the watchlist table (a read-only older file does not)."""
+        return self._version >= 3
+
+    @staticmethod
+    def _list_rows(
+        conn: sqlite3.Connection, sid: int, keys: Iterable[PostKey], source: str | None = None
+    ) -> dict[PostKey, ListedPost]:
+        """The list's rows of `keys`, and of `source` when given."""
+        found: dict[PostKey, ListedPost] = {}
+        query = (
+            f"SELECT {LIST_COLUMNS} FROM watchlist WHERE scope = ? AND account = ? AND publish = ?"
+        )
+        for key in keys:
+            row = conn.execute(query, (sid, clean_text(key[0]), clean_text(key[1]))).fetchone()
+            if row is not None:
+                found[key] = listed_of(row)
+        if source is not None:
+            rows = conn.execute(
+                f"SELECT {LIST_COLUMNS} FROM watchlist WHERE scope = ? AND source = ?",
+                (sid, clean_text(source)),
+            ).fetchall()
+            found.update((e.key, e) for e in map(listed_of, rows))
+        return found
+
+    def _write_list(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        plan: Callable[[dict[PostKey, ListedPost], float], ListWrite],
+        source: str | None,
+        now: float | None,
+    ) -> AddCounts:
+        at = time.time() if now is None else now
+        with self._write("write") as conn:
+            sid = self._scope_id(conn, scope, create=True)
+            assert sid is not None
+            write = plan(self._list_rows(conn, sid, unique_keys(posts), source), at)
+            if write.empty:
+                return write.counts
+            rev = self._bump(conn, sid)
+            conn.executemany(_UPSERT_LISTED, upsert_rows(sid, rev, write.rows, clean_text))
+            if write.removed:
+                conn.executemany(
+                    _REMOVE_LISTED,
+                    removal_rows(sid, rev, write.removed, at, "", source, clean_text),
+                )
+            return write.counts
+
+    def add_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        return self._write_list(
+            scope,
+            posts,
+            lambda existing, at: plan_add(existing, posts, source, added_by, at),
+            None,
+            now,
+        )
+
+    def sync_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        return self._write_list(
+            scope,
+            posts,
+            lambda existing, at: plan_sync(existing, posts, source, added_by, at),
+            source,
+            now,
+        )
+
+    def _set_status(
+        self, scope: str, statements: Callable[[int, int], list[tuple[str, Row]]]
+    ) -> list[PostKey]:
+        """Run status changes (each returning the posts it changed) under the scope's next
+        revision, which is taken only when one changed something."""
+        with self._write("write") as conn:
+            sid = self._scope_id(conn, scope, create=False)
+            if sid is None:
+                return []
+            row = conn.execute("SELECT rev FROM scopes WHERE id = ?", (sid,)).fetchone()
+            rev = int(row[0]) + 1
+            changed: list[PostKey] = []
+            for sql, args in statements(sid, rev):
+                changed += [(str(a), str(p)) for a, p in conn.execute(sql, args).fetchall()]
+            if changed:
+                conn.execute("UPDATE scopes SET rev = ? WHERE id = ?", (rev, sid))
+            return changed
+
+    def remove_watched(
+        self,
+        scope: str,
+        keys: Sequence[PostKey],
+        source: str | None = None,
+        now: float | None = None,
+    ) -> int:
+        at = time.time() if now is None else now
+
+        def statements(sid: int, rev: int) -> list[tuple[str, Row]]:
+            rows = removal_rows(sid, rev, keys, at, "", source, clean_text)
+            return [(_REMOVE_LISTED + _RETURNING, row) for row in rows]
+
+        return len(self._set_status(scope, statements))
+
+    def retire_watched(
+        self, scope: str, keys: Sequence[PostKey], why: str, now: float | None = None
+    ) -> int:
+        at = time.time() if now is None else now
+
+        def statements(sid: int, rev: int) -> list[tuple[str, Row]]:
+            rows = status_rows(sid, rev, keys, "retired", at, why, clean_text)
+            return [(_RETIRE_LISTED + _RETURNING, row) for row in rows]
+
+        return len(self._set_status(scope, statements))
+
+    def retire_finished(
+        self,
+        scope: str,
+        published_before: float | None,
+        acknowledged_before: float | None,
+        now: float | None = None,
+    ) -> list[PostKey]:
+        if not self._has_list():
+            return []
+        at = time.time() if now is None else now
+
+        def statements(sid: int, rev: int) -> list[tuple[str, Row]]:
+            out: list[tuple[str, Row]] = []
+            if published_before is not None:
+                out.append((_RETIRE_PUBLISHED, (at, rev, sid, published_before)))
+            if acknowledged_before is not None:
+                out.append((_RETIRE_ACKED, (at, rev, sid, acknowledged_before)))
+            return out
+
+        return self._set_status(scope, statements)
+
+    def listed_posts(self, scope: str, *, retired: bool = False) -> list[ListedPost]:
+        if not self._has_list():
+            return []
+        with self._guard("read") as conn:
+            sid = self._read_scope(conn, scope)
+            if sid is None:
+                return []
+            rows = conn.execute(
+                f"SELECT {LIST_COLUMNS} FROM watchlist WHERE scope = ?"
+                " AND status IN ('listed', ?) ORDER BY rowid",
+                (sid, "retired" if retired else "listed"),
+            ).fetchall()
+        return [listed_of(row) for row in rows]

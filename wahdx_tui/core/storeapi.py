@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from wahdx_tui.core.errors import WahdxError
@@ -19,6 +19,9 @@ REFRESH_KEEP = 1000
 REFRESH_MAX_AGE = 3600.0
 BOARD_FORGET_AFTER = 86400.0
 """A board not heard from for this long is forgotten when another board registers."""
+ListStatus = Literal["listed", "retired", "removed"]
+"""Where a post stands on the team's watchlist: watched, retired (finished; `add` brings it
+back), or removed (taken off the list)."""
 
 
 class StoreError(WahdxError):
@@ -73,11 +76,13 @@ class Changes:
     transitions: list[Transition] = field(default_factory=list)
     cursor: int = 0
     reset: bool = False
+    listed: dict[PostKey, ListedPost] = field(default_factory=dict)
+    """The team's watchlist entries added, changed, retired or removed after the cursor."""
 
     @property
     def empty(self) -> bool:
         """True when nothing was written after the cursor."""
-        return not (self.posts or self.acks or self.transitions)
+        return not (self.posts or self.acks or self.transitions or self.listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,48 @@ class BoardInfo:
     posts: int
     registered_at: float
     seen_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPost:
+    """A post on the team's watchlist: what to watch, and when, by whom and from where
+    (`source`: `add`, `board`, `http`, `file HOST:PATH`) it was added; with its status
+    and since when (`status_at`) and why (`why`) it has had it."""
+
+    post: WatchedPost
+    added_at: float
+    added_by: str
+    source: str
+    status: ListStatus = "listed"
+    status_at: float | None = None
+    why: str = ""
+
+    @property
+    def key(self) -> PostKey:
+        """The post's (accountId, publishId)."""
+        return self.post.key
+
+    @property
+    def listed(self) -> bool:
+        """Whether the post is watched now (neither retired nor removed)."""
+        return self.status == "listed"
+
+
+@dataclass(frozen=True, slots=True)
+class AddCounts:
+    """What a write to the team's watchlist did, post by post."""
+
+    added: int = 0
+    """New on the list, or brought back (it was retired or removed)."""
+    updated: int = 0
+    """On the list already; its label or media type changed."""
+    unchanged: int = 0
+    removed: int = 0
+    """Taken off the list (a file's sync, or `remove`)."""
+
+    def __str__(self) -> str:
+        said = f"{self.added:,} added, {self.updated:,} updated, {self.unchanged:,} unchanged"
+        return f"{said}, {self.removed:,} removed" if self.removed else said
 
 
 def scope_for(base_url: str) -> str:
@@ -189,8 +236,12 @@ class Store(Protocol):
         """Withdraw the acknowledgement of a post, if any."""
         ...
 
-    def prune(self, scope: str, keep_events: int = KEEP_EVENTS) -> int:
-        """Drop the oldest transitions beyond the newest `keep_events`; return how many went."""
+    def prune(
+        self, scope: str, keep_events: int = KEEP_EVENTS, older_than: float | None = None
+    ) -> int:
+        """Drop the oldest transitions beyond the newest `keep_events`, and with `older_than`
+        (epoch seconds) every transition from before it, and the watchlist's removed entries
+        too; return how many transitions went."""
         ...
 
     def last_posts(self, scope: str) -> dict[PostKey, StoredPost]:
@@ -313,4 +364,72 @@ class Store(Protocol):
 
     def boards(self, scope: str, alive_within: float, now: float | None = None) -> list[BoardInfo]:
         """The boards heard from within `alive_within` seconds."""
+        ...
+
+    # -- the team's watchlist -------------------------------------------------------------------
+
+    def add_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        """Put posts on the team's watchlist in one transaction (idempotent).
+
+        A post already listed keeps its source and when and by whom it was added; its label
+        and media type are replaced when given (an empty label or None keeps the old one).
+        A retired or removed post is listed again, as added by `added_by` from `source`.
+        """
+        ...
+
+    def sync_watched(
+        self,
+        scope: str,
+        posts: Sequence[WatchedPost],
+        source: str,
+        added_by: str,
+        now: float | None = None,
+    ) -> AddCounts:
+        """Make `source`'s posts on the list be `posts` (a watchlist file, as it now reads).
+
+        Posts not on the list are added from `source`; `source`'s own posts take the label
+        and media type given (an empty label clears it) and those no longer given are
+        removed; posts added from elsewhere are left alone, and `source`'s retired posts
+        stay retired.
+        """
+        ...
+
+    def remove_watched(
+        self,
+        scope: str,
+        keys: Sequence[PostKey],
+        source: str | None = None,
+        now: float | None = None,
+    ) -> int:
+        """Take posts off the list (only `source`'s, when given); returns how many left it.
+        Their history stays."""
+        ...
+
+    def retire_watched(
+        self, scope: str, keys: Sequence[PostKey], why: str, now: float | None = None
+    ) -> int:
+        """Retire listed posts (`why` says by whom or for what); returns how many."""
+        ...
+
+    def retire_finished(
+        self,
+        scope: str,
+        published_before: float | None,
+        acknowledged_before: float | None,
+        now: float | None = None,
+    ) -> list[PostKey]:
+        """Retire the listed posts published before `published_before`, and the failed ones
+        acknowledged before `acknowledged_before` (None: none of that kind); an
+        unacknowledged failure is never retired. Returns the posts retired."""
+        ...
+
+    def listed_posts(self, scope: str, *, retired: bool = False) -> list[ListedPost]:
+        """The team's watchlist in the order added; with `retired`, retired posts too."""
         ...

@@ -133,6 +133,37 @@ class Watchlist:
     warnings: tuple[str, ...]
 
 
+def check_id(text: str, field: str) -> str:
+    """An account or publish id as given, stripped; ValueError saying what is wrong with it."""
+    text = text.strip()
+    if not text:
+        raise ValueError(f"{field} is empty: write the id")
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"{field} is {len(text):,} characters long; the limit is {MAX_ID_LENGTH}")
+    if not text.isprintable():
+        raise ValueError(f"{field} contains a control or non-printing character: remove it")
+    return text
+
+
+def check_media_type(text: str) -> str:
+    """``video`` or ``photo`` (any case, spaces around); ValueError for anything else."""
+    value = text.strip().lower()
+    if value in MEDIA_TYPES:
+        return MEDIA_TYPES[MEDIA_TYPES.index(value)]  # one string for every post
+    raise ValueError(f"unknown mediaType {show(text)}: use one of {', '.join(MEDIA_TYPES)}")
+
+
+def check_label(text: str) -> str:
+    """A label made inert and stripped; ValueError when it is too long."""
+    if not text.isprintable():
+        # Whole escape sequences go, not just their ESC byte; tabs and newlines read as spaces.
+        text = clean(text)
+    text = text.strip()
+    if len(text) > MAX_LABEL_LENGTH:
+        raise ValueError(f"label is {len(text):,} characters long; the limit is {MAX_LABEL_LENGTH}")
+    return text
+
+
 def sample_watchlist_path() -> Path:
     """The sample watchlist bundled with the package."""
     return Path(__file__).resolve().parent.parent / "data" / "sample_watchlist.yaml"
@@ -295,33 +326,23 @@ class _Reader:
             if kind in (NULL, BOOL):
                 hint = "put the id in quotes" if kind == BOOL else f"write the id after '{field}:'"
                 raise self.error(node, f"{field} must be a string, got {describe(node)}: {hint}")
-            text = node.value.strip()
-            if not text:
-                raise self.error(node, f"{field} is empty: write the id")
-            if len(text) > MAX_ID_LENGTH:
-                raise self.error(
-                    node,
-                    f"{field} is {len(text):,} characters long; the limit is {MAX_ID_LENGTH}",
-                )
-            if not text.isprintable():
-                raise self.error(
-                    node, f"{field} contains a control or non-printing character: remove it"
-                )
-            return text
+            try:
+                return check_id(node.value, field)
+            except ValueError as exc:
+                raise self.error(node, str(exc)) from None
         raise self.error(node, f"{field} must be a string, got {describe(node)}")
 
     def read_media_type(self, node: Node) -> str | None:
         allowed = ", ".join(MEDIA_TYPES)
         if isinstance(node, Scalar):
-            value = node.value.strip().lower()
-            if value in MEDIA_TYPES and (node.tag is None or node.tag in ("!", STR)):
-                return MEDIA_TYPES[MEDIA_TYPES.index(value)]  # one string for every post
             if scalar_type(node) == NULL:
                 return None
-            raise self.error(
-                node,
-                f"unknown mediaType {show(node.value)}: use one of {allowed} (or leave it out)",
-            )
+            try:
+                if node.tag is None or node.tag in ("!", STR):
+                    return check_media_type(node.value)
+                raise ValueError(f"unknown mediaType {show(node.value)}: use one of {allowed}")
+            except ValueError as exc:
+                raise self.error(node, f"{exc} (or leave it out)") from None
         raise self.error(node, f"mediaType must be one of {allowed}, got {describe(node)}")
 
     def read_label(self, node: Node) -> str:
@@ -333,16 +354,10 @@ class _Reader:
                 raise self.error(
                     node, f"label must be text, got {describe(node)}: put it in quotes"
                 )
-            text = node.value
-            if not text.isprintable():
-                # Whole escape sequences go, not just their ESC byte; tabs and newlines read as spaces.
-                text = clean(text)
-            text = text.strip()
-            if len(text) > MAX_LABEL_LENGTH:
-                raise self.error(
-                    node,
-                    f"label is {len(text):,} characters long; the limit is {MAX_LABEL_LENGTH}",
-                )
+            try:
+                text = check_label(node.value)
+            except ValueError as exc:
+                raise self.error(node, str(exc)) from None
             return text
         raise self.error(node, f"label must be text, got {describe(node)}")
 
