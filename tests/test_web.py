@@ -23,6 +23,8 @@ from teamprocs import KEY, SERVE, WATCHLIST, child_env, engine_on, following, wa
 from webprocs import VIEW_TOKEN, WRITE_TOKEN, http_serve, metric_values, summed
 
 from wahdx_tui.core.model import State, WatchedPost
+from wahdx_tui.core.storeapi import scope_for
+from wahdx_tui.core.storeurl import open_store
 from wahdx_tui.core.watchlist import load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.web.app import HttpSide
@@ -313,4 +315,125 @@ async def test_the_page_token_becomes_a_cookie_and_leaves_the_address(
     posts = await beyond.get("/api/v1/posts")  # the client keeps the cookie, as a browser does
     assert posts.status == 200
     ingest = await beyond.post("/api/v1/watch", json={"checks": []})
-    assert ingest.status in (401, 404)  # a cookie opens reads only
+    assert ingest.status == 401  # a cookie opens reads only
+
+
+# -- ingest -------------------------------------------------------------------------------------
+
+BEARER_WRITE = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+
+
+def listed(store: str, sim: SimServer) -> dict[tuple[str, str], str]:
+    """The team's watchlist in the store: {key: label}."""
+    opened = open_store(store, readonly=True)
+    try:
+        return {p.key: p.post.label for p in opened.listed_posts(scope_for(sim.base_url))}
+    finally:
+        opened.close()
+
+
+def batch(*ids: str, label: str = "") -> dict[str, object]:
+    return {
+        "checks": [
+            {"accountId": "acc_http", "publishId": i, "mediaType": "video", "label": label or i}
+            for i in ids
+        ]
+    }
+
+
+def test_ingest_adds_with_the_write_token_only_and_again_changes_nothing(
+    tmp_path: Path, sim: SimServer
+) -> None:
+    store = str(tmp_path / "t.sqlite3")
+    env = {"WAHDX_HTTP_TOKEN": WRITE_TOKEN, "WAHDX_HTTP_VIEW_TOKEN": VIEW_TOKEN}
+    with http_serve(tmp_path, sim, "--store", store, env=env) as (_, url):
+        body = batch("h1", "h2", "h3")
+        refused = httpx.post(f"{url}/api/v1/watch", json=body)
+        assert refused.status_code == 401 and "write token" in refused.json()["error"]
+        viewer = {"Authorization": f"Bearer {VIEW_TOKEN}"}
+        assert httpx.post(f"{url}/api/v1/watch", json=body, headers=viewer).status_code == 401
+        assert not any(k[0] == "acc_http" for k in listed(store, sim))
+        done = httpx.post(f"{url}/api/v1/watch", json=body, headers=BEARER_WRITE)
+        assert done.status_code == 200
+        assert done.json() == {"added": 3, "updated": 0, "unchanged": 0}
+        assert {k: v for k, v in listed(store, sim).items() if k[0] == "acc_http"} == {
+            ("acc_http", "h1"): "h1",
+            ("acc_http", "h2"): "h2",
+            ("acc_http", "h3"): "h3",
+        }
+        again = httpx.post(f"{url}/api/v1/watch", json=body, headers=BEARER_WRITE).json()
+        assert again == {"added": 0, "updated": 0, "unchanged": 3}
+        relabelled = batch("h1", label="Launch teaser")
+        assert httpx.post(f"{url}/api/v1/watch", json=relabelled, headers=BEARER_WRITE).json() == {
+            "added": 0,
+            "updated": 1,
+            "unchanged": 0,
+        }
+        assert listed(store, sim)[("acc_http", "h1")] == "Launch teaser"
+        gone = httpx.delete(f"{url}/api/v1/watch/acc_http/h2", headers=BEARER_WRITE)
+        assert gone.status_code == 200 and gone.json() == {"removed": 1}
+        assert httpx.delete(f"{url}/api/v1/watch/acc_http/h2", headers=BEARER_WRITE).json() == {
+            "removed": 0
+        }
+        assert httpx.delete(f"{url}/api/v1/watch/acc_http/h3").status_code == 401
+        assert ("acc_http", "h2") not in listed(store, sim)
+        assert ("acc_http", "h3") in listed(store, sim)
+
+
+def test_ingest_is_off_without_a_write_token(tmp_path: Path, sim: SimServer) -> None:
+    with http_serve(tmp_path, sim, "--store", str(tmp_path / "t.sqlite3")) as (_, url):
+        refused = httpx.post(f"{url}/api/v1/watch", json=batch("h1"))
+        assert refused.status_code == 401
+        assert "writes are off: start serve with WAHDX_HTTP_TOKEN" in refused.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"not json", "body: not valid JSON"),
+        (b'{"checks": [{"accountId": "acc_http"}]}', "body: checks[0]: publishId is missing"),
+        (
+            b'{"checks": [{"accountId": "a", "publishId": "p1"}, {"accountId": "a", "publishId": 7}]}',
+            "body: checks[1]: publishId must be a string",
+        ),
+        (b'{"checks": [{"accountId": "a", "publishId": "p", "colour": "red"}]}', "unknown key"),
+        (b'{"checks": []}', "no posts"),
+        (b'{"posts": []}', "unknown key"),
+        (
+            b'{"checks": [{"accountId": "a", "publishId": "p", "mediaType": "reel"}]}',
+            "body: checks[0]:",
+        ),
+    ],
+)
+def test_a_bad_body_is_400_naming_the_item_and_adds_nothing(
+    tmp_path: Path, sim: SimServer, body: bytes, said: str
+) -> None:
+    store = str(tmp_path / "t.sqlite3")
+    env = {"WAHDX_HTTP_TOKEN": WRITE_TOKEN}
+    with http_serve(tmp_path, sim, "--store", store, env=env) as (_, url):
+        answer = httpx.post(
+            f"{url}/api/v1/watch",
+            content=body,
+            headers={**BEARER_WRITE, "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 400
+        assert said in answer.json()["error"]
+        assert not any(k[0] in ("a", "acc_http") for k in listed(store, sim))
+
+
+def test_a_body_over_the_limit_is_413_and_adds_nothing(tmp_path: Path, sim: SimServer) -> None:
+    store = str(tmp_path / "t.sqlite3")
+    with http_serve(tmp_path, sim, "--store", store, env={"WAHDX_HTTP_TOKEN": WRITE_TOKEN}) as (
+        _,
+        url,
+    ):
+        huge = batch(*(f"p{i:07d}" for i in range(12_000)), label="x" * 60)
+        answer = httpx.post(f"{url}/api/v1/watch", json=huge, headers=BEARER_WRITE, timeout=30)
+        assert answer.status_code == 413
+        assert "body larger than 1,024 KiB" in answer.json()["error"]
+        assert not any(k[0] == "acc_http" for k in listed(store, sim))
+        fits = batch(*(f"p{i:07d}" for i in range(1_000)))
+        assert (
+            httpx.post(f"{url}/api/v1/watch", json=fits, headers=BEARER_WRITE).json()["added"]
+            == 1000
+        )

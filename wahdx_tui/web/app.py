@@ -26,6 +26,7 @@ from wahdx_tui.core.teamengine import FollowOutcome, TeamEngine
 from wahdx_tui.web.auth import COOKIE, COOKIE_MAX_AGE, Access, Gate, cookie_value
 from wahdx_tui.web.config import HttpConfig
 from wahdx_tui.web.health import brief, health
+from wahdx_tui.web.ingest import add_posts, remove_post
 from wahdx_tui.web.metrics import exposition, metrics_registry
 from wahdx_tui.web.posts import PostQuery, list_posts
 from wahdx_tui.web.sse import Hub
@@ -45,7 +46,13 @@ STATIC = {
     "wall.css": "text/css",
 }
 # What each route needs (by name); anything else needs reads.
-NEEDS: dict[str, Access] = {"page": Access.NONE, "static": Access.NONE, "health": Access.NONE}
+NEEDS: dict[str, Access] = {
+    "page": Access.NONE,
+    "static": Access.NONE,
+    "health": Access.NONE,
+    "watch": Access.WRITE,
+    "unwatch": Access.WRITE,
+}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -98,6 +105,8 @@ class HttpSide:
         add("GET", "/metrics", self._metrics, name="metrics")
         add("GET", "/events", self._events, name="events")
         add("GET", "/api/v1/posts", self._posts, name="posts")
+        add("POST", "/api/v1/watch", self._watch, name="watch")
+        add("DELETE", "/api/v1/watch/{account}/{publish}", self._unwatch, name="unwatch")
         return app
 
     @web.middleware
@@ -109,6 +118,12 @@ class HttpSide:
         route = request.match_info.route
         needed = NEEDS.get(route.name or "", Access.READ) if route.name else Access.NONE
         if access < needed:
+            if needed is Access.WRITE and self.config.write is None:
+                return json_error(
+                    401,
+                    "writes are off: start serve with WAHDX_HTTP_TOKEN or --http-token-file FILE"
+                    " to take them",
+                )
             if needed is Access.WRITE:
                 return json_error(401, "this needs the write token: Authorization: Bearer TOKEN")
             return json_error(
@@ -183,6 +198,12 @@ class HttpSide:
         except ValueError as exc:
             return json_error(400, str(exc))
         return json_response(list_posts(self.engine.board, query))
+
+    async def _watch(self, request: web.Request) -> web.StreamResponse:
+        return await add_posts(self.engine, request, MAX_BODY)
+
+    async def _unwatch(self, request: web.Request) -> web.StreamResponse:
+        return await remove_post(self.engine, request)
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """The wall's event stream: a snapshot, then deltas, comment lines while idle."""
