@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import headless, poll, scale, store, team, terminal
+from bench import headless, poll, scale, store, team, terminal, web
 from bench.common import Skipped
 
 # name -> (goal, how the goal reads); None: reported beside its metric, no goal of its own.
@@ -57,7 +57,14 @@ GOALS: dict[str, tuple[float, str] | None] = {
     "apply_100_changes_ratio": (1.5, "<= 1.5 (apply_100_100k_ms / apply_100_10k_ms)"),
     "attached_steady_cpu_100k_pct": (1, "<= 1"),
     "attached_steady_bytes_per_s": None,
-    "serve_steady_cpu_100k_pct": None,
+    "serve_steady_cpu_100k_pct": (2, "<= 2"),
+    # serve --http (issue 25): pages, ingest, and serve's steady CPU with its HTTP side on.
+    "web_viewers_20_cpu_pct": (1, "<= 1 (extra CPU of serve with 20 live pages)"),
+    "web_serve_alone_cpu_pct": None,
+    "change_to_page_p95_ms": (1000, "<= 1000"),
+    "change_to_page_p50_ms": None,
+    "ingest_10k_s": (2, "<= 2"),
+    "serve_http_steady_cpu_100k_pct": None,
 }
 RESULTS = Path(__file__).resolve().parent / "last-results.txt"
 
@@ -78,6 +85,10 @@ def main() -> int:
         scale.first_boards,
         scale.steady_100k,
         team.attached_steady_100k,
+        web.viewers_20,
+        web.change_to_page,
+        web.ingest_10k,
+        web.serve_steady_100k,
     ]
     values: dict[str, float] = {}
     skipped: dict[str, str] = {}  # metric -> why its group could not run here

@@ -90,7 +90,7 @@
     post.children[2].textContent = r.acked ? "acknowledged" + (r.note ? ": " + r.note : "") : "";
     cells[2].textContent = r.account;
     const reason = cells[3];
-    reason.children[0].textContent = r.reason || (r.stuck ? r.word.toLowerCase() : "");
+    reason.children[0].textContent = r.reason || (r.stuck ? "stuck " + r.state : "");
     reason.children[1].textContent = r.detail;
     cells[4].textContent = age(r.since);
   }
