@@ -181,3 +181,19 @@ def test_the_page_loads_nothing_from_another_origin(
         assert not violations, violations
         html = browser.page_source
         assert KEY not in html  # the API key is never on the page
+
+
+def test_a_banner_says_the_api_is_down_and_goes_when_it_is_back(
+    browser: Any, tmp_path: Path, sim: SimServer
+) -> None:
+    with http_serve(tmp_path, sim, "--store", str(tmp_path / "t.sqlite3")) as (_, url):
+        browser.get(url + "/")
+        wait_for(lambda: tile(browser, "failed") == "1", "the page filled")
+        assert browser.find_element("id", "banners").text == ""
+        sim.faults.down = True  # every request answered 503
+        banners = lambda: str(browser.find_element("id", "banners").text)  # noqa: E731
+        wait_for(lambda: "API DOWN" in banners(), "the API-down banner", 90)
+        assert "since" in banners()
+        assert "Doorbuster unboxing" in rows_text(browser)  # the last known states stay
+        sim.faults.down = False
+        wait_for(lambda: banners() == "", "the banner gone", 90)
