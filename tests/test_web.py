@@ -442,12 +442,14 @@ def test_a_body_over_the_limit_is_413_and_adds_nothing(tmp_path: Path, sim: SimS
 
 def test_sigterm_with_a_page_streaming_stops_cleanly(tmp_path: Path, sim: SimServer) -> None:
     with http_serve(tmp_path, sim, "--store", str(tmp_path / "t.sqlite3")) as (served, url):
-        with httpx.Client(timeout=httpx.Timeout(10, read=30)) as client:
-            with client.stream("GET", f"{url}/events") as stream:
-                lines = stream.iter_lines()
-                assert next(lines) == "event: snapshot"
-                served.proc.send_signal(signal.SIGTERM)
-                rest = list(lines)  # the stream ends when serve stops, not at the read timeout
+        with (
+            httpx.Client(timeout=httpx.Timeout(10, read=30)) as client,
+            client.stream("GET", f"{url}/events") as stream,
+        ):
+            lines = stream.iter_lines()
+            assert next(lines) == "event: snapshot"
+            served.proc.send_signal(signal.SIGTERM)
+            rest = list(lines)  # the stream ends when serve stops, not at the read timeout
         assert served.proc.wait(20) == 0
         assert rest[0].startswith("data: ")
         assert served.says("stopped")
