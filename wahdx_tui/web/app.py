@@ -73,6 +73,7 @@ def json_error(status: int, message: str, **more: Any) -> web.Response:
 
 
 def _asset(name: str) -> bytes:
+    """A file of the page, from the installed package."""
     return files("wahdx_tui.web").joinpath("static", name).read_bytes()
 
 
@@ -116,7 +117,8 @@ class HttpSide:
             return json_error(421, "this address answers to localhost and 127.0.0.1 only")
         access = self._access(request)
         route = request.match_info.route
-        needed = NEEDS.get(route.name or "", Access.READ) if route.name else Access.NONE
+        # Unnamed routes are aiohttp's own answers (404, 405): nothing to guard.
+        needed = NEEDS.get(route.name, Access.READ) if route.name else Access.NONE
         if access < needed:
             if needed is Access.WRITE and self.config.write is None:
                 return json_error(
@@ -132,6 +134,7 @@ class HttpSide:
         return await handler(request)
 
     def _access(self, request: web.Request) -> Access:
+        """What this request's bearer token or cookie opens."""
         return self.gate.access(request.headers.get("Authorization"), request.cookies.get(COOKIE))
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
@@ -166,6 +169,7 @@ class HttpSide:
         )
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
+        """The page's script and style sheet, from the package."""
         name = request.match_info["name"]
         body = self.assets.get(name)
         if body is None:
@@ -178,12 +182,14 @@ class HttpSide:
         )
 
     async def _health(self, request: web.Request) -> web.StreamResponse:
+        """The health JSON; the verdict alone to a caller who may not read."""
         status, body = health(self.engine)
         if self._access(request) < Access.READ:
             body = brief(status)
         return json_response(body, status)
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        """Prometheus text."""
         return web.Response(
             body=exposition(self.registry),
             headers={
@@ -193,6 +199,7 @@ class HttpSide:
         )
 
     async def _posts(self, request: web.Request) -> web.StreamResponse:
+        """One page of posts, or a 400 naming the bad parameter."""
         try:
             query = PostQuery.parse(request.query)
         except ValueError as exc:
@@ -200,9 +207,11 @@ class HttpSide:
         return json_response(list_posts(self.engine.board, query))
 
     async def _watch(self, request: web.Request) -> web.StreamResponse:
+        """Ingest (web/ingest.py)."""
         return await add_posts(self.engine, request, MAX_BODY)
 
     async def _unwatch(self, request: web.Request) -> web.StreamResponse:
+        """One post off the list (web/ingest.py)."""
         return await remove_post(self.engine, request)
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -300,6 +309,7 @@ class HttpSide:
         self.hub.changed()
 
     def _changed(self, changes: Changes, keys: list[Any]) -> None:
+        """Count the transitions, fold the rows of `keys` in, and tell the pages."""
         try:
             self.tally.took(changes.transitions)
             self.wall.update(keys)

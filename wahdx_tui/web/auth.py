@@ -29,6 +29,7 @@ class Access(IntEnum):
 
 
 def _same(given: str, token: HttpToken | None) -> bool:
+    """Whether `given` is the token, compared in constant time."""
     return token is not None and hmac.compare_digest(given.encode(), token.reveal().encode())
 
 

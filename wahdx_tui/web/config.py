@@ -84,6 +84,7 @@ def parse_bind(text: str) -> tuple[str, int]:
 
 
 def _is_address(host: str) -> bool:
+    """An IPv4 or IPv6 address."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -92,12 +93,14 @@ def _is_address(host: str) -> bool:
 
 
 def _is_name(host: str) -> bool:
+    """Dot-separated labels of ASCII letters, digits and dashes."""
     return all(part and part.replace("-", "").isalnum() for part in host.split(".")) and (
         host.isascii()
     )
 
 
 def _token(text: str, where: str) -> HttpToken:
+    """A token as given, checked: one line of printable ASCII, long enough."""
     token = text.strip()
     if not token:
         raise ConfigError(f"the HTTP token in {where} is empty")

@@ -24,6 +24,7 @@ SOURCE = "http"
 
 
 def _error(status: int, message: str) -> web.Response:
+    """`{"error": message}` with the status."""
     return web.Response(
         body=orjson.dumps({"error": message}),
         status=status,
@@ -42,6 +43,7 @@ def too_large(limit: int) -> web.Response:
 
 
 def _who(request: web.Request) -> str:
+    """Who added the posts, as the list keeps it: the client's address (tokens name nobody)."""
     return clean(f"http client {request.remote or 'unknown'}", 200)
 
 

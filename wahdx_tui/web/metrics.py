@@ -136,6 +136,7 @@ class BoardCollector(Collector):
         yield requests
 
     def _posts(self) -> Iterator[Metric]:
+        """wahdx_posts and wahdx_stuck_posts, summed over the accounts by platform."""
         posts = GaugeMetricFamily(
             "wahdx_posts",
             "Posts watched, by state and platform; acknowledged failures apart",

@@ -20,6 +20,7 @@ Json = dict[str, Any]
 
 
 def _flag(name: str, text: str) -> bool:
+    """true/false (1/0, yes/no); ValueError naming the parameter."""
     word = text.strip().lower()
     if word in ("true", "1", "yes"):
         return True
@@ -29,6 +30,7 @@ def _flag(name: str, text: str) -> bool:
 
 
 def _count(name: str, text: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high`; ValueError naming the parameter."""
     if not text.strip().isdigit() or not low <= int(text) <= high:
         raise ValueError(f"{name} must be a whole number from {low} to {high}")
     return int(text)

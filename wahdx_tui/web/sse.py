@@ -137,6 +137,7 @@ class Hub:
             log.exception("internal error while updating the wall pages")
 
     def _send(self, view: View, data: bytes) -> None:
+        """Queue `data` to each page of the view; a page too far behind is dropped."""
         for page in list(view.pages):
             try:
                 page.queue.put_nowait(data)
@@ -157,6 +158,7 @@ class Hub:
 
 
 def _end(page: Page) -> None:
+    """Mark the page's stream to end, making room in its queue if need be."""
     queue = page.queue
     while True:  # make room for the end mark
         try:
