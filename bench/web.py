@@ -15,13 +15,14 @@ from pathlib import Path
 
 import httpx
 import orjson
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store
 
 from bench.common import BIN, clean_env, synthetic_posts, wait_busy, wait_quiet, write_watchlist
 from bench.scale import final_mix
 from bench.team import KEY, _cpu_seconds, _status, final_sim, p95, seed_store, team_env, wait_until
-from wahdx_tui.core.model import State, WatchedPost
-from wahdx_tui.core.storeapi import Transition, scope_for
-from wahdx_tui.core.storeurl import open_store
+from wahdx_tui.core.domain.model import State, WatchedPost
+from wahdx_tui.core.store.protocol import scope_for
 from wahdx_tui.sim import SimServer
 
 TOKEN = "bench-write-token-0123456789abcdef"

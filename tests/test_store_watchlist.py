@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pgserver import pg_server
-from test_store_contract import HOUR, SCOPE, Backend, backend, move
-
-from wahdx_tui.core.model import PostKey, State, WatchedPost
-from wahdx_tui.core.storeapi import AddCounts, Store
+from tests.store.test_store_contract import HOUR, SCOPE, Backend, backend, move
+from tests.support.pgserver import pg_server
+from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
+from wahdx_tui.core.store.protocol import AddCounts, Store
 
 __all__ = ["backend", "pg_server"]  # the fixtures, imported so pytest finds them here
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeClock
-from teamprocs import KEY, wait_for
 from webprocs import http_serve
 
-from wahdx_tui.core.model import WatchedPost
-from wahdx_tui.core.watchlist import Watchlist, load_watchlist, sample_watchlist_path
+from tests.support.fixtures import FakeClock
+from tests.support.teamprocs import KEY, wait_for
+from wahdx_tui.core.domain.model import WatchedPost
+from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
 
 CHROMIUM = "/usr/bin/chromium"

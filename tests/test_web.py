@@ -18,15 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import FakeClock, until
-from pgserver import PgServer, pg_server
-from teamprocs import KEY, SERVE, WATCHLIST, child_env, engine_on, following, wait_for
+from wahdx_tui.core.store.backend import open_store
 from webprocs import VIEW_TOKEN, WRITE_TOKEN, http_serve, metric_values, summed
 
-from wahdx_tui.core.model import State, WatchedPost
-from wahdx_tui.core.storeapi import scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.watchlist import load_watchlist
+from tests.support.fixtures import FakeClock, until
+from tests.support.pgserver import PgServer, pg_server
+from tests.support.teamprocs import KEY, SERVE, WATCHLIST, child_env, engine_on, following, wait_for
+from wahdx_tui.core.domain.model import State, WatchedPost
+from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.web.app import HttpSide
 from wahdx_tui.web.auth import COOKIE

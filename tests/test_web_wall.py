@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from teamprocs import engine_on
-
-from wahdx_tui.core.model import PostStatus, State, WatchedPost
-from wahdx_tui.core.teamengine import TeamEngine
-from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings
+from tests.support.teamprocs import engine_on
+from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.team.engine import TeamEngine
+from wahdx_tui.core.watchlist.reader import Watchlist, WatchlistSettings
 from wahdx_tui.web.sse import View
 from wahdx_tui.web.wall import ROWS_SHOWN, WallFilter, WallModel
 

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from teamprocs import KEY, WATCHLIST, Served, child_env, serve_process, wait_for
-
+from tests.support.teamprocs import KEY, WATCHLIST, Served, child_env, serve_process, wait_for
 from wahdx_tui.sim import SimServer
 
 LISTENING = re.compile(r"http: listening on (http://\S+?)/ ")

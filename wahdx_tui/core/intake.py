@@ -21,16 +21,16 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from wahdx_tui.core.errors import WahdxError
-from wahdx_tui.core.model import WatchedPost
-from wahdx_tui.core.watchlist import (
+from wahdx_tui.core.domain.errors import WahdxError
+from wahdx_tui.core.domain.model import WatchedPost
+from wahdx_tui.core.watchlist.reader import (
     MAX_POSTS,
     POST_KEYS,
     check_id,
     check_label,
     check_media_type,
 )
-from wahdx_tui.core.yamlsafe import show
+from wahdx_tui.core.watchlist.yamlsafe import show
 
 MAX_INTAKE_BYTES = 64 * 1024 * 1024
 """Largest input read at once, in bytes."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from wahdx_tui.core.model import PostKey, WatchedPost
-from wahdx_tui.core.storeapi import AddCounts, ListedPost, ListStatus
-from wahdx_tui.core.storecodec import Row, Text
+from wahdx_tui.core.domain.model import PostKey, WatchedPost
+from wahdx_tui.core.store.codec import Row, Text
+from wahdx_tui.core.store.protocol import AddCounts, ListedPost, ListStatus
 
 LIST_COLUMNS = (
     "account, publish, media_type, label, added_at, added_by, source, status, status_at, why"

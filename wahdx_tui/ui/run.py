@@ -9,7 +9,7 @@ import sys
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 
-from wahdx_tui.core.engine import Engine
+from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.tty import terminal_gone
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.quietdriver import QuietLinuxDriver

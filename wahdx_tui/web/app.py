@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 import orjson
 from aiohttp import web
 
-from wahdx_tui.core.board import Changes
-from wahdx_tui.core.errors import ConfigError
-from wahdx_tui.core.outcomes import PassOutcome
-from wahdx_tui.core.teamengine import FollowOutcome, TeamEngine
+from wahdx_tui.core.board.state import Changes
+from wahdx_tui.core.domain.errors import ConfigError
+from wahdx_tui.core.engine.outcomes import PassOutcome
+from wahdx_tui.core.team.engine import FollowOutcome, TeamEngine
 from wahdx_tui.web.auth import COOKIE, COOKIE_MAX_AGE, Access, Gate, cookie_value
 from wahdx_tui.web.config import HttpConfig
 from wahdx_tui.web.health import brief, health

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from enum import IntEnum
 
-from wahdx_tui.core.config import is_loopback_host
+from wahdx_tui.core.settings.apiaccess import is_loopback_host
 from wahdx_tui.web.config import HttpConfig, HttpToken
 
 COOKIE = "wahdx_wall"

@@ -7,10 +7,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from wahdx_tui.core.config import is_loopback_host
-from wahdx_tui.core.errors import ConfigError
-from wahdx_tui.core.secret import Secret
-from wahdx_tui.core.secretfile import read_secret_file
+from wahdx_tui.core.domain.errors import ConfigError
+from wahdx_tui.core.settings.apiaccess import is_loopback_host
+from wahdx_tui.core.settings.secret import Secret
+from wahdx_tui.core.settings.secretfile import read_secret_file
 
 WRITE_TOKEN_ENV = "WAHDX_HTTP_TOKEN"
 VIEW_TOKEN_ENV = "WAHDX_HTTP_VIEW_TOKEN"

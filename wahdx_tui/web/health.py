@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.teamengine import TeamEngine
+from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.core.team.engine import TeamEngine
 
 Json = dict[str, Any]
 

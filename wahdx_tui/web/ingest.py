@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.intake import IntakeError, item_post, parse_items
-from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.storeapi import StoreError
-from wahdx_tui.core.teamengine import TeamEngine
+from wahdx_tui.core.store.protocol import StoreError
+from wahdx_tui.core.team.engine import TeamEngine
 
 SOURCE = "http"
 """Where posts added over HTTP come from, as the list keeps it (`add`, `board`, `file ...`)."""

@@ -16,10 +16,10 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from wahdx_tui.core.board import Row
-from wahdx_tui.core.model import PostKey, State
-from wahdx_tui.core.storeapi import Transition
-from wahdx_tui.core.teamengine import TeamEngine
+from wahdx_tui.core.board.state import Row
+from wahdx_tui.core.domain.model import PostKey, State
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.web.wall import WallModel
 
 PASS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wahdx_tui.core.board import Board, Row
-from wahdx_tui.core.categories import CATEGORY_LABELS, Category
-from wahdx_tui.core.model import State
-from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.board.state import Board, Row
+from wahdx_tui.core.domain.categories import CATEGORY_LABELS, Category
+from wahdx_tui.core.domain.model import State
+from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.web.wall import is_failure_category
 
 DEFAULT_LIMIT = 100

@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wahdx_tui.core.accounts import Accounts
-from wahdx_tui.core.board import Row
-from wahdx_tui.core.categories import CATEGORY_LABELS, Category
-from wahdx_tui.core.display import state_label
-from wahdx_tui.core.model import PostKey, State
-from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.teamengine import TeamEngine
-from wahdx_tui.core.trend import failures_per_hour
+from wahdx_tui.core.board.accounts import Accounts
+from wahdx_tui.core.board.state import Row
+from wahdx_tui.core.board.trend import failures_per_hour
+from wahdx_tui.core.domain.categories import CATEGORY_LABELS, Category
+from wahdx_tui.core.domain.display import state_label
+from wahdx_tui.core.domain.model import PostKey, State
+from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.core.team.engine import TeamEngine
 
 ROWS_SHOWN = 60
 """Posts the page lists at most; the rest are counted ('N more') and one filter away."""
