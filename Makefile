@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SETUP_LOG := $(VENV)/setup.log
 
-.PHONY: demo test lint bench soak clean pg
+.PHONY: demo test lint bench soak clean pg browser
 
 # Quiet unless something is wrong: pip's and the build backend's chatter (warnings included)
 # go to $(SETUP_LOG), shown in full only when the set-up fails.
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/wahdx-tui demo
 
-test: $(STAMP) lint pg
+test: $(STAMP) lint pg browser
 	$(BIN)/python -m pytest
 
 # The PostgreSQL store tests start a throwaway server from Debian's postgresql package:
@@ -32,6 +32,18 @@ pg:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else \
 		echo "note: no PostgreSQL here: its store tests will skip (apt-get install postgresql)"; \
+	fi
+
+# The wall page's browser tests drive Debian's chromium headless through Debian's chromedriver
+# (Selenium never downloads one): installed here when missing and we are root; otherwise those
+# tests skip and say how.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the wall's browser tests (apt-get install chromium chromium-driver)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+		echo "note: no chromium here: the wall's browser tests will skip (apt-get install chromium chromium-driver)"; \
 	fi
 
 lint: $(STAMP)

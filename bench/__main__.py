@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import headless, poll, scale, store, team, teamlist, terminal
+from bench import headless, poll, scale, store, team, teamlist, terminal, web
 from bench.common import Skipped
 
 # name -> (goal, how the goal reads); None: reported beside its metric, no goal of its own.
@@ -67,6 +67,13 @@ GOALS: dict[str, tuple[float, str] | None] = {
     "retired_requests_ratio": (0.15, "<= 0.15 (requests per pass with retirement / without)"),
     "requests_per_pass_without_retirement": None,
     "requests_per_pass_with_retirement": None,
+    # serve --http (issue 25): pages, ingest, and serve's steady CPU with its HTTP side on.
+    "web_viewers_20_cpu_pct": (1, "<= 1 (extra CPU of serve with 20 live pages)"),
+    "web_serve_alone_cpu_pct": None,
+    "change_to_page_p95_ms": (1000, "<= 1000"),
+    "change_to_page_p50_ms": None,
+    "ingest_10k_s": (2, "<= 2"),
+    "serve_http_steady_cpu_100k_pct": None,
 }
 RESULTS = Path(__file__).resolve().parent / "last-results.txt"
 
@@ -90,6 +97,10 @@ def main() -> int:
         teamlist.add_10k,
         teamlist.add_to_screen,
         teamlist.retired_requests,
+        web.viewers_20,
+        web.change_to_page,
+        web.ingest_10k,
+        web.serve_steady_100k,
     ]
     values: dict[str, float] = {}
     skipped: dict[str, str] = {}  # metric -> why its group could not run here

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from wahdx_tui.core.engine.engine import Engine
     from wahdx_tui.core.store.protocol import Store
     from wahdx_tui.core.team.engine import TeamEngine
+    from wahdx_tui.serve.web.config import HttpConfig
 
 EXIT_USAGE = 2
 TEAM_LIST = Watchlist("", (), WatchlistSettings(), ())
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_history_arguments(serve, can_turn_off=False)
     _store_arguments(serve)
     _notify_argument(serve)
+    _http_arguments(serve)
 
     demo = sub.add_parser("demo", help="open the board on a built-in simulated API (no key)")
     demo.add_argument("--watchlist", help="watchlist to simulate (default: the bundled sample)")
@@ -408,6 +410,39 @@ def _notify_argument(
     )
 
 
+def _http_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="also serve health, metrics, the posts API, ingest and the wall page over HTTP"
+        " (a bare PORT binds 127.0.0.1; any other address needs a token)",
+    )
+    p.add_argument(
+        "--http-token-file",
+        metavar="FILE",
+        help="the write token for ingest (mode 600) instead of $WAHDX_HTTP_TOKEN",
+    )
+    p.add_argument(
+        "--http-view-token-file",
+        metavar="FILE",
+        help="the view token for reading beyond loopback (mode 600) instead of"
+        " $WAHDX_HTTP_VIEW_TOKEN",
+    )
+
+
+def _http_config(args: argparse.Namespace) -> HttpConfig | None:
+    """serve's --http and its tokens, checked before anything starts (None without --http)."""
+    from wahdx_tui.serve.web.config import http_config
+
+    if not args.http:
+        if args.http_token_file or args.http_view_token_file:
+            raise ConfigError(
+                "--http-token-file and --http-view-token-file go with --http HOST:PORT"
+            )
+        return None
+    return http_config(args.http, args.http_token_file, args.http_view_token_file)
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
     from wahdx_tui.core.store.backend import open_store
@@ -460,6 +495,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _warn_password_in_argv(args.store)
     setup = resolve(args)
     assert setup.api_key is not None
+    http = _http_config(args)
+    tokens = [ApiKey(t.reveal()) for t in http.tokens()] if http is not None else []
+    add_secrets(*tokens)  # never in --log either
     configure_logging(args.log, setup.api_key)
     _warn(setup.watchlist)
     stderr = logging.StreamHandler(sys.stderr)
@@ -476,14 +514,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     root = logging.getLogger("wahdx_tui")
     root.addHandler(stderr)
+    server_errors = logging.getLogger("aiohttp")  # its errors, redacted; no access log at all
+    server_errors.addHandler(stderr)
+    server_errors.propagate = False
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     store = open_store(store_url(args.store, args.history), password_file=args.store_password_file)
     _say_notices(store)
     engine = joined_engine(setup, args, store, can_poll=True)
 
+    listener = None
+    if http is not None:
+        from wahdx_tui.serve.web.app import HttpSide
+
+        listener = HttpSide(engine, http)
+
     async def run() -> int:
-        server = Server(engine, setup.watchlist.path or "the team's watchlist")
+        server = Server(engine, setup.watchlist.path or "the team's watchlist", listener)
         server.install_signals()
         return await server.run()
 

@@ -8,10 +8,12 @@ import logging
 import signal
 import sys
 import time
+from typing import Protocol
 
+from wahdx_tui.core.board.state import Changes
 from wahdx_tui.core.domain.errors import trouble_advice
 from wahdx_tui.core.domain.model import PostKey
-from wahdx_tui.core.engine.outcomes import PassOutcome
+from wahdx_tui.core.engine.outcomes import PassOutcome, RecheckOutcome
 from wahdx_tui.core.team.engine import FollowOutcome, TeamEngine
 from wahdx_tui.core.tty import terminal_gone
 
@@ -46,12 +48,42 @@ def pass_line(outcome: PassOutcome) -> str | None:
     return "; ".join(parts)
 
 
+class ServeListener(Protocol):
+    """What else runs in serve's loop (its HTTP side, wahdx_tui/serve/web): started once the team is
+    joined, stopped first at the end, and told of every change to the board as it happens."""
+
+    async def start(self) -> None:
+        """Start serving; raise a WahdxError (one line) when it cannot."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving (bounded: serve is quitting)."""
+        ...
+
+    def pass_ended(self, outcome: PassOutcome, seconds: float) -> None:
+        """A pass of this poller ended after `seconds`, its changes applied to the board."""
+        ...
+
+    def followed(self, outcome: FollowOutcome) -> None:
+        """One look at the store: the board took in `outcome.changes` (and the lease or the
+        store may have come or gone)."""
+        ...
+
+    def board_changed(self, changes: Changes, *, full: bool = False) -> None:
+        """Rows changed outside a pass or a look (stuck flags, a re-check); `full`: any row may
+        have (a restore, a reload)."""
+        ...
+
+
 class Server:
     """Runs the engine until told to stop: passes while it holds the lease, standby otherwise."""
 
-    def __init__(self, engine: TeamEngine, watchlist_name: str) -> None:
+    def __init__(
+        self, engine: TeamEngine, watchlist_name: str, listener: ServeListener | None = None
+    ) -> None:
         self.engine = engine
         self.name = watchlist_name
+        self.listener = listener
         self.stop = asyncio.Event()
         self._wake = asyncio.Event()  # a pass is due now (a board's `r`, a taken lease)
         self._everything = False
@@ -84,6 +116,13 @@ class Server:
         """Serve until stopped; the exit code (0 after a clean stop)."""
         engine = self.engine
         await engine.join()  # a store that cannot be reached at start: StoreError, exit 2
+        listener = self.listener
+        if listener is not None:
+            try:
+                await listener.start()  # a port taken: one error line, exit 2
+            except BaseException:
+                await engine.aclose(deadline=STOP_WITHIN)
+                raise
         role = "polling" if engine.polls_api else f"standby ({engine.via})"
         log.info(
             "started: %d posts of %s, %s; store %s",
@@ -95,11 +134,15 @@ class Server:
         restored = await engine.restore()
         if restored.error:
             log.warning("history not read: %s", restored.error)
+        if listener is not None:
+            listener.board_changed(Changes(), full=True)
         follower = asyncio.create_task(self._follow())
         checks = asyncio.create_task(self._clocks())
         try:
             await self._passes()
         finally:
+            if listener is not None:
+                await listener.stop()
             for task in (follower, checks):
                 task.cancel()
             if self._pass is not None:
@@ -143,6 +186,7 @@ class Server:
                     continue
             everything, self._everything = self._everything, False
             engine.polling = True
+            began = time.monotonic()
             only = None if due else new  # a new post does not wait for the next pass
             self._pass = running = asyncio.create_task(engine.run_pass(everything, only))
             stopper = asyncio.ensure_future(self.stop.wait())
@@ -152,6 +196,8 @@ class Server:
                 return  # stopped mid-pass: run() cancels it, and what was written stays
             self._pass = None
             self._said(running.result())
+            if self.listener is not None:
+                self.listener.pass_ended(running.result(), time.monotonic() - began)
             if due:
                 self._next_pass = time.monotonic() + engine.next_delay()
 
@@ -173,6 +219,8 @@ class Server:
         engine = self.engine
         while True:
             outcome: FollowOutcome = await engine.follow()  # it logs the store's ups and downs
+            if self.listener is not None:
+                self.listener.followed(outcome)
             if outcome.took_lease:
                 self._next_pass = 0.0
                 self._wake.set()
@@ -193,6 +241,14 @@ class Server:
                 task = asyncio.create_task(engine.recheck(post))
                 self._rechecks.add(task)
                 task.add_done_callback(self._rechecks.discard)
+                task.add_done_callback(self._rechecked)
+
+    def _rechecked(self, task: asyncio.Task[RecheckOutcome]) -> None:
+        """A board's re-check served: its change is the listener's news too."""
+        if self.listener is not None and not task.cancelled() and task.exception() is None:
+            changes = task.result().changes
+            if changes.changed:
+                self.listener.board_changed(changes)
 
     async def _clocks(self) -> None:
         """Stuck posts every few seconds, and the watchlist file's saves."""
@@ -203,11 +259,17 @@ class Server:
             seq = engine.file_saved()
             if seq is not None:
                 await self._reload(seq)
-            if engine.polls_api and time.monotonic() - last_stuck >= STUCK_CHECK_EVERY:
+            # A standby flags stuck posts too when a page shows its board (as a board does).
+            shown = engine.polls_api or self.listener is not None
+            if shown and time.monotonic() - last_stuck >= STUCK_CHECK_EVERY:
                 last_stuck = time.monotonic()
+                flagged = engine.board.stuck
                 stuck = engine.check_stuck()
-                if stuck:
+                if stuck and engine.polls_api:
                     log.info("%d posts newly stuck", len(stuck))
+                if self.listener is not None and (stuck or engine.board.stuck != flagged):
+                    # A flag that cleared without a change of state: any row may be it.
+                    self.listener.board_changed(Changes(changed=stuck), full=not stuck)
 
     async def _reload(self, seq: int | None, *, force: bool = False) -> None:
         """Re-read the watchlist; keep the last good one when the edit does not load."""
@@ -224,6 +286,8 @@ class Server:
             log.warning("watchlist not reloaded, keeping the last good list: %s", outcome.error)
             return
         said = "; ".join(outcome.said)
+        if self.listener is not None:
+            self.listener.board_changed(Changes(), full=True)
         log.info(
             "watchlist reloaded: +%d / -%d posts%s",
             outcome.added,

@@ -7,6 +7,7 @@ import email.utils
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -206,6 +207,26 @@ def _message_of(body: object) -> str:
     return ""
 
 
+def request_outcome(status: int) -> str:
+    """How a request that got an HTTP answer ended, in a word (a metrics label)."""
+    if status < 300:
+        return "ok"
+    if status == 429:
+        return "rate_limited"
+    if status in (401, 403):
+        return "rejected"
+    return "client_error" if status < 500 else "server_error"
+
+
+def failed_outcome(exc: BaseException) -> str:
+    """How a request that got no usable answer ended, in a word (a metrics label)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, BodyTooLarge):
+        return "too_large"
+    return "network_error" if isinstance(exc, httpx.HTTPError | OSError) else "error"
+
+
 class WahdxClient:
     """One keep-alive HTTP client per process; never prints or logs the key."""
 
@@ -222,6 +243,8 @@ class WahdxClient:
         self.options = options or ClientOptions()
         self.batch_size = max(1, self.options.batch_size)
         self.requests = 0
+        self.outcomes: Counter[str] = Counter()
+        """Requests sent, by how each ended (`request_outcome`), for serve's metrics."""
         self._on_event = on_event
         self._sleep = sleep
         self._sem = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -371,7 +394,12 @@ class WahdxClient:
                     # before a 429 arrived must still wait out the Retry-After.
                     await self._wait_gate()
                     self.requests += 1
-                    status, content, headers = await self._send(method, url, body)
+                    try:
+                        status, content, headers = await self._send(method, url, body)
+                    except Exception as exc:
+                        self.outcomes[failed_outcome(exc)] += 1
+                        raise
+                    self.outcomes[request_outcome(status)] += 1
                     content = self._unechoed(content)
                     if status == 429:
                         # Close the gate before the slot is freed, so no queued request slips by.

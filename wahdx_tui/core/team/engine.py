@@ -202,6 +202,16 @@ class TeamEngine(Engine):
             return Source(gone_since=self._gone_since)
         return Source(host=clean(lease.host, 60), late=self.word.late())
 
+    @property
+    def poller_gone_since(self) -> float | None:
+        """When the last poller's lease ran out, while no poller is alive (else None)."""
+        return None if self.team.holding else self._gone_since
+
+    @property
+    def store_down_since(self) -> float | None:
+        """Since when the store has not answered (None while it does)."""
+        return self._store_down_since
+
     async def _store(self, fn: Callable[[], _T]) -> _T:
         """A store call on the history thread, in order with its writes."""
         return await self.history.call(fn)

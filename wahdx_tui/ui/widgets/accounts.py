@@ -346,7 +346,7 @@ class AccountsTable(CursorTable):
 class AccountsView(Widget):
     """The trend, headings, the accounts table and its filter box.
 
-    The app feeds `accounts` (core.accounts.Accounts) from its one "board changed" path and
+    The app feeds `accounts` (core.board.accounts.Accounts) from its one "board changed" path and
     then calls `reconcile()`; `show_trend(counts)` draws failures per hour. Enter posts
     AccountChosen. Keys: s / S sort, / filter (Esc clears), j k g G PgUp PgDn move.
     """
