@@ -140,6 +140,20 @@ async def test_metrics_equal_what_a_board_shows_acknowledgements_apart(
                 tries=600,
                 step=0.05,
             )
+            assert metric_values(get(f"{url}/metrics").text, "wahdx_retired_posts") == {
+                frozenset(): 0.0
+            }
+            with open_store(store) as direct:  # a post retired by hand: serve counts it
+                direct.retire_watched(scope_for(sim.base_url), [failed], "test")
+            await until(
+                lambda: (
+                    metric_values(get(f"{url}/metrics").text, "wahdx_retired_posts")
+                    == {frozenset(): 1.0}
+                ),
+                "the retired post counted",
+                tries=600,
+                step=0.05,
+            )
             text = get(f"{url}/metrics").text
     assert metric_values(text, "wahdx_lease_holder") == {frozenset(): 1.0}
     assert summed(metric_values(text, "wahdx_transitions_total"), to="failed") >= 1

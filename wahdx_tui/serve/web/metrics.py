@@ -121,6 +121,12 @@ class BoardCollector(Collector):
             value=1.0 if engine.health.state == "down" else 0.0,
         )
         yield GaugeMetricFamily(
+            "wahdx_retired_posts",
+            "Posts retired from the team's watchlist (finished, or retired by hand), as boards"
+            " count them",
+            value=float(engine.team_list.retired()),
+        )
+        yield GaugeMetricFamily(
             "wahdx_store_reachable",
             "1 while the store answers, else 0",
             value=0.0 if engine.store_down_since is not None else 1.0,
