@@ -302,6 +302,7 @@ def joined_engine(
     *,
     can_poll: bool,
     accounts: Collection[str] = (),
+    shows_file: bool = True,
 ) -> TeamEngine:
     """An engine in the team of `store` (`watch` and `serve`): the poller, or a board of it."""
     from wahdx_tui.core.team.setup import team_engine
@@ -317,6 +318,7 @@ def joined_engine(
         can_poll=can_poll,
         notify_config=args.notify_config,
         accounts=accounts,
+        shows_file=shows_file,
     )
 
 
@@ -521,7 +523,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         root.setLevel(logging.INFO)
     store = open_store(store_url(args.store, args.history), password_file=args.store_password_file)
     _say_notices(store)
-    engine = joined_engine(setup, args, store, can_poll=True)
+    # serve shows (on its wall, in its metrics) the whole team list: its file is one source.
+    engine = joined_engine(setup, args, store, can_poll=True, shows_file=False)
 
     listener = None
     if http is not None:

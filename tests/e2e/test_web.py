@@ -32,6 +32,8 @@ from wahdx_tui.serve.web.auth import COOKIE
 from wahdx_tui.serve.web.config import HttpConfig, HttpToken
 from wahdx_tui.sim import SimConfig, SimServer
 
+FILE_POSTS = load_watchlist(WATCHLIST).posts
+
 __all__ = ["pg_server"]
 
 
@@ -467,3 +469,27 @@ def test_sigterm_with_a_page_streaming_stops_cleanly(tmp_path: Path, sim: SimSer
         assert served.proc.wait(20) == 0
         assert rest[0].startswith("data: ")
         assert served.says("stopped")
+
+
+async def test_a_post_added_beside_serves_file_is_on_its_wall_and_in_its_metrics(
+    tmp_path: Path, sim: SimServer
+) -> None:
+    """serve's file is one source of the team's watchlist: a post added with `add` is polled,
+    and the wall and /metrics (read from serve's board) count it, as keyless boards do."""
+    store = str(tmp_path / "team.sqlite3")
+    with http_serve(tmp_path, sim, "--store", store) as (_, url):
+
+        def total() -> float:
+            return sum(metric_values(get(f"{url}/metrics").text, "wahdx_posts").values())
+
+        await until(
+            lambda: total() == len(FILE_POSTS), "serve's file counted", tries=600, step=0.05
+        )
+        with open_store(store) as direct:
+            added = WatchedPost("acc_added_by_hand", "p_beside_the_file", label="by hand")
+            direct.add_watched(scope_for(sim.base_url), [added], "add", "ana@host")
+        await until(
+            lambda: total() == len(FILE_POSTS) + 1, "the added post counted", tries=600, step=0.05
+        )
+        page = get(f"{url}/api/v1/posts?account=acc_added_by_hand").json()
+    assert [p["publishId"] for p in page["posts"]] == ["p_beside_the_file"]

@@ -54,10 +54,12 @@ def team_engine(
     notify_config: str | None = None,
     operator: str | None = None,
     accounts: Collection[str] = (),
+    shows_file: bool = True,
 ) -> TeamEngine:
     """An engine in the team of `store` for this API (polling only if `can_poll` and keyed),
-    showing its watchlist file, or without one the team's list (of `accounts` only, if any);
-    its acknowledgements are signed by `operator` (default: user@host)."""
+    showing its watchlist file (unless not `shows_file`: serve's wall and metrics are the
+    whole list's, its file only one source), or without one the team's list (of `accounts`
+    only, if any); its acknowledgements are signed by `operator` (default: user@host)."""
     scope = scope_for(base_url)
     holder = new_holder()
     link = TeamLink(store, scope, can_poll and api_key is not None, holder, holder.id)
@@ -76,6 +78,7 @@ def team_engine(
         operator=operator,
     )
     engine.team_list.accounts = frozenset(accounts)
+    engine.team_list.shows_file = shows_file
     engine.retirement = Retirement.of(settings)
     engine.history.forget_after = settings.forget_after
     if link.can_poll:  # only the poller sends: a board that may become it gets the targets

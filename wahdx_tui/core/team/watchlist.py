@@ -62,6 +62,7 @@ class TeamList:
         self._polled: list[WatchedPost] | None = None  # made when next asked for
         self._retired_keys: set[PostKey] | None = None
         self.version = 0  # moves on with every change: the poller re-reads the union then only
+        self.shows_file = True  # False: a file synced in, but the whole list shown (serve)
 
     @property
     def file_posts(self) -> tuple[WatchedPost, ...]:
@@ -76,8 +77,9 @@ class TeamList:
 
     @property
     def own_file(self) -> bool:
-        """Whether this process shows a watchlist file of its own (else the team's list)."""
-        return bool(self.path)
+        """Whether this process shows a watchlist file of its own (else the team's list: a
+        board without a file, or `serve`, whose wall and metrics are the team's)."""
+        return bool(self.path) and self.shows_file
 
     def clear(self) -> None:
         """Forget every entry (the store was replaced: its list comes next)."""
