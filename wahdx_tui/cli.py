@@ -533,7 +533,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         listener = HttpSide(engine, http)
 
     async def run() -> int:
-        server = Server(engine, setup.watchlist.path or "the team's watchlist", listener)
+        path = setup.watchlist.path
+        name = f"the team's watchlist ({path} synced in)" if path else "the team's watchlist"
+        server = Server(engine, name, listener)
         server.install_signals()
         return await server.run()
 
