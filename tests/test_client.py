@@ -407,17 +407,41 @@ async def test_endless_429_gives_up_after_max_rate_limited(
     assert_no_key(sim.api_key, info.value, *result.errors)
 
 
-async def test_retry_after_beyond_the_cap_is_not_waited_for(
-    make_sim: Callable[..., SimServer],
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("31536000", 1.0),  # a year: capped to max_retry_after
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 1.0),  # the same, as an HTTP date
+        ("1e400", None),  # infinity: ignored, the usual backoff
+        ("inf", None),
+        ("-5", None),
+        ("soon", None),
+    ],
+)
+async def test_a_retry_after_too_long_or_unreadable_is_capped_and_then_the_api_is_asked_again(
+    make_sim: Callable[..., SimServer], header: str, wait: float | None
 ) -> None:
+    """One 429 asking for a year (or forever, or nonsense) must not stop the board: the
+    request goes again within max_retry_after and gets the healthy answer."""
     posts = make_posts(2)
-    sim = make_sim(posts, faults=Faults(burst_429_every=1, burst_429_len=1, retry_after=3600))
-    rec = Recorder()
-    async with new_client(sim, rec, max_retry_after=300) as client:
-        with pytest.raises(ApiUnavailable, match="3600"):
-            await client.check_one(posts[0])
-    assert rec.sleeps == []
-    assert sim.stats.requests == 1
+    faults = Faults(burst_429_every=1, burst_429_len=1, retry_after_text=header)
+    sim = make_sim(posts, faults=faults)
+
+    def stop_limiting(event: ClientEvent) -> None:
+        sim.faults.burst_429_every = 0
+
+    rec = Recorder(hook=stop_limiting)
+    async with new_client(sim, rec, max_retry_after=1.0) as client:
+        result = await client.check_posts(posts)
+    assert result.complete
+    (event,) = rec.kinds("rate_limited")
+    if wait is None:
+        assert 0.0 < event.wait <= 0.01  # backoff_base 0.01, as with no Retry-After at all
+        assert "no usable Retry-After" in event.message
+    else:
+        assert event.wait == wait
+        assert "more than max_retry_after" in event.message
+    assert sim.stats.status_counts == {429: 1, 200: 1}
 
 
 async def test_429_as_an_http_date_in_the_past_goes_again_at_once(
@@ -471,9 +495,14 @@ async def test_429_without_retry_after_backs_off() -> None:
         ("1", 1.0),
         ("2.5", 2.5),
         (" 120 ", 120.0),
-        ("-5", 0.0),
+        ("-5", None),  # negative: not a wait
+        ("1e400", None),  # infinity
+        ("inf", None),
         ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0),  # now=40
+        ("Thursday, 01-Jan-70 00:01:40 GMT", 60.0),  # RFC 850's form
+        ("Thu Jan  1 00:01:40 1970", 60.0),  # asctime's form, GMT though it says no zone
         ("Thu, 01 Jan 1970 00:00:10 GMT", 0.0),  # in the past
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),  # past the calendar
         (None, None),
         ("", None),
         ("soon", None),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -38,6 +41,8 @@ from wahdx_tui.core.transport import BodyTooLarge, Headers, Http11Transport, tra
 BATCH_PATH = "/api/content/status/batch"
 SINGLE_PATH = "/api/content/status/{account}/{publish}"
 _LIMIT_WORDS = ("too many", "limit", "too large", "maximum", "exceed")
+_ASCTIME = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}", re.ASCII)
+"""The third HTTP-date form (C's asctime), which carries no zone: it is GMT."""
 
 _T = TypeVar("_T")
 log = logging.getLogger("wahdx_tui.client")
@@ -55,7 +60,7 @@ class ClientOptions:
     backoff_base: float = 0.5
     backoff_cap: float = 20.0
     max_rate_limited: int = 6
-    max_retry_after: float = 300.0
+    max_retry_after: float = DEFAULTS.max_retry_after
     max_body_bytes: int = 16 * 1024 * 1024
 
 
@@ -101,7 +106,9 @@ class _HeaderBlock:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (IMF-fixdate,
+    RFC 850 or asctime, read as GMT); None for anything else, a negative or non-finite
+    number among them (`1e400` is infinity), so the caller backs off as usual instead."""
     if not value:
         return None
     value = value.strip()
@@ -110,14 +117,19 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except ValueError:
         seconds = None
     if seconds is not None:
-        return max(0.0, seconds) if seconds == seconds else None
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
+        if not _ASCTIME.fullmatch(value):
+            return None  # a date without its zone is not an HTTP date: which day is it?
+        when = when.replace(tzinfo=UTC)  # asctime's form has none: HTTP dates are GMT
+    try:
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    except (OverflowError, ValueError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _parse_guarded(parse: Callable[[object], _T], decoded: object) -> _T:
@@ -312,10 +324,8 @@ class WahdxClient:
                     if status == 429:
                         # Close the gate before the slot is freed, so no queued request slips by.
                         limited += 1
-                        asked = parse_retry_after(headers.get("retry-after"))
-                        wait = asked if asked is not None else self._backoff(limited)
-                        if wait <= opts.max_retry_after:
-                            self._not_before = max(self._not_before, loop.time() + wait)
+                        wait, asked = self._rate_limit_wait(headers.get("retry-after"), limited)
+                        self._not_before = max(self._not_before, loop.time() + wait)
                 # The slot is free once this body is parsed (tens of microseconds, beside
                 # the network's milliseconds): a request waiting for it, a re-check, has it
                 # next (the semaphore is fair), and a pass's workers each send their own next.
@@ -339,15 +349,11 @@ class WahdxClient:
                         f"API key rejected (HTTP {status}): check WAHDX_API_KEY or --api-key-file"
                     )
                 if status == 429:
-                    if limited > opts.max_rate_limited or wait > opts.max_retry_after:
+                    if limited > opts.max_rate_limited:
                         # Said as an event too, so the next pass is put off as the server asks.
-                        self._emit(
-                            "rate_limited", f"rate limited: asked to wait {wait:.0f} s", wait
-                        )
-                        raise ApiUnavailable(
-                            f"rate limited by the API (asked to wait {wait:.0f} s)"
-                        )
-                    self._emit("rate_limited", f"rate limited: waiting {wait:.0f} s", wait)
+                        self._emit("rate_limited", f"rate limited: {asked}", wait)
+                        raise ApiUnavailable(f"rate limited by the API ({asked})")
+                    self._emit("rate_limited", f"rate limited: {asked}; waiting {wait:.0f} s", wait)
                     continue
                 try:
                     decoded = decode_json(content) if content else None
@@ -375,6 +381,24 @@ class WahdxClient:
             if backing_off is not None:
                 backing_off()
             await self._sleep(delay)
+
+    def _rate_limit_wait(self, header: str | None, limited: int) -> tuple[float, str]:
+        """How long to wait after the `limited`th 429 in a row, and what the API asked, in
+        words: its Retry-After up to `max_retry_after` (a longer ask is logged and capped),
+        else the usual backoff (no header, or one that is garbage, negative or infinite)."""
+        cap = self.options.max_retry_after
+        asked = parse_retry_after(header)
+        if asked is None:
+            said = "no usable Retry-After" if header else "no Retry-After"
+            return min(cap, self._backoff(limited)), said
+        if asked > cap:
+            log.warning(
+                "the API asked to wait %.0f s after a 429; waiting %.0f s (max_retry_after)",
+                asked,
+                cap,
+            )
+            return cap, f"asked to wait {asked:.0f} s, more than max_retry_after"
+        return asked, f"asked to wait {asked:.0f} s"
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter between half and all of the capped step."""

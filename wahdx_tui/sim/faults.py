@@ -47,6 +47,7 @@ class Faults:
     burst_429_len: int = 3
     retry_after: float = 1.0
     retry_after_http_date: bool = False
+    retry_after_text: str = ""  # sent as it is instead, when set: "1e400", "-5", "soon"
     malformed_rate: float = 0.0
     max_batch: int = 0
     max_batch_400: bool = False
@@ -157,8 +158,10 @@ class FaultInjector:
         return False
 
     def retry_after_header(self) -> str:
-        """The Retry-After value: whole seconds rounded up, or an HTTP date."""
+        """The Retry-After value: whole seconds rounded up, an HTTP date, or the text set."""
         f = self.faults
+        if f.retry_after_text:
+            return f.retry_after_text
         seconds = max(0, math.ceil(f.retry_after))
         if f.retry_after_http_date:
             return formatdate(time.time() + seconds, usegmt=True)

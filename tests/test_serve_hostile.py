@@ -1,0 +1,63 @@
+"""`serve` as a real process against a hostile API, a hostile folder and a stuck store.
+
+The simulated API runs over loopback HTTP in this process (its faults changed while it runs),
+`wahdx-tui serve` runs as a child process, and every wait is a bounded poll of something the
+operator could see: the API's request counts, serve's log lines, its exit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+from teamprocs import KEY, WATCHLIST, Served, child_env, serve_process, wait_for
+
+from wahdx_tui.core.watchlist import load_watchlist
+from wahdx_tui.sim import Faults, SimConfig, SimServer
+
+
+@pytest.fixture
+def sim() -> Iterator[SimServer]:
+    posts = load_watchlist(WATCHLIST).posts
+    server = SimServer(SimConfig(posts=posts, seed=7, api_key=KEY, faults=Faults())).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / "state").mkdir()
+    return tmp_path
+
+
+def serving(
+    home: Path, sim: SimServer, *args: str, name: str = "serve"
+) -> AbstractContextManager[Served]:
+    """`serve` on the sample watchlist and the simulator, its store in `home`."""
+    env = child_env(home / "state", base_url=sim.base_url, key=KEY)
+    return serve_process(env, home / f"{name}.log", str(WATCHLIST), *args)
+
+
+# -- a Retry-After of a year, or of forever ---------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["31536000", "1e400"])
+def test_one_429_asking_for_a_year_or_forever_does_not_stop_serve(
+    home: Path, sim: SimServer, header: str
+) -> None:
+    sim.faults.retry_after_text = header
+    sim.faults.burst_429_every, sim.faults.burst_429_len = 1, 1  # every request: 429
+    debug = home / "debug.log"
+    with serving(home, sim, "--max-retry-after", "1", "--log", str(debug)) as served:
+        wait_for(lambda: sim.stats.status_counts.get(429), "the first 429")
+        sim.faults.burst_429_every = 0  # the API is healthy again
+        wait_for(lambda: sim.stats.status_counts.get(200), "a request after the 429", 60)
+        wait_for(lambda: served.says("pass 1:"), "the first pass, answered")
+        assert served.proc.poll() is None
+    said = debug.read_text(encoding="utf-8")
+    if header == "31536000":
+        assert "asked to wait 31536000 s after a 429; waiting 1 s (max_retry_after)" in said
+    else:
+        assert "no usable Retry-After" in said
