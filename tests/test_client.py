@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from conftest import until
 
+from wahdx_tui.core import client as client_module
 from wahdx_tui.core.client import (
     BATCH_PATH,
     ClientEvent,
@@ -836,6 +838,31 @@ async def test_body_over_the_cap_is_an_error(make_sim: Callable[..., SimServer])
     assert sim.stats.single_requests == 1  # not retried
     assert not result.complete
     assert "larger than" in result.errors[0]
+
+
+@pytest.mark.parametrize("shape", ["envelope", "flat", "statuses"])
+async def test_an_answer_flooded_with_empty_items_is_read_off_the_loop_for_the_posts_asked(
+    make_sim: Callable[..., SimServer],
+    monkeypatch: pytest.MonkeyPatch,
+    shape: str,
+) -> None:
+    """8 MiB of `{},{},...` after the real items: the real ones are read, the rest is not
+    parsed, and the reading happens on a thread, so the board's keys never wait on it."""
+    posts = make_posts(10)
+    sim = make_sim(posts, faults=Faults(flood=8 * 1024 * 1024), shape=shape)
+    readers: list[int] = []
+    real_decode = client_module.decode_json
+
+    def decode(content: bytes, max_values: int | None = None) -> object:
+        readers.append(threading.get_ident())
+        return real_decode(content, max_values)
+
+    monkeypatch.setattr(client_module, "decode_json", decode)
+    async with new_client(sim, batch_size=10) as client:
+        result = await client.check_posts(posts)
+    assert result.complete
+    assert_matches_truth(sim, posts, result.statuses)
+    assert readers and threading.get_ident() not in readers
 
 
 async def test_body_cap_message_names_the_cap(make_sim: Callable[..., SimServer]) -> None:

@@ -61,3 +61,36 @@ def test_one_429_asking_for_a_year_or_forever_does_not_stop_serve(
         assert "asked to wait 31536000 s after a 429; waiting 1 s (max_retry_after)" in said
     else:
         assert "no usable Retry-After" in said
+
+
+# -- an answer of 16 MiB of empty items ---------------------------------------------------------
+
+
+def memory_kib(pid: int, field: str) -> int:
+    """A field of /proc/PID/status in KiB: VmRSS (now) or VmHWM (the peak so far)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} for process {pid}")
+
+
+def test_a_16_mib_answer_of_empty_items_costs_serve_a_few_copies_of_it_not_25(
+    home: Path, sim: SimServer
+) -> None:
+    """`[{},{},...]` of 16 MiB for 25 posts once took serve to 1.3 GB and a full core for ten
+    seconds, so long that its lease ran out. Its peak memory now grows by a few copies of
+    the body at most (the transport's buffer, the answer), whatever the answer holds."""
+    size = 16 * 1024 * 1024 - 64 * 1024  # the real items too stay under the 16 MiB cap
+    with serving(home, sim, "--interval", "1") as served:
+        wait_for(lambda: served.says("pass 1:"), "the first pass")
+        wait_for(lambda: sim.stats.batch_requests >= 2, "a quiet pass")
+        before = memory_kib(served.proc.pid, "VmRSS") * 1024
+        sim.faults.flood = size
+        flooded = sim.stats.batch_requests
+        # The pass after the flooded one has asked: the flooded answer was read by then.
+        wait_for(lambda: sim.stats.batch_requests >= flooded + 2, "a pass after the flood", 120)
+        peak = memory_kib(served.proc.pid, "VmHWM") * 1024
+        assert served.proc.poll() is None
+    assert peak - before < 4 * size, f"{(peak - before) / size:.1f} times the answer's size"
+    text = served.text()
+    assert "lease lost" not in text and "API down" not in text and "left out" not in text

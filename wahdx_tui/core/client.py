@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -33,6 +33,7 @@ from wahdx_tui.core.normalise import (
     decode_json,
     parse_batch,
     parse_single,
+    value_budget,
 )
 from wahdx_tui.core.secret import ApiKey
 from wahdx_tui.core.settings import DEFAULTS
@@ -41,6 +42,8 @@ from wahdx_tui.core.transport import BodyTooLarge, Headers, Http11Transport, tra
 BATCH_PATH = "/api/content/status/batch"
 SINGLE_PATH = "/api/content/status/{account}/{publish}"
 _LIMIT_WORDS = ("too many", "limit", "too large", "maximum", "exceed")
+OFF_LOOP_BYTES = 256 * 1024
+"""An answer larger than this is decoded and read on a thread, off the event loop."""
 _ASCTIME = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}", re.ASCII)
 """The third HTTP-date form (C's asctime), which carries no zone: it is GMT."""
 
@@ -140,6 +143,22 @@ def _parse_guarded(parse: Callable[[object], _T], decoded: object) -> _T:
         raise
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
         raise ResponseShapeError(f"unreadable response ({exc.__class__.__name__})") from None
+
+
+async def _read(
+    content: bytes, status: int, parse: Callable[[object], _T], max_values: int
+) -> _T | object:
+    """The body decoded (at most `max_values` values of it), and for a 2xx read by `parse`;
+    a large body on a thread of its own, so the event loop (the board's keys) never waits
+    on it."""
+
+    def read() -> _T | object:
+        decoded = decode_json(content, max_values) if content else None
+        return _parse_guarded(parse, decoded) if status < 300 else decoded
+
+    if len(content) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(read)
+    return read()
 
 
 def _size(n: int) -> str:
@@ -303,11 +322,13 @@ class WahdxClient:
         *,
         body: Any = None,
         backing_off: Callable[[], None] | None = None,
+        asked_for: int = 1,
     ) -> tuple[int, _T | object]:
         """Send with retries; return (status, parse(body)) for 2xx, (status, body) for other 4xx.
 
         A 2xx body that `parse` cannot read (ResponseShapeError) is retried like a 5xx.
-        `backing_off` is told before each wait between attempts.
+        `backing_off` is told before each wait between attempts. `asked_for`, the posts
+        asked about, bounds how much of an answer is read (`value_budget`).
         """
         opts = self.options
         attempts = 0
@@ -356,9 +377,9 @@ class WahdxClient:
                     self._emit("rate_limited", f"rate limited: {asked}; waiting {wait:.0f} s", wait)
                     continue
                 try:
-                    decoded = decode_json(content) if content else None
+                    decoded = await _read(content, status, parse, value_budget(asked_for))
                     if status < 300:
-                        return status, _parse_guarded(parse, decoded)
+                        return status, cast(_T, decoded)
                     message = _message_of(decoded)
                     if status == 413 or (
                         status == 400 and any(w in message.lower() for w in _LIMIT_WORDS)
@@ -425,6 +446,7 @@ class WahdxClient:
             lambda body: parse_batch(body, chunk, time.time(), last),
             body={"checks": checks},
             backing_off=backing_off,
+            asked_for=len(chunk),
         )
         if status >= 400 or not isinstance(result, list):
             raise ApiError(f"HTTP {status} from the API: {_message_of(result) or 'no message'}")

@@ -58,6 +58,7 @@ class Faults:
     missing_rate: float = 0.0
     revoked: bool = False
     hostile: bool = False
+    flood: int = 0  # bytes: each batch answer padded to about this with `{}` after its items
     down_after: float | None = None
     down_for: float = 0.0
     seed: int = 0
@@ -106,6 +107,7 @@ class FaultInjector:
         self._count = 0
         self._burst_left = 0
         self._malformed_turn = 0
+        self._flood: bytes | None = None
 
     def _rng(self, name: str) -> random.Random:
         seed = self.faults.seed
@@ -183,6 +185,14 @@ class FaultInjector:
             kind = MALFORMED_KINDS[self._malformed_turn % len(MALFORMED_KINDS)]
             self._malformed_turn += 1
         return kind
+
+    def flood_items(self) -> bytes:
+        """`{},{},...{}` of about `flood` bytes (made once per size): what pads a batch."""
+        count = max(1, self.faults.flood // 3)
+        with self._lock:
+            if self._flood is None or len(self._flood) != 3 * count - 1:
+                self._flood = b"{}," * (count - 1) + b"{}"
+            return self._flood
 
     def reset(self) -> None:
         """Forget counters and dice so the next request starts a fresh reproducible run."""
