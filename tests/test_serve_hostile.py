@@ -7,6 +7,8 @@ operator could see: the API's request counts, serve's log lines, its exit.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -94,3 +96,25 @@ def test_a_16_mib_answer_of_empty_items_costs_serve_a_few_copies_of_it_not_25(
     assert peak - before < 4 * size, f"{(peak - before) / size:.1f} times the answer's size"
     text = served.text()
     assert "lease lost" not in text and "API down" not in text and "left out" not in text
+
+
+# -- a watchlist replaced by a FIFO ------------------------------------------------------------
+
+
+def test_a_watchlist_replaced_by_a_fifo_is_refused_and_sigterm_still_stops_serve(
+    home: Path, sim: SimServer
+) -> None:
+    """serve read the FIFO on its next look at the file and waited there for a writer, so
+    SIGTERM could not stop it. Now the FIFO is refused, the last good list kept."""
+    watchlist = home / "watch.yaml"
+    watchlist.write_text(WATCHLIST.read_text(encoding="utf-8"), encoding="utf-8")
+    env = child_env(home / "state", base_url=sim.base_url, key=KEY)
+    with serve_process(env, home / "serve.log", str(watchlist)) as served:
+        wait_for(lambda: served.says("pass 1:"), "the first pass")
+        watchlist.unlink()
+        os.mkfifo(watchlist)
+        wait_for(lambda: served.says("is a FIFO (named pipe)"), "the FIFO refused")
+        assert served.says("watchlist not reloaded, keeping the last good list")
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(60) == 0
+        assert served.says("stopped")
