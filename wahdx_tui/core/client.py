@@ -345,8 +345,11 @@ class WahdxClient:
                     if status == 429:
                         # Close the gate before the slot is freed, so no queued request slips by.
                         limited += 1
-                        wait, asked = self._rate_limit_wait(headers.get("retry-after"), limited)
-                        self._not_before = max(self._not_before, loop.time() + wait)
+                        wait, asked, capped = self._rate_limit_wait(
+                            headers.get("retry-after"), limited
+                        )
+                        if not capped:  # a longer ask is not waited out within a pass
+                            self._not_before = max(self._not_before, loop.time() + wait)
                 # The slot is free once this body is parsed (tens of microseconds, beside
                 # the network's milliseconds): a request waiting for it, a re-check, has it
                 # next (the semaphore is fair), and a pass's workers each send their own next.
@@ -370,8 +373,9 @@ class WahdxClient:
                         f"API key rejected (HTTP {status}): check WAHDX_API_KEY or --api-key-file"
                     )
                 if status == 429:
-                    if limited > opts.max_rate_limited:
-                        # Said as an event too, so the next pass is put off as the server asks.
+                    if capped or limited > opts.max_rate_limited:
+                        # Said as an event too, so the next pass is put off as the server asks
+                        # (up to max_retry_after).
                         self._emit("rate_limited", f"rate limited: {asked}", wait)
                         raise ApiUnavailable(f"rate limited by the API ({asked})")
                     self._emit("rate_limited", f"rate limited: {asked}; waiting {wait:.0f} s", wait)
@@ -403,23 +407,24 @@ class WahdxClient:
                 backing_off()
             await self._sleep(delay)
 
-    def _rate_limit_wait(self, header: str | None, limited: int) -> tuple[float, str]:
-        """How long to wait after the `limited`th 429 in a row, and what the API asked, in
-        words: its Retry-After up to `max_retry_after` (a longer ask is logged and capped),
-        else the usual backoff (no header, or one that is garbage, negative or infinite)."""
+    def _rate_limit_wait(self, header: str | None, limited: int) -> tuple[float, str, bool]:
+        """How long to wait after the `limited`th 429 in a row, what the API asked (in
+        words), and whether that was capped: its Retry-After up to `max_retry_after` (a
+        longer ask is logged, and then the pass gives up and the next waits the cap), else
+        the usual backoff (no header, or one that is garbage, negative or infinite)."""
         cap = self.options.max_retry_after
         asked = parse_retry_after(header)
         if asked is None:
             said = "no usable Retry-After" if header else "no Retry-After"
-            return min(cap, self._backoff(limited)), said
+            return min(cap, self._backoff(limited)), said, False
         if asked > cap:
             log.warning(
                 "the API asked to wait %.0f s after a 429; waiting %.0f s (max_retry_after)",
                 asked,
                 cap,
             )
-            return cap, f"asked to wait {asked:.0f} s, more than max_retry_after"
-        return asked, f"asked to wait {asked:.0f} s"
+            return cap, f"asked to wait {asked:.0f} s, more than max_retry_after", True
+        return asked, f"asked to wait {asked:.0f} s", False
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter between half and all of the capped step."""
