@@ -1,23 +1,39 @@
-"""`serve` as a real process against a hostile API, a hostile folder and a stuck store.
+"""`serve` and the board against a hostile API, a hostile folder and a store locked elsewhere.
 
 The simulated API runs over loopback HTTP in this process (its faults changed while it runs),
-`wahdx-tui serve` runs as a child process, and every wait is a bounded poll of something the
-operator could see: the API's request counts, serve's log lines, its exit.
+`wahdx-tui serve` runs as a child process, a lock is held by another real process, and every
+wait is a bounded poll of something the operator could see: the API's request counts, serve's
+log lines, its exit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from teamprocs import KEY, WATCHLIST, Served, child_env, serve_process, wait_for
+from teamprocs import (
+    KEY,
+    WATCHLIST,
+    Served,
+    child_env,
+    engine_on,
+    pilot_until,
+    serve_process,
+    wait_for,
+)
 
+from wahdx_tui.core import sqlitestore
 from wahdx_tui.core.watchlist import load_watchlist
 from wahdx_tui.sim import Faults, SimConfig, SimServer
+from wahdx_tui.ui.app import BoardApp
 
 
 @pytest.fixture
@@ -42,6 +58,11 @@ def serving(
     return serve_process(env, home / f"{name}.log", str(WATCHLIST), *args)
 
 
+def changes(served: Served) -> list[str]:
+    """serve's lines for the passes that changed some post's state."""
+    return [line for line in served.text().splitlines() if " pass " in line and " now " in line]
+
+
 # -- a Retry-After of a year, or of forever ---------------------------------------------------
 
 
@@ -49,18 +70,22 @@ def serving(
 def test_one_429_asking_for_a_year_or_forever_does_not_stop_serve(
     home: Path, sim: SimServer, header: str
 ) -> None:
+    """It made no request in the next 30 s of a healthy API, its lease still renewed so no
+    standby took over. Now a year is capped (`--max-retry-after 2`: the next pass comes 2 s
+    later), and infinity is no wait at all (the usual backoff)."""
     sim.faults.retry_after_text = header
     sim.faults.burst_429_every, sim.faults.burst_429_len = 1, 1  # every request: 429
     debug = home / "debug.log"
-    with serving(home, sim, "--max-retry-after", "1", "--log", str(debug)) as served:
+    args = ("--max-retry-after", "2", "--interval", "1", "--log", str(debug))
+    with serving(home, sim, *args) as served:
         wait_for(lambda: sim.stats.status_counts.get(429), "the first 429")
         sim.faults.burst_429_every = 0  # the API is healthy again
         wait_for(lambda: sim.stats.status_counts.get(200), "a request after the 429", 60)
-        wait_for(lambda: served.says("pass 1:"), "the first pass, answered")
+        wait_for(lambda: changes(served), "the first pass, answered")
         assert served.proc.poll() is None
     said = debug.read_text(encoding="utf-8")
     if header == "31536000":
-        assert "asked to wait 31536000 s after a 429; waiting 1 s (max_retry_after)" in said
+        assert "asked to wait 31536000 s after a 429; waiting 2 s (max_retry_after)" in said
     else:
         assert "no usable Retry-After" in said
 
@@ -118,3 +143,87 @@ def test_a_watchlist_replaced_by_a_fifo_is_refused_and_sigterm_still_stops_serve
         served.proc.send_signal(signal.SIGTERM)
         assert served.proc.wait(60) == 0
         assert served.says("stopped")
+
+
+# -- a store locked by another process at the stop -------------------------------------------
+
+LONG_BUSY_MS = 600_000
+"""SQLite's wait for a lock, made ten minutes here: a stop that waited it out would show."""
+SERVE_LONG_BUSY = [
+    sys.executable,
+    "-c",
+    "import sys, wahdx_tui.core.sqlitestore as s; from wahdx_tui.cli import main;"
+    f" s.BUSY_TIMEOUT_MS = {LONG_BUSY_MS}; sys.exit(main(sys.argv[1:]))",
+    "serve",
+]
+HOLD_LOCK = (
+    "import sqlite3, sys; conn = sqlite3.connect(sys.argv[1], isolation_level=None);"
+    " conn.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()"
+)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Another process holds the SQLite file's write lock (BEGIN EXCLUSIVE) until the end."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        yield
+    finally:
+        holder.kill()
+        holder.wait(30)
+
+
+def test_sigterm_under_a_lock_held_elsewhere_stops_serve_at_its_deadline_and_says_what_was_lost(
+    home: Path, sim: SimServer
+) -> None:
+    """With the store locked by another process, SIGTERM took 18 s to stop serve (three lock
+    timeouts in a row, 5 s each): the lease, the last write, the interpreter's exit. With
+    SQLite's wait made ten minutes, serve still stops at its own deadline (STOP_WITHIN),
+    and says how many changes were not written."""
+    store = home / "history.sqlite3"
+    env = child_env(home / "state", base_url=sim.base_url, key=KEY)
+    args = (str(WATCHLIST), "--history", str(store), "--interval", "1")
+    with serve_process(env, home / "serve.log", *args, command=SERVE_LONG_BUSY) as served:
+        wait_for(lambda: served.says("pass 1:"), "the first pass")
+        with locked(store):
+            sim.advance(100_000)  # every post moves on: the next pass has changes to write
+            wait_for(lambda: len(changes(served)) >= 2, "a pass with changes, locked out")
+            served.proc.send_signal(signal.SIGTERM)
+            # A bound for a failure only: waiting out the lock would take ten minutes.
+            assert served.proc.wait(120) == 0
+    text = served.text()
+    assert "history not saved" in text and "held it locked until this one had to stop" in text
+    assert "state changes and 0 acknowledgements were not written" in text
+    assert "stopped" in text
+
+
+async def test_q_under_a_lock_held_elsewhere_ends_the_board_at_its_deadline(
+    home: Path, sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`q` took 19 s with the store locked elsewhere; with SQLite's wait made ten minutes it
+    still ends at the stop's deadline, and what was not written is said on exit."""
+    monkeypatch.setattr(sqlitestore, "BUSY_TIMEOUT_MS", LONG_BUSY_MS)
+    store = home / "history.sqlite3"
+    engine = engine_on(str(store), sim.base_url, key=KEY)
+    app = BoardApp(engine, bell=False)
+    async with asyncio.timeout(120):  # a bound for a failure only: the lock is ten minutes
+        with ExitStack() as lock:
+            async with app.run_test(size=(120, 36)) as pilot:
+                await pilot_until(pilot, lambda: app.passes >= 1 and not app.polling, "pass 1")
+                lock.enter_context(locked(store))  # held until the board has gone
+                passes = app.passes
+                sim.advance(100_000)  # every post moves on: this pass has changes to write
+                await pilot.press("r")
+                await pilot_until(pilot, lambda: app.passes > passes, "a pass with changes")
+                started = time.monotonic()
+                await pilot.press("q")
+            took = time.monotonic() - started
+    assert took < LONG_BUSY_MS / 1000 / 10, f"{took:.1f} s to quit"
+    said = " ".join(engine.unsaved_warnings())
+    assert "held it locked until this one had to stop" in said and "not written" in said

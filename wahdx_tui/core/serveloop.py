@@ -9,13 +9,13 @@ import signal
 import sys
 import time
 
+from wahdx_tui.core.engine import STOP_WITHIN
 from wahdx_tui.core.outcomes import PassOutcome
 from wahdx_tui.core.teamengine import FollowOutcome, TeamEngine
 from wahdx_tui.core.tty import terminal_gone
 
 log = logging.getLogger("wahdx_tui.serve")
 STUCK_CHECK_EVERY = 5.0
-STOP_WITHIN = 4.0  # seconds to finish writing on SIGTERM (systemd and the README say 5)
 FILE_CHECK_EVERY = 2.0
 
 

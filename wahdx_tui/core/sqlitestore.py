@@ -35,6 +35,9 @@ from wahdx_tui.core.storeapi import (
 from wahdx_tui.core.storecodec import clean_text
 
 BUSY_TIMEOUT_MS = 5000
+BUSY_SLICE_MS = 100
+"""A write waits for another process's lock in slices this long, looking between them whether
+to give up (`stop_waiting`): SQLite's own wait cannot be interrupted."""
 WATCH_INTERVAL = 0.2
 """Seconds between two looks at PRAGMA data_version while waiting for a change."""
 
@@ -131,6 +134,7 @@ class SqliteStore(Store):
         self._pending: dict[str, int] = {}
         self._version = SCHEMA_VERSION
         self._closed = threading.Event()
+        self._give_up = threading.Event()  # stop_waiting: a stop's deadline has come
         self._watch_lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._seen_version: int | None = None
@@ -253,6 +257,11 @@ class SqliteStore(Store):
                 self._watch.close()
                 self._watch = None
 
+    def stop_waiting(self) -> None:
+        """A write waiting for another process's lock gives up within BUSY_SLICE_MS, and
+        later ones after one slice."""
+        self._give_up.set()
+
     def __enter__(self) -> SqliteStore:
         return self
 
@@ -282,11 +291,33 @@ class SqliteStore(Store):
     def _write(self, action: str) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the write lock up front so busy_timeout applies."""
         with self._guard(action) as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn, action)
             yield conn
             conn.execute("COMMIT")
             self._scopes.update(self._pending)
             self._pending.clear()
+
+    def _begin(self, conn: sqlite3.Connection, action: str) -> None:
+        """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for a lock held elsewhere, in slices,
+        so that `stop_waiting` ends the wait (StoreError saying so)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        conn.execute(f"PRAGMA busy_timeout = {min(BUSY_SLICE_MS, BUSY_TIMEOUT_MS)}")
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    name = getattr(exc, "sqlite_errorname", None) or ""
+                    if not name.startswith("SQLITE_BUSY") or time.monotonic() >= deadline:
+                        raise
+                    if self._give_up.is_set():
+                        raise StoreError(
+                            f"cannot {action} history at {self.path}: another process held it"
+                            " locked until this one had to stop"
+                        ) from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:

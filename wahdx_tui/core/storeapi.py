@@ -165,6 +165,12 @@ class Store(Protocol):
         """Close the store; later calls raise StoreError."""
         ...
 
+    def stop_waiting(self) -> None:
+        """Wait no longer for a lock another process holds, now or later: a call waiting for
+        one raises StoreError at once (a stop's deadline has come, see Engine.aclose). A
+        store whose waits are bounded by its own timeouts may leave this as it is."""
+        return None
+
     def __enter__(self) -> Store: ...
 
     def __exit__(self, *exc: object) -> None: ...

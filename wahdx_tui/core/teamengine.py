@@ -35,6 +35,7 @@ WAIT_FOR_CHANGE = 0.5  # seconds one look at the store may wait for a write else
 RECHECK_WAIT = 10.0  # seconds an attached board waits for the poller's re-check
 REFRESH_KEYS_MAX = 50  # posts a poller re-checks one by one for a board's request
 REQUEST_FRESH = 60.0  # seconds a board's request stays worth serving
+LEAVE_WITHIN = 2.0  # seconds letting the lease go may take at a stop
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +165,22 @@ class TeamEngine(Engine):
         self._held = team.holding  # a lease taken here is started by the face, not announced
 
     async def aclose(self, deadline: float | None = None) -> None:
-        """Let the lease go (a standby takes over at once) before the usual close."""
-        team = self.team
+        """Let the lease go (a standby takes over at once) before the usual close, all of it
+        within `deadline` seconds when given."""
+        team, started = self.team, time.monotonic()
+        holding = team.holding
         # Bounded: a store that hangs must not hold up quitting (the lease then runs out).
-        with contextlib.suppress(StoreError, TimeoutError):
-            await asyncio.wait_for(asyncio.to_thread(team.leave), timeout=2.0)
-        await super().aclose(deadline)
+        try:
+            within = LEAVE_WITHIN if deadline is None else min(LEAVE_WITHIN, deadline)
+            await asyncio.wait_for(asyncio.to_thread(team.leave), timeout=within)
+        except (StoreError, TimeoutError) as exc:
+            if holding:
+                log.warning(
+                    "poller lease not let go (%s): a standby takes over when it runs out",
+                    str(exc) or "the store did not answer in time",
+                )
+        left = None if deadline is None else max(0.0, deadline - (time.monotonic() - started))
+        await super().aclose(left)
 
     async def _upkeep(self) -> None:
         """Renew or take the lease, on a thread of its own: never queued behind the history's

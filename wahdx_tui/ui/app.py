@@ -17,7 +17,7 @@ from textual.timer import Timer
 
 from wahdx_tui.core.accounts import Accounts
 from wahdx_tui.core.board import Board, Changes
-from wahdx_tui.core.engine import Engine
+from wahdx_tui.core.engine import STOP_WITHIN, Engine
 from wahdx_tui.core.export import write_export
 from wahdx_tui.core.model import PostKey, State
 from wahdx_tui.core.sanitize import clean
@@ -153,8 +153,9 @@ class BoardApp(BoardViews):
             self.start_poll()
 
     async def on_unmount(self) -> None:
-        """Close the connection pool and finish writing history."""
-        await self.engine.aclose()
+        """Close the connection pool and finish writing history, within the stop's deadline
+        (a store locked by another process is then said on exit, not waited out)."""
+        await self.engine.aclose(deadline=STOP_WITHIN)
 
     def events(self) -> list[Transition]:
         """The newest state changes, newest first."""
