@@ -25,12 +25,15 @@ from teamprocs import (
     Served,
     child_env,
     engine_on,
+    lease_of,
     pilot_until,
     serve_process,
     wait_for,
 )
 
 from wahdx_tui.core import sqlitestore
+from wahdx_tui.core.storeapi import scope_for
+from wahdx_tui.core.storeurl import open_store
 from wahdx_tui.core.watchlist import load_watchlist
 from wahdx_tui.sim import Faults, SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -227,3 +230,84 @@ async def test_q_under_a_lock_held_elsewhere_ends_the_board_at_its_deadline(
     assert took < LONG_BUSY_MS / 1000 / 10, f"{took:.1f} s to quit"
     said = " ".join(engine.unsaved_warnings())
     assert "held it locked until this one had to stop" in said and "not written" in said
+
+
+# -- the store's file deleted or replaced under serve ------------------------------------------
+
+
+def requests_sent(debug: Path) -> int:
+    """How many API requests a process has logged in its --log file."""
+    if not debug.exists():
+        return 0
+    return debug.read_text(encoding="utf-8", errors="replace").count("HTTP Request: POST")
+
+
+def test_a_store_deleted_under_serve_is_said_and_only_one_poller_runs_on_the_new_file(
+    home: Path, sim: SimServer
+) -> None:
+    """serve kept polling and writing to the deleted file, saying nothing, and a second serve
+    started on the same path polled too: two pollers on one API budget. Now the first says
+    so, stops polling, and opens the path again; the two then share one lease there."""
+    store = home / "history.sqlite3"
+    env = child_env(home / "state", base_url=sim.base_url, key=KEY)
+    args = (str(WATCHLIST), "--history", str(store), "--interval", "1")
+    logs = {name: (home / f"{name}.log", home / f"{name}.debug") for name in ("one", "two")}
+    one_log, one_debug = logs["one"]
+    two_log, two_debug = logs["two"]
+    with serve_process(env, one_log, *args, "--log", str(one_debug)) as one:
+        wait_for(lambda: one.says("pass 1:"), "the first serve's first pass")
+        for path in (
+            store,
+            store.with_name(store.name + "-wal"),
+            store.with_name(store.name + "-shm"),
+        ):
+            path.unlink(missing_ok=True)
+        wait_for(lambda: one.says(f"store {store} was deleted: polling stops"), "the word")
+        with serve_process(env, two_log, *args, "--log", str(two_debug)) as two:
+            pids = {one.proc.pid: (one, one_debug), two.proc.pid: (two, two_debug)}
+
+            def poller() -> int | None:
+                lease = lease_of(str(store), sim.base_url)
+                return lease.pid if lease is not None and not lease.expired else None
+
+            wait_for(lambda: poller() in pids, "a poller on the new file")
+            holder = poller()
+            assert holder is not None
+            (standby, standby_debug), (_, holder_debug) = (
+                pids[pid] for pid in sorted(pids, key=lambda pid: pid == holder)
+            )
+            wait_for(
+                lambda: standby.says("open again") or standby.says("standby ("),
+                "the other serve standing by on the same file",
+            )
+            asked = requests_sent(standby_debug)
+            polled = requests_sent(holder_debug)
+            wait_for(lambda: requests_sent(holder_debug) >= polled + 3, "three more passes")
+            assert requests_sent(standby_debug) == asked  # one poller, one API budget
+            assert poller() == holder
+            assert one.proc.poll() is None and two.proc.poll() is None
+
+
+def test_a_store_replaced_under_serve_is_opened_again_and_given_every_state(
+    home: Path, sim: SimServer
+) -> None:
+    """A file put in the store's place (a restored copy, here an empty store) is opened, and
+    the poller writes every state it knows into it, though none changes any more."""
+    sim.advance(100_000)  # every post final: no pass has news to write
+    store = home / "history.sqlite3"
+    env = child_env(home / "state", base_url=sim.base_url, key=KEY)
+    args = (str(WATCHLIST), "--history", str(store), "--interval", "1")
+    with serve_process(env, home / "serve.log", *args) as served:
+        wait_for(lambda: served.says("pass 1:"), "the first pass")
+        fresh = home / "fresh.sqlite3"
+        open_store(str(fresh)).close()  # an empty store, as a restore of an old copy might be
+        os.replace(fresh, store)
+        wait_for(lambda: served.says(f"store {store} was replaced by another file"), "the word")
+        wait_for(lambda: served.says(f"store {store} open again"), "the file opened again")
+
+        def known() -> int:
+            with open_store(str(store), readonly=True) as opened:
+                return len(opened.last_posts(scope_for(sim.base_url)))
+
+        wait_for(lambda: known() == len(load_watchlist(WATCHLIST).posts), "every state written")
+        assert served.proc.poll() is None

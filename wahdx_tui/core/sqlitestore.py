@@ -99,6 +99,35 @@ _REASONS = {
 }
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _open_here(paths: Sequence[Path]) -> dict[Path, tuple[int, int]]:
+    """Those of `paths` that name a file this process has open, with their identity (Linux's
+    /proc/self/fd; elsewhere none is known, and none is said)."""
+    wanted = {identity: path for path in paths if (identity := _identity(path)) is not None}
+    found: dict[Path, tuple[int, int]] = {}
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            st = os.fstat(int(fd))
+        except (OSError, ValueError):
+            continue
+        path = wanted.get((st.st_dev, st.st_ino))
+        if path is not None:
+            found[path] = (st.st_dev, st.st_ino)
+    return found
+
+
 def default_store_path() -> Path:
     """Where the history lives: the XDG state directory (respects $XDG_STATE_HOME)."""
     return platformdirs.user_state_path("wahdx-tui") / "history.sqlite3"
@@ -142,12 +171,55 @@ class SqliteStore(Store):
             self._hint = "fix the path or pass --history FILE"
         else:
             self._hint = "pass --no-history or fix the path"
+        self._conn = self._opened()
+        self._file = self._file_id()  # the file opened: replaced() compares the path's
+
+    def _opened(self) -> sqlite3.Connection:
+        """A connection to the file at the path (made when missing, unless read-only)."""
         try:
-            self._conn = self._open()
+            return self._open()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open history at {self.path}: {_reason(exc)}; {self._hint}"
             ) from None
+
+    def _file_id(self) -> tuple[int, int] | None:
+        """(device, inode) of the file at the path now; None when there is none."""
+        return _identity(self.path)
+
+    def replaced(self) -> str | None:
+        """'was deleted' or 'was replaced by another file' when the path no longer names the
+        file this store has open (one stat); None while it does."""
+        now = self._file_id()
+        if now == self._file:
+            return None
+        return "was deleted" if now is None else "was replaced by another file"
+
+    def reopen(self) -> None:
+        """Open the file at the path again, making it when it is missing (as at the start),
+        in place of the one deleted or replaced under this store.
+
+        The old file's connections are closed first, and its -wal and -shm (the ones this
+        process has open) removed: SQLite leaves them when their database has moved, and a
+        new file opened beside them would take the old file's pages in as its own."""
+        with self._lock, self._watch_lock:
+            if self._closed.is_set():
+                raise StoreError(f"cannot open history at {self.path}: the history is closed")
+            sidecars = [self.path.with_name(self.path.name + end) for end in ("-wal", "-shm")]
+            orphans = _open_here(sidecars)  # the old file's, by the inodes this process has
+            for gone in (self._conn, self._watch):
+                if gone is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        gone.close()
+            self._watch, self._seen_version = None, None
+            self._scopes.clear()
+            self._pending.clear()
+            for path, identity in orphans.items():
+                if _identity(path) == identity:  # still the old file's: not the new one's
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+            self._conn = self._opened()  # while this fails, the closed one says "closed"
+            self._file = self._file_id()
 
     @property
     def location(self) -> str:

@@ -126,6 +126,8 @@ class TeamEngine(Engine):
         self._store_down_since: float | None = None
         self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
         self._held = False  # whether the faces were last told this process polls
+        self._store_problem: str | None = None  # the store's file deleted or replaced
+        self._rewrite = False  # the store was opened anew: write every state on taking the lease
 
     # -- what the faces read ------------------------------------------------------------------
 
@@ -184,10 +186,40 @@ class TeamEngine(Engine):
 
     async def _upkeep(self) -> None:
         """Renew or take the lease, on a thread of its own: never queued behind the history's
-        writes (raises StoreError)."""
+        writes; first, make sure the store is still the one opened (raises StoreError)."""
         self._last_upkeep = time.monotonic()
+        await self._store_in_place()
         word = PollerWord.of(self.health, self.interval, time.time())
         await asyncio.to_thread(self.team.upkeep, word)
+        if self._rewrite and self.team.holding:
+            # The poller of a store opened anew: it holds none of the states yet, and passes
+            # write only what changed.
+            self._rewrite = False
+            rows = [*self.board.rows.values(), *self.others.rows.values()]
+            self.history.save([r.status for r in rows if r.status is not None], [])
+
+    async def _store_in_place(self) -> None:
+        """When the store's file was deleted or replaced under this process, say so once and
+        stop polling at once (another poller may start on a file made anew at that path: a
+        lease in the old one binds nobody), then open the file at the path again, making it
+        if need be, and join the team there (StoreError while that fails)."""
+        store = self.team.store
+        problem = await asyncio.to_thread(store.replaced)
+        if problem is None:
+            return
+        if self.team.holding or problem != self._store_problem:
+            log.warning(
+                "store %s %s: polling stops until it is open again", store.location, problem
+            )
+        self._store_problem = problem
+        self.team.held_until = 0.0
+        await self._store(store.reopen)
+        self._store_problem = None
+        self.cursor, self._served, self._followed = 0, 0, False
+        self._rewrite = True  # a poller on it writes every state it knows, not only news
+        posts, team = self._own_posts(), self.team
+        await self._store(lambda: team.register(posts))
+        log.info("store %s open again: the lease is taken there if it is free", store.location)
 
     def _lease_news(self) -> tuple[bool, bool]:
         """(took, lost) since the faces were last told: the lease is a deadline, so it can
