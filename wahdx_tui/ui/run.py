@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from textual.app import App
 from textual.driver import Driver
@@ -18,6 +18,44 @@ from wahdx_tui.ui.app import BoardApp
 EXIT_TERMINAL_GONE = 129
 
 
+class LostTerminalTolerant:
+    """The terminal the board draws on, whose writes never fail: once it is gone (EIO), what
+    is drawn is dropped. Textual's writer thread ends at the first write that fails, and the
+    board's next 30 writes (its exit's among them) then waited for it for good: a board
+    whose terminal had closed could live on as an orphan."""
+
+    def __init__(self, terminal: TextIO | None) -> None:
+        self.terminal = terminal
+        self.gone = terminal is None
+
+    def write(self, text: str) -> int:
+        """Write `text`, or drop it once the terminal is gone."""
+        if not self.gone and self.terminal is not None:
+            try:
+                return self.terminal.write(text)
+            except (OSError, ValueError):
+                self.gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush, unless the terminal is gone."""
+        if not self.gone and self.terminal is not None:
+            try:
+                self.terminal.flush()
+            except (OSError, ValueError):
+                self.gone = True
+
+    def fileno(self) -> int:
+        """The terminal's file descriptor."""
+        if self.terminal is None:
+            raise OSError("no terminal")
+        return self.terminal.fileno()
+
+    def isatty(self) -> bool:
+        """Whether it is a terminal (as long as it is there)."""
+        return not self.gone and self.terminal is not None and self.terminal.isatty()
+
+
 class ResumingLinuxDriver(LinuxDriver):
     """Textual's Linux driver, which resumes with one keyboard thread however it was stopped.
 
@@ -25,11 +63,18 @@ class ResumingLinuxDriver(LinuxDriver):
     suspended it first. A SIGSTOP sent from outside suspends nothing, so its SIGCONT started
     a second keyboard thread (and writer) beside the first; `q` then stopped one, and the
     other kept the process alive, even after its terminal had gone. Here a resume that finds
-    application mode still on stops it first. Only public methods are overridden.
+    application mode still on stops it first. It draws through `LostTerminalTolerant`. Only
+    public methods are overridden.
     """
 
     def __init__(self, app: App[Any], **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
+        terminal = sys.__stderr__
+        # Textual's driver takes the terminal it draws on from here, as it is made.
+        setattr(sys, "__stderr__", LostTerminalTolerant(terminal))  # noqa: B010 (Final)
+        try:
+            super().__init__(app, **kwargs)
+        finally:
+            setattr(sys, "__stderr__", terminal)  # noqa: B010
         self.running = False  # application mode is on: its keyboard and writer threads run
 
     def start_application_mode(self) -> None:
