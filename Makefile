@@ -39,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 soak: $(STAMP)
-	WAHDX_SOAK=long $(BIN)/python -m pytest tests/test_soak.py -q
+	WAHDX_SOAK=long $(BIN)/python -m pytest tests/e2e/test_soak.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from wahdx_tui.core.model import WatchedPost
+from wahdx_tui.core.domain.model import WatchedPost
 from wahdx_tui.sim.server import SimStats
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,13 +11,13 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from bench.common import median, synthetic_posts
-from wahdx_tui.core.client import ClientOptions, PassResult
-from wahdx_tui.core.display import detail_text, state_label
-from wahdx_tui.core.engine import Engine
-from wahdx_tui.core.model import PostStatus, State, WatchedPost
-from wahdx_tui.core.normalise import LastAnswer
-from wahdx_tui.core.poller import PollReport
-from wahdx_tui.core.watchlist import Watchlist, WatchlistSettings
+from wahdx_tui.core.api.client import ClientOptions, PassResult
+from wahdx_tui.core.api.normalise import LastAnswer
+from wahdx_tui.core.domain.display import detail_text, state_label
+from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.engine.engine import Engine
+from wahdx_tui.core.engine.poller import PollReport
+from wahdx_tui.core.watchlist.reader import Watchlist, WatchlistSettings
 from wahdx_tui.ui.app import BoardApp
 from wahdx_tui.ui.messages import PassDone
 

@@ -23,7 +23,7 @@ _CHILD = r"""
 import asyncio, json, os, sys, time
 from bench.common import synthetic_posts
 import wahdx_tui
-from wahdx_tui.core.client import WahdxClient
+from wahdx_tui.core.api.client import WahdxClient
 
 posts = synthetic_posts(int(sys.argv[1]))
 passes = int(sys.argv[2])

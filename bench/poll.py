@@ -7,7 +7,7 @@ import math
 import time
 
 from bench.common import median, sim_process, synthetic_posts, write_watchlist
-from wahdx_tui.core.client import ClientOptions, WahdxClient
+from wahdx_tui.core.api.client import ClientOptions, WahdxClient
 
 LATENCY = 0.02
 

@@ -19,8 +19,8 @@ from bench.common import (
     wait_quiet,
     write_watchlist,
 )
-from wahdx_tui.core.client import ClientOptions
-from wahdx_tui.core.model import WatchedPost
+from wahdx_tui.core.api.client import ClientOptions
+from wahdx_tui.core.domain.model import WatchedPost
 from wahdx_tui.sim.faults import Faults
 from wahdx_tui.sim.schedule import STUCK_RATE, _rng
 from wahdx_tui.sim.server import SimConfig, SimServer, SimStats

@@ -7,9 +7,11 @@ import statistics
 import threading
 import time
 
-from wahdx_tui.core.model import PostStatus, State
-from wahdx_tui.core.storeapi import Store, Transition
-from wahdx_tui.core.storeurl import open_store
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store
+
+from wahdx_tui.core.domain.model import PostStatus, State
+from wahdx_tui.core.store.protocol import Store
 
 SCOPE = "https://api.wahdx.com"
 STATES = (State.QUEUED, State.PROCESSING, State.FAILED, State.PUBLISHED)
@@ -84,7 +86,7 @@ def run(samples: int = 60) -> dict[str, float]:
 
     from bench.common import Skipped
     from bench.team import change_to_screen_ms, p95
-    from tests.pgserver import PgServer, find_bindir
+    from tests.support.pgserver import PgServer, find_bindir
 
     bindir = find_bindir()
     if bindir is None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.strip import Strip
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.store.backend import open_store
 
 from bench.common import (
     BIN,
@@ -28,14 +30,13 @@ from bench.common import (
 )
 from bench.scale import final_mix
 from wahdx_tui.cli import client_options
-from wahdx_tui.core.display import state_label
-from wahdx_tui.core.model import PostStatus, State, WatchedPost
-from wahdx_tui.core.settings import DEFAULTS
-from wahdx_tui.core.storeapi import Store, Transition, scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.team import PollerWord, lease_name, new_holder
-from wahdx_tui.core.teamsetup import team_engine
-from wahdx_tui.core.watchlist import load_watchlist
+from wahdx_tui.core.domain.display import state_label
+from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
+from wahdx_tui.core.settings.table import DEFAULTS
+from wahdx_tui.core.store.protocol import Store, scope_for
+from wahdx_tui.core.team.lease import PollerWord, lease_name, new_holder
+from wahdx_tui.core.team.setup import team_engine
+from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
 

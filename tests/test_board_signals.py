@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from teamprocs import KEY, WATCHLIST, child_env, wait_for
 
-from wahdx_tui.core.watchlist import load_watchlist
+from tests.support.teamprocs import KEY, WATCHLIST, child_env, wait_for
+from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 
 pytestmark = pytest.mark.skipif(

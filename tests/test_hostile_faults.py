@@ -19,7 +19,9 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from teamprocs import (
+from wahdx_tui.core.store.backend import open_store
+
+from tests.support.teamprocs import (
     KEY,
     WATCHLIST,
     Served,
@@ -30,11 +32,9 @@ from teamprocs import (
     serve_process,
     wait_for,
 )
-
-from wahdx_tui.core import sqlitestore
-from wahdx_tui.core.storeapi import scope_for
-from wahdx_tui.core.storeurl import open_store
-from wahdx_tui.core.watchlist import load_watchlist
+from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.store.sqlite import store as sqlitestore
+from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import Faults, SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
 
@@ -155,7 +155,7 @@ LONG_BUSY_MS = 600_000
 SERVE_LONG_BUSY = [
     sys.executable,
     "-c",
-    "import sys, wahdx_tui.core.sqlitestore as s; from wahdx_tui.cli import main;"
+    "import sys, wahdx_tui.core.store.sqlite.store as s; from wahdx_tui.cli import main;"
     f" s.BUSY_TIMEOUT_MS = {LONG_BUSY_MS}; sys.exit(main(sys.argv[1:]))",
     "serve",
 ]

@@ -12,14 +12,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from wahdx_tui import __version__
-from wahdx_tui.core.client import ClientOptions
-from wahdx_tui.core.config import KEY_ENV, read_api_key, resolve_base_url
-from wahdx_tui.core.errors import ConfigError, WahdxError
-from wahdx_tui.core.history import History
+from wahdx_tui.core.api.client import ClientOptions
+from wahdx_tui.core.domain.errors import ConfigError, WahdxError
 from wahdx_tui.core.logsetup import configure_logging
-from wahdx_tui.core.secret import ApiKey
-from wahdx_tui.core.settings import Settings, add_setting_flags, flag_values, resolve_settings
-from wahdx_tui.core.watchlist import Watchlist, load_watchlist
+from wahdx_tui.core.settings.apiaccess import KEY_ENV, read_api_key, resolve_base_url
+from wahdx_tui.core.settings.secret import ApiKey
+from wahdx_tui.core.settings.table import Settings, add_setting_flags, flag_values, resolve_settings
+from wahdx_tui.core.store.writer import StoreWriter
+from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist
 
 EXIT_USAGE = 2
 DEMO_INTERVAL = 5.0
@@ -97,13 +97,13 @@ def _add_history_arguments(p: argparse.ArgumentParser) -> None:
     group.add_argument("--no-history", action="store_true", help="keep no history on disk")
 
 
-def open_history(args: argparse.Namespace, scope: str) -> History:
+def open_history(args: argparse.Namespace, scope: str) -> StoreWriter:
     """The board's history for this API: the store file unless --no-history."""
-    from wahdx_tui.core.store import Store
+    from wahdx_tui.core.store.sqlite.store import SqliteStore
 
     if args.no_history:
-        return History(None, scope)
-    return History(Store(args.history), scope)
+        return StoreWriter(None, scope)
+    return StoreWriter(SqliteStore(args.history), scope)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,8 +219,8 @@ def _warn(watchlist: Watchlist) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """`check`: one pass, printed as a table, JSON or CSV."""
-    from wahdx_tui.core.checkrun import run_check
-    from wahdx_tui.core.output import to_csv, to_json, to_table
+    from wahdx_tui.check import run_check
+    from wahdx_tui.core.reports.checkresults import to_csv, to_json, to_table
 
     setup = resolve(args)
     assert setup.api_key is not None  # resolve() insists
@@ -263,11 +263,12 @@ def _notify_argument(p: argparse.ArgumentParser) -> None:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """`watch`: the live board; it polls, or follows a team's poller found in its store."""
-    from wahdx_tui.core.client import client_factory
-    from wahdx_tui.core.engine import Engine
-    from wahdx_tui.core.store import scope_for
-    from wahdx_tui.core.storeurl import display_url, open_store
-    from wahdx_tui.core.teamsetup import NO_POLLER, poller_alive, store_url, team_engine
+    from wahdx_tui.core.api.client import client_factory
+    from wahdx_tui.core.engine.engine import Engine
+    from wahdx_tui.core.store.backend import open_store
+    from wahdx_tui.core.store.protocol import scope_for
+    from wahdx_tui.core.store.url import display_url
+    from wahdx_tui.core.team.setup import NO_POLLER, poller_alive, store_url, team_engine
     from wahdx_tui.ui.run import run_board
 
     setup = resolve(args, key_optional=not args.no_history)
@@ -312,10 +313,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """`serve`: the headless poller for a team, logging to stderr."""
     import logging
 
-    from wahdx_tui.core.secret import RedactingFilter
-    from wahdx_tui.core.serveloop import Server
-    from wahdx_tui.core.storeurl import open_store
-    from wahdx_tui.core.teamsetup import store_url, team_engine
+    from wahdx_tui.core.settings.secret import RedactingFilter
+    from wahdx_tui.core.store.backend import open_store
+    from wahdx_tui.core.team.setup import store_url, team_engine
+    from wahdx_tui.serve.loop import Server
 
     setup = resolve(args)
     assert setup.api_key is not None
@@ -360,7 +361,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def demo_history(args: argparse.Namespace) -> Iterator[History]:
+def demo_history(args: argparse.Namespace) -> Iterator[StoreWriter]:
     """The demo's history, never the operator's: a temporary file deleted on exit, or the
     --history file given, where each run keeps a scope of its own (the simulator restarts
     its story every run, so a trail never shows states going back); --no-history: none."""
@@ -369,20 +370,20 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
     import time
     from pathlib import Path
 
-    from wahdx_tui.core.store import Store
+    from wahdx_tui.core.store.sqlite.store import SqliteStore
 
     scope = f"sim://demo/{args.seed}"
     if args.no_history:
-        yield History(None, scope)
+        yield StoreWriter(None, scope)
         return
     if args.history:
         run = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        yield History(Store(args.history), f"{scope}/run-{run}")
+        yield StoreWriter(SqliteStore(args.history), f"{scope}/run-{run}")
         return
     with tempfile.TemporaryDirectory(prefix="wahdx-demo-") as folder:
-        store = Store(Path(folder) / "history.sqlite")
+        store = SqliteStore(Path(folder) / "history.sqlite")
         try:
-            yield History(store, scope)
+            yield StoreWriter(store, scope)
         finally:
             store.close()  # before its folder goes (again, if the board has closed it)
 
@@ -390,9 +391,9 @@ def demo_history(args: argparse.Namespace) -> Iterator[History]:
 def cmd_demo(args: argparse.Namespace) -> int:
     """`demo`: an in-process simulator playing the demo scenario on a free loopback port, and
     the board on it."""
-    from wahdx_tui.core.client import client_factory
-    from wahdx_tui.core.engine import Engine
-    from wahdx_tui.core.watchlist import sample_watchlist_path
+    from wahdx_tui.core.api.client import client_factory
+    from wahdx_tui.core.engine.engine import Engine
+    from wahdx_tui.core.watchlist.reader import sample_watchlist_path
     from wahdx_tui.sim import SimConfig, SimServer
     from wahdx_tui.ui.run import run_board
 
@@ -419,16 +420,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     """`report`: the shift-handoff report from the history; reads only, creates nothing."""
     import time
 
-    from wahdx_tui.core.handoff import (
+    from wahdx_tui.core.reports.handoff import (
         HandoffItem,
         build_handoff,
         render_csv,
         render_json,
         render_markdown,
     )
-    from wahdx_tui.core.store import scope_for
-    from wahdx_tui.core.storeurl import is_postgres, open_store, sqlite_path
-    from wahdx_tui.core.teamsetup import store_url
+    from wahdx_tui.core.store.backend import open_store
+    from wahdx_tui.core.store.protocol import scope_for
+    from wahdx_tui.core.store.url import is_postgres, sqlite_path
+    from wahdx_tui.core.team.setup import store_url
 
     watchlist = load_watchlist(args.watchlist)
     _warn(watchlist)
@@ -454,8 +456,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_store(args: argparse.Namespace) -> int:
     """`store copy SRC DST`: copy a history between stores; running it twice changes nothing."""
-    from wahdx_tui.core.storecopy import copy_store
-    from wahdx_tui.core.storeurl import open_store
+    from wahdx_tui.core.store.backend import open_store
+    from wahdx_tui.core.store.copy import copy_store
 
     if args.store_command != "copy":
         print("error: say what to do: wahdx-tui store copy SRC DST", file=sys.stderr)

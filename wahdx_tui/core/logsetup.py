@@ -6,8 +6,8 @@ import logging
 import os
 import weakref
 
-from wahdx_tui.core.errors import ConfigError
-from wahdx_tui.core.secret import ApiKey, RedactingFilter
+from wahdx_tui.core.domain.errors import ConfigError
+from wahdx_tui.core.settings.secret import ApiKey, RedactingFilter
 
 LOGGER = "wahdx_tui"
 DELIVERY_LOGGERS = ("apprise", "urllib3")

@@ -122,7 +122,11 @@ SIM_KEY_ENV = "WAHDX_SIM_KEY"
 
 def run_sim(args: argparse.Namespace) -> int:
     """Serve the simulated API until interrupted; 0 on a clean stop, 2 on bad input."""
-    from wahdx_tui.core.watchlist import WatchlistError, load_watchlist, sample_watchlist_path
+    from wahdx_tui.core.watchlist.reader import (
+        WatchlistError,
+        load_watchlist,
+        sample_watchlist_path,
+    )
 
     path = Path(args.watchlist) if args.watchlist is not None else sample_watchlist_path()
     try:

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wahdx_tui.core.model import PostKey, State, WatchedPost
+from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
 from wahdx_tui.sim.schedule import Timeline, platform_of, public_url_for
 
 SCENARIOS = ("random", "demo")

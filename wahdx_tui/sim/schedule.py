@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from wahdx_tui.core.model import PostKey, State
+from wahdx_tui.core.domain.model import PostKey, State
 
 QUEUED_RANGE = (3.0, 40.0)
 PROCESSING_RANGE = (5.0, 90.0)

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from wahdx_tui.core.model import PostKey, State, WatchedPost
+from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
 from wahdx_tui.sim.faults import (
     FaultInjector,
     Faults,

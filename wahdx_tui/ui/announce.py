@@ -8,9 +8,9 @@ from typing import Any
 from textual.app import App
 from textual.notifications import SeverityLevel
 
-from wahdx_tui.core.board import Row
-from wahdx_tui.core.display import format_age
-from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.board.state import Row
+from wahdx_tui.core.domain.display import format_age
+from wahdx_tui.core.domain.sanitize import clean
 
 MAX_TOASTS = 3
 

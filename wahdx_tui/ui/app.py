@@ -15,23 +15,17 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 
-from wahdx_tui.core.accounts import Accounts
-from wahdx_tui.core.board import Board, Changes
-from wahdx_tui.core.engine import STOP_WITHIN, Engine
-from wahdx_tui.core.export import write_export
-from wahdx_tui.core.model import PostKey, State
-from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.store import Transition
-from wahdx_tui.core.teamengine import TeamEngine
-from wahdx_tui.core.trend import failures_per_hour
-from wahdx_tui.ui.accounts import AccountsView
+from wahdx_tui.core.board.accounts import Accounts
+from wahdx_tui.core.board.state import Board, Changes
+from wahdx_tui.core.board.trend import failures_per_hour
+from wahdx_tui.core.domain.model import PostKey, State
+from wahdx_tui.core.domain.records import Transition
+from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.core.engine.engine import STOP_WITHIN, Engine
+from wahdx_tui.core.reports.export import write_export
+from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.ui.announce import announce_failures, announce_stuck
-from wahdx_tui.ui.banner import Banner, history_banner, pass_banner, team_banner
 from wahdx_tui.ui.clipboard import copy_best
-from wahdx_tui.ui.eventlog import EventLogScreen
-from wahdx_tui.ui.filterbox import FilterBox
-from wahdx_tui.ui.follower import TeamFollower
-from wahdx_tui.ui.footer import FittingFooter
 from wahdx_tui.ui.keys import bindings, palette_commands
 from wahdx_tui.ui.messages import (
     HistoryRestored,
@@ -41,12 +35,18 @@ from wahdx_tui.ui.messages import (
     TeamFollowed,
     WatchlistReloaded,
 )
-from wahdx_tui.ui.review import AckScreen
-from wahdx_tui.ui.screens import DetailScreen, HelpScreen
-from wahdx_tui.ui.summary import SummaryBar, next_text, title_text
-from wahdx_tui.ui.table import BoardTable, TableHeader
+from wahdx_tui.ui.screens.ack import AckScreen
+from wahdx_tui.ui.screens.detail import DetailScreen, HelpScreen
+from wahdx_tui.ui.screens.eventlog import EventLogScreen
 from wahdx_tui.ui.themes import install_themes
-from wahdx_tui.ui.views import BoardViews
+from wahdx_tui.ui.viewkeys import BoardViews
+from wahdx_tui.ui.widgets.accounts import AccountsView
+from wahdx_tui.ui.widgets.banner import Banner, history_banner, pass_banner, team_banner
+from wahdx_tui.ui.widgets.filterbox import FilterBox
+from wahdx_tui.ui.widgets.follower import TeamFollower
+from wahdx_tui.ui.widgets.footer import FittingFooter
+from wahdx_tui.ui.widgets.summary import SummaryBar, next_text, title_text
+from wahdx_tui.ui.widgets.table import BoardTable, TableHeader
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 STUCK_CHECK_EVERY = 5.0

@@ -6,9 +6,9 @@ from typing import Any
 
 from textual.app import App
 
-from wahdx_tui.core.board import Row
-from wahdx_tui.core.model import State
-from wahdx_tui.core.sanitize import clean
+from wahdx_tui.core.board.state import Row
+from wahdx_tui.core.domain.model import State
+from wahdx_tui.core.domain.sanitize import clean
 
 _NAMES = {"id": "publish ID", "url": "URL", "error": "error"}
 

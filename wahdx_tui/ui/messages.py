@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from wahdx_tui.core.outcomes import PassOutcome, RecheckOutcome, ReloadOutcome, RestoreOutcome
-from wahdx_tui.core.teamengine import FollowOutcome
+from wahdx_tui.core.engine.outcomes import (
+    PassOutcome,
+    RecheckOutcome,
+    ReloadOutcome,
+    RestoreOutcome,
+)
+from wahdx_tui.core.team.engine import FollowOutcome
 
 
 @dataclass

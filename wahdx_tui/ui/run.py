@@ -11,7 +11,7 @@ from textual.app import App
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 
-from wahdx_tui.core.engine import Engine
+from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.tty import terminal_gone
 from wahdx_tui.ui.app import BoardApp
 

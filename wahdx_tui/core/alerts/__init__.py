@@ -7,7 +7,7 @@ from wahdx_tui.core.alerts.facts import AlertPost, ApiState
 from wahdx_tui.core.alerts.message import AlertMessage, Kind
 from wahdx_tui.core.alerts.policy import AlertPolicy
 from wahdx_tui.core.alerts.targets import NO_TARGETS, NOTIFY_ENV, Target, load_targets
-from wahdx_tui.core.settings import QuietHours
+from wahdx_tui.core.settings.table import QuietHours
 
 __all__ = [
     "NOTIFY_ENV",

@@ -16,7 +16,7 @@ from wahdx_tui.core.alerts.message import AlertMessage
 from wahdx_tui.core.alerts.policy import AlertPolicy
 from wahdx_tui.core.alerts.render import notify_test_message
 from wahdx_tui.core.alerts.targets import NO_TARGETS, Target, load_targets
-from wahdx_tui.core.errors import ConfigError
+from wahdx_tui.core.domain.errors import ConfigError
 
 
 class MessageSink(Protocol):

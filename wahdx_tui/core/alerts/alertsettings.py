@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wahdx_tui.core.settings import QuietHours
-from wahdx_tui.core.settings import parse_quiet as parse_setting_quiet
+from wahdx_tui.core.settings.table import QuietHours
+from wahdx_tui.core.settings.table import parse_quiet as parse_setting_quiet
 
 
 def parse_quiet(text: str | None) -> QuietHours | None:

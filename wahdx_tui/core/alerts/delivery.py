@@ -13,7 +13,7 @@ from typing import Any
 from wahdx_tui.core.alerts.message import AlertMessage
 from wahdx_tui.core.alerts.render import duration
 from wahdx_tui.core.alerts.targets import Target, scrub
-from wahdx_tui.core.secret import ApiKey
+from wahdx_tui.core.settings.secret import ApiKey
 
 log = logging.getLogger("wahdx_tui.alerts")
 

@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 from wahdx_tui.core.alerts.facts import AlertPost
 from wahdx_tui.core.alerts.message import AlertMessage, Kind, Level
 from wahdx_tui.core.alerts.safetext import safe_id, safe_text, safe_url
-from wahdx_tui.core.categories import CATEGORY_LABELS, HINTS, Category, categorize
+from wahdx_tui.core.domain.categories import CATEGORY_LABELS, HINTS, Category, categorize
 
 MAX_NAMED = 10
 """Posts named in one message; the rest are counted."""

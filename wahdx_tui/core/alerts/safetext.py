@@ -6,7 +6,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from wahdx_tui.core.sanitize import clean, is_web_url
+from wahdx_tui.core.domain.sanitize import clean, is_web_url
 
 # Each character that starts a mention, markup, a link or an entity in some service (Slack
 # mrkdwn, Discord and Teams markdown, Telegram, HTML) becomes a look-alike that means nothing.

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from wahdx_tui.core.alerts.message import ROUTES
-from wahdx_tui.core.errors import ConfigError
+from wahdx_tui.core.domain.errors import ConfigError
+from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.logsetup import add_secrets, isolate_delivery_logs
-from wahdx_tui.core.sanitize import clean
-from wahdx_tui.core.secret import ApiKey
-from wahdx_tui.core.secretfile import read_secret_file
+from wahdx_tui.core.settings.secret import ApiKey
+from wahdx_tui.core.settings.secretfile import read_secret_file
 
 if TYPE_CHECKING:  # Apprise loads its plugins on first use: imported only when targets exist
     import apprise

@@ -1,0 +1,1 @@
+"""End to end: the commands as real processes, a terminal, a soak."""

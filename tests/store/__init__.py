@@ -1,0 +1,1 @@
+"""The stores: SQLite and a real PostgreSQL server, one contract over both."""

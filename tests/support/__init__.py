@@ -1,0 +1,1 @@
+"""Shared test support: fixtures, the PostgreSQL server, team processes, receivers."""

@@ -1,0 +1,1 @@
+"""Team use with real processes: serve, boards and the lease."""

@@ -1,0 +1,1 @@
+"""The Textual board through pilot tests and snapshots."""

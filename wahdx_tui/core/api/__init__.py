@@ -1,0 +1,1 @@
+"""The Wahdx API client: batches, retries, the lean transport, the normaliser."""

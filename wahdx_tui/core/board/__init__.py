@@ -1,0 +1,1 @@
+"""The board state: rows sorted and filtered incrementally, accounts, trend."""

@@ -1,0 +1,1 @@
+"""Domain values: states, posts, errors, failure categories, inert text."""

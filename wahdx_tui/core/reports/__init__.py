@@ -1,0 +1,1 @@
+"""Reports: the shift handoff, check's results, the board's export."""

@@ -1,0 +1,1 @@
+"""Settings and secrets: the one settings table, key and URL, secret files."""

@@ -1,0 +1,1 @@
+"""The store: one protocol, SQLite and PostgreSQL apart, the URL, the writer."""

@@ -1,0 +1,1 @@
+"""The store on PostgreSQL (psycopg 3), for a team across hosts."""

@@ -1,0 +1,498 @@
+"""The engine in a team: one poller per API holds the lease; every other board follows the store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from wahdx_tui.core.api.client import ClientFactory
+from wahdx_tui.core.board.state import Changes
+from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
+from wahdx_tui.core.domain.records import StoredPost
+from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.core.engine.engine import Engine
+from wahdx_tui.core.engine.outcomes import (
+    PassOutcome,
+    RecheckOutcome,
+    ReloadOutcome,
+    RestoreOutcome,
+)
+from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY, PollReport
+from wahdx_tui.core.store.protocol import FeedPage, RefreshRequest, StoreError
+from wahdx_tui.core.store.writer import StoreWriter
+from wahdx_tui.core.team.lease import (
+    BOARD_ALIVE,
+    HEARTBEAT_EVERY,
+    RENEW_EVERY,
+    PollerWord,
+    TeamLink,
+)
+from wahdx_tui.core.watchlist.reader import Watchlist
+
+_T = TypeVar("_T")
+log = logging.getLogger("wahdx_tui.team")
+WAIT_FOR_CHANGE = 0.5  # seconds one look at the store may wait for a write elsewhere
+RECHECK_WAIT = 10.0  # seconds an attached board waits for the poller's re-check
+REFRESH_KEYS_MAX = 50  # posts a poller re-checks one by one for a board's request
+REQUEST_FRESH = 60.0  # seconds a board's request stays worth serving
+LEAVE_WITHIN = 2.0  # seconds letting the lease go may take at a stop
+
+
+@dataclass(frozen=True, slots=True)
+class FollowOutcome:
+    """One look at the store: what it changed on the board, and what the team asks of us.
+
+    `took_lease` / `lost_lease`: this process started or stopped being the poller.
+    `refresh`: the poller was asked for a pass of every post; `recheck`: of these posts.
+    `poller_gone`: when the last poller's lease ran out (None while one is alive).
+    """
+
+    changes: Changes = field(default_factory=Changes)
+    first: bool = False
+    took_lease: bool = False
+    lost_lease: bool = False
+    refresh: bool = False
+    recheck: list[WatchedPost] = field(default_factory=list)
+    poller_gone: float | None = None
+    store_error: str | None = None
+    store_down_since: float | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing for a face to show or do."""
+        return not (
+            self.changes.changed
+            or self.first
+            or self.took_lease
+            or self.lost_lease
+            or self.refresh
+            or self.recheck
+            or self.store_error
+        )
+
+
+def _status(stored: StoredPost) -> PostStatus:
+    """A post as the poller stored it, as the board takes it in."""
+    return PostStatus(
+        stored.key,
+        stored.state,
+        stored.raw_status,
+        stored.public_url,
+        stored.error,
+        stored.checked_at,
+        stored.raw,
+        changed_at=stored.since,
+    )
+
+
+class TeamEngine(Engine):
+    """An engine whose pass runs only while this process holds the team's poller lease.
+
+    While it does not, its board follows what the poller writes to the store (`follow`),
+    its acknowledgements go to the store for every board, and `r` or a re-check is a
+    request the poller serves. A board that may poll (it has a key) takes over when the
+    lease runs out.
+    """
+
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        client_factory: ClientFactory,
+        *,
+        team: TeamLink,
+        interval: float = 15.0,
+        final_every: int = DEFAULT_FINAL_EVERY,
+        history: StoreWriter,
+        fixed_settings: frozenset[str] = frozenset(),
+        watch_file: bool = False,
+    ) -> None:
+        super().__init__(
+            watchlist,
+            client_factory,
+            interval=interval,
+            final_every=final_every,
+            history=history,
+            fixed_settings=fixed_settings,
+            watch_file=watch_file,
+        )
+        self.team = team
+        self.cursor = 0  # the change feed, read up to here
+        self.word = PollerWord()  # what the poller last said (as read from its lease)
+        self._followed = False
+        self._last_upkeep = -RENEW_EVERY
+        self._last_heartbeat = time.monotonic()
+        self._served = 0  # the last refresh request id this poller took
+        self._gone_since: float | None = None
+        self._store_down_since: float | None = None
+        self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
+        self._held = False  # whether the faces were last told this process polls
+        self._store_problem: str | None = None  # the store's file deleted or replaced
+        self._rewrite = False  # the store was opened anew: write every state on taking the lease
+
+    # -- what the faces read ------------------------------------------------------------------
+
+    @property
+    def polls_api(self) -> bool:
+        """Whether this process is the team's poller now."""
+        return self.team.holding
+
+    @property
+    def via(self) -> str:
+        """Where the board's states come from, in words for the summary."""
+        if self.team.holding:
+            return "polling for the team"
+        lease = self.team.lease
+        if lease is None or lease.expired:
+            since = self._gone_since
+            stamp = time.strftime("%H:%M", time.localtime(since)) if since else "start"
+            return f"no poller since {stamp}"
+        return f"via poller on {clean(lease.host, 60)}"
+
+    async def _store(self, fn: Callable[[], _T]) -> _T:
+        """A store call on the history thread, in order with its writes."""
+        return await self.history.call(fn)
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def _own_posts(self) -> list[WatchedPost]:
+        return list(self.board.posts)
+
+    async def join(self) -> None:
+        """Register what this process watches, and take the lease if it is free (raises
+        StoreError when the store cannot be reached)."""
+        posts = self._own_posts()
+        team = self.team
+        await self._store(lambda: team.register(posts))
+        await self._upkeep()
+        self._held = team.holding  # a lease taken here is started by the face, not announced
+
+    async def aclose(self, deadline: float | None = None) -> None:
+        """Let the lease go (a standby takes over at once) before the usual close, all of it
+        within `deadline` seconds when given."""
+        team, started = self.team, time.monotonic()
+        holding = team.holding
+        # Bounded: a store that hangs must not hold up quitting (the lease then runs out).
+        try:
+            within = LEAVE_WITHIN if deadline is None else min(LEAVE_WITHIN, deadline)
+            await asyncio.wait_for(asyncio.to_thread(team.leave), timeout=within)
+        except (StoreError, TimeoutError) as exc:
+            if holding:
+                log.warning(
+                    "poller lease not let go (%s): a standby takes over when it runs out",
+                    str(exc) or "the store did not answer in time",
+                )
+        left = None if deadline is None else max(0.0, deadline - (time.monotonic() - started))
+        await super().aclose(left)
+
+    async def _upkeep(self) -> None:
+        """Renew or take the lease, on a thread of its own: never queued behind the history's
+        writes; first, make sure the store is still the one opened (raises StoreError)."""
+        self._last_upkeep = time.monotonic()
+        await self._store_in_place()
+        word = PollerWord.of(self.health, self.interval, time.time())
+        await asyncio.to_thread(self.team.upkeep, word)
+        if self._rewrite and self.team.holding:
+            # The poller of a store opened anew: it holds none of the states yet, and passes
+            # write only what changed.
+            self._rewrite = False
+            rows = [*self.board.rows.values(), *self.others.rows.values()]
+            self.history.save([r.status for r in rows if r.status is not None], [])
+
+    async def _store_in_place(self) -> None:
+        """When the store's file was deleted or replaced under this process, say so once and
+        stop polling at once (another poller may start on a file made anew at that path: a
+        lease in the old one binds nobody), then open the file at the path again, making it
+        if need be, and join the team there (StoreError while that fails)."""
+        store = self.team.store
+        problem = await asyncio.to_thread(store.replaced)
+        if problem is None:
+            return
+        if self.team.holding or problem != self._store_problem:
+            log.warning(
+                "store %s %s: polling stops until it is open again", store.location, problem
+            )
+        self._store_problem = problem
+        self.team.held_until = 0.0
+        await self._store(store.reopen)
+        self._store_problem = None
+        self.cursor, self._served, self._followed = 0, 0, False
+        self._rewrite = True  # a poller on it writes every state it knows, not only news
+        posts, team = self._own_posts(), self.team
+        await self._store(lambda: team.register(posts))
+        log.info("store %s open again: the lease is taken there if it is free", store.location)
+
+    def _lease_news(self) -> tuple[bool, bool]:
+        """(took, lost) since the faces were last told: the lease is a deadline, so it can
+        also run out between two looks."""
+        holding = self.team.holding
+        took, lost = holding and not self._held, self._held and not holding
+        self._held = holding
+        if took:
+            log.info("poller lease taken: this process polls for the team")
+        if lost:
+            log.warning("poller lease lost: polling stops until it is taken again")
+        return took, lost
+
+    # -- passes (the holder) ------------------------------------------------------------------
+
+    async def run_pass(self, everything: bool = False) -> PassOutcome:
+        """A pass of this board's posts and every live board's, while holding the lease."""
+        if not self.team.holding:
+            self.polling = False
+            return PassOutcome(number=self.passes, ran=False, error="not the poller")
+        team, own = self.team, {p.key for p in self.board.posts}
+        try:
+            wanted = await self._store(lambda: team.store.watched_posts(team.scope, BOARD_ALIVE))
+            added, _ = self.others.set_posts([p for p in wanted if p.key not in own])
+            if added:
+                # Their last states and acks first: a new poller must not see them as new
+                # (a "first seen" failure would drop an ack and alert again).
+                store = team.store
+                stored = await self._store(lambda: store.last_posts(team.scope))
+                acks = await self._store(lambda: store.acks(team.scope))
+                self.others.restore(stored, acks)
+        except StoreError:
+            pass  # poll what they watched last time
+        return await super().run_pass(everything)
+
+    def apply_pass(
+        self, seq: int, report: PollReport, changed: list[PostStatus], left_out: list[PostKey]
+    ) -> PassOutcome:
+        """As the engine does, unless the lease ran out while the pass ran: then another
+        poller may be writing, and this answer is dropped."""
+        if not self.team.holding:
+            self.freshness.pass_failed(seq)
+            return PassOutcome(number=self.passes, ran=False, error="not the poller")
+        return super().apply_pass(seq, report, changed, left_out)
+
+    async def _serve_requests(
+        self, requests: list[RefreshRequest]
+    ) -> tuple[bool, list[WatchedPost]]:
+        posts = {p.key: p for p in (*self.board.posts, *self.others.posts)}
+        everything = False
+        keys: dict[PostKey, WatchedPost] = {}
+        # Asked before this poller could serve them (the store's clock, as `at` is).
+        stale = await self._store(self.team.store.now) - REQUEST_FRESH
+        for request in requests:
+            self._served = max(self._served, request.id)
+            if request.at < stale:
+                continue
+            if request.keys is None:
+                everything = True
+            else:
+                keys.update((k, posts[k]) for k in request.keys if k in posts)
+        return everything, list(keys.values())[:REFRESH_KEYS_MAX]
+
+    # -- following the store (every board) ----------------------------------------------------
+
+    async def follow(self) -> FollowOutcome:
+        """Wait briefly for a write elsewhere, keep the lease and registration, and take in
+        what changed. Never raises: a store that cannot be reached is said in the outcome."""
+        try:
+            return await self._follow()
+        except Exception as exc:  # a bug must not stop the following for good
+            log.exception("internal error while following the store")
+            await asyncio.sleep(1.0)
+            return FollowOutcome(store_error=f"internal error: {exc.__class__.__name__}: {exc}")
+
+    async def _follow(self) -> FollowOutcome:
+        team = self.team
+        try:
+            changed = await asyncio.to_thread(team.store.wait_for_change, WAIT_FOR_CHANGE)
+            if time.monotonic() - self._last_upkeep >= RENEW_EVERY:
+                try:
+                    await self._upkeep()
+                finally:
+                    took, lost = self._lease_news()
+            else:
+                took, lost = self._lease_news()
+            if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY:
+                self._last_heartbeat = time.monotonic()
+                posts = self._own_posts()
+                await self._store(lambda: team.heartbeat(posts))
+            changes, first = Changes(), not self._followed
+            # While the store is unreachable every look asks it (the link's backoff keeps that
+            # cheap), so "reachable again" is said only once it has really answered.
+            probe = self._store_down_since is not None
+            if changed or first or took or lost or probe:
+                changes = await self._take_in(await self._read_feed())
+            refresh, recheck = False, list[WatchedPost]()
+            if team.holding:
+                after = self._served
+                requests = await self._store(
+                    lambda: team.store.take_refresh_requests(team.scope, after)
+                )
+                if requests:
+                    refresh, recheck = await self._serve_requests(requests)
+        except StoreError as exc:
+            took, lost = self._lease_news()
+            now = time.time()
+            if self._store_down_since is None:
+                self._store_down_since = now
+                log.warning("store unreachable: %s", exc)
+            return FollowOutcome(
+                took_lease=took,
+                lost_lease=lost,
+                store_error=str(exc),
+                store_down_since=self._store_down_since,
+            )
+        if self._store_down_since is not None:
+            log.info("store reachable again")
+            self._store_down_since = None
+        if self.history.error is not None:
+            # Writes the store refused (an ack on a board that never writes passes) go now.
+            self.history.save([], [])
+        return FollowOutcome(
+            changes,
+            first,
+            took,
+            lost,
+            refresh,
+            recheck,
+            poller_gone=self._poller_state(),
+        )
+
+    async def _read_feed(self) -> FeedPage:
+        team, cursor = self.team, self.cursor
+        feed = await self._store(lambda: team.store.changes_since(team.scope, cursor))
+        self.cursor = feed.cursor
+        return feed
+
+    async def _take_in(self, feed: FeedPage) -> Changes:
+        """Apply the feed: the poller's answers (unless we are the poller), acks from any board,
+        and the transitions for the event log."""
+        self._followed = True
+        holding = self.team.holding
+        boards = (self.board, self.others)
+        if feed.reset:  # another store's history (a replaced file): start from what it says
+            for board in boards:
+                for key in [k for k, r in board.rows.items() if r.acked]:
+                    board.set_flags(key, acked=False, note="")
+            self.history.events.clear()
+        statuses = [_status(p) for p in feed.posts.values()]
+        if holding:
+            # Its own writes come back; only another process's newer answers are news (the
+            # last pass of the poller before it, read in the look that took the lease).
+            mine, theirs = self.board.rows, self.others.rows
+            statuses = [
+                s
+                for s in statuses
+                if (row := mine.get(s.key) or theirs.get(s.key)) is not None
+                and s.checked_at > (row.checked_at or 0)
+            ]
+        changes = self.board.apply(statuses) if statuses else Changes()
+        if statuses:
+            self.others.apply(statuses)
+        for status in statuses:
+            waiting = self._rechecks.pop(status.key, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(status)
+        if not holding or feed.reset:
+            own = self.board.rows
+            shown = [t for t in feed.transitions if t.key in own]
+            self.history.events.extendleft(sorted(shown, key=lambda t: t.at))
+        for key, ack in feed.acks.items():
+            for board in boards:
+                row = board.rows.get(key)
+                if row is None:
+                    continue
+                if ack is None and row.acked:
+                    board.set_flags(key, acked=False, note="")
+                elif ack is not None and row.unreviewed_failure:
+                    board.set_flags(key, acked=True, note=ack.note)
+                else:
+                    continue
+                if board is self.board:
+                    changes.changed.append(key)
+        return changes
+
+    def _poller_state(self) -> float | None:
+        """Read the poller's word from its lease: mark rows stale while none is alive, or while
+        it says the API is down; return since when no poller is alive."""
+        if self.team.holding:
+            self._gone_since = None
+            return None
+        lease = self.team.lease
+        if lease is None or lease.expired:
+            if self._gone_since is None:
+                self._gone_since = lease.expires_at if lease is not None else time.time()
+                log.warning(
+                    "no poller since %s", time.strftime("%H:%M", time.localtime(self._gone_since))
+                )
+            self.board.mark_unanswered()
+            self.health.stale = True
+            return self._gone_since
+        if self._gone_since is not None:
+            log.info("a poller is back, on %s", clean(lease.host, 60))
+        self._gone_since = None
+        word = PollerWord.decode(lease.status)
+        self.word = word
+        health = self.health
+        if word.api != "starting":
+            health.state = word.api
+        health.down_since, health.last_error = word.down_since, word.error
+        health.last_success = word.last_pass or health.last_success
+        if word.api == "down" or word.late() is not None:  # down, or not passing (paused)
+            self.board.mark_unanswered()
+            health.stale = True
+        elif word.api == "ok":
+            self.board.mark_answered()
+            health.stale = False
+        return None
+
+    # -- one post, and `r`, from a board that is not the poller -------------------------------
+
+    async def request_refresh(self) -> None:
+        """Ask the poller for a pass of every post (an attached board's `r`)."""
+        team = self.team
+        await self._store(lambda: team.store.request_refresh(team.scope, None, team.board_id))
+
+    async def recheck(self, post: WatchedPost) -> RecheckOutcome:
+        """The poller re-checks; an attached board asks it and waits for its answer."""
+        if self.team.holding:
+            return await super().recheck(post)
+        team = self.team
+        loop = asyncio.get_running_loop()
+        waiting = self._rechecks.setdefault(post.key, loop.create_future())
+        try:
+            await self._store(
+                lambda: team.store.request_refresh(team.scope, [post.key], team.board_id)
+            )
+            status = await asyncio.wait_for(asyncio.shield(waiting), RECHECK_WAIT)
+        except StoreError as exc:
+            return RecheckOutcome(post.key, None, str(exc))
+        except TimeoutError:
+            return RecheckOutcome(
+                post.key, None, f"no answer from the poller within {RECHECK_WAIT:g} s"
+            )
+        finally:
+            if self._rechecks.get(post.key) is waiting and waiting.done():
+                del self._rechecks[post.key]
+        return RecheckOutcome(post.key, status)
+
+    async def reload_file(self, seq: int) -> ReloadOutcome | None:
+        """As the engine does, and the poller is told what this board now watches."""
+        outcome = await super().reload_file(seq)
+        if outcome is not None and outcome.error is None:
+            posts, team = self._own_posts(), self.team
+            with contextlib.suppress(StoreError):  # the heartbeat registers it again later
+                await self._store(lambda: team.register(posts))
+        return outcome
+
+    async def restore(self) -> RestoreOutcome:
+        """The poller starts from the last run's states; a board that follows it starts from
+        everything in the store (its first look at the feed)."""
+        if not self.team.holding:
+            return RestoreOutcome()
+        team = self.team
+        try:
+            self.cursor = await self._store(lambda: team.store.cursor(team.scope))
+        except StoreError as exc:
+            return RestoreOutcome(error=str(exc))
+        self._followed = True
+        return await super().restore()

@@ -1,0 +1,1 @@
+"""The watchlist: the bounded YAML reader, its JSON Schema, the file watcher."""

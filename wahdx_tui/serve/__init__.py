@@ -1,0 +1,1 @@
+"""`serve`: the team's headless poller."""

@@ -1,0 +1,1 @@
+"""The board's screens: a post's detail, help, acknowledge, event log."""

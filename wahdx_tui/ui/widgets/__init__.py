@@ -1,0 +1,1 @@
+"""The board's widgets: the table, summary, banner, footer and their parts."""
