@@ -573,6 +573,18 @@ def test_subprocess_key_rejected(sim: SimServer, watchlist: str) -> None:
     assert "API key rejected" in line
 
 
+def test_subprocess_a_fifo_for_a_watchlist_is_one_error_line(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """It hung until something wrote to the FIFO; now it is refused unopened for reading."""
+    fifo = tmp_path / "watch.yaml"
+    os.mkfifo(fifo)
+    proc = run_script(str(fifo), env={"WAHDX_API_KEY": sim.api_key, "WAHDX_BASE_URL": sim.base_url})
+    assert proc.returncode == 2
+    line = assert_one_error_line(proc.stderr, proc.stdout, sim.api_key)
+    assert line == f"error: {fifo}: is a FIFO (named pipe): give the path of a watchlist .yaml file"
+
+
 def test_subprocess_no_key(sim: SimServer, watchlist: str) -> None:
     proc = run_script(watchlist, "--format", "csv", env={"WAHDX_BASE_URL": sim.base_url})
     assert proc.returncode == 2

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,12 +94,14 @@ def child_env(
 
 
 @contextmanager
-def serve_process(env: Mapping[str, str], log: Path, *args: str) -> Iterator[Served]:
-    """`wahdx-tui serve ARGS` as a child process, its stderr in `log`; killed at the end
-    unless it has exited by then."""
+def serve_process(
+    env: Mapping[str, str], log: Path, *args: str, command: Sequence[str] = SERVE
+) -> Iterator[Served]:
+    """`wahdx-tui serve ARGS` (or `command` ARGS) as a child process, its stderr in `log`;
+    killed at the end unless it has exited by then."""
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [*SERVE, *args], env=dict(env), stdout=subprocess.DEVNULL, stderr=err
+            [*command, *args], env=dict(env), stdout=subprocess.DEVNULL, stderr=err
         )
     served = Served(proc, log)
     try:

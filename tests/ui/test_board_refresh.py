@@ -3,19 +3,25 @@ bell, title), failed polls marked stale with a banner, and recovery on the board
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
 
 from tests.support.fixtures import (
     DOORBUSTER,
+    board_on,
     running_board,
     sample_watchlist,
     screen_text,
+    sim_clients,
     states_of,
+    until,
 )
+from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.model import PostKey, PostStatus, State, WatchedPost
+from wahdx_tui.sim import Faults, SimServer
 from wahdx_tui.ui.widgets.summary import SummaryLine
 
 pytestmark = pytest.mark.usefixtures("quick_pilot")
@@ -248,3 +254,34 @@ async def test_a_post_the_api_does_not_know_is_counted_highlighted_and_near_the_
         start = drawn.plain.index("? 1 UNKNOWN")
         loud = [s for s in drawn.spans if s.start <= start < s.end]
         assert loud and "bold" in str(loud[-1].style)
+
+
+async def test_a_429_asking_for_a_year_puts_the_next_pass_off_by_the_cap_and_r_still_works(
+    sims: Callable[..., SimServer],
+) -> None:
+    """One 429 with `Retry-After: 31536000` once stopped the board for good: the summary's
+    "next" was a year away, and `r` ran one pass and then nothing."""
+    faults = Faults(burst_429_every=1, burst_429_len=1, retry_after_text="31536000")
+    sim = sims(sample_watchlist().posts, faults=faults)
+    # The pass gives up at the first 429 (max_rate_limited 0), as after a storm of them; the
+    # cap is short so that `r` below waits it out quickly.
+    options = ClientOptions(
+        backoff_base=0.01, max_attempts=2, max_rate_limited=0, max_retry_after=1.0
+    )
+    app = board_on(sim, sample_watchlist(), clients=sim_clients(sim, options), interval=60)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
+        assert app.next_at is not None
+        assert 0 <= app.next_at - time.time() <= 60  # the interval, not a year
+        assert app.engine.health.state != "ok"
+        sim.faults.burst_429_every = 0  # the API is healthy again
+        passes = app.passes
+        await pilot.press("r")
+        await until(lambda: app.passes > passes and not app.polling, "r's pass", pilot=pilot)
+        assert app.engine.health.state == "ok"
+        assert app.next_at is not None
+        assert 0 <= app.next_at - time.time() <= 60  # the interval again
+        shown = time.strftime("%H:%M:%S", time.localtime(app.next_at))
+        assert f"next {shown}" in " ".join(
+            p.plain for p in app.query(SummaryLine).results(SummaryLine)
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.fixtures import until
+from wahdx_tui.core.api import client as client_module
 from wahdx_tui.core.api.client import (
     BATCH_PATH,
     ClientEvent,
@@ -407,17 +409,50 @@ async def test_endless_429_gives_up_after_max_rate_limited(
     assert_no_key(sim.api_key, info.value, *result.errors)
 
 
-async def test_retry_after_beyond_the_cap_is_not_waited_for(
-    make_sim: Callable[..., SimServer],
+@pytest.mark.parametrize("header", ["31536000", "Fri, 31 Dec 9999 23:59:59 GMT"])
+async def test_a_retry_after_past_the_cap_gives_the_pass_up_and_asks_for_the_cap_only(
+    make_sim: Callable[..., SimServer], header: str
 ) -> None:
+    """An ask of a year (in seconds or as a date) once put the next pass off by a year: it
+    is capped at max_retry_after, and the next request is not held back at all."""
     posts = make_posts(2)
-    sim = make_sim(posts, faults=Faults(burst_429_every=1, burst_429_len=1, retry_after=3600))
+    sim = make_sim(posts, faults=Faults(burst_429_every=1, burst_429_len=1))
+    sim.faults.retry_after_text = header
     rec = Recorder()
-    async with new_client(sim, rec, max_retry_after=300) as client:
-        with pytest.raises(ApiUnavailable, match="3600"):
-            await client.check_one(posts[0])
+    async with new_client(sim, rec, max_retry_after=1.0) as client:
+        result = await client.check_posts(posts)
+        assert not result.complete and "more than max_retry_after" in result.errors[0]
+        (event,) = rec.kinds("rate_limited")
+        assert event.wait == 1.0  # the next pass is put off by the cap, not by a year
+        assert rec.sleeps == []  # not waited out within the pass
+        sim.faults.burst_429_every = 0
+        again = await client.check_posts(posts)  # nothing holds it back
+    assert again.complete
     assert rec.sleeps == []
-    assert sim.stats.requests == 1
+    assert sim.stats.status_counts == {429: 1, 200: 1}
+
+
+@pytest.mark.parametrize("header", ["1e400", "inf", "-5", "soon"])
+async def test_a_retry_after_infinite_negative_or_garbage_is_read_as_none_at_all(
+    make_sim: Callable[..., SimServer], header: str
+) -> None:
+    """`1e400` is infinity: it once stopped the polling for good. It, a negative number and
+    garbage are ignored: the usual short backoff, then the API is asked again."""
+    posts = make_posts(2)
+    sim = make_sim(posts, faults=Faults(burst_429_every=1, burst_429_len=1))
+    sim.faults.retry_after_text = header
+
+    def stop_limiting(event: ClientEvent) -> None:
+        sim.faults.burst_429_every = 0
+
+    rec = Recorder(hook=stop_limiting)
+    async with new_client(sim, rec, max_retry_after=1.0) as client:
+        result = await client.check_posts(posts)
+    assert result.complete
+    (event,) = rec.kinds("rate_limited")
+    assert 0.0 < event.wait <= 0.01  # backoff_base 0.01, as with no Retry-After at all
+    assert "no usable Retry-After" in event.message
+    assert sim.stats.status_counts == {429: 1, 200: 1}
 
 
 async def test_429_as_an_http_date_in_the_past_goes_again_at_once(
@@ -471,9 +506,14 @@ async def test_429_without_retry_after_backs_off() -> None:
         ("1", 1.0),
         ("2.5", 2.5),
         (" 120 ", 120.0),
-        ("-5", 0.0),
+        ("-5", None),  # negative: not a wait
+        ("1e400", None),  # infinity
+        ("inf", None),
         ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0),  # now=40
+        ("Thursday, 01-Jan-70 00:01:40 GMT", 60.0),  # RFC 850's form
+        ("Thu Jan  1 00:01:40 1970", 60.0),  # asctime's form, GMT though it says no zone
         ("Thu, 01 Jan 1970 00:00:10 GMT", 0.0),  # in the past
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),  # past the calendar
         (None, None),
         ("", None),
         ("soon", None),
@@ -807,6 +847,31 @@ async def test_body_over_the_cap_is_an_error(make_sim: Callable[..., SimServer])
     assert sim.stats.single_requests == 1  # not retried
     assert not result.complete
     assert "larger than" in result.errors[0]
+
+
+@pytest.mark.parametrize("shape", ["envelope", "flat", "statuses"])
+async def test_an_answer_flooded_with_empty_items_is_read_off_the_loop_for_the_posts_asked(
+    make_sim: Callable[..., SimServer],
+    monkeypatch: pytest.MonkeyPatch,
+    shape: str,
+) -> None:
+    """8 MiB of `{},{},...` after the real items: the real ones are read, the rest is not
+    parsed, and the reading happens on a thread, so the board's keys never wait on it."""
+    posts = make_posts(10)
+    sim = make_sim(posts, faults=Faults(flood=8 * 1024 * 1024), shape=shape)
+    readers: list[int] = []
+    real_decode = client_module.decode_json
+
+    def decode(content: bytes, max_values: int | None = None) -> object:
+        readers.append(threading.get_ident())
+        return real_decode(content, max_values)
+
+    monkeypatch.setattr(client_module, "decode_json", decode)
+    async with new_client(sim, batch_size=10) as client:
+        result = await client.check_posts(posts)
+    assert result.complete
+    assert_matches_truth(sim, posts, result.statuses)
+    assert readers and threading.get_ident() not in readers
 
 
 async def test_body_cap_message_names_the_cap(make_sim: Callable[..., SimServer]) -> None:

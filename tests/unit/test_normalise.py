@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from wahdx_tui.core.api.normalise import (
     normalise_state,
     parse_batch,
     parse_single,
+    value_budget,
 )
 from wahdx_tui.core.domain.errors import ApiError, ResponseShapeError
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
@@ -719,6 +721,55 @@ def test_decode_json_malformed_is_a_shape_error(content: bytes) -> None:
     message = str(info.value)
     assert "malformed JSON" in message
     assert len(message) < 300
+
+
+# ----- an answer far larger than what was asked --------------------------------------------
+
+
+def flooded(items: list[dict[str, Any]], size: int, envelope: bool = True) -> bytes:
+    """The items, then `{}` up to about `size` bytes: `[{},{},...]` as a hostile API sends."""
+    head = json.dumps(items, separators=(",", ":")).encode()[:-1]
+    junk = b"," + b"{}," * (size // 3) + b"{}"
+    body = head + junk + b"]"
+    return b'{"success":true,"data":' + body + b"}" if envelope else body
+
+
+def test_items_beyond_what_was_asked_are_dropped_while_parsing_not_after() -> None:
+    """16 MiB of `[{},{},...]` once took serve to 1.3 GB: each empty item is a dict of 64
+    bytes and more. Read for the posts asked, at most a few hundred values per post are
+    parsed: the memory follows what was asked, not what came."""
+    content = flooded(three_items(), 4 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        result = parse_batch(decode_json(content, value_budget(len(POSTS))), POSTS, T)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert_three(result)  # the real items, ahead of the junk, are all read
+    assert peak < 512 * 1024, f"{peak:,} bytes to read an answer about {len(POSTS)} posts"
+
+
+@pytest.mark.parametrize("envelope", [True, False])
+def test_a_flooded_answer_is_cut_to_its_head_and_still_read(envelope: bool) -> None:
+    content = flooded(three_items(), 300_000, envelope)
+    decoded = decode_json(content, value_budget(3))
+    items = decoded["data"] if isinstance(decoded, dict) else decoded
+    assert isinstance(items, list)
+    assert 3 < len(items) <= value_budget(3)
+    assert items[:3] == three_items()
+    assert (decoded["success"] is True) if isinstance(decoded, dict) else True
+
+
+def test_commas_inside_texts_do_not_cut_a_small_answer() -> None:
+    error = "a, b, c, " * 2000  # far more commas than a budget of 3 posts, all inside a text
+    body = {"data": [item(A), item(B, "failed", error=error), item(C, "queued")]}
+    content = json.dumps(body).encode()
+    assert decode_json(content, value_budget(3)) == body
+
+
+def test_nesting_past_any_answer_is_refused_without_reading_it() -> None:
+    with pytest.raises(ResponseShapeError, match="unreadable response"):
+        decode_json(b"[" * 5_000_000 + b"]" * 5_000_000, value_budget(3))
 
 
 def in_order_body() -> dict[str, Any]:

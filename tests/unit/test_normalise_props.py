@@ -11,7 +11,7 @@ import unicodedata
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from wahdx_tui.core.api.normalise import decode_json, parse_batch, parse_single
+from wahdx_tui.core.api.normalise import decode_json, parse_batch, parse_single, value_budget
 from wahdx_tui.core.domain.errors import ApiError
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
@@ -169,6 +169,28 @@ def test_decode_json_on_arbitrary_bytes(content: bytes) -> None:
 def test_decode_json_on_json_like_text(text: str) -> None:
     with contextlib.suppress(ApiError):
         decode_json(text.encode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=json_values, asked=st.integers(min_value=0, max_value=3))
+def test_a_budget_for_the_posts_asked_keeps_what_fits_and_reads_valid_json(
+    body: object, asked: int
+) -> None:
+    """Read with a budget, an answer within it is read whole, and one past it is cut to a
+    head that is itself valid JSON: never another error, never more values than the budget
+    (plus the brackets closed)."""
+    content = json.dumps(body).encode()
+    budget = value_budget(asked) // 256  # small, so that hypothesis' values go past it
+    try:
+        decoded = decode_json(content, budget)
+    except ApiError:
+        return
+    count = content.count(b",") + content.count(b"[") + content.count(b"{")
+    if count <= budget:
+        assert json.dumps(decoded) == json.dumps(decode_json(content))  # NaN is not NaN
+    else:
+        again = json.dumps(decoded).encode()
+        assert again.count(b",") + again.count(b"[") + again.count(b"{") <= 2 * budget + 2
 
 
 def test_decode_json_deep_nesting() -> None:

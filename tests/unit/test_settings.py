@@ -67,6 +67,7 @@ def test_defaults_are_the_documented_ones() -> None:
         stuck_queued_minutes=30.0,
         stuck_processing_minutes=15.0,
         timeout=10.0,
+        max_retry_after=300.0,
         notify_window=60.0,
         notify_down_after=300.0,
         notify_remind_every=3600.0,
@@ -82,6 +83,7 @@ def test_defaults_are_the_documented_ones() -> None:
 def test_every_default_elsewhere_is_read_from_the_table() -> None:
     options = ClientOptions()
     assert (options.batch_size, options.concurrency, options.timeout) == (50, 4, 10.0)
+    assert options.max_retry_after == 300.0
     from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY
 
     assert DEFAULTS.final_every == DEFAULT_FINAL_EVERY
@@ -100,7 +102,7 @@ def test_the_classes_follow_the_table() -> None:
 
 def test_live_and_restart() -> None:
     restart = {s.name for s in SETTINGS if s.applies == "restart"}
-    assert restart == {"batch_size", "concurrency", "timeout"}
+    assert restart == {"batch_size", "concurrency", "timeout", "max_retry_after"}
     assert SETTING["interval"].applies == "live"
     assert SETTING["notify_quiet"].applies == "live"
 
@@ -328,6 +330,7 @@ def test_flags_are_derived_from_the_table() -> None:
         "batch_size",
         "concurrency",
         "timeout",
+        "max_retry_after",
         "retire_published_after",
         "retire_failed_after",
         "forget_after",
@@ -371,6 +374,10 @@ def test_flag_help_shows_bounds_and_the_table_default(capsys: pytest.CaptureFixt
             "must be a number from 0.1 to 300 seconds, got nan",
         ),
         (["demo", "--interval", "1e9"], "must be a number from 1 to 86400 seconds, got 1e9"),
+        (
+            ["serve", "w.yaml", "--max-retry-after", "inf"],
+            "must be a number from 1 to 86400 seconds, got inf",
+        ),
         (["demo", "--speed", "0"], "must be a number from 0.01 to 1000, got 0"),
     ],
 )
@@ -400,6 +407,8 @@ def test_resolve_reads_file_and_flags(tmp_path: Path, monkeypatch: pytest.Monkey
     setup = cli.resolve(args)
     assert setup.flags == {"concurrency": 8}
     assert setup.options == ClientOptions(batch_size=7, concurrency=8, timeout=10.0)
+    args = cli.build_parser().parse_args(["serve", str(path), "--max-retry-after", "60"])
+    assert cli.resolve(args).options.max_retry_after == 60.0
     assert (setup.interval, setup.final_every) == (30.0, 5)
     assert setup.settings.stuck_processing_minutes == 15.0
 

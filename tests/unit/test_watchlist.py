@@ -9,6 +9,7 @@ import os
 import pickle
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -530,6 +531,27 @@ def test_directory(tmp_path: Path) -> None:
     assert "is a directory" in str(info.value)
 
 
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO in the watchlist's place once hung `check` until something wrote to it."""
+    fifo = tmp_path / "watch.yaml"
+    os.mkfifo(fifo)
+    said: list[str] = []
+
+    def load() -> None:
+        try:
+            load_watchlist(fifo)
+        except WatchlistError as exc:
+            said.append(str(exc))
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(60)  # a bound for a failure, not a goal: the refusal takes no waiting
+    if reader.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY))  # the writer it waits for, so it can end
+        pytest.fail("the reader waited on the FIFO for a writer")
+    assert said == [f"{fifo}: is a FIFO (named pipe): give the path of a watchlist .yaml file"]
+
+
 def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     file = tmp_path / "secret.yaml"
     file.write_text("posts: []\n", encoding="utf-8")
@@ -537,7 +559,7 @@ def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(file))
 
-    monkeypatch.setattr(wl, "open", refuse, raising=False)
+    monkeypatch.setattr(wl, "read_regular_file", refuse)
     with pytest.raises(WatchlistError) as info:
         load_watchlist(file)
     assert str(info.value).startswith(f"{file}: permission denied")
@@ -556,7 +578,7 @@ def test_other_os_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(wl, "open", broken, raising=False)
+    monkeypatch.setattr(wl, "read_regular_file", broken)
     with pytest.raises(WatchlistError, match="cannot read the file: Input/output error"):
         load_watchlist(tmp_path / "x.yaml")
 

@@ -13,13 +13,13 @@ from typing import Protocol
 from wahdx_tui.core.board.state import Changes
 from wahdx_tui.core.domain.errors import trouble_advice
 from wahdx_tui.core.domain.model import PostKey
+from wahdx_tui.core.engine.engine import STOP_WITHIN
 from wahdx_tui.core.engine.outcomes import PassOutcome, RecheckOutcome
 from wahdx_tui.core.team.engine import FollowOutcome, TeamEngine
 from wahdx_tui.core.tty import terminal_gone
 
 log = logging.getLogger("wahdx_tui.serve")
 STUCK_CHECK_EVERY = 5.0
-STOP_WITHIN = 4.0  # seconds to finish writing on SIGTERM (systemd and the README say 5)
 FILE_CHECK_EVERY = 2.0
 
 

@@ -47,6 +47,7 @@ class Faults:
     burst_429_len: int = 3
     retry_after: float = 1.0
     retry_after_http_date: bool = False
+    retry_after_text: str = ""  # sent as it is instead, when set: "1e400", "-5", "soon"
     malformed_rate: float = 0.0
     max_batch: int = 0
     max_batch_400: bool = False
@@ -57,6 +58,7 @@ class Faults:
     missing_rate: float = 0.0
     revoked: bool = False
     hostile: bool = False
+    flood: int = 0  # bytes: each batch answer padded to about this with `{}` after its items
     down_after: float | None = None
     down_for: float = 0.0
     seed: int = 0
@@ -105,6 +107,7 @@ class FaultInjector:
         self._count = 0
         self._burst_left = 0
         self._malformed_turn = 0
+        self._flood: bytes | None = None
 
     def _rng(self, name: str) -> random.Random:
         seed = self.faults.seed
@@ -157,8 +160,10 @@ class FaultInjector:
         return False
 
     def retry_after_header(self) -> str:
-        """The Retry-After value: whole seconds rounded up, or an HTTP date."""
+        """The Retry-After value: whole seconds rounded up, an HTTP date, or the text set."""
         f = self.faults
+        if f.retry_after_text:
+            return f.retry_after_text
         seconds = max(0, math.ceil(f.retry_after))
         if f.retry_after_http_date:
             return formatdate(time.time() + seconds, usegmt=True)
@@ -180,6 +185,14 @@ class FaultInjector:
             kind = MALFORMED_KINDS[self._malformed_turn % len(MALFORMED_KINDS)]
             self._malformed_turn += 1
         return kind
+
+    def flood_items(self) -> bytes:
+        """`{},{},...{}` of about `flood` bytes (made once per size): what pads a batch."""
+        count = max(1, self.faults.flood // 3)
+        with self._lock:
+            if self._flood is None or len(self._flood) != 3 * count - 1:
+                self._flood = b"{}," * (count - 1) + b"{}"
+            return self._flood
 
     def reset(self) -> None:
         """Forget counters and dice so the next request starts a fresh reproducible run."""

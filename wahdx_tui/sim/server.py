@@ -34,6 +34,7 @@ from wahdx_tui.sim.schedule import timeline_for as _timeline_for
 BATCH_PATH = "/api/content/status/batch"
 _SINGLE_PREFIX = ("", "api", "content", "status")
 MAX_BODY = 8 * 1024 * 1024
+_FLOOD = "wahdx-sim-flood"
 SHAPES = ("envelope", "flat", "keyed", "statuses")
 SPELLINGS: dict[str, dict[State, str]] = {
     "vendor": {
@@ -640,14 +641,21 @@ class SimServer:
             if not injector.roll_missing()
         ]
         shape = self.config.shape
+        flood = self.faults.flood > 0 and shape != "keyed"
+        # The padding's place, filled once the answer is written (a list shape only).
+        listed: list[object] = [*items, _FLOOD] if flood else list(items)
         if shape == "flat":
-            return _json_reply(200, items)
-        if shape == "keyed":
+            reply = _json_reply(200, listed)
+        elif shape == "keyed":
             keyed = {str(it["publishId"]): it for it in items}
-            return _json_reply(200, {"success": True, "data": keyed})
-        if shape == "statuses":
-            return _json_reply(200, {"statuses": items})
-        return _json_reply(200, {"success": True, "data": {"results": items}})
+            reply = _json_reply(200, {"success": True, "data": keyed})
+        elif shape == "statuses":
+            reply = _json_reply(200, {"statuses": listed})
+        else:
+            reply = _json_reply(200, {"success": True, "data": {"results": listed}})
+        if flood:
+            reply.body = reply.body.replace(b'"' + _FLOOD.encode() + b'"', injector.flood_items())
+        return reply
 
     def _single(self, key: PostKey, media_type: str | None) -> _Reply:
         if self._track(key) is None:

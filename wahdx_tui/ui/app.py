@@ -21,7 +21,7 @@ from wahdx_tui.core.board.trend import failures_per_hour
 from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.domain.sanitize import clean
-from wahdx_tui.core.engine.engine import Engine
+from wahdx_tui.core.engine.engine import STOP_WITHIN, Engine
 from wahdx_tui.core.reports.export import write_accounts_export, write_export
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.team.engine import TeamEngine
@@ -166,8 +166,9 @@ class BoardApp(BoardViews):
             self.start_poll()
 
     async def on_unmount(self) -> None:
-        """Close the connection pool and finish writing history."""
-        await self.engine.aclose()
+        """Close the connection pool and finish writing history, within the stop's deadline
+        (a store locked by another process is then said on exit, not waited out)."""
+        await self.engine.aclose(deadline=STOP_WITHIN)
 
     def events(self) -> list[Transition]:
         """The newest state changes, newest first."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from datetime import UTC
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -23,6 +26,7 @@ from wahdx_tui.core.api.normalise import (
     decode_json,
     parse_batch,
     parse_single,
+    value_budget,
 )
 from wahdx_tui.core.api.transport import BodyTooLarge, Headers, Http11Transport, transport_for
 from wahdx_tui.core.domain.errors import (
@@ -41,6 +45,10 @@ from wahdx_tui.core.settings.table import DEFAULTS
 BATCH_PATH = "/api/content/status/batch"
 SINGLE_PATH = "/api/content/status/{account}/{publish}"
 _LIMIT_WORDS = ("too many", "limit", "too large", "maximum", "exceed")
+OFF_LOOP_BYTES = 256 * 1024
+"""An answer larger than this is decoded and read on a thread, off the event loop."""
+_ASCTIME = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}", re.ASCII)
+"""The third HTTP-date form (C's asctime), which carries no zone: it is GMT."""
 
 _T = TypeVar("_T")
 log = logging.getLogger("wahdx_tui.client")
@@ -58,7 +66,7 @@ class ClientOptions:
     backoff_base: float = 0.5
     backoff_cap: float = 20.0
     max_rate_limited: int = 6
-    max_retry_after: float = 300.0
+    max_retry_after: float = DEFAULTS.max_retry_after
     max_body_bytes: int = 16 * 1024 * 1024
 
 
@@ -123,7 +131,9 @@ class _KeyForms:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (IMF-fixdate,
+    RFC 850 or asctime, read as GMT); None for anything else, a negative or non-finite
+    number among them (`1e400` is infinity), so the caller backs off as usual instead."""
     if not value:
         return None
     value = value.strip()
@@ -132,14 +142,19 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except ValueError:
         seconds = None
     if seconds is not None:
-        return max(0.0, seconds) if seconds == seconds else None
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
+        if not _ASCTIME.fullmatch(value):
+            return None  # a date without its zone is not an HTTP date: which day is it?
+        when = when.replace(tzinfo=UTC)  # asctime's form has none: HTTP dates are GMT
+    try:
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    except (OverflowError, ValueError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _parse_guarded(parse: Callable[[object], _T], decoded: object) -> _T:
@@ -150,6 +165,22 @@ def _parse_guarded(parse: Callable[[object], _T], decoded: object) -> _T:
         raise
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
         raise ResponseShapeError(f"unreadable response ({exc.__class__.__name__})") from None
+
+
+async def _read(
+    content: bytes, status: int, parse: Callable[[object], _T], max_values: int
+) -> _T | object:
+    """The body decoded (at most `max_values` values of it), and for a 2xx read by `parse`;
+    a large body on a thread of its own, so the event loop (the board's keys) never waits
+    on it."""
+
+    def read() -> _T | object:
+        decoded = decode_json(content, max_values) if content else None
+        return _parse_guarded(parse, decoded) if status < 300 else decoded
+
+    if len(content) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(read)
+    return read()
 
 
 def _size(n: int) -> str:
@@ -376,11 +407,13 @@ class WahdxClient:
         *,
         body: Any = None,
         backing_off: Callable[[], None] | None = None,
+        asked_for: int = 1,
     ) -> tuple[int, _T | object]:
         """Send with retries; return (status, parse(body)) for 2xx, (status, body) for other 4xx.
 
         A 2xx body that `parse` cannot read (ResponseShapeError) is retried like a 5xx.
-        `backing_off` is told before each wait between attempts.
+        `backing_off` is told before each wait between attempts. `asked_for`, the posts
+        asked about, bounds how much of an answer is read (`value_budget`).
         """
         opts = self.options
         attempts = 0
@@ -404,9 +437,10 @@ class WahdxClient:
                     if status == 429:
                         # Close the gate before the slot is freed, so no queued request slips by.
                         limited += 1
-                        asked = parse_retry_after(headers.get("retry-after"))
-                        wait = asked if asked is not None else self._backoff(limited)
-                        if wait <= opts.max_retry_after:
+                        wait, asked, capped = self._rate_limit_wait(
+                            headers.get("retry-after"), limited
+                        )
+                        if not capped:  # a longer ask is not waited out within a pass
                             self._not_before = max(self._not_before, loop.time() + wait)
                 # The slot is free once this body is parsed (tens of microseconds, beside
                 # the network's milliseconds): a request waiting for it, a re-check, has it
@@ -433,21 +467,17 @@ class WahdxClient:
                         f"API key rejected (HTTP {status}): check WAHDX_API_KEY or --api-key-file"
                     )
                 if status == 429:
-                    if limited > opts.max_rate_limited or wait > opts.max_retry_after:
-                        # Said as an event too, so the next pass is put off as the server asks.
-                        self._emit(
-                            "rate_limited", f"rate limited: asked to wait {wait:.0f} s", wait
-                        )
-                        raise ApiUnavailable(
-                            f"rate limited by the API (asked to wait {wait:.0f} s)",
-                            "rate_limited",
-                        )
-                    self._emit("rate_limited", f"rate limited: waiting {wait:.0f} s", wait)
+                    if capped or limited > opts.max_rate_limited:
+                        # Said as an event too, so the next pass is put off as the server asks
+                        # (up to max_retry_after).
+                        self._emit("rate_limited", f"rate limited: {asked}", wait)
+                        raise ApiUnavailable(f"rate limited by the API ({asked})", "rate_limited")
+                    self._emit("rate_limited", f"rate limited: {asked}; waiting {wait:.0f} s", wait)
                     continue
                 try:
-                    decoded = decode_json(content) if content else None
+                    decoded = await _read(content, status, parse, value_budget(asked_for))
                     if status < 300:
-                        return status, _parse_guarded(parse, decoded)
+                        return status, cast(_T, decoded)
                     message = _message_of(decoded)
                     if status == 413 or (
                         status == 400 and any(w in message.lower() for w in _LIMIT_WORDS)
@@ -474,6 +504,25 @@ class WahdxClient:
                 backing_off()
             await self._sleep(delay)
 
+    def _rate_limit_wait(self, header: str | None, limited: int) -> tuple[float, str, bool]:
+        """How long to wait after the `limited`th 429 in a row, what the API asked (in
+        words), and whether that was capped: its Retry-After up to `max_retry_after` (a
+        longer ask is logged, and then the pass gives up and the next waits the cap), else
+        the usual backoff (no header, or one that is garbage, negative or infinite)."""
+        cap = self.options.max_retry_after
+        asked = parse_retry_after(header)
+        if asked is None:
+            said = "no usable Retry-After" if header else "no Retry-After"
+            return min(cap, self._backoff(limited)), said, False
+        if asked > cap:
+            log.warning(
+                "the API asked to wait %.0f s after a 429; waiting %.0f s (max_retry_after)",
+                asked,
+                cap,
+            )
+            return cap, f"asked to wait {asked:.0f} s, more than max_retry_after", True
+        return asked, f"asked to wait {asked:.0f} s", False
+
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter between half and all of the capped step."""
         step: float = min(
@@ -499,6 +548,7 @@ class WahdxClient:
             lambda body: parse_batch(body, chunk, time.time(), last),
             body={"checks": checks},
             backing_off=backing_off,
+            asked_for=len(chunk),
         )
         if status >= 400 or not isinstance(result, list):
             raise ApiError(

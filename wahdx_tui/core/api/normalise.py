@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -403,12 +404,65 @@ def parse_single(body: object, post: WatchedPost, checked_at: float) -> PostStat
     return parse_batch(body, [post], checked_at)[0]
 
 
-def decode_json(content: bytes) -> object:
+VALUES_PER_POST = 256
+"""JSON values an answer may hold per post asked (a usual item holds about 15): past that,
+the rest of the answer is not read (`decode_json`'s `max_values`)."""
+VALUES_SLACK = 1024
+"""Values any answer may hold besides: its envelope, an error, a short list of anything."""
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.DOTALL)
+_CLOSER = {ord("["): b"]", ord("{"): b"}"}
+_MAX_DEPTH = 1024
+
+
+def value_budget(asked: int) -> int:
+    """How many JSON values an answer about `asked` posts is read up to."""
+    return VALUES_SLACK + VALUES_PER_POST * max(1, asked)
+
+
+def _within(content: bytes, max_values: int) -> bytes:
+    """`content`, or when it may hold more than `max_values` values (commas and brackets,
+    counted in C), its head up to a comma past that many, with the brackets then open
+    closed: what is beyond is never parsed, so memory follows what was asked, not what came.
+    ResponseShapeError when no such head can be found (nesting past any answer's)."""
+    if content.count(b",") + content.count(b"[") + content.count(b"{") <= max_values:
+        return content
+    open_: list[int] = []
+    seen = 0
+    for token in _TOKEN.finditer(content):
+        first = content[token.start()]
+        if first == 0x2C:  # ','
+            if seen >= max_values:
+                closers = b"".join(_CLOSER[b] for b in reversed(open_))
+                return content[: token.start()] + closers
+        elif first in _CLOSER:
+            open_.append(first)
+            if len(open_) > _MAX_DEPTH:
+                break
+        elif first != 0x22:  # ']' or '}'
+            if open_:
+                open_.pop()
+            continue
+        seen += 1
+        if seen > 2 * max_values:
+            break
+    else:
+        return content  # the counts were commas inside strings: the answer is small enough
+    raise ResponseShapeError(
+        f"unreadable response: over {max_values:,} JSON values nested or unseparated"
+    )
+
+
+def decode_json(content: bytes, max_values: int | None = None) -> object:
     """Parse a body as JSON, turning every failure (deep nesting included) into ResponseShapeError.
+
+    With `max_values`, a body holding more values than that is read only up to them (see
+    `value_budget`): items beyond the posts asked for are dropped before they are parsed.
 
     orjson reads the usual body in under half the time. What it refuses (a BOM, NaN, other
     encodings, lone surrogates) is read as the json module reads it, and so is a body with a
     run of 19 digits or more, which could be an integer orjson would turn into a float."""
+    if max_values is not None:
+        content = _within(content, max_values)
     if _LONG_DIGITS not in content.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(content)

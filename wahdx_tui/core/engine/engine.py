@@ -40,6 +40,11 @@ from wahdx_tui.core.watchlist.watchfile import WatchedFile
 
 log = logging.getLogger("wahdx_tui.engine")
 DIFF_SLICE = 2000  # statuses compared per slice before yielding to the event loop
+STOP_WITHIN = 4.0
+"""Seconds a stop (serve's SIGTERM, the board's `q`) gives the last writes and alerts: within
+the 5 s the README's systemd unit and most supervisors wait before they kill."""
+GIVE_UP_WITHIN = 1.0
+"""Seconds after that deadline for writes waiting on a lock to give up and say so."""
 
 
 class Engine:
@@ -113,10 +118,13 @@ class Engine:
     async def aclose(self, deadline: float | None = None) -> None:
         """Close the connection pool, then finish writing history (even if the first fails).
 
-        With `deadline` (seconds), alerts in flight and the history's last writes get that
-        long together (`serve` on SIGTERM); what is then still unwritten is said by
-        `unsaved_warnings`. Without it, the history finishes however long it takes.
+        With `deadline` (seconds: STOP_WITHIN for serve's SIGTERM and the board's `q`), alerts
+        in flight and the history's last writes get that long together. Then the store stops
+        waiting for a lock another process holds, so a write stuck behind one gives up at
+        once; what is still unwritten is said by `unsaved_warnings`. Without it, the history
+        finishes however long it takes.
         """
+        until = None if deadline is None else time.monotonic() + deadline
         try:
             if self.client is not None:
                 await self.client.aclose()
@@ -124,9 +132,23 @@ class Engine:
             closing: list[Callable[[], object]] = [self.history.close]
             if self.alerts is not None:  # messages in flight: 5 s at most
                 closing.append(self.alerts.close)
-            done = [_in_daemon_thread(fn) for fn in closing]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*done), deadline)
+            await self._finish_by([_in_daemon_thread(fn) for fn in closing], until)
+
+    async def _finish_by(self, closing: list[asyncio.Future[None]], until: float | None) -> None:
+        """Wait for the closing threads until `until` (monotonic; None: for good); then tell
+        the store to stop waiting for locks, and give them a moment to say they gave up."""
+        if until is None:
+            await asyncio.gather(*closing)
+            return
+        _, pending = await asyncio.wait(closing, timeout=max(0.0, until - time.monotonic()))
+        if pending:
+            self.stop_waiting()
+            await asyncio.wait(pending, timeout=GIVE_UP_WITHIN)
+
+    def stop_waiting(self) -> None:
+        """The stop's deadline has come: calls waiting on the store's locks give up now."""
+        if self.history.store is not None:
+            self.history.store.stop_waiting()
 
     def unsaved_warnings(self) -> list[str]:
         """After `aclose`: what history could not write even at quit, in words."""

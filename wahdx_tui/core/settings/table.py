@@ -351,6 +351,17 @@ SETTINGS: tuple[Setting, ...] = (
         commands=("check", "watch", "serve"),
     ),
     Setting(
+        "max_retry_after",
+        "float",
+        300.0,
+        "longest wait a rate limit's Retry-After is honoured for; a longer ask is capped to it",
+        low=1,
+        high=86400,
+        unit="seconds",
+        applies="restart",
+        commands=("check", "watch", "serve"),
+    ),
+    Setting(
         "notify_window",
         "float",
         60.0,
@@ -446,6 +457,7 @@ class WatchlistSettings:
     final_every: int | None = None
     stuck_queued_minutes: float | None = None
     stuck_processing_minutes: float | None = None
+    max_retry_after: float | None = None
     notify_window: float | None = None
     notify_down_after: float | None = None
     notify_remind_every: float | None = None
@@ -467,6 +479,7 @@ class Settings:
     stuck_queued_minutes: float
     stuck_processing_minutes: float
     timeout: float
+    max_retry_after: float
     notify_window: float
     notify_down_after: float
     notify_remind_every: float

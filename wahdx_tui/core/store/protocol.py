@@ -182,6 +182,22 @@ class Store(Protocol):
         """Close the store; later calls raise StoreError."""
         ...
 
+    def replaced(self) -> str | None:
+        """What became of the store under this process, in words ('was deleted', 'was
+        replaced by another file'), or None while it is the one opened. Cheap: asked every
+        few seconds. A server's database is never replaced under its connection: None."""
+        return None
+
+    def reopen(self) -> None:
+        """Open the store again after `replaced` said it was (raises StoreError)."""
+        return None
+
+    def stop_waiting(self) -> None:
+        """Wait no longer for a lock another process holds, now or later: a call waiting for
+        one raises StoreError at once (a stop's deadline has come, see Engine.aclose). A
+        store whose waits are bounded by its own timeouts may leave this as it is."""
+        return None
+
     def __enter__(self) -> Store: ...
 
     def __exit__(self, *exc: object) -> None: ...

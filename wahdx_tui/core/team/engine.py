@@ -43,6 +43,7 @@ RECHECK_WAIT = 10.0  # seconds an attached board waits for the poller's re-check
 REFRESH_KEYS_MAX = 50  # posts a poller re-checks one by one for a board's request
 REQUEST_FRESH = 60.0  # seconds a board's request stays worth serving
 RETIRE_EVERY = 10.0  # seconds between the poller's looks for finished posts to retire
+LEAVE_WITHIN = 2.0  # seconds letting the lease go may take at a stop
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,8 @@ class TeamEngine(Engine):
         self._registrations_seen: tuple[object, ...] | None = None
         self._registered: list[WatchedPost] = []
         self._others_seen: tuple[object, ...] | None = None
+        self._store_problem: str | None = None  # the store's file deleted or replaced
+        self._rewrite = False  # the store was opened anew: write every state on taking the lease
 
     # -- what the faces read ------------------------------------------------------------------
 
@@ -237,19 +240,59 @@ class TeamEngine(Engine):
         self._held = team.holding  # a lease taken here is started by the face, not announced
 
     async def aclose(self, deadline: float | None = None) -> None:
-        """Let the lease go (a standby takes over at once) before the usual close."""
-        team = self.team
+        """Let the lease go (a standby takes over at once) before the usual close, all of it
+        within `deadline` seconds when given."""
+        team, started = self.team, time.monotonic()
+        holding = team.holding
         # Bounded: a store that hangs must not hold up quitting (the lease then runs out).
-        with contextlib.suppress(StoreError, TimeoutError):
-            await asyncio.wait_for(asyncio.to_thread(team.leave), timeout=2.0)
-        await super().aclose(deadline)
+        try:
+            within = LEAVE_WITHIN if deadline is None else min(LEAVE_WITHIN, deadline)
+            await asyncio.wait_for(asyncio.to_thread(team.leave), timeout=within)
+        except (StoreError, TimeoutError) as exc:
+            if holding:
+                log.warning(
+                    "poller lease not let go (%s): a standby takes over when it runs out",
+                    str(exc) or "the store did not answer in time",
+                )
+        left = None if deadline is None else max(0.0, deadline - (time.monotonic() - started))
+        await super().aclose(left)
 
     async def _upkeep(self) -> None:
         """Renew or take the lease, on a thread of its own: never queued behind the history's
-        writes (raises StoreError)."""
+        writes; first, make sure the store is still the one opened (raises StoreError)."""
         self._last_upkeep = time.monotonic()
+        await self._store_in_place()
         word = PollerWord.of(self.health, self.interval, time.time(), self._alerting())
         await asyncio.to_thread(self.team.upkeep, word)
+        if self._rewrite and self.team.holding:
+            # The poller of a store opened anew: it holds none of the states yet, and passes
+            # write only what changed.
+            self._rewrite = False
+            rows = [*self.board.rows.values(), *self.others.rows.values()]
+            self.history.save([r.status for r in rows if r.status is not None], [])
+
+    async def _store_in_place(self) -> None:
+        """When the store's file was deleted or replaced under this process, say so once and
+        stop polling at once (another poller may start on a file made anew at that path: a
+        lease in the old one binds nobody), then open the file at the path again, making it
+        if need be, and join the team there (StoreError while that fails)."""
+        store = self.team.store
+        problem = await asyncio.to_thread(store.replaced)
+        if problem is None:
+            return
+        if self.team.holding or problem != self._store_problem:
+            log.warning(
+                "store %s %s: polling stops until it is open again", store.location, problem
+            )
+        self._store_problem = problem
+        self.team.held_until = 0.0
+        await self._store(store.reopen)
+        self._store_problem = None
+        self.cursor, self._served, self._followed = 0, 0, False
+        self._rewrite = True  # a poller on it writes every state it knows, not only news
+        posts, team = self._own_posts(), self.team
+        await self._store(lambda: team.register(posts))
+        log.info("store %s open again: the lease is taken there if it is free", store.location)
 
     def _alerting(self) -> tuple[int, float | None]:
         """How many targets this process's alerts go to, and when it last sent one."""

@@ -37,6 +37,7 @@ from typing import Any
 from wahdx_tui.core.domain.errors import WatchlistError, position
 from wahdx_tui.core.domain.model import MEDIA_TYPES, PostKey, State, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.core.settings.secretfile import NotRegularFile, read_regular_file
 from wahdx_tui.core.settings.table import (
     FILE_KEYS,
     SETTING,
@@ -176,16 +177,12 @@ def load_watchlist(path: str | os.PathLike[str]) -> Watchlist:
     name = os.fspath(path)
     limit = MAX_FILE_BYTES
     try:
-        with open(name, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > limit:
-                raise too_large(name, size, limit)
-            data = handle.read(limit + 1)
+        data, st = read_regular_file(name, limit)
     except FileNotFoundError:
         raise WatchlistError(name, None, None, "no such file: check the path") from None
-    except IsADirectoryError:
+    except NotRegularFile as exc:  # a FIFO is refused, never waited on
         raise WatchlistError(
-            name, None, None, "is a directory: give the path of a watchlist .yaml file"
+            name, None, None, f"is {exc.kind}: give the path of a watchlist .yaml file"
         ) from None
     except PermissionError:
         raise WatchlistError(
@@ -194,8 +191,8 @@ def load_watchlist(path: str | os.PathLike[str]) -> Watchlist:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise WatchlistError(name, None, None, f"cannot read the file: {reason}") from None
-    if len(data) > limit:
-        raise too_large(name, len(data), limit)
+    if st.st_size > limit or len(data) > limit:
+        raise too_large(name, max(st.st_size, len(data)), limit)
     return parse_watchlist(data, name)
 
 

@@ -17,6 +17,9 @@ from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, state
 
 _T = TypeVar("_T")
 BUSY_TIMEOUT_MS = 5000
+BUSY_SLICE_MS = 100
+"""A write waits for another process's lock in slices this long, looking between them whether
+to give up (`stop_waiting`): SQLite's own wait cannot be interrupted."""
 WATCH_INTERVAL = 0.2
 """Seconds between two looks at PRAGMA data_version while waiting for a change."""
 
@@ -34,6 +37,35 @@ _REASONS = {
     "SQLITE_IOERR": "a disk read or write failed",
     "SQLITE_NOMEM": "out of memory",
 }
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _open_here(paths: Sequence[Path]) -> dict[Path, tuple[int, int]]:
+    """Those of `paths` that name a file this process has open, with their identity (Linux's
+    /proc/self/fd; elsewhere none is known, and none is said)."""
+    wanted = {identity: path for path in paths if (identity := _identity(path)) is not None}
+    found: dict[Path, tuple[int, int]] = {}
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            st = os.fstat(int(fd))
+        except (OSError, ValueError):
+            continue
+        path = wanted.get((st.st_dev, st.st_ino))
+        if path is not None:
+            found[path] = (st.st_dev, st.st_ino)
+    return found
 
 
 def _reason(exc: BaseException) -> str:
@@ -89,17 +121,66 @@ class SqliteStore(SqlStore):
         self._pending: dict[str, int] = {}
         self._version = SCHEMA_VERSION
         self._closed = threading.Event()
+        self._give_up = threading.Event()  # stop_waiting: a stop's deadline has come
         self._watch_lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._seen_version: int | None = None
         # What every command that opens a history takes (watch also --no-history: it says so).
         self._hint = hint or "fix the path or pass --history FILE"
+        self._conn = self._opened()
+        self._file = self._file_id()  # the file opened: replaced() compares the path's
+
+    def _opened(self) -> sqlite3.Connection:
+        """A connection to the file at the path (made when missing, unless read-only)."""
         try:
-            self._conn = self._open()
+            return self._open()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open history at {self.path}: {_reason(exc)}; {self._hint}"
             ) from None
+
+    def _file_id(self) -> tuple[int, int] | None:
+        """(device, inode) of the file at the path now; None when there is none."""
+        return _identity(self.path)
+
+    def replaced(self) -> str | None:
+        """'was deleted' or 'was replaced by another file' when the path no longer names the
+        file this store has open (one stat); None while it does."""
+        now = self._file_id()
+        if now == self._file:
+            return None
+        return "was deleted" if now is None else "was replaced by another file"
+
+    def reopen(self) -> None:
+        """Open the file at the path again, making it when it is missing (as at the start),
+        in place of the one deleted or replaced under this store.
+
+        The old file's connections are closed first, and its -wal and -shm (the ones this
+        process has open) removed: SQLite leaves them when their database has moved, and a
+        new file opened beside them would take the old file's pages in as its own."""
+        with self._lock, self._watch_lock:
+            if self._closed.is_set():
+                raise StoreError(f"cannot open history at {self.path}: the history is closed")
+            sidecars = [self.path.with_name(self.path.name + end) for end in ("-wal", "-shm")]
+            orphans = _open_here(sidecars)  # the old file's, by the inodes this process has
+            for gone in (self._conn, self._watch):
+                if gone is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        gone.close()
+            self._watch, self._seen_version = None, None
+            self._scopes.clear()
+            self._pending.clear()
+            for path, identity in orphans.items():
+                if _identity(path) == identity:  # still the old file's: not the new one's
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+            self._conn = self._opened()  # while this fails, the closed one says "closed"
+            self._file = self._file_id()
+
+    def stop_waiting(self) -> None:
+        """A write waiting for another process's lock gives up within BUSY_SLICE_MS, and
+        later ones after one slice."""
+        self._give_up.set()
 
     @property
     def location(self) -> str:
@@ -247,12 +328,34 @@ class SqliteStore(SqlStore):
     def _write(self, action: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """One write transaction, taking the write lock up front so busy_timeout applies."""
         with self._guard(action) as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn, action)
             out = work(conn)
             conn.execute("COMMIT")
             self._scopes.update(self._pending)
             self._pending.clear()
             return out
+
+    def _begin(self, conn: sqlite3.Connection, action: str) -> None:
+        """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for a lock held elsewhere, in slices,
+        so that `stop_waiting` ends the wait (StoreError saying so)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        conn.execute(f"PRAGMA busy_timeout = {min(BUSY_SLICE_MS, BUSY_TIMEOUT_MS)}")
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    name = getattr(exc, "sqlite_errorname", None) or ""
+                    if not name.startswith("SQLITE_BUSY") or time.monotonic() >= deadline:
+                        raise
+                    if self._give_up.is_set():
+                        raise StoreError(
+                            f"cannot {action} history at {self.path}: another process held it"
+                            " locked until this one had to stop"
+                        ) from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def _read(self, work: Callable[[sqlite3.Connection], _T], empty: _T) -> _T:
         if self._version == 0:  # read-only, and nothing was ever written here
