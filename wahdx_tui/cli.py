@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from wahdx_tui import __version__
 from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.errors import ConfigError, WahdxError
-from wahdx_tui.core.domain.model import MEDIA_TYPES
+from wahdx_tui.core.domain.model import MEDIA_TYPES, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.inert import add_secrets, inert_stdio, own_colours
 from wahdx_tui.core.logsetup import configure_logging
@@ -592,6 +592,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return run_board(engine, bell=not args.no_bell, subtitle="demo: simulated API")
 
 
+def store_posts(store: Store, scope: str) -> tuple[WatchedPost, ...]:
+    """Every post a store knows for one API: its watchlist's (retired ones too), then those
+    with a history but on no list (a store from before the team's list, or a post removed)."""
+    entries = store.listed_posts(scope, retired=True)
+    listed = {e.key for e in entries}
+    extra = (WatchedPost(*key) for key in store.last_posts(scope) if key not in listed)
+    return (*(e.post for e in entries), *extra)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """`report`: the shift-handoff report from the history; reads only, creates nothing."""
     import time
@@ -621,9 +630,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     items: list[HandoffItem] = []
     if history:
         with open_store(url, password_file=args.store_password_file, readonly=True) as store:
-            if not args.watchlist:
-                posts = tuple(e.post for e in store.listed_posts(scope, retired=True))
-                watchlist = replace(watchlist, posts=posts)
+            if not args.watchlist:  # the team's list, and every other post the store knows
+                watchlist = replace(watchlist, posts=store_posts(store, scope))
             items = build_handoff(store, scope, watchlist, now)
             others = [] if items else history_elsewhere(store, scope)
             if others:  # not "nothing to hand over": this API's history is not here at all

@@ -223,3 +223,37 @@ async def reload_with(engine: TeamEngine, path: Path, keys: list[PostKey]) -> No
     assert seq is not None
     outcome = await engine.reload_file(seq)
     assert outcome is not None and outcome.error is None
+
+
+async def test_a_post_taken_off_the_list_and_added_back_keeps_its_ack_while_a_board_watches_it(
+    store_url: str, sim: SimServer, tmp_path: Path
+) -> None:
+    """Review: a post removed from the team's list, still watched by a file board (so the
+    poller kept polling it for that board), then added back joined serve's board with no state;
+    the next pass saw it fail "for the first time", dropped its acknowledgement for the whole
+    team and alerted again."""
+    with serving(store_url, sim, tmp_path) as served:
+        wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+        key = failed_in_store(store_url, sim, 1)[0]
+        mine = tmp_path / "b.yaml"
+        write_list(mine, [key])
+        b = engine_on(
+            store_url, sim.base_url, key=None, watchlist=load_watchlist(mine), operator=BEN
+        )
+        async with following(b):
+            b.acknowledge(key, "Sam on it")
+            wait_for(lambda: key in stored(store_url, sim)[1], "the ack stored")
+            scope = scope_for(sim.base_url)
+            with open_store(store_url) as direct:
+                assert direct.remove_watched(scope, [key]) == 1
+            asked = sim.stats.requests
+            wait_for(lambda: sim.stats.requests >= asked + 2, "two passes after")
+            with open_store(store_url) as direct:
+                assert direct.add_watched(scope, [b.board.rows[key].post], "add", ANA).added == 1
+            # serve looks at the store every 0.5 s and passes every 2 s: three passes after the
+            # add, the post is back on its board; one back without a state is due at once.
+            asked = sim.stats.requests
+            wait_for(lambda: sim.stats.requests >= asked + 3, "three passes after")
+        ack = stored(store_url, sim)[1].get(key)
+        assert ack is not None and ack.note == "Sam on it"  # still the team's acknowledgement
+        assert served.text().count("newly FAILED") <= 1  # the first pass's, not again

@@ -238,6 +238,7 @@ class BoardApp(BoardViews):
         self.banner.say("store", team_banner(outcome))
         if outcome.listed.shown_changed:
             self.table.posts_changed()  # the team's watchlist gained or lost posts
+            self.board_changed()  # every view drawn again: the accounts, the headings
         self._show_changes(outcome.changes, first=outcome.first)
         if self.board.any_unanswered() or self.table.stale:
             self.table.mark_stale(self.board.any_unanswered())

@@ -274,13 +274,13 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
     )
     retire_published: str = """
 UPDATE {p}watchlist SET status = 'retired', status_at = ?, why = 'published', rev = ?
-WHERE scope = ? AND status = 'listed' AND (account, publish) IN (
+WHERE scope = ? AND status = 'listed' AND coalesce(status_at, added_at) < ? AND (account, publish) IN (
     SELECT account, publish FROM {p}posts WHERE scope = ? AND state = 'published' AND since < ?
 ) RETURNING account, publish
 """
     retire_acked: str = """
 UPDATE {p}watchlist SET status = 'retired', status_at = ?, why = 'acknowledged failure', rev = ?
-WHERE scope = ? AND status = 'listed' AND (account, publish) IN (
+WHERE scope = ? AND status = 'listed' AND coalesce(status_at, added_at) < ? AND (account, publish) IN (
     SELECT p.account, p.publish FROM {p}posts p JOIN {p}acks a
         ON a.scope = p.scope AND a.account = p.account AND a.publish = p.publish
     WHERE p.scope = ? AND p.state = 'failed' AND a.at < ?
@@ -828,9 +828,11 @@ class SqlStore(Store):
         def statements(sid: int, rev: int, at: float) -> list[Step]:
             out: list[Step] = []
             if published_before is not None:
-                out.append((self.sql.retire_published, (at, rev, sid, sid, published_before)))
+                cut = published_before  # listed (or brought back) that long ago too
+                out.append((self.sql.retire_published, (at, rev, sid, cut, sid, cut)))
             if acknowledged_before is not None:
-                out.append((self.sql.retire_acked, (at, rev, sid, sid, acknowledged_before)))
+                cut = acknowledged_before
+                out.append((self.sql.retire_acked, (at, rev, sid, cut, sid, cut)))
             return out
 
         return self._set_status(scope, now, statements)

@@ -482,8 +482,11 @@ class TeamEngine(Engine):
             news = ListNews()
             if changed or first or took or lost or probe:
                 feed = await self._read_feed()
-                changes = await self._take_in(feed)
+                # The list first: a post gained and its first answer can come in one page,
+                # and an answer for a row not there yet would be dropped.
                 news = await self._take_list(feed)
+                changes = await self._take_in(feed)
+                changes.changed += news.restored  # gained with a known state: drawn, counted
             if self._unseen:  # the look-up at a reload failed: the store answers again
                 changes.changed += await self.restore_unseen()
             refresh, recheck = False, list[WatchedPost]()
@@ -592,14 +595,14 @@ class TeamEngine(Engine):
             if extra:
                 self.others.set_posts({p.key: p for p in (*self.others.posts, *extra)}.values())
         new = [p for p in listed.polled() if p.key not in known]
-        if new:
-            team, keys = self.team, [p.key for p in new]
-            stored = await self._store(lambda: team.store.last_posts(team.scope, keys))
-            if stored:
-                acks = await self._store(lambda: team.store.acks(team.scope))
-                self.board.restore(stored, acks)
-                self.others.restore(stored, acks)
-        return ListNews(tuple(new), shown_changed=True)
+        # Every row gained without a state starts from what the store knows of it (its state
+        # and acknowledgement), whether new to this process or polled before for another
+        # board: a poller must not see it fail anew (that would drop its ack and alert again).
+        holding = self.team.holding
+        restored = await self._restore_unseen(self.board, last_run=holding)
+        if holding:
+            await self._restore_unseen(self.others, last_run=True)
+        return ListNews(tuple(new), shown_changed=True, restored=tuple(restored))
 
     def _poller_state(self) -> float | None:
         """Read the poller's word from its lease: mark rows stale while none is alive, or while

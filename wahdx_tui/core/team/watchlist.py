@@ -46,6 +46,7 @@ class ListNews:
 
     new: tuple[WatchedPost, ...] = ()
     shown_changed: bool = False
+    restored: tuple[PostKey, ...] = ()  # gained rows that start from the store's state
 
 
 class TeamList:

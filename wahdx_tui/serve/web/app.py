@@ -1,6 +1,6 @@
 """The HTTP side of `serve`: aiohttp routes in serve's own event loop, told of every board change.
 
-`HttpSide` is the ServeListener serve runs (core/serveloop.py): it binds at start, answers
+`HttpSide` is the ServeListener serve runs (serve/loop.py): it binds at start, answers
 /healthz, /metrics, /api/v1/posts, the wall page and its event stream, and feeds the wall's
 pages and the metrics from the same board serve keeps.
 """
@@ -284,7 +284,7 @@ class HttpSide:
 
     def followed(self, outcome: FollowOutcome) -> None:
         """A look at the store: the poller's answers (on a standby), acks, lease news."""
-        if outcome.first:
+        if outcome.first or outcome.listed.shown_changed:  # the list gained or lost posts
             self.board_changed(outcome.changes, full=True)
             return
         if outcome.changes.changed or outcome.changes.transitions:
@@ -301,7 +301,9 @@ class HttpSide:
             self.tally.took(changes.transitions)
             if full:
                 self.wall.reset()
-                self.tally.seed(self.engine.board.rows.values())
+                rows = self.engine.board.rows
+                self.tally.forget([k for k in self.tally.watched() if k not in rows])
+                self.tally.seed(rows.values())
             else:
                 self.wall.update(changes.changed)
         except Exception:  # never take serve's loop down

@@ -2,7 +2,7 @@
 over HTTP with the same reader and the same store writes as `wahdx-tui add` and `remove`.
 
 The body is the batch status endpoint's own, `{"checks": [...]}` (each item may carry a
-`label`), read by core/intake.py's `parse_items`: one bad item refuses the whole batch with a
+`label`), read by core/watchlist/intake.py's `parse_items`: one bad item refuses the whole batch with a
 400 naming it, and nothing is added. Adding again is idempotent (a label is updated, no row
 is added), as `add` is.
 """

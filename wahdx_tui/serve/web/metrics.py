@@ -86,6 +86,10 @@ class Tally:
             elif tr.new is State.FAILED:
                 queued_at.pop(tr.key, None)
 
+    def watched(self) -> list[PostKey]:
+        """The posts seen queued and not yet published or failed."""
+        return list(self._queued_at)
+
     def forget(self, keys: Iterable[PostKey]) -> None:
         """Posts no longer watched."""
         for key in keys:

@@ -106,7 +106,7 @@ def row_json(row: Row) -> Json:
 class WallModel:
     """The wall's view of serve's board, kept current from the rows each change names.
 
-    The accounts aggregate (core/accounts.py, as the board's accounts view keeps it) and the
+    The accounts aggregate (core/board/accounts.py, as the board's accounts view keeps it) and the
     set of posts needing someone are updated per changed row; only a restore, a reload or a
     disagreement with the board's own counters rescans every row.
     """
