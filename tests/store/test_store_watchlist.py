@@ -82,7 +82,8 @@ def test_remove_and_retire_then_add_brings_a_post_back(backend: Backend) -> None
 def test_finished_posts_retire_but_unacknowledged_failures_stay(backend: Backend) -> None:
     store = backend.open()
     d = 86400.0
-    store.add_watched(SCOPE, [post(A), post(B), post(C), post(("acc", "late"))], "add", "s")
+    posts = [post(A), post(B), post(C), post(("acc", "late"))]
+    store.add_watched(SCOPE, posts, "add", "s", now=d)  # listed on the first day
     move(store, A, None, State.PUBLISHED, 10 * d)  # published long ago
     move(store, ("acc", "late"), None, State.PUBLISHED, 18 * d - HOUR)  # published an hour ago
     move(store, B, None, State.FAILED, 10 * d)
@@ -98,7 +99,12 @@ def test_finished_posts_retire_but_unacknowledged_failures_stay(backend: Backend
     assert store.retire_finished(SCOPE, None, None, now=100 * d) == []  # both turned off
     # Retired posts keep their history, and `add` brings them back.
     assert store.last_posts(SCOPE)[A].state is State.PUBLISHED
-    assert store.add_watched(SCOPE, [post(A)], "add", "s") == AddCounts(added=1)
+    assert store.add_watched(SCOPE, [post(A)], "add", "s", now=now) == AddCounts(added=1)
+    # Brought back, it stays for retire_published_after from then, not until the next look.
+    assert store.retire_finished(SCOPE, now - d, now - 7 * d, now=now + HOUR) == []
+    assert sorted(store.retire_finished(SCOPE, now + HOUR, None, now=now + d + HOUR)) == sorted(
+        [A, ("acc", "late")]
+    )
 
 
 def test_the_change_feed_carries_the_list(backend: Backend) -> None:
