@@ -439,3 +439,22 @@ def test_report_on_a_store_holding_another_apis_history_names_that_url(
         check=False,
     )
     assert proc.returncode == 0 and "**1 failed (1 unreviewed), 0 stuck**" in proc.stdout
+
+
+def test_report_without_a_watchlist_covers_history_that_is_on_no_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store from before the team's list (or with its list not yet synced) holds failures on
+    no list: `report` with no WATCHLIST said "Nothing to hand over" there, exit 0."""
+    path = tmp_path / "h.sqlite3"
+    key: PostKey = ("acc_tiktok_main", "v_pub_7315")
+    scope = scope_for("https://api.wahdx.com")
+    with SqliteStore(path) as store:
+        failed = PostStatus(key, State.FAILED, "failed", None, "access token expired", 100.0)
+        store.record(scope, [failed], [Transition(key, None, State.FAILED, 100.0)])
+        assert store.listed_posts(scope) == []
+    assert cli.main(["report", "--history", str(path), "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["accountId"], r["publishId"], r["state"]) for r in records] == [
+        ("acc_tiktok_main", "v_pub_7315", "failed")
+    ]
