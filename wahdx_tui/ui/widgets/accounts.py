@@ -19,82 +19,46 @@ from textual.widgets import Input
 
 from wahdx_tui.core.board.accounts import ACCOUNT_SORT_COLUMNS, AccountRow, Accounts
 from wahdx_tui.core.domain.model import State
-from wahdx_tui.ui.widgets.columns import next_sort
+from wahdx_tui.ui.widgets.columns import (
+    GAP,
+    Column,
+    Layout,
+    Sharing,
+    fitting_columns,
+    next_sort,
+)
 from wahdx_tui.ui.widgets.cursortable import CursorTable
 from wahdx_tui.ui.widgets.trend import FailureTrend
 
-GAP = 1
-
-
-@dataclass(frozen=True, slots=True)
-class AccountColumn:
-    """One column of the accounts table: sort key, heading, widths, how long it stays."""
-
-    key: str
-    title: str
-    min_width: int
-    comfort: int
-    keep: int  # higher stays longer when the terminal is narrow
-
-
-# In table order; the reason column takes what is left.
-ACCOUNT_COLUMNS: tuple[AccountColumn, ...] = (
-    AccountColumn("account", "Account", 16, 24, 100),
-    AccountColumn("platform", "Platform", 9, 9, 60),
+# In table order; the reason column takes what is left. Each is shown whole: its comfortable
+# width, the account id its longest (glyph included) up to its maximum.
+ACCOUNT_COLUMNS: tuple[Column, ...] = (
+    Column("account", "Account", 16, 24, 42, 100),
+    Column("platform", "Platform", 9, 9, 9, 60),
     # Count columns are their heading and one more cell wide: room for the sort arrow.
-    AccountColumn("posts", "Posts", 6, 6, 55),
-    AccountColumn("failed", "Failed", 7, 7, 90),
-    AccountColumn("unreviewed", "Unrev", 6, 6, 95),
-    AccountColumn("stuck", "Stuck", 6, 6, 85),
-    AccountColumn("processing", "Proc", 5, 5, 40),
-    AccountColumn("queued", "Queued", 7, 7, 35),
-    AccountColumn("published", "Publ", 5, 5, 45),
-    AccountColumn("reason", "Top reason", 12, 30, 80),
+    Column("posts", "Posts", 6, 6, 6, 55),
+    Column("failed", "Failed", 7, 7, 7, 90),
+    Column("unreviewed", "Unrev", 6, 6, 6, 95),
+    Column("stuck", "Stuck", 6, 6, 6, 85),
+    Column("processing", "Proc", 5, 5, 5, 40),
+    Column("queued", "Queued", 7, 7, 7, 35),
+    Column("published", "Publ", 5, 5, 5, 45),
+    Column("reason", "Top reason", 12, 30, 30, 80),
 )
-OPTIONAL_KEEP = 50
-"""Columns kept less than this leave as soon as the others cannot have their comfort."""
 
 
-@dataclass(frozen=True, slots=True)
-class AccountLayout:
-    """The columns shown at one width and the width of each."""
-
-    columns: tuple[AccountColumn, ...]
-    widths: tuple[int, ...]
-
-    def column_at(self, x: int) -> AccountColumn | None:
-        """The column under screen column x (for heading clicks)."""
-        left = 0
-        for col, width in zip(self.columns, self.widths, strict=True):
-            if left <= x < left + width + GAP:
-                return col
-            left += width + GAP
-        return None
-
-
-def account_layout(width: int, longest_account: int = 22) -> AccountLayout:
+def account_layout(width: int, longest_account: int = 22) -> Layout:
     """Fit the columns into `width`: the least kept go first; the account id is grown to its
     longest (glyph included) first, then the reason, which also takes what is left."""
-    want_account = max(16, min(42, longest_account + 2))
-    comfort = {c.key: c.comfort for c in ACCOUNT_COLUMNS} | {"account": want_account}
-    cols = list(ACCOUNT_COLUMNS)
-    while sum(comfort[c.key] + GAP for c in cols) - GAP > width:
-        optional = [c for c in cols if c.keep < OPTIONAL_KEEP]
-        if not optional:
-            break
-        cols.remove(min(optional, key=lambda c: c.keep))
-    while len(cols) > 1 and sum(c.min_width + GAP for c in cols) - GAP > width:
-        cols.remove(min((c for c in cols if c.key != "account"), key=lambda c: c.keep))
-    widths = {c.key: c.min_width for c in cols}
-    room = width - sum(widths.values()) - GAP * (len(cols) - 1)
-    for key in ("account", "reason"):
-        if key in widths:
-            extra = max(0, min(room, comfort[key] - widths[key]))
-            widths[key] += extra
-            room -= extra
-    last = "reason" if "reason" in widths else "account"
-    widths[last] += max(0, room)
-    return AccountLayout(tuple(cols), tuple(widths[c.key] for c in cols))
+    wanted = {"account": longest_account + 2}
+    cols = fitting_columns(
+        ACCOUNT_COLUMNS, width, lambda c: c.whole(wanted), first="account", fewest=1
+    )
+    share = Sharing(cols, width)
+    for c in cols:
+        if c.key in ("account", "reason"):
+            share.grow(c.key, c.whole(wanted))
+    return share.layout("reason", "account")
 
 
 def _count(n: int) -> str:
@@ -112,7 +76,7 @@ def glyph(row: AccountRow) -> str:
     return " "
 
 
-def account_cells(row: AccountRow, columns: Sequence[AccountColumn]) -> tuple[str, ...]:
+def account_cells(row: AccountRow, columns: Sequence[Column]) -> tuple[str, ...]:
     """The text of each shown column for one account."""
     out: list[str] = []
     for col in columns:
