@@ -544,9 +544,7 @@ class Board(SortedView[PostKey, "Row"]):
             if row is None or row.status is not None:
                 continue
             self._count(row, -1)
-            row.status = PostStatus(
-                key, sp.state, sp.raw_status, sp.public_url, sp.error, sp.checked_at, sp.raw
-            )
+            row.status = sp.status()
             row.state = sp.state
             row.since = sp.since
             row.checked_at = sp.checked_at

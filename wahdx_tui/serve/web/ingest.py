@@ -15,9 +15,9 @@ import orjson
 from aiohttp import web
 
 from wahdx_tui.core.domain.sanitize import clean
-from wahdx_tui.core.watchlist.intake import IntakeError, item_post, parse_items
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.team.engine import TeamEngine
+from wahdx_tui.core.watchlist.intake import IntakeError, item_post, parse_items
 
 SOURCE = "http"
 """Where posts added over HTTP come from, as the list keeps it (`add`, `board`, `file ...`)."""
