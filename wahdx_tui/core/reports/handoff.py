@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,7 +10,13 @@ from wahdx_tui.core.domain.display import format_age
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.reports.checkresults import FIELDS as POST_FIELDS
-from wahdx_tui.core.reports.checkresults import Record, iso_time, record, records_csv
+from wahdx_tui.core.reports.checkresults import (
+    Record,
+    iso_time,
+    record,
+    records_csv,
+    records_json,
+)
 from wahdx_tui.core.store.protocol import Store
 from wahdx_tui.core.watchlist.reader import Watchlist, stuck_thresholds
 
@@ -208,4 +213,4 @@ def render_csv(items: Sequence[HandoffItem]) -> str:
 
 def render_json(items: Sequence[HandoffItem]) -> str:
     """A JSON array of records; non-ASCII and control characters escaped, times ISO 8601 UTC."""
-    return json.dumps([_record(i) for i in items], ensure_ascii=True, indent=2) + "\n"
+    return records_json([_record(i) for i in items])
