@@ -234,27 +234,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request logging."""
 
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def do_OPTIONS(self) -> None:
-        self._serve("OPTIONS")
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
     def _read_body(self) -> bytes | _Reply:
         length = self.headers.get("Content-Length")
         if length is not None:
@@ -292,7 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append(self.rfile.read(size))
             self.rfile.readline(1024)
 
-    def _serve(self, method: str) -> None:
+    def _serve(self) -> None:
+        """Answer one request, whatever its method (`self.command`): routes say what each takes."""
+        method = self.command
         sim = self.server.sim
         stats = sim.stats
         stats.begin()
@@ -327,6 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             if not ended:
                 stats.end()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
     def _send(self, reply: _Reply, head: bool, cut: bool) -> None:
         self.send_response(reply.status)
