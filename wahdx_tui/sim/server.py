@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
@@ -156,6 +156,26 @@ def _error_reply(status: int, message: str, *headers: tuple[str, str]) -> _Reply
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Spelling(NamedTuple):
+    """How one shape of answer names a post's fields (`statuses` snake_case, else camelCase)."""
+
+    account: str
+    publish: str
+    media: str
+    status: str
+    updated: str
+    url: str
+    error: str
+
+
+_CAMEL = _Spelling(
+    "accountId", "publishId", "mediaType", "status", "updatedAt", "publicUrl", "error"
+)
+_SNAKE = _Spelling(
+    "account_id", "publish_id", "media_type", "state", "updated_at", "post_url", "fail_reason"
+)
 
 
 def _parse_checks(body: bytes) -> list[tuple[str, str, str | None]] | str:
@@ -503,18 +523,12 @@ class SimServer:
     def _item(self, key: PostKey, media_type: str | None, now: float) -> dict[str, Any]:
         account, publish = key
         snake = self.config.shape == "statuses"
+        names = _SNAKE if snake else _CAMEL
         track = self._track(key)
         if track is None:
-            if snake:
-                return {
-                    "account_id": account,
-                    "publish_id": publish,
-                    "success": False,
-                    "error": _NOT_FOUND,
-                }
             return {
-                "accountId": account,
-                "publishId": publish,
+                names.account: account,
+                names.publish: publish,
                 "success": False,
                 "error": _NOT_FOUND,
             }
@@ -533,30 +547,17 @@ class SimServer:
             status = hostile_status(status, idx)
             url = None if url is None else hostile_text(url, idx)
             error = None if error is None else hostile_text(error, idx)
-        if snake:
-            item: dict[str, Any] = {
-                "account_id": account,
-                "publish_id": publish,
-                "media_type": media,
-                "state": {"code": status},
-                "updated_at": _iso(changed),
-            }
-            if url is not None:
-                item["post_url"] = url
-            if error is not None:
-                item["fail_reason"] = error
-            return item
-        item = {
-            "accountId": account,
-            "publishId": publish,
-            "mediaType": media,
-            "status": status,
-            "updatedAt": _iso(changed),
+        item: dict[str, Any] = {
+            names.account: account,
+            names.publish: publish,
+            names.media: media,
+            names.status: {"code": status} if snake else status,
+            names.updated: _iso(changed),
         }
         if url is not None:
-            item["publicUrl"] = url
+            item[names.url] = url
         if error is not None:
-            item["error"] = error
+            item[names.error] = error
         return item
 
     def _key_ok(self, given: str | None) -> bool:
