@@ -9,8 +9,9 @@ from pathlib import Path
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
 from wahdx_tui.core.store.protocol import AddCounts
-from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, statements
+from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 from wahdx_tui.core.store.sqlite.store import SqliteStore
+from wahdx_tui.core.store.tables import statements
 
 SCOPE = "https://api.wahdx.com"
 K1 = ("acc_tiktok_main", "v_pub_1")

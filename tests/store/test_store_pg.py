@@ -14,8 +14,9 @@ from wahdx_tui.cli import main
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
 from wahdx_tui.core.store.backend import open_store
-from wahdx_tui.core.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION, statements
+from wahdx_tui.core.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
 from wahdx_tui.core.store.protocol import LeaseHolder, StoreError
+from wahdx_tui.core.store.tables import statements
 
 __all__ = ["pg_server"]
 

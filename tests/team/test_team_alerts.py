@@ -140,7 +140,7 @@ async def test_an_attached_boards_help_says_the_poller_sends_the_alerts(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     from wahdx_tui.ui.app import BoardApp
-    from wahdx_tui.ui.screens.detail import HelpScreen
+    from wahdx_tui.ui.screens.help import HelpScreen
 
     wl = watchlist_with_alert_settings(tmp_path)
     sim = SimServer(SimConfig(posts=POSTS, seed=7, api_key=KEY, scenario="demo")).start()

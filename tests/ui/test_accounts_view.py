@@ -235,7 +235,7 @@ async def test_a_pass_redraws_only_the_accounts_it_changed(morning: Morning) -> 
         table = view.table
         await pilot.pause()
         before = table_lines(table)
-        sorts = morning.accounts.full_sorts
+        sorts = morning.accounts.stats.full_sorts
         morning.sim.advance(20)  # some queued posts start processing
         changed = await morning.next_pass()
         assert changed
@@ -246,7 +246,7 @@ async def test_a_pass_redraws_only_the_accounts_it_changed(morning: Morning) -> 
         moved = sum(1 for a, b in zip(before, after, strict=True) if a != b)
         assert 0 < redrawn == moved < len(after)
         assert set(result.changed) == {r.post.account_id for r in changed}
-        assert morning.accounts.full_sorts == sorts
+        assert morning.accounts.stats.full_sorts == sorts
         # a minute on, one of them has failed: its account climbs, and the trend shows it
         morning.sim.advance(40)
         morning.accounts.update(await morning.next_pass())

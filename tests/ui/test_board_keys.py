@@ -24,7 +24,8 @@ from wahdx_tui.core.domain.model import PostKey, State
 from wahdx_tui.core.tty import terminal_gone
 from wahdx_tui.ui.app import AGE_STEP, INTERVALS
 from wahdx_tui.ui.keys import KEYS
-from wahdx_tui.ui.screens.detail import DetailScreen, HelpScreen
+from wahdx_tui.ui.screens.detail import DetailScreen
+from wahdx_tui.ui.screens.help import HelpScreen
 from wahdx_tui.ui.widgets.columns import GAP
 from wahdx_tui.ui.widgets.summary import SummaryLine
 from wahdx_tui.ui.widgets.table import TableHeader

@@ -246,7 +246,7 @@ async def test_a_post_the_api_does_not_know_is_counted_highlighted_and_near_the_
         assert app.board.index_of(typo.key) == app.board.unreviewed
         h.table.move_cursor(0)
         await h.pilot.pause()
-        _, name = h.table._style_for(row, is_cursor=False)
+        name = h.table.style_name(row, is_cursor=False)
         assert name == "board-table--unknown-answer"
         counts = app.query_one("#counts", SummaryLine)
         assert "? 1 UNKNOWN" in counts.plain

@@ -32,7 +32,8 @@ from tests.support.fixtures import (
 from wahdx_tui.core.domain.model import State
 from wahdx_tui.sim import SimServer
 from wahdx_tui.ui.app import BoardApp
-from wahdx_tui.ui.screens.detail import DetailScreen, HelpScreen
+from wahdx_tui.ui.screens.detail import DetailScreen
+from wahdx_tui.ui.screens.help import HelpScreen
 
 SnapCompare = Callable[..., bool]
 

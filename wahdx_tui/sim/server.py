@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from wahdx_tui.core.domain.model import PostKey, State, WatchedPost
@@ -159,6 +159,26 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class _Spelling(NamedTuple):
+    """How one shape of answer names a post's fields (`statuses` snake_case, else camelCase)."""
+
+    account: str
+    publish: str
+    media: str
+    status: str
+    updated: str
+    url: str
+    error: str
+
+
+_CAMEL = _Spelling(
+    "accountId", "publishId", "mediaType", "status", "updatedAt", "publicUrl", "error"
+)
+_SNAKE = _Spelling(
+    "account_id", "publish_id", "media_type", "state", "updated_at", "post_url", "fail_reason"
+)
+
+
 def _parse_checks(body: bytes) -> list[tuple[str, str, str | None]] | str:
     """The (accountId, publishId, mediaType) checks of a batch body, or an error message."""
     try:
@@ -235,27 +255,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request logging."""
 
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def do_OPTIONS(self) -> None:
-        self._serve("OPTIONS")
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
     def _read_body(self) -> bytes | _Reply:
         length = self.headers.get("Content-Length")
         if length is not None:
@@ -293,7 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append(self.rfile.read(size))
             self.rfile.readline(1024)
 
-    def _serve(self, method: str) -> None:
+    def _serve(self) -> None:
+        """Answer one request, whatever its method (`self.command`): routes say what each takes."""
+        method = self.command
         sim = self.server.sim
         stats = sim.stats
         stats.begin()
@@ -328,6 +329,8 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             if not ended:
                 stats.end()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
     def _send(self, reply: _Reply, head: bool, cut: bool) -> None:
         self.send_response(reply.status)
@@ -521,18 +524,12 @@ class SimServer:
     def _item(self, key: PostKey, media_type: str | None, now: float) -> dict[str, Any]:
         account, publish = key
         snake = self.config.shape == "statuses"
+        names = _SNAKE if snake else _CAMEL
         track = self._track(key)
         if track is None:
-            if snake:
-                return {
-                    "account_id": account,
-                    "publish_id": publish,
-                    "success": False,
-                    "error": _NOT_FOUND,
-                }
             return {
-                "accountId": account,
-                "publishId": publish,
+                names.account: account,
+                names.publish: publish,
                 "success": False,
                 "error": _NOT_FOUND,
             }
@@ -551,30 +548,17 @@ class SimServer:
             status = hostile_status(status, idx)
             url = None if url is None else hostile_text(url, idx)
             error = None if error is None else hostile_text(error, idx)
-        if snake:
-            item: dict[str, Any] = {
-                "account_id": account,
-                "publish_id": publish,
-                "media_type": media,
-                "state": {"code": status},
-                "updated_at": _iso(changed),
-            }
-            if url is not None:
-                item["post_url"] = url
-            if error is not None:
-                item["fail_reason"] = error
-            return item
-        item = {
-            "accountId": account,
-            "publishId": publish,
-            "mediaType": media,
-            "status": status,
-            "updatedAt": _iso(changed),
+        item: dict[str, Any] = {
+            names.account: account,
+            names.publish: publish,
+            names.media: media,
+            names.status: {"code": status} if snake else status,
+            names.updated: _iso(changed),
         }
         if url is not None:
-            item["publicUrl"] = url
+            item[names.url] = url
         if error is not None:
-            item["error"] = error
+            item[names.error] = error
         return item
 
     def _key_ok(self, given: str | None) -> bool:

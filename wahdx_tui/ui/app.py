@@ -37,8 +37,9 @@ from wahdx_tui.ui.messages import (
     WatchlistReloaded,
 )
 from wahdx_tui.ui.screens.ack import AckScreen, UnackScreen
-from wahdx_tui.ui.screens.detail import DetailScreen, HelpScreen
+from wahdx_tui.ui.screens.detail import DetailScreen
 from wahdx_tui.ui.screens.eventlog import EventLogScreen
+from wahdx_tui.ui.screens.help import HelpScreen
 from wahdx_tui.ui.screens.listedit import AddPostScreen, RetireScreen
 from wahdx_tui.ui.themes import install_themes
 from wahdx_tui.ui.viewkeys import BoardViews

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from textual.actions import SkipAction
 from textual.app import App
@@ -19,6 +20,7 @@ from wahdx_tui.ui.widgets.filterbox import FilterBox
 from wahdx_tui.ui.widgets.table import BoardTable, TableHeader
 
 CATEGORY_FILTERS: tuple[Category | None, ...] = (None, *Category)
+_F = TypeVar("_F")
 
 
 class BoardViews(App[int]):
@@ -90,21 +92,32 @@ class BoardViews(App[int]):
         board.set_sort(message.column, message.column == board.sort_column and not board.reverse)
         self.board_changed()
 
+    def _cycle_filter(
+        self, what: str, values: tuple[_F, ...], current: _F, set_filter: Callable[[_F], None]
+    ) -> None:
+        """In the posts view, set a filter to the value after `current` in `values` (after
+        the last, the first); in the accounts view, say `what` the key does where."""
+        if self.posts_only(what, "v shows it (/ filters the accounts here)"):
+            return
+        set_filter(values[(values.index(current) + 1) % len(values)])
+        self.board_changed()
+
     def action_state_filter(self) -> None:
         """Cycle all, failed, processing, queued, published, unknown."""
-        if self.posts_only("f filters by state", "v shows it (/ filters the accounts here)"):
-            return
-        i = STATE_FILTERS.index(self.board.state_filter)
-        self.board.set_state_filter(STATE_FILTERS[(i + 1) % len(STATE_FILTERS)])
-        self.board_changed()
+        board = self.board
+        self._cycle_filter(
+            "f filters by state", STATE_FILTERS, board.state_filter, board.set_state_filter
+        )
 
     def action_category_filter(self) -> None:
         """Cycle the failure-category filter: all, then each category."""
-        if self.posts_only("F filters by reason", "v shows it (/ filters the accounts here)"):
-            return
-        i = CATEGORY_FILTERS.index(self.board.category_filter)
-        self.board.set_category_filter(CATEGORY_FILTERS[(i + 1) % len(CATEGORY_FILTERS)])
-        self.board_changed()
+        board = self.board
+        self._cycle_filter(
+            "F filters by reason",
+            CATEGORY_FILTERS,
+            board.category_filter,
+            board.set_category_filter,
+        )
 
     def action_filter(self) -> None:
         """Open the text filter."""

@@ -132,20 +132,22 @@ def _group(posts: Sequence[AlertPost], *, stuck: bool) -> list[str]:
     return [*lines, "", *_post_lines(posts, stuck=stuck)]
 
 
-def _failed(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
-    posts = alert.posts
-    title = f"{_plural(len(posts), 'post')} failed {_accounts_phrase(posts)}"
-    first = f"{title} {_between(alert.since, alert.at, tz)}."
-    return title, [first, "", *_group(posts, stuck=False)]
+def _posts_phrase(posts: Sequence[AlertPost], what: str) -> str:
+    """'3 posts failed on acc_a and acc_b': how many posts did `what`, and on which accounts."""
+    return f"{_plural(len(posts), 'post')} {what} {_accounts_phrase(posts)}"
 
 
-def _stuck(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
+def _failed_or_stuck(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
+    """New failures or newly stuck posts: the title, when they were found, the posts grouped."""
+    stuck = alert.kind is Kind.STUCK
     posts = alert.posts
-    title = f"{_plural(len(posts), 'post')} stuck {_accounts_phrase(posts)}"
-    first = (
-        f"{title}, found {_between(alert.since, alert.at, tz)}: no change for longer than expected."
-    )
-    return title, [first, "", *_group(posts, stuck=True)]
+    title = _posts_phrase(posts, "stuck" if stuck else "failed")
+    when = _between(alert.since, alert.at, tz)
+    if stuck:
+        first = f"{title}, found {when}: no change for longer than expected."
+    else:
+        first = f"{title} {when}."
+    return title, [first, "", *_group(posts, stuck=stuck)]
 
 
 RESOLVES: dict[Kind, Kind] = {Kind.FAILED_RESOLVED: Kind.FAILED, Kind.STUCK_RESOLVED: Kind.STUCK}
@@ -246,14 +248,14 @@ def _digest(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
     span = f"{clock(since, tz)} to {clock(alert.at, tz)}"
     title = f"Quiet hours digest ({span})"
     lines = [f"What happened during quiet hours, {span}:"]
-    failed = _merge(alert.parts, Kind.FAILED)
-    if failed:
-        lines += ["", f"{_plural(len(failed), 'post')} failed {_accounts_phrase(failed)}."]
-        lines += _group(failed, stuck=False)
-    stuck = _merge(alert.parts, Kind.STUCK)
-    if stuck:
-        lines += ["", f"{_plural(len(stuck), 'post')} got stuck {_accounts_phrase(stuck)}."]
-        lines += _group(stuck, stuck=True)
+    for kind, what in ((Kind.FAILED, "failed"), (Kind.STUCK, "got stuck")):
+        posts = _merge(alert.parts, kind)
+        if posts:
+            lines += [
+                "",
+                f"{_posts_phrase(posts, what)}.",
+                *_group(posts, stuck=kind is Kind.STUCK),
+            ]
     api = [p for p in alert.parts if p.kind in (Kind.API_DOWN, Kind.API_BACK)]
     if api:
         lines += ["", "API:"]
@@ -273,8 +275,8 @@ def _digest(alert: Alert, tz: tzinfo | None) -> tuple[str, list[str]]:
 
 
 RENDERERS = {
-    Kind.FAILED: _failed,
-    Kind.STUCK: _stuck,
+    Kind.FAILED: _failed_or_stuck,
+    Kind.STUCK: _failed_or_stuck,
     Kind.REMINDER: _reminder,
     Kind.API_DOWN: _api_down,
     Kind.API_BACK: _api_back,

@@ -27,6 +27,7 @@ from wahdx_tui.core.settings.apiaccess import is_loopback_name
 Origin = tuple[str, str, int]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_HEAD = 64 * 1024  # status line and headers together; also one chunk-size or trailer line
+_MALFORMED_CHUNKS = "malformed chunked body in the response"
 _NO_BODY = (204, 304)
 
 # What a connection is reading.
@@ -368,10 +369,8 @@ class _Connection(asyncio.Protocol):
         while True:
             state = self._state
             if state == _HEAD:
-                end = buf.find(b"\r\n\r\n")
+                end = _line_end(buf, b"\r\n\r\n", "response headers too large")
                 if end < 0:
-                    if len(buf) > _MAX_HEAD:
-                        raise httpx.RemoteProtocolError("response headers too large")
                     return
                 status, version, raw = _head_lines(bytes(buf[:end]))
                 del buf[: end + 4]
@@ -406,20 +405,16 @@ class _Connection(asyncio.Protocol):
                 self._finish(body, self.keep)
                 return
             elif state == _SIZE:
-                end = buf.find(b"\r\n")
+                end = _line_end(buf, b"\r\n", _MALFORMED_CHUNKS)
                 if end < 0:
-                    if len(buf) > _MAX_HEAD:
-                        raise httpx.RemoteProtocolError("malformed chunked body in the response")
                     return
                 try:
                     size = int(bytes(buf[:end]).split(b";", 1)[0].strip(), 16)
                 except ValueError:
-                    raise httpx.RemoteProtocolError(
-                        "malformed chunked body in the response"
-                    ) from None
+                    raise httpx.RemoteProtocolError(_MALFORMED_CHUNKS) from None
                 del buf[: end + 2]
                 if size < 0:
-                    raise httpx.RemoteProtocolError("malformed chunked body in the response")
+                    raise httpx.RemoteProtocolError(_MALFORMED_CHUNKS)
                 if size == 0:
                     self._state = _TRAILER
                 else:
@@ -441,14 +436,12 @@ class _Connection(asyncio.Protocol):
                 if len(buf) < 2:
                     return
                 if buf[:2] != b"\r\n":
-                    raise httpx.RemoteProtocolError("malformed chunked body in the response")
+                    raise httpx.RemoteProtocolError(_MALFORMED_CHUNKS)
                 del buf[:2]
                 self._state = _SIZE
             elif state == _TRAILER:
-                end = buf.find(b"\r\n")
+                end = _line_end(buf, b"\r\n", _MALFORMED_CHUNKS)
                 if end < 0:
-                    if len(buf) > _MAX_HEAD:
-                        raise httpx.RemoteProtocolError("malformed chunked body in the response")
                     return
                 del buf[: end + 2]
                 if end == 0:  # the empty line after the trailer fields (ignored)
@@ -462,6 +455,15 @@ class _Connection(asyncio.Protocol):
                 return
             else:
                 return
+
+
+def _line_end(buf: bytearray, mark: bytes, too_long: str) -> int:
+    """Where `mark` (a line's or the head's end) starts in `buf`, -1 while it has not come;
+    `too_long` is raised once more than a head may hold came without it."""
+    end = buf.find(mark)
+    if end < 0 and len(buf) > _MAX_HEAD:
+        raise httpx.RemoteProtocolError(too_long)
+    return end
 
 
 def _timeouts(request: httpx.Request) -> dict[str, float | None]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -182,22 +181,16 @@ class Accounts(SortedView[str, "AccountRow"]):
     a newly stuck post) and moves only their accounts; nothing is rebuilt per pass.
     """
 
+    SORT_COLUMNS = ACCOUNT_SORT_COLUMNS
+
     def __init__(
         self, rows: Iterable[Row] = (), *, sort: str = "unreviewed", reverse: bool = False
     ) -> None:
-        self.rows: dict[str, AccountRow] = {}
-        self.sort_column = sort if sort in ACCOUNT_SORT_COLUMNS else "unreviewed"
-        self.reverse = reverse
-        self.text_filter = ""
+        super().__init__(sort, reverse)
         self._shares: dict[PostKey, _Share] = {}
-        self._all: list[SortTuple] = []
-        self._shown: list[SortTuple] | None = None
-        self.full_sorts = 0  # how often every account was sorted again (for tests)
         self.reset(rows)
 
-    # -- the view -------------------------------------------------------------------------
-
-    # -- sorting and filtering ------------------------------------------------------------
+    # -- sorting --------------------------------------------------------------------------
 
     def _tuple(self, row: AccountRow) -> SortTuple:
         worst = (-row.unreviewed, -row.stuck, -row.failed)
@@ -218,38 +211,6 @@ class Accounts(SortedView[str, "AccountRow"]):
         if col in ("processing", "queued", "published"):
             return (-row.counts[State(col)], *worst, *tail)
         return (row.category or "~", row.reason.casefold(), *worst, *tail)
-
-    def _matches(self, row: AccountRow) -> bool:
-        return not self.text_filter or self.text_filter in row.haystack
-
-    def _rebuild(self) -> None:
-        for row in self.rows.values():
-            row.sort_tuple = self._tuple(row)
-        self._all = sorted(row.sort_tuple for row in self.rows.values())
-        self._refilter()
-        self.full_sorts += 1
-
-    def _refilter(self) -> None:
-        if not self.text_filter:
-            self._shown = None
-            return
-        rows = self.rows
-        self._shown = [t for t in self._all if self._matches(rows[t[-1]])]
-
-    def set_sort(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by `column` (one of ACCOUNT_SORT_COLUMNS); keep or set the direction."""
-        if column not in ACCOUNT_SORT_COLUMNS:
-            raise ValueError(f"unknown sort column {column!r}")
-        if reverse is not None:
-            self.reverse = reverse
-        if column != self.sort_column:
-            self.sort_column = column
-            self._rebuild()
-
-    def set_text_filter(self, text: str) -> None:
-        """Show only accounts whose id, platform or top reason contains `text`."""
-        self.text_filter = text.strip().casefold()
-        self._refilter()
 
     # -- updates --------------------------------------------------------------------------
 
@@ -307,34 +268,16 @@ class Accounts(SortedView[str, "AccountRow"]):
         changes = AccountChanges()
         for account_id, old_sort in touched.items():
             account = self.rows[account_id]
-            was_shown = old_sort is not None and (
-                self._shown is None or self._contains(self._shown, old_sort)
-            )
-            if old_sort is not None:
-                self._drop(self._all, old_sort)
-                if self._shown is not None and was_shown:
-                    self._drop(self._shown, old_sort)
+            was_shown = old_sort is not None and self._was_shown(old_sort)
+            changes.changed.append(account_id)
             if account.posts <= 0:
                 del self.rows[account_id]
+                if old_sort is not None:
+                    self._forget(old_sort, was_shown)
                 changes.reordered = True
-                changes.changed.append(account_id)
                 continue
             account._settle()
             account.sort_tuple = self._tuple(account)
-            insort(self._all, account.sort_tuple)
-            if self._shown is not None and self._matches(account):
-                insort(self._shown, account.sort_tuple)
+            self._move(account, old_sort, was_shown)
             changes.reordered = changes.reordered or account.sort_tuple != old_sort
-            changes.changed.append(account_id)
         return changes
-
-    @staticmethod
-    def _contains(view: list[SortTuple], item: SortTuple) -> bool:
-        i = bisect_left(view, item)
-        return i < len(view) and view[i] == item
-
-    @staticmethod
-    def _drop(view: list[SortTuple], item: SortTuple) -> None:
-        i = bisect_left(view, item)
-        if i < len(view) and view[i] == item:
-            del view[i]

@@ -2,32 +2,80 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from typing import Any, Generic, Protocol, TypeVar
+from bisect import bisect_left, insort
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 SortTuple = tuple[Any, ...]
 
 
 class Sorted(Protocol):
-    """An item of a sorted view: it knows its own sort tuple (its key last)."""
+    """An item of a sorted view: it knows its own sort tuple (its key last) and its text."""
+
+    sort_tuple: SortTuple
 
     @property
-    def sort_tuple(self) -> SortTuple: ...
+    def haystack(self) -> str:
+        """Its text, casefolded, for the text filter."""
+        ...
 
 
 K = TypeVar("K")
 R = TypeVar("R", bound=Sorted)
 
 
+@dataclass(slots=True)
+class SortStats:
+    """Counters that show which path a view took, for tests and benchmarks."""
+
+    full_sorts: int = 0
+    moved_rows: int = 0
+
+
+def _contains(view: list[SortTuple], item: SortTuple) -> bool:
+    i = bisect_left(view, item)
+    return i < len(view) and view[i] == item
+
+
+def _drop(view: list[SortTuple], item: SortTuple) -> None:
+    i = bisect_left(view, item)
+    if i < len(view) and view[i] == item:
+        del view[i]
+
+
 class SortedView(Generic[K, R]):
     """What the posts board and the accounts have in common: `rows` by key, a list of their
     sort tuples kept in order (`_all`), the filtered part of it when a filter is on
-    (`_shown`), read from either end (`reverse`). Subclasses keep the lists; this reads them."""
+    (`_shown`), read from either end (`reverse`). Subclasses say how an item sorts (`_tuple`)
+    and which items a filter lets through (`_matches`, `_filtering`)."""
 
-    reverse: bool
-    rows: dict[K, R]
-    _all: list[SortTuple]
-    _shown: list[SortTuple] | None
+    SORT_COLUMNS: ClassVar[tuple[str, ...]]
+    """What the view sorts by; the first is the default."""
+
+    def __init__(self, sort: str, reverse: bool) -> None:
+        self.rows: dict[K, R] = {}
+        self.sort_column = sort if sort in self.SORT_COLUMNS else self.SORT_COLUMNS[0]
+        self.reverse = reverse
+        self.text_filter = ""
+        self.stats = SortStats()
+        self._all: list[SortTuple] = []
+        self._shown: list[SortTuple] | None = None
+
+    # -- what the subclass knows ----------------------------------------------------------
+
+    def _tuple(self, row: R) -> SortTuple:
+        """How `row` sorts by the current column (its key last)."""
+        raise NotImplementedError
+
+    def _matches(self, row: R) -> bool:
+        """Whether the filters let `row` through (here: the text filter)."""
+        return not self.text_filter or self.text_filter in row.haystack
+
+    def _filtering(self) -> bool:
+        """Whether any filter is on (here: the text filter)."""
+        return bool(self.text_filter)
+
+    # -- reading --------------------------------------------------------------------------
 
     def _view(self) -> list[SortTuple]:
         return self._all if self._shown is None else self._shown
@@ -60,7 +108,64 @@ class SortedView(Generic[K, R]):
             return self._pos(i)
         return None
 
+    def _was_shown(self, old: SortTuple) -> bool:
+        """Whether the filtered view holds this sort tuple (False when no filter is on)."""
+        return self._shown is not None and _contains(self._shown, old)
+
     def keys_in_view(self) -> list[K]:
         """Every key in view order (for export); O(n)."""
         keys: list[K] = [t[-1] for t in self._view()]
         return keys[::-1] if self.reverse else keys
+
+    # -- sorting and filtering ------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        """Sort every item again (a new sort column, or too many changes to move one by one)."""
+        for row in self.rows.values():
+            row.sort_tuple = self._tuple(row)
+        self._all = sorted(row.sort_tuple for row in self.rows.values())
+        self._refilter()
+        self.stats.full_sorts += 1
+
+    def _refilter(self) -> None:
+        if not self._filtering():
+            self._shown = None
+            return
+        rows = self.rows
+        self._shown = [t for t in self._all if self._matches(rows[t[-1]])]
+
+    def _move(self, row: R, old: SortTuple | None, was_shown: bool) -> None:
+        """Put an item whose sort tuple or filter match changed where it now belongs (`old`:
+        its tuple before, None for a new item; `was_shown`: the filtered view held it)."""
+        new = row.sort_tuple
+        if new != old:
+            if old is not None:
+                _drop(self._all, old)
+            insort(self._all, new)
+        if self._shown is not None:
+            if was_shown and old is not None:
+                _drop(self._shown, old)
+            if self._matches(row):
+                insort(self._shown, new)
+        self.stats.moved_rows += 1
+
+    def _forget(self, old: SortTuple, was_shown: bool) -> None:
+        """Take a removed item's sort tuple out of the lists."""
+        _drop(self._all, old)
+        if self._shown is not None and was_shown:
+            _drop(self._shown, old)
+
+    def set_sort(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by `column` (one of SORT_COLUMNS); keep or set the direction."""
+        if column not in self.SORT_COLUMNS:
+            raise ValueError(f"unknown sort column {column!r}")
+        if reverse is not None:
+            self.reverse = reverse
+        if column != self.sort_column:
+            self.sort_column = column
+            self._rebuild()
+
+    def set_text_filter(self, text: str) -> None:
+        """Show only the items whose text contains `text`, case-insensitively."""
+        self.text_filter = text.strip().casefold()
+        self._refilter()

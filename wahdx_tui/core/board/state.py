@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -110,14 +109,6 @@ class Changes:
     reordered: bool = False
 
 
-@dataclass(slots=True)
-class BoardStats:
-    """Counters that show which path the board took, for tests and benchmarks."""
-
-    full_sorts: int = 0
-    moved_rows: int = 0
-
-
 def carries_state(status: PostStatus) -> bool:
     """False for an answer without a state: a post left out of a response, not found, or a
     per-post error."""
@@ -167,18 +158,16 @@ def _since(st: PostStatus, now: float | None) -> float:
 class Board(SortedView[PostKey, "Row"]):
     """Rows keyed by post, a sorted list of them, and the filtered view the table shows."""
 
+    SORT_COLUMNS = SORT_COLUMNS
+
     def __init__(
         self, posts: Iterable[WatchedPost] = (), *, sort: str = "state", reverse: bool = False
     ) -> None:
-        self.rows: dict[PostKey, Row] = {}
+        super().__init__(sort, reverse)
         self.posts: list[WatchedPost] = []
-        self.sort_column = sort if sort in SORT_COLUMNS else "state"
-        self.reverse = reverse
         self.state_filter: State | None = None
         self.category_filter: Category | None = None
         self.account_filter: str | None = None  # one account's posts only (exact id)
-        self.text_filter = ""
-        self.stats = BoardStats()
         self._counts: Counter[State] = Counter()
         self._unreviewed = 0
         self._stuck = 0
@@ -187,8 +176,6 @@ class Board(SortedView[PostKey, "Row"]):
         self.generation = 0
         """Bumped when rows are added or removed: Row objects held from before may then no
         longer be this board's own (a post removed and added again has a new row)."""
-        self._all: list[SortTuple] = []
-        self._shown: list[SortTuple] | None = None
         self._stuck_watch = StuckWatch()
         self.set_posts(posts)
 
@@ -268,7 +255,7 @@ class Board(SortedView[PostKey, "Row"]):
             return False
         if self.account_filter is not None and row.post.account_id != self.account_filter:
             return False
-        return not self.text_filter or self.text_filter in row.haystack
+        return super()._matches(row)
 
     def _filtering(self) -> bool:
         return (
@@ -277,30 +264,6 @@ class Board(SortedView[PostKey, "Row"]):
             or self.account_filter is not None
             or bool(self.text_filter)
         )
-
-    def _rebuild(self) -> None:
-        for row in self.rows.values():
-            row.sort_tuple = self._tuple(row)
-        self._all = sorted(row.sort_tuple for row in self.rows.values())
-        self._refilter()
-        self.stats.full_sorts += 1
-
-    def _refilter(self) -> None:
-        if not self._filtering():
-            self._shown = None
-            return
-        rows = self.rows
-        self._shown = [t for t in self._all if self._matches(rows[t[-1]])]
-
-    def set_sort(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by `column` (one of SORT_COLUMNS); keep or set the direction."""
-        if column not in SORT_COLUMNS:
-            raise ValueError(f"unknown sort column {column!r}")
-        if reverse is not None:
-            self.reverse = reverse
-        if column != self.sort_column:
-            self.sort_column = column
-            self._rebuild()
 
     def set_state_filter(self, state: State | None) -> None:
         """Show only posts in `state` (None for all)."""
@@ -315,11 +278,6 @@ class Board(SortedView[PostKey, "Row"]):
     def set_account_filter(self, account_id: str | None) -> None:
         """Show only the posts of one account (its exact id; None for all)."""
         self.account_filter = account_id
-        self._refilter()
-
-    def set_text_filter(self, text: str) -> None:
-        """Show only posts whose text (any column) contains `text`, case-insensitively."""
-        self.text_filter = text.strip().casefold()
         self._refilter()
 
     # -- updates --------------------------------------------------------------------------
@@ -350,23 +308,6 @@ class Board(SortedView[PostKey, "Row"]):
             self.generation += 1
         self._rebuild()
         return added, len(removed)
-
-    def _move(self, row: Row, old: SortTuple, was_shown: bool) -> None:
-        """Put a row whose sort tuple or filter match changed where it now belongs."""
-        new = row.sort_tuple
-        if new != old:
-            i = bisect_left(self._all, old)
-            if i < len(self._all) and self._all[i] == old:
-                del self._all[i]
-            insort(self._all, new)
-        if self._shown is not None:
-            if was_shown:
-                i = bisect_left(self._shown, old)
-                if i < len(self._shown) and self._shown[i] == old:
-                    del self._shown[i]
-            if self._matches(row):
-                insort(self._shown, new)
-        self.stats.moved_rows += 1
 
     def mark_unanswered(self, keys: Iterable[PostKey] | None = None) -> None:
         """Posts asked for and not answered (every post when `keys` is None) are shown stale
@@ -603,9 +544,7 @@ class Board(SortedView[PostKey, "Row"]):
             if row is None or row.status is not None:
                 continue
             self._count(row, -1)
-            row.status = PostStatus(
-                key, sp.state, sp.raw_status, sp.public_url, sp.error, sp.checked_at, sp.raw
-            )
+            row.status = sp.status()
             row.state = sp.state
             row.since = sp.since
             row.checked_at = sp.checked_at

@@ -132,13 +132,7 @@ class StuckWatch:
         for row in changed.values():
             if rows.get(row.key) is not row:
                 continue  # gone from the board
-            stuck = is_stuck(row, now, limits, self._blind)
-            if stuck != row.stuck:
-                flag(row, stuck)
-                if stuck:
-                    newly.append(row.key)
-            if not stuck:
-                self._file(row, limits)
+            self._look_at(row, now, limits, flag, newly)
         seconds, due = self._seconds, self._due
         later: list[Row] = []
         while seconds and seconds[0] <= now:
@@ -158,6 +152,24 @@ class StuckWatch:
             self._file(row, limits)
         return newly
 
+    def _look_at(
+        self,
+        row: Row,
+        now: float,
+        limits: dict[State, float],
+        flag: Callable[[Row, bool], None],
+        newly: list[PostKey],
+    ) -> None:
+        """Flag the row stuck or not as the rule says (adding it to `newly` when it turns
+        stuck); while not stuck, file it under the second it would turn."""
+        stuck = is_stuck(row, now, limits, self._blind)
+        if stuck != row.stuck:
+            flag(row, stuck)
+            if stuck:
+                newly.append(row.key)
+        if not stuck:
+            self._file(row, limits)
+
     def _scan(
         self,
         rows: Iterable[Row],
@@ -170,11 +182,5 @@ class StuckWatch:
         self._due, self._seconds, self._changed = {}, [], {}
         newly: list[PostKey] = []
         for row in list(rows):
-            stuck = is_stuck(row, now, limits, self._blind)
-            if stuck != row.stuck:
-                flag(row, stuck)
-                if stuck:
-                    newly.append(row.key)
-            if not stuck:
-                self._file(row, limits)
+            self._look_at(row, now, limits, flag, newly)
         return newly

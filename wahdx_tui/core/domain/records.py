@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wahdx_tui.core.domain.model import PostKey, State
+from wahdx_tui.core.domain.model import PostKey, PostStatus, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,19 @@ class StoredPost:
     checked_at: float
     since: float
     raw: object
+
+    def status(self) -> PostStatus:
+        """The last answer as the store keeps it, changed (into its state) at `since`."""
+        return PostStatus(
+            self.key,
+            self.state,
+            self.raw_status,
+            self.public_url,
+            self.error,
+            self.checked_at,
+            self.raw,
+            changed_at=self.since,
+        )
 
 
 @dataclass(frozen=True, slots=True)

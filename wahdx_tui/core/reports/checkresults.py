@@ -101,7 +101,11 @@ Shown = Mapping[PostKey, Row]
 def to_json(rows: Sequence[tuple[WatchedPost, PostStatus]], shown: Shown | None = None) -> str:
     """A JSON array of records; non-ASCII and control characters escaped."""
     board = shown or {}
-    records = [record(p, s, board.get(p.key)) for p, s in rows]
+    return records_json([record(p, s, board.get(p.key)) for p, s in rows])
+
+
+def records_json(records: Sequence[Mapping[str, str | int | None]]) -> str:
+    """Records as a JSON array; non-ASCII and control characters escaped."""
     return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
 
 
@@ -109,20 +113,24 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these (after spaces) is read as a formula by a spreadsheet."""
 
 
-def csv_cell(value: str | bool | None) -> str:
+def csv_cell(value: str | int | None) -> str:
     """A spreadsheet-safe cell (every CSV this program writes: check's, report's, the board's
     export): controls removed, and a cell that could start a formula prefixed with a single
     quote, as OWASP's CSV-injection guidance says (`-1+HYPERLINK(...)` is a formula too, so
-    numbers are no exception); yes/no for flags."""
+    numbers are no exception); yes/no for flags, and counts as they are."""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
     text = clean(value) if value else ""
     if text.lstrip(" ").startswith(FORMULA_STARTS):
         text = "'" + text
     return text
 
 
-def records_csv(records: Sequence[Record], fields: Sequence[str] = FIELDS) -> str:
+def records_csv(
+    records: Sequence[Mapping[str, str | int | None]], fields: Sequence[str] = FIELDS
+) -> str:
     """Records as CSV with a header row; cells cleaned of control characters and formula
     prefixes, flags as yes / no."""
     out = io.StringIO()

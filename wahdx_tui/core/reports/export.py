@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
-import io
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -16,7 +13,13 @@ from wahdx_tui.core.board.accounts import AccountRow
 from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS
 from wahdx_tui.core.domain.model import PostStatus, State
-from wahdx_tui.core.reports.checkresults import FIELDS, Record, csv_cell, record, records_csv
+from wahdx_tui.core.reports.checkresults import (
+    FIELDS,
+    Record,
+    record,
+    records_csv,
+    records_json,
+)
 
 EXPORT_FIELDS = FIELDS
 ACCOUNT_FIELDS = (
@@ -48,9 +51,7 @@ def export_record(row: Row) -> Record:
 def render_export(rows: Sequence[Row], fmt: str) -> str:
     """The rows as 'csv' or 'json' text."""
     records = [export_record(r) for r in rows]
-    if fmt == "json":
-        return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
-    return records_csv(records)
+    return records_json(records) if fmt == "json" else records_csv(records)
 
 
 def account_record(row: AccountRow) -> dict[str, str | int | None]:
@@ -75,18 +76,7 @@ def account_record(row: AccountRow) -> dict[str, str | int | None]:
 def render_accounts_export(rows: Sequence[AccountRow], fmt: str) -> str:
     """The accounts as 'csv' or 'json' text."""
     records = [account_record(r) for r in rows]
-    if fmt == "json":
-        return json.dumps(records, ensure_ascii=True, indent=2) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(ACCOUNT_FIELDS)
-    for rec in records:
-        writer.writerow([_cell(rec[f]) for f in ACCOUNT_FIELDS])
-    return out.getvalue()
-
-
-def _cell(value: str | int | None) -> str:
-    return str(value) if isinstance(value, int) else csv_cell(value)
+    return records_json(records) if fmt == "json" else records_csv(records, ACCOUNT_FIELDS)
 
 
 def write_export(

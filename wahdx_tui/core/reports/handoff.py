@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS, HINTS, Category, categorize
 from wahdx_tui.core.domain.display import format_age
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
-from wahdx_tui.core.domain.records import StoredPost
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.reports.checkresults import FIELDS as POST_FIELDS
-from wahdx_tui.core.reports.checkresults import Record, iso_time, record, records_csv
+from wahdx_tui.core.reports.checkresults import (
+    Record,
+    iso_time,
+    record,
+    records_csv,
+    records_json,
+)
 from wahdx_tui.core.store.protocol import Store
 from wahdx_tui.core.watchlist.reader import Watchlist, stuck_thresholds
 
@@ -44,18 +48,6 @@ class HandoffItem:
     """The post's last answer as stored (for the raw status, URL and time checked)."""
 
 
-def _stored_status(stored: StoredPost) -> PostStatus:
-    """The last answer as the store keeps it."""
-    return PostStatus(
-        stored.key,
-        stored.state,
-        stored.raw_status,
-        stored.public_url,
-        stored.error,
-        stored.checked_at,
-    )
-
-
 def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) -> list[HandoffItem]:
     """Unreviewed failures, then acknowledged ones, then stuck posts; oldest first in each."""
     last = store.last_posts(scope)
@@ -79,7 +71,7 @@ def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) ->
                 HINTS[category],
                 ack is not None,
                 ack.note if ack is not None else "",
-                _stored_status(stored),
+                stored.status(),
             )
             ranked.append((1 if ack is not None else 0, stored.since, order, item))
         elif stored.state in limits and now - stored.since > limits[stored.state]:
@@ -93,7 +85,7 @@ def build_handoff(store: Store, scope: str, watchlist: Watchlist, now: float) ->
                 STUCK_HINT,
                 False,
                 "",
-                _stored_status(stored),
+                stored.status(),
             )
             ranked.append((2, stored.since, order, item))
     ranked.sort(key=lambda r: r[:3])
@@ -221,4 +213,4 @@ def render_csv(items: Sequence[HandoffItem]) -> str:
 
 def render_json(items: Sequence[HandoffItem]) -> str:
     """A JSON array of records; non-ASCII and control characters escaped, times ISO 8601 UTC."""
-    return json.dumps([_record(i) for i in items], ensure_ascii=True, indent=2) + "\n"
+    return records_json([_record(i) for i in items])

@@ -39,7 +39,7 @@ def is_loopback_host(host: str) -> bool:
     if not is_loopback_name(host):
         return False
     host = host.strip("[]")
-    if _is_ip(host):
+    if is_ip_address(host):
         return True
     try:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
@@ -59,7 +59,8 @@ def _is_loopback_address(address: str) -> bool:
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
 
 
-def _is_ip(host: str) -> bool:
+def is_ip_address(host: str) -> bool:
+    """An IPv4 or IPv6 address (without brackets)."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -84,7 +85,7 @@ def check_base_url(url: str) -> str:
         raise ConfigError("the base URL must not hold a user name or password")
     if parts.query or parts.fragment:
         raise ConfigError("the base URL must not hold a query or fragment")
-    if not _HOST.fullmatch(host) and not _is_ip(host):
+    if not _HOST.fullmatch(host) and not is_ip_address(host):
         raise ConfigError(
             f"invalid host in base URL {url[:80]!r}: use letters, digits, dots and dashes "
             "(the punycode form for international names) or an IP address"

@@ -59,74 +59,72 @@ class ListWrite:
         return not (self.rows or self.removed)
 
 
-def _fresh(post: WatchedPost, source: str, added_by: str, now: float) -> ListedPost:
-    return ListedPost(post, now, added_by, source, "listed", now, "")
-
-
 def _relabelled(old: ListedPost, media: str | None, label: str) -> ListedPost:
     post = WatchedPost(old.post.account_id, old.post.publish_id, media, label)
     return ListedPost(post, old.added_at, old.added_by, old.source, old.status, old.status_at)
 
 
-def plan_add(
-    existing: Mapping[PostKey, ListedPost],
-    posts: Iterable[WatchedPost],
-    source: str,
-    added_by: str,
-    now: float,
-) -> ListWrite:
-    """`add`: new or brought-back posts from `source`; listed ones keep where they came from
-    and take the label and media type given (empty: kept)."""
-    out = ListWrite()
-    added = updated = unchanged = 0
-    for post in unique(posts):
-        old = existing.get(post.key)
-        if old is None or not old.listed:
-            out.rows.append(_fresh(post, source, added_by, now))
-            added += 1
-            continue
-        media = post.media_type or old.post.media_type
-        label = post.label or old.post.label
-        if media == old.post.media_type and label == old.post.label:
-            unchanged += 1
-        else:
-            out.rows.append(_relabelled(old, media, label))
-            updated += 1
-    out.counts = AddCounts(added, updated, unchanged)
-    return out
+@dataclass(frozen=True, slots=True)
+class ListPlan:
+    """One write to the team's watchlist, worked out before it is made: what the store holds
+    of the posts concerned (`existing`), and who writes (`added_by`), from where (`source`)
+    and when (`now`)."""
 
+    existing: Mapping[PostKey, ListedPost]
+    source: str
+    added_by: str
+    now: float
 
-def plan_sync(
-    existing: Mapping[PostKey, ListedPost],
-    posts: Iterable[WatchedPost],
-    source: str,
-    added_by: str,
-    now: float,
-) -> ListWrite:
-    """A file's sync: `existing` holds the rows of the posts given and of `source`'s own."""
-    out = ListWrite()
-    added = updated = unchanged = 0
-    wanted = unique(posts)
-    keys = {p.key for p in wanted}
-    for post in wanted:
-        old = existing.get(post.key)
-        if old is None or old.status == "removed":
-            out.rows.append(_fresh(post, source, added_by, now))
-            added += 1
-        elif old.source != source or old.status != "listed":
-            unchanged += 1  # another source's, or retired: left alone
-        elif post.media_type == old.post.media_type and post.label == old.post.label:
-            unchanged += 1
-        else:
-            out.rows.append(_relabelled(old, post.media_type, post.label))
-            updated += 1
-    out.removed = [
-        key
-        for key, old in existing.items()
-        if old.source == source and old.status != "removed" and key not in keys
-    ]
-    out.counts = AddCounts(added, updated, unchanged, len(out.removed))
-    return out
+    def _fresh(self, post: WatchedPost) -> ListedPost:
+        return ListedPost(post, self.now, self.added_by, self.source, "listed", self.now, "")
+
+    def add(self, posts: Iterable[WatchedPost]) -> ListWrite:
+        """`add`: new or brought-back posts from the source; listed ones keep where they came
+        from and take the label and media type given (empty: kept)."""
+        out = ListWrite()
+        added = updated = unchanged = 0
+        for post in unique(posts):
+            old = self.existing.get(post.key)
+            if old is None or not old.listed:
+                out.rows.append(self._fresh(post))
+                added += 1
+                continue
+            media = post.media_type or old.post.media_type
+            label = post.label or old.post.label
+            if media == old.post.media_type and label == old.post.label:
+                unchanged += 1
+            else:
+                out.rows.append(_relabelled(old, media, label))
+                updated += 1
+        out.counts = AddCounts(added, updated, unchanged)
+        return out
+
+    def sync(self, posts: Iterable[WatchedPost]) -> ListWrite:
+        """A file's sync: `existing` holds the rows of the posts given and of the source's own;
+        the source's own not given are removed."""
+        out = ListWrite()
+        added = updated = unchanged = 0
+        wanted = unique(posts)
+        keys = {p.key for p in wanted}
+        for post in wanted:
+            old = self.existing.get(post.key)
+            if old is None or old.status == "removed":
+                out.rows.append(self._fresh(post))
+                added += 1
+            elif old.source != self.source or old.status != "listed":
+                unchanged += 1  # another source's, or retired: left alone
+            elif post.media_type == old.post.media_type and post.label == old.post.label:
+                unchanged += 1
+            else:
+                out.rows.append(_relabelled(old, post.media_type, post.label))
+                updated += 1
+        out.removed = [
+            key
+            for key, old in self.existing.items()
+            if old.source == self.source and old.status != "removed" and key not in keys
+        ]
+        out.counts = AddCounts(added, updated, unchanged, len(out.removed))
+        return out
 
 
 def upsert_rows(sid: int, rev: int, rows: Iterable[ListedPost], text: Text) -> list[Row]:

@@ -21,10 +21,8 @@ from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
 from wahdx_tui.core.store import codec
 from wahdx_tui.core.store.listcodec import (
     LIST_COLUMNS,
-    ListWrite,
+    ListPlan,
     listed_of,
-    plan_add,
-    plan_sync,
     removal_rows,
     status_rows,
     unique_keys,
@@ -726,22 +724,29 @@ class SqlStore(Store):
         self,
         scope: str,
         posts: Sequence[WatchedPost],
-        plan: Callable[[dict[PostKey, ListedPost], float], ListWrite],
-        source: str | None,
+        source: str,
+        added_by: str,
         now: float | None,
+        *,
+        sync: bool,
     ) -> AddCounts:
+        """Add `posts` to the list, or (`sync`) make them `source`'s whole part of it."""
         text = self.dialect.text
+        only = source if sync else None  # the source whose other posts leave the list
 
         def work(db: Db) -> AddCounts:
             sid, rev = self._lock_scope(db, scope)
             at = float(db.execute(self.sql.now_or, (now,)).fetchone()[0])
-            write = plan(self._list_rows(db, sid, unique_keys(posts), source), at)
+            plan = ListPlan(
+                self._list_rows(db, sid, unique_keys(posts), only), source, added_by, at
+            )
+            write = plan.sync(posts) if sync else plan.add(posts)
             if write.empty:
                 return write.counts
             if write.rows:
                 db.executemany(self.sql.upsert_listed, upsert_rows(sid, rev, write.rows, text))
             if write.removed:
-                rows = removal_rows(sid, rev, write.removed, at, "", source, text)
+                rows = removal_rows(sid, rev, write.removed, at, "", only, text)
                 for row in rows:
                     db.execute(self.sql.remove_listed, row).fetchall()
             self._claim(db, scope, sid, rev)
@@ -757,10 +762,7 @@ class SqlStore(Store):
         added_by: str,
         now: float | None = None,
     ) -> AddCounts:
-        def plan(existing: dict[PostKey, ListedPost], at: float) -> ListWrite:
-            return plan_add(existing, posts, source, added_by, at)
-
-        return self._write_list(scope, posts, plan, None, now)
+        return self._write_list(scope, posts, source, added_by, now, sync=False)
 
     def sync_watched(
         self,
@@ -770,10 +772,7 @@ class SqlStore(Store):
         added_by: str,
         now: float | None = None,
     ) -> AddCounts:
-        def plan(existing: dict[PostKey, ListedPost], at: float) -> ListWrite:
-            return plan_sync(existing, posts, source, added_by, at)
-
-        return self._write_list(scope, posts, plan, source, now)
+        return self._write_list(scope, posts, source, added_by, now, sync=True)
 
     def _set_status(
         self, scope: str, now: float | None, statements: Callable[[int, int, float], list[Step]]

@@ -13,7 +13,6 @@ from typing import TypeVar
 from wahdx_tui.core.api.client import ClientFactory
 from wahdx_tui.core.board.state import Changes
 from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
-from wahdx_tui.core.domain.records import StoredPost
 from wahdx_tui.core.domain.sanitize import clean
 from wahdx_tui.core.engine.engine import Engine
 from wahdx_tui.core.engine.outcomes import (
@@ -99,20 +98,6 @@ class Source:
 def _targets(n: int) -> str:
     """'1 alert target', '2 alert targets'."""
     return f"{n} alert target{'s' if n != 1 else ''}"
-
-
-def _status(stored: StoredPost) -> PostStatus:
-    """A post as the poller stored it, as the board takes it in."""
-    return PostStatus(
-        stored.key,
-        stored.state,
-        stored.raw_status,
-        stored.public_url,
-        stored.error,
-        stored.checked_at,
-        stored.raw,
-        changed_at=stored.since,
-    )
 
 
 class TeamEngine(Engine):
@@ -543,7 +528,7 @@ class TeamEngine(Engine):
                 for key in [k for k, r in board.rows.items() if r.acked]:
                     board.set_ack(key, None)
             self.history.events.clear()
-        statuses = [_status(p) for p in feed.posts.values()]
+        statuses = [p.status() for p in feed.posts.values()]
         if not holding and statuses:
             # Updated when the poller last wrote an answer: what a board shows from the store
             # before (or without) a live poller's word is that old, not "never".

@@ -173,8 +173,9 @@ class Scalar:
         self.col = col
 
 
-class Seq:
-    """A list; ``done`` once its end was read (an alias to an unfinished one is a cycle)."""
+class _Collection:
+    """A list or a mapping: its ``items`` in file order, its position, and ``done`` once its
+    end was read (an alias to an unfinished one is a cycle)."""
 
     __slots__ = ("col", "done", "items", "line")
 
@@ -185,16 +186,16 @@ class Seq:
         self.done = False
 
 
-class Map:
-    """A mapping, its keys and values alternating in ``items``, in file order."""
+class Seq(_Collection):
+    """A list."""
 
-    __slots__ = ("col", "done", "items", "line")
+    __slots__ = ()
 
-    def __init__(self, line: int, col: int) -> None:
-        self.items: list[Node] = []  # key, value, key, value, ...
-        self.line = line
-        self.col = col
-        self.done = False
+
+class Map(_Collection):
+    """A mapping, its keys and values alternating in ``items`` (key, value, key, value, ...)."""
+
+    __slots__ = ()
 
 
 Node = Scalar | Seq | Map

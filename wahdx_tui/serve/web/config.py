@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from wahdx_tui.core.domain.errors import ConfigError
-from wahdx_tui.core.settings.apiaccess import is_loopback_host
+from wahdx_tui.core.settings.apiaccess import is_ip_address, is_loopback_host
 from wahdx_tui.core.settings.secret import Secret
 from wahdx_tui.core.settings.secretfile import read_secret_file
 
@@ -78,18 +77,9 @@ def parse_bind(text: str) -> tuple[str, int]:
     host = host or LOOPBACK
     if host == "localhost":
         host = LOOPBACK
-    if not _is_address(host) and not _is_name(host):
+    if not is_ip_address(host) and not _is_name(host):
         raise ConfigError(f"--http {raw!r}: {host!r} is not an IP address or a host name")
     return host, int(port_text)
-
-
-def _is_address(host: str) -> bool:
-    """An IPv4 or IPv6 address."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_name(host: str) -> bool:

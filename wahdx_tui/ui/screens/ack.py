@@ -3,36 +3,28 @@ first) take an acknowledgement back."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS, HINTS
 from wahdx_tui.core.domain.sanitize import clean
+from wahdx_tui.ui.screens.postdialog import PostDialog
 
 NOTE_LIMIT = 500
 
 
-class AckScreen(ModalScreen[str | None]):
+class AckScreen(PostDialog[str | None]):
     """Asks for an optional note; Enter acknowledges, Esc cancels (dismisses with None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, row: Row) -> None:
-        super().__init__()
-        self.row = row
 
     def compose(self) -> ComposeResult:
         """The post, its reason and hint, and the note box."""
         row = self.row
         error = clean(row.status.error if row.status else "", 300)
-        lines = Text()
-        lines.append("Acknowledge ", style="bold")
-        lines.append(f"{row.label or row.publish}  ({row.account} · {row.publish})\n")
+        lines = self.heading("Acknowledge ", "\n")
         lines.append(f"✗ {error or 'failed'}\n", style="bold")
         if row.category is not None:
             lines.append(f"{CATEGORY_LABELS[row.category]}: {HINTS[row.category]}", style="dim")
@@ -58,7 +50,7 @@ class AckScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class UnackScreen(ModalScreen[bool]):
+class UnackScreen(PostDialog[bool]):
     """Asks before an acknowledgement is taken back. The Keep button has the focus, so Enter
     keeps it, and letters typed meanwhile (a note meant for the other dialog) do nothing:
     only Tab then Enter, or a click, on Take back takes it back. Dismisses with True then."""
@@ -69,16 +61,10 @@ class UnackScreen(ModalScreen[bool]):
         Binding("left,right", "app.focus_next", "Other button", show=False),
     ]
 
-    def __init__(self, row: Row) -> None:
-        super().__init__()
-        self.row = row
-
     def compose(self) -> ComposeResult:
         """The post, the note that goes with the acknowledgement, and the two buttons."""
         row = self.row
-        lines = Text()
-        lines.append("Take back the acknowledgement of ", style="bold")
-        lines.append(f"{row.label or row.publish}  ({row.account} · {row.publish})?\n")
+        lines = self.heading("Take back the acknowledgement of ", "?\n")
         note = clean(row.note, NOTE_LIMIT)
         lines.append(f"Its note goes too: {note}\n" if note else "It has no note.\n")
         lines.append(

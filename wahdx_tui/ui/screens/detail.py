@@ -1,4 +1,4 @@
-"""The detail screen (every field of one post, re-checked now) and the help screen."""
+"""The detail screen: every field of one post, re-checked now, with its trail and trend."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.domain.sanitize import clean, is_web_url
 from wahdx_tui.core.engine.outcomes import RecheckOutcome
 from wahdx_tui.ui.clipboard import copy_best, copy_field
-from wahdx_tui.ui.keys import KEYS, NAVIGATION, display_key
 from wahdx_tui.ui.messages import PostRechecked
 from wahdx_tui.ui.widgets.footer import FittingFooter
 from wahdx_tui.ui.widgets.trend import FailureTrend
@@ -220,37 +219,3 @@ class DetailScreen(ModalScreen[None]):
     def action_copy_field(self, field: str) -> None:
         """Copy one field of the post."""
         copy_field(self.app, self.row, field)
-
-
-class HelpScreen(ModalScreen[None]):
-    """Every key, from the one key table."""
-
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
-
-    def __init__(self, alerts: str = "no alert targets set", refresh: str = "") -> None:
-        super().__init__()
-        self.alerts = alerts  # '2 alert targets · last alert 14:02'
-        self.refresh_said = refresh  # 'every 15s (+ and - change it)'
-
-    def compose(self) -> ComposeResult:
-        """A table of keys."""
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
-        for key in KEYS:
-            grid.add_row(display_key(key.keys) if key.keys != "S" else "S", key.help)
-        for keys, what in NAVIGATION:
-            grid.add_row(keys, what)
-        grid.add_row("", "")
-        grid.add_row("Failed rows", "✗ FAILED, highlighted; a toast and one bell when a post fails")
-        grid.add_row("STALE", "the last refresh failed: the data shown is the last known")
-        if self.refresh_said:
-            grid.add_row("Refresh", self.refresh_said)
-        grid.add_row("Alerts", self.alerts)
-        with VerticalScroll(id="help-body"):
-            yield Static(grid)
-        yield FittingFooter()
-
-    def on_mount(self) -> None:
-        """Title the frame."""
-        self.query_one("#help-body").border_title = "wahdx-tui keys"

@@ -10,10 +10,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.model import WatchedPost
 from wahdx_tui.core.watchlist.intake import IntakeError, item_post
 from wahdx_tui.core.watchlist.reader import MAX_ID_LENGTH, MAX_LABEL_LENGTH
+from wahdx_tui.ui.screens.postdialog import PostDialog
 
 _FIELDS = (
     ("accountId", "account ID", MAX_ID_LENGTH),
@@ -77,7 +77,7 @@ class AddPostScreen(ModalScreen[WatchedPost | None]):
         self.dismiss(None)
 
 
-class RetireScreen(ModalScreen[bool]):
+class RetireScreen(PostDialog[bool]):
     """Asks before a post retires: y or Enter retires it, n or Esc keeps it."""
 
     BINDINGS = [
@@ -85,16 +85,9 @@ class RetireScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Keep"),
     ]
 
-    def __init__(self, row: Row) -> None:
-        super().__init__()
-        self.row = row
-
     def compose(self) -> ComposeResult:
         """The post, and what retiring does."""
-        row = self.row
-        text = Text()
-        text.append("Retire ", style="bold")
-        text.append(f"{row.label or row.publish}  ({row.account} · {row.publish})?\n")
+        text = self.heading("Retire ", "?\n")
         text.append(
             "It leaves every board and is no longer asked for; its history stays, and"
             " `wahdx-tui add` brings it back.\n",

@@ -2,99 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from rich.cells import set_cell_size
-from rich.segment import Segment
-from rich.style import Style
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
-from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input
 
 from wahdx_tui.core.board.accounts import ACCOUNT_SORT_COLUMNS, AccountRow, Accounts
 from wahdx_tui.core.domain.model import State
-from wahdx_tui.ui.widgets.columns import next_sort
-from wahdx_tui.ui.widgets.cursortable import CursorTable
-from wahdx_tui.ui.widgets.trend import FailureTrend
-
-GAP = 1
-
-
-@dataclass(frozen=True, slots=True)
-class AccountColumn:
-    """One column of the accounts table: sort key, heading, widths, how long it stays."""
-
-    key: str
-    title: str
-    min_width: int
-    comfort: int
-    keep: int  # higher stays longer when the terminal is narrow
-
-
-# In table order; the reason column takes what is left.
-ACCOUNT_COLUMNS: tuple[AccountColumn, ...] = (
-    AccountColumn("account", "Account", 16, 24, 100),
-    AccountColumn("platform", "Platform", 9, 9, 60),
-    # Count columns are their heading and one more cell wide: room for the sort arrow.
-    AccountColumn("posts", "Posts", 6, 6, 55),
-    AccountColumn("failed", "Failed", 7, 7, 90),
-    AccountColumn("unreviewed", "Unrev", 6, 6, 95),
-    AccountColumn("stuck", "Stuck", 6, 6, 85),
-    AccountColumn("processing", "Proc", 5, 5, 40),
-    AccountColumn("queued", "Queued", 7, 7, 35),
-    AccountColumn("published", "Publ", 5, 5, 45),
-    AccountColumn("reason", "Top reason", 12, 30, 80),
+from wahdx_tui.ui.widgets.columns import (
+    Column,
+    Layout,
+    Sharing,
+    fitting_columns,
+    next_sort,
 )
-OPTIONAL_KEEP = 50
-"""Columns kept less than this leave as soon as the others cannot have their comfort."""
+from wahdx_tui.ui.widgets.trend import FailureTrend
+from wahdx_tui.ui.widgets.virtualtable import SortHeader, VirtualTable
+
+# In table order; the reason column takes what is left. Each is shown whole: its comfortable
+# width, the account id its longest (glyph included) up to its maximum.
+ACCOUNT_COLUMNS: tuple[Column, ...] = (
+    Column("account", "Account", 16, 24, 42, 100),
+    Column("platform", "Platform", 9, 9, 9, 60),
+    # Count columns are their heading and one more cell wide: room for the sort arrow.
+    Column("posts", "Posts", 6, 6, 6, 55),
+    Column("failed", "Failed", 7, 7, 7, 90),
+    Column("unreviewed", "Unrev", 6, 6, 6, 95),
+    Column("stuck", "Stuck", 6, 6, 6, 85),
+    Column("processing", "Proc", 5, 5, 5, 40),
+    Column("queued", "Queued", 7, 7, 7, 35),
+    Column("published", "Publ", 5, 5, 5, 45),
+    Column("reason", "Top reason", 12, 30, 30, 80),
+)
 
 
-@dataclass(frozen=True, slots=True)
-class AccountLayout:
-    """The columns shown at one width and the width of each."""
-
-    columns: tuple[AccountColumn, ...]
-    widths: tuple[int, ...]
-
-    def column_at(self, x: int) -> AccountColumn | None:
-        """The column under screen column x (for heading clicks)."""
-        left = 0
-        for col, width in zip(self.columns, self.widths, strict=True):
-            if left <= x < left + width + GAP:
-                return col
-            left += width + GAP
-        return None
-
-
-def account_layout(width: int, longest_account: int = 22) -> AccountLayout:
+def account_layout(width: int, longest_account: int = 22) -> Layout:
     """Fit the columns into `width`: the least kept go first; the account id is grown to its
     longest (glyph included) first, then the reason, which also takes what is left."""
-    want_account = max(16, min(42, longest_account + 2))
-    comfort = {c.key: c.comfort for c in ACCOUNT_COLUMNS} | {"account": want_account}
-    cols = list(ACCOUNT_COLUMNS)
-    while sum(comfort[c.key] + GAP for c in cols) - GAP > width:
-        optional = [c for c in cols if c.keep < OPTIONAL_KEEP]
-        if not optional:
-            break
-        cols.remove(min(optional, key=lambda c: c.keep))
-    while len(cols) > 1 and sum(c.min_width + GAP for c in cols) - GAP > width:
-        cols.remove(min((c for c in cols if c.key != "account"), key=lambda c: c.keep))
-    widths = {c.key: c.min_width for c in cols}
-    room = width - sum(widths.values()) - GAP * (len(cols) - 1)
-    for key in ("account", "reason"):
-        if key in widths:
-            extra = max(0, min(room, comfort[key] - widths[key]))
-            widths[key] += extra
-            room -= extra
-    last = "reason" if "reason" in widths else "account"
-    widths[last] += max(0, room)
-    return AccountLayout(tuple(cols), tuple(widths[c.key] for c in cols))
+    wanted = {"account": longest_account + 2}
+    cols = fitting_columns(
+        ACCOUNT_COLUMNS, width, lambda c: c.whole(wanted), first="account", fewest=1
+    )
+    share = Sharing(cols, width)
+    for c in cols:
+        if c.key in ("account", "reason"):
+            share.grow(c.key, c.whole(wanted))
+    return share.layout("reason", "account")
 
 
 def _count(n: int) -> str:
@@ -112,7 +69,7 @@ def glyph(row: AccountRow) -> str:
     return " "
 
 
-def account_cells(row: AccountRow, columns: Sequence[AccountColumn]) -> tuple[str, ...]:
+def account_cells(row: AccountRow, columns: Sequence[Column]) -> tuple[str, ...]:
     """The text of each shown column for one account."""
     out: list[str] = []
     for col in columns:
@@ -141,12 +98,6 @@ def account_cells(row: AccountRow, columns: Sequence[AccountColumn]) -> tuple[st
     return tuple(out)
 
 
-def _line(texts: tuple[str, ...], widths: tuple[int, ...], width: int, style: Style) -> Segment:
-    """One line as a single segment exactly `width` cells wide."""
-    line = (" " * GAP).join(set_cell_size(t, w) for t, w in zip(texts, widths, strict=True))
-    return Segment(set_cell_size(line, width), style)
-
-
 class AccountChosen(Message):
     """Enter on an account: show the posts of `account_id` (as the watchlist spells it)."""
 
@@ -157,47 +108,17 @@ class AccountChosen(Message):
         """The id made inert, for saying which account is shown."""
 
 
-class AccountsHeader(Widget):
+class AccountsHeader(SortHeader):
     """The accounts table's headings; a click sorts by that column (again: reverses)."""
 
     DEFAULT_CSS = "AccountsHeader { height: 1; }"
+    TIGHT_ARROW = True
 
-    @dataclass
-    class SortClicked(Message):
+    class SortClicked(SortHeader.SortClicked):
         """The operator clicked a heading."""
 
-        column: str
 
-    def __init__(self, table: AccountsTable, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.table = table
-
-    def render_line(self, y: int) -> Strip:
-        """Headings with an arrow on the sort column."""
-        layout = self.table.column_layout
-        accounts = self.table.accounts
-        texts = []
-        for col, width in zip(layout.columns, layout.widths, strict=True):
-            title = col.title
-            if col.key == accounts.sort_column:
-                # The arrow always shows: after a space when there is room, else right after.
-                arrow = "▼" if accounts.reverse else "▲"
-                if len(title) + 2 <= width:
-                    title = f"{title} {arrow}"
-                else:
-                    title = set_cell_size(title, max(0, width - 1)).rstrip() + arrow
-            texts.append(title)
-        width = self.size.width
-        return Strip([_line(tuple(texts), layout.widths, width, self.rich_style)], width)
-
-    def on_click(self, event: events.Click) -> None:
-        """Sort by the clicked column."""
-        col = self.table.column_layout.column_at(event.x)
-        if col is not None:
-            self.post_message(self.SortClicked(col.key))
-
-
-class AccountsTable(CursorTable):
+class AccountsTable(VirtualTable[str, AccountRow]):
     """The accounts, one line each, drawn only where visible and only when changed."""
 
     COMPONENT_CLASSES = {
@@ -207,54 +128,30 @@ class AccountsTable(CursorTable):
         "accounts-table--stuck",
         "accounts-table--empty",
     }
+    EMPTY = "accounts-table--empty"
 
-    class LayoutChanged(Message):
+    class LayoutChanged(VirtualTable.LayoutChanged):
         """The columns shown, or their widths, changed."""
 
     def __init__(self, accounts: Accounts, **kwargs: object) -> None:
-        super().__init__(**kwargs)
+        super().__init__(accounts, account_layout(120), **kwargs)
         self.accounts = accounts
-        self.column_layout = account_layout(120)
-        self._drawn: dict[int, tuple[str, tuple[str, ...], str]] = {}
-        self._styles: dict[str, Style] = {}
-        self.lines_refreshed = 0
 
-    # -- geometry -----------------------------------------------------------------------
-
-    def _relayout(self) -> None:
-        width = max(20, self.scrollable_content_region.width or self.size.width or 120)
+    def layout_at(self, width: int) -> Layout:
+        """The columns that fit `width`, for the longest account id."""
         longest = max((len(a.account) for a in list(self.accounts.rows.values())[:5000]), default=0)
-        layout = account_layout(width, longest)
-        if layout != self.column_layout:
-            self.column_layout = layout
-            self.post_message(self.LayoutChanged())
+        return account_layout(width, longest)
 
-    def on_resize(self, event: events.Resize) -> None:
-        """Fit the columns to the new width."""
+    def redrawing_all(self) -> None:
+        """Accounts come and go: the longest id, and so the layout, may have changed."""
         self._relayout()
-        self._drawn.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.accounts))
-        self._scroll_cursor_into_view()
 
-    def on_mount(self) -> None:
-        """Size the scroll area."""
-        self.virtual_size = Size(0, len(self.accounts))
+    def cells(self, row: AccountRow, now: float) -> tuple[str, ...]:
+        """The account's cell texts in the shown columns."""
+        return account_cells(row, self.column_layout.columns)
 
-    # -- drawing ------------------------------------------------------------------------
-
-    def _style_named(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            extra = self.get_component_rich_style(name) if name else Style()
-            style = self._styles[name] = self.rich_style + extra
-        return style
-
-    def notify_style_update(self) -> None:
-        """The theme or CSS changed: forget the cached styles."""
-        self._styles.clear()
-        super().notify_style_update()
-
-    def _style_name(self, row: AccountRow, is_cursor: bool) -> str:
+    def style_name(self, row: AccountRow, is_cursor: bool) -> str:
+        """Accounts with unreviewed failures stand out most, then the cursor, then stuck."""
         if row.unreviewed:
             return "accounts-table--failed-cursor" if is_cursor else "accounts-table--failed"
         if is_cursor:
@@ -263,73 +160,9 @@ class AccountsTable(CursorTable):
             return "accounts-table--stuck"
         return ""
 
-    def render_line(self, y: int) -> Strip:
-        """Screen line y: the account at scroll offset + y, or blank past the end."""
-        width = self.size.width
-        index = self.scroll_offset.y + y
-        accounts = self.accounts
-        if index >= len(accounts):
-            self._drawn.pop(index, None)
-            if index == 0 and len(accounts) == 0:
-                msg = "no accounts match: Esc clears the filter"
-                style = self._style_named("accounts-table--empty")
-                return Strip([Segment(set_cell_size(msg, width), style)], width)
-            return Strip.blank(width, self._style_named(""))
-        row = accounts.row_at(index)
-        texts = account_cells(row, self.column_layout.columns)
-        name = self._style_name(row, index == self.cursor)
-        self._drawn[index] = (row.account_id, texts, name)
-        line = _line(texts, self.column_layout.widths, width, self._style_named(name))
-        return Strip([line], width)
-
-    def reconcile(self, *, full: bool = False) -> int:
-        """Redraw only the visible lines whose content changed; return how many (-1: all)."""
-        accounts = self.accounts
-        if self.virtual_size.height != len(accounts):
-            self.virtual_size = Size(self.scrollable_content_region.width, len(accounts))
-            full = True
-        self._restore_cursor()
-        if full:
-            self._relayout()
-            self._drawn.clear()
-            self.refresh()
-            return -1
-        top = self.scroll_offset.y
-        height = self.scrollable_content_region.height
-        cols = self.column_layout.columns
-        count = 0
-        for index in range(top, min(top + height, len(accounts))):
-            row = accounts.row_at(index)
-            line = (
-                row.account_id,
-                account_cells(row, cols),
-                self._style_name(row, index == self.cursor),
-            )
-            if self._drawn.get(index) != line:
-                self.refresh_line(index)
-                count += 1
-        self.lines_refreshed += count
-        return count
-
-    @property
-    def selected(self) -> AccountRow | None:
-        """The account under the cursor (None when none is shown)."""
-        n = len(self.accounts)
-        if n == 0:
-            return None
-        return self.accounts.row_at(min(self.cursor, n - 1))
-
-    def view_length(self) -> int:
-        """How many accounts the view shows."""
-        return len(self.accounts)
-
-    def item_at(self, index: int) -> str:
-        """The account on view line `index`."""
-        return self.accounts.key_at(index)
-
-    def index_of_item(self, item: Hashable) -> int | None:
-        """Where the account stands in the view."""
-        return self.accounts.index_of(item) if isinstance(item, str) else None
+    def empty_text(self) -> str:
+        """What an empty accounts view says."""
+        return "no accounts match: Esc clears the filter"
 
     def chosen(self) -> None:
         """A double click chooses the account."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from wahdx_tui.core.board.state import Row
@@ -34,6 +34,14 @@ class Column:
     keep: int  # higher stays longer when the terminal is narrow
     middle: bool = False  # cut from the middle, not the end: IDs differ at their ends
 
+    def comfortable(self, wanted: Mapping[str, int]) -> int:
+        """Its comfortable width, or less when its longest value (`wanted`) is shorter."""
+        return min(self.comfort, max(self.min_width, wanted.get(self.key, self.comfort)))
+
+    def whole(self, wanted: Mapping[str, int]) -> int:
+        """The width at which every value of the column shows whole (up to its maximum)."""
+        return min(self.max_width, max(self.min_width, wanted.get(self.key, self.comfort)))
+
 
 COLUMNS: tuple[Column, ...] = (
     Column("state", "State", 12, 12, 12, 100),
@@ -63,6 +71,59 @@ class Layout:
                 return col
             left += width + GAP
         return None
+
+
+OPTIONAL_KEEP = 50
+"""Columns kept less than this leave as soon as the others cannot have their comfort."""
+
+
+def _needs(cols: Iterable[Column], width_of: Callable[[Column], int]) -> int:
+    return sum(width_of(c) + GAP for c in cols) - GAP
+
+
+def fitting_columns(
+    columns: Iterable[Column],
+    width: int,
+    comfortable: Callable[[Column], int],
+    *,
+    first: str,
+    fewest: int,
+) -> list[Column]:
+    """The columns that fit `width`, the least kept leaving first: the optional ones as soon as
+    the rest cannot each have their `comfortable` width, the others only when not even their
+    minimum widths fit (never the `first` column, and never fewer than `fewest`)."""
+    cols = list(columns)
+    while _needs(cols, comfortable) > width:
+        optional = [c for c in cols if c.keep < OPTIONAL_KEEP]
+        if not optional:
+            break
+        cols.remove(min(optional, key=lambda c: c.keep))
+    while len(cols) > fewest and _needs(cols, lambda c: c.min_width) > width:
+        cols.remove(min((c for c in cols if c.key != first), key=lambda c: c.keep))
+    return cols
+
+
+class Sharing:
+    """The room of one width shared out: each column starts at its minimum and grows by turns."""
+
+    def __init__(self, cols: Sequence[Column], width: int) -> None:
+        self.columns = tuple(cols)
+        self.widths = {c.key: c.min_width for c in cols}
+        self.room = width - _needs(cols, lambda c: c.min_width)
+
+    def grow(self, key: str, want: int) -> None:
+        """Grow column `key` (when shown) towards `want`, as far as the room left allows."""
+        if key in self.widths:
+            extra = max(0, min(self.room, want - self.widths[key]))
+            self.widths[key] += extra
+            self.room -= extra
+
+    def layout(self, *takers: str) -> Layout:
+        """The widths as a layout; the first shown of `takers` takes whatever room is left."""
+        taker = next((key for key in takers if key in self.widths), None)
+        if taker is not None:
+            self.widths[taker] += max(0, self.room)
+        return Layout(self.columns, tuple(self.widths[c.key] for c in self.columns))
 
 
 def next_sort(order: Sequence[str], current: str, shown: Sequence[str]) -> str:
@@ -102,52 +163,25 @@ def layout_for(width: int, wanted: dict[str, int], *, stale: bool = False) -> La
     cols = [
         replace(c, keep=STALE_CHECKED_KEEP) if stale and c.key == "checked" else c for c in COLUMNS
     ]
-
-    def comfortable(c: Column) -> int:
-        return min(c.comfort, max(c.min_width, wanted.get(c.key, c.comfort)))
-
-    def whole(c: Column) -> int:
-        """The width at which every value of the column shows whole (up to its maximum)."""
-        return min(c.max_width, max(c.min_width, wanted.get(c.key, c.comfort)))
-
-    # Optional columns leave as soon as the essential ones cannot be comfortable...
-    while sum(comfortable(c) + GAP for c in cols) - GAP > width:
-        optional = [c for c in cols if c.keep < 50]
-        if not optional:
-            break
-        cols.remove(min(optional, key=lambda c: c.keep))
-    # ... and the rest only when not even their minimum widths fit.
-    while len(cols) > 2 and sum(c.min_width + GAP for c in cols) - GAP > width:
-        cols.remove(min((c for c in cols if c.key != "state"), key=lambda c: c.keep))
-    widths = {c.key: c.min_width for c in cols}
-    room = width - sum(widths.values()) - GAP * (len(cols) - 1)
+    cols = fitting_columns(cols, width, lambda c: c.comfortable(wanted), first="state", fewest=2)
+    share = Sharing(cols, width)
     by_key = {c.key: c for c in cols}
-
-    def grow(key: str, want: int) -> None:
-        nonlocal room
-        if key in widths:
-            extra = max(0, min(room, want - widths[key]))
-            widths[key] += extra
-            room -= extra
-
     by_use = sorted(cols, key=lambda c: GROW_ORDER.index(c.key))
     # 1. every column but Detail to its comfortable width, most useful first;
     for c in by_use:
         if c.key != "detail":
-            grow(c.key, comfortable(c))
+            share.grow(c.key, c.comfortable(wanted))
     # 2. the Label whole: Detail grows past its minimum (below the Label's) only after this;
     if "label" in by_key:
-        grow("label", whole(by_key["label"]))
+        share.grow("label", by_key["label"].whole(wanted))
     # 3. the Detail to its comfortable width, then the others to their longest values;
     if "detail" in by_key:
-        grow("detail", by_key["detail"].comfort)
+        share.grow("detail", by_key["detail"].comfort)
     for c in by_use:
         if c.key != "detail":
-            grow(c.key, whole(c))
+            share.grow(c.key, c.whole(wanted))
     # 4. and the Detail takes whatever is left.
-    if "detail" in widths:
-        widths["detail"] += max(0, room)
-    return Layout(tuple(cols), tuple(widths[c.key] for c in cols))
+    return share.layout("detail")
 
 
 def cell_texts(row: Row, columns: Sequence[Column], now: float) -> tuple[str, ...]:

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from wahdx_tui.core.store.tables import TEAM_TABLES, WATCHLIST_TABLE, render
+
 SCHEMA_VERSION = 3
 LOCK_KEY = 0x77616864  # "wahd": serialises migrations of concurrent starts (per transaction)
+_WORDS = {
+    "p": "wahdx_",
+    "bigint": "bigint",
+    "int": "integer",
+    "real": "double precision",
+    "text": "text",
+    "serial": "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    "rowid": "",
+    "order_column": "\n    seq bigint GENERATED ALWAYS AS IDENTITY,",
+}
+"""The shared tables' words in PostgreSQL (core/store/tables.py)."""
 
 # Version 1: the same tables as SQLite schema v2 (the first PostgreSQL store is a team store).
 _V1 = """
@@ -52,49 +65,8 @@ CREATE TABLE wahdx_acks (
     PRIMARY KEY (scope, account, publish)
 );
 CREATE INDEX wahdx_acks_by_rev ON wahdx_acks (scope, rev);
-CREATE TABLE wahdx_ack_clears (
-    scope bigint NOT NULL,
-    account text NOT NULL,
-    publish text NOT NULL,
-    rev bigint NOT NULL,
-    PRIMARY KEY (scope, account, publish)
-);
-CREATE INDEX wahdx_ack_clears_by_rev ON wahdx_ack_clears (scope, rev);
-CREATE TABLE wahdx_leases (
-    name text PRIMARY KEY,
-    holder_id text NOT NULL,
-    host text NOT NULL,
-    pid integer NOT NULL,
-    renewed_at double precision NOT NULL,
-    expires_at double precision NOT NULL,
-    status text NOT NULL DEFAULT ''
-);
-CREATE TABLE wahdx_refresh_requests (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    scope bigint NOT NULL,
-    keys text,
-    requester text NOT NULL,
-    at double precision NOT NULL
-);
-CREATE INDEX wahdx_refresh_by_scope ON wahdx_refresh_requests (scope, id);
-CREATE TABLE wahdx_boards (
-    board_id text PRIMARY KEY,
-    scope bigint NOT NULL,
-    host text NOT NULL,
-    registered_at double precision NOT NULL,
-    seen_at double precision NOT NULL
-);
-CREATE INDEX wahdx_boards_by_scope ON wahdx_boards (scope, seen_at);
-CREATE TABLE wahdx_board_posts (
-    board_id text NOT NULL,
-    account text NOT NULL,
-    publish text NOT NULL,
-    media_type text,
-    label text NOT NULL,
-    position integer NOT NULL,
-    PRIMARY KEY (board_id, account, publish)
-);
 """
+_V1 += render(TEAM_TABLES, _WORDS)  # tombstones, lease, refresh requests, boards (tables.py)
 
 # Version 2 (SQLite v3): who acknowledged a post, beside the note and its time.
 _V2 = """
@@ -102,31 +74,7 @@ ALTER TABLE wahdx_acks ADD COLUMN author text NOT NULL DEFAULT '';
 """
 
 # Version 3: the team's watchlist, as SQLite schema 4 (`seq` keeps the order posts were added).
-_V3 = """
-CREATE TABLE wahdx_watchlist (
-    scope bigint NOT NULL,
-    account text NOT NULL,
-    publish text NOT NULL,
-    media_type text,
-    label text NOT NULL,
-    added_at double precision NOT NULL,
-    added_by text NOT NULL,
-    source text NOT NULL,
-    status text NOT NULL,
-    status_at double precision,
-    why text NOT NULL,
-    rev bigint NOT NULL,
-    seq bigint GENERATED ALWAYS AS IDENTITY,
-    PRIMARY KEY (scope, account, publish)
-);
-CREATE INDEX wahdx_watchlist_by_rev ON wahdx_watchlist (scope, rev);
-CREATE INDEX wahdx_watchlist_by_source ON wahdx_watchlist (scope, source);
-"""
+_V3 = render(WATCHLIST_TABLE, _WORDS)
 
 MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 """Statements that take a database from version N-1 to N."""
-
-
-def statements(script: str) -> list[str]:
-    """The statements of a migration script, one by one."""
-    return [s.strip() for s in script.split(";") if s.strip()]

@@ -12,9 +12,10 @@ from wahdx_tui.core.domain.model import PostKey
 from wahdx_tui.core.store import codec
 from wahdx_tui.core.store.codec import pg_text
 from wahdx_tui.core.store.postgres.conn import CHANNEL, PgLink
-from wahdx_tui.core.store.postgres.schema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION, statements
+from wahdx_tui.core.store.postgres.schema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.store.sql import POSTGRES, SqlStore, Statements
+from wahdx_tui.core.store.tables import statements
 
 _T = TypeVar("_T")
 _NOW = POSTGRES.now

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from wahdx_tui.core.store.tables import TEAM_TABLES, WATCHLIST_TABLE, render
+
 SCHEMA_VERSION = 4
+_WORDS = {
+    "p": "",
+    "bigint": "INTEGER",
+    "int": "INTEGER",
+    "real": "REAL",
+    "text": "TEXT",
+    "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "rowid": " WITHOUT ROWID",
+    "order_column": "",
+}
+"""The shared tables' words in SQLite (core/store/tables.py)."""
 
 # Version 1: the single-board history (wahdx-tui before team use). Kept as it was written,
 # so a new file is made the way an old one was and then migrated like it.
@@ -63,49 +76,8 @@ DELETE FROM events WHERE id NOT IN (
     SELECT min(id) FROM events GROUP BY scope, account, publish, at, new, coalesce(old, '')
 );
 CREATE UNIQUE INDEX events_once ON events (scope, account, publish, at, new, coalesce(old, ''));
-CREATE TABLE ack_clears (
-    scope INTEGER NOT NULL,
-    account TEXT NOT NULL,
-    publish TEXT NOT NULL,
-    rev INTEGER NOT NULL,
-    PRIMARY KEY (scope, account, publish)
-) WITHOUT ROWID;
-CREATE INDEX ack_clears_by_rev ON ack_clears (scope, rev);
-CREATE TABLE leases (
-    name TEXT PRIMARY KEY,
-    holder_id TEXT NOT NULL,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    renewed_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    status TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE TABLE refresh_requests (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    scope INTEGER NOT NULL,
-    keys TEXT,
-    requester TEXT NOT NULL,
-    at REAL NOT NULL
-);
-CREATE INDEX refresh_by_scope ON refresh_requests (scope, id);
-CREATE TABLE boards (
-    board_id TEXT PRIMARY KEY,
-    scope INTEGER NOT NULL,
-    host TEXT NOT NULL,
-    registered_at REAL NOT NULL,
-    seen_at REAL NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX boards_by_scope ON boards (scope, seen_at);
-CREATE TABLE board_posts (
-    board_id TEXT NOT NULL,
-    account TEXT NOT NULL,
-    publish TEXT NOT NULL,
-    media_type TEXT,
-    label TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (board_id, account, publish)
-) WITHOUT ROWID;
 """
+_V2 += render(TEAM_TABLES, _WORDS)  # tombstones, lease, refresh requests, boards (tables.py)
 
 # Version 3: who acknowledged a post (their user@host), kept beside the note and its time, so
 # every board says who wrote the note it shows ("" for acknowledgements written before).
@@ -117,30 +89,7 @@ ALTER TABLE acks ADD COLUMN author TEXT NOT NULL DEFAULT '';
 # where it was added, and whether it is listed, retired or removed (kept, with its revision,
 # so the change feed carries removals too). Nothing to carry over: a file's posts are synced
 # in when a board or `serve` next reads that file.
-_V4 = """
-CREATE TABLE watchlist (
-    scope INTEGER NOT NULL,
-    account TEXT NOT NULL,
-    publish TEXT NOT NULL,
-    media_type TEXT,
-    label TEXT NOT NULL,
-    added_at REAL NOT NULL,
-    added_by TEXT NOT NULL,
-    source TEXT NOT NULL,
-    status TEXT NOT NULL,
-    status_at REAL,
-    why TEXT NOT NULL,
-    rev INTEGER NOT NULL,
-    PRIMARY KEY (scope, account, publish)
-);
-CREATE INDEX watchlist_by_rev ON watchlist (scope, rev);
-CREATE INDEX watchlist_by_source ON watchlist (scope, source);
-"""
+_V4 = render(WATCHLIST_TABLE, _WORDS)
 
 MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 """Statements that take a file from version N-1 to N."""
-
-
-def statements(script: str) -> list[str]:
-    """The statements of a migration script, one by one."""
-    return [s.strip() for s in script.split(";") if s.strip()]

@@ -13,7 +13,8 @@ from typing import TypeVar
 
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.store.sql import SQLITE, SqlStore, Statements
-from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, statements
+from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from wahdx_tui.core.store.tables import statements
 
 _T = TypeVar("_T")
 BUSY_TIMEOUT_MS = 5000
