@@ -91,7 +91,6 @@ class TeamList:
     def take(self, entries: Iterable[ListedPost]) -> bool:
         """Take in list entries read from the store; True when any of them changed."""
         changed = False
-        self._retired = self._polled = self._retired_keys = None
         for entry in entries:
             old = self.entries.get(entry.key)
             if entry.status == "removed":
@@ -99,7 +98,8 @@ class TeamList:
             elif old != entry:
                 self.entries[entry.key] = entry
                 changed = True
-        if changed:
+        if changed:  # what is made from the entries is made again when next asked for
+            self._retired = self._polled = self._retired_keys = None
             self.version += 1
         return changed
 
