@@ -121,7 +121,9 @@ def test_a_16_mib_answer_of_empty_items_costs_serve_a_few_copies_of_it_not_25(
         wait_for(lambda: sim.stats.batch_requests >= flooded + 2, "a pass after the flood", 120)
         peak = memory_kib(served.proc.pid, "VmHWM") * 1024
         assert served.proc.poll() is None
-    assert peak - before < 4 * size, f"{(peak - before) / size:.1f} times the answer's size"
+    assert peak - before < 6 * size, (
+        f"{(peak - before) / size:.1f} times the answer's size"
+    )  # before: 25 times (1.26 GB)
     text = served.text()
     assert "lease lost" not in text and "API down" not in text and "left out" not in text
 
