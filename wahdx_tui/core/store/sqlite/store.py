@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from wahdx_tui.core.store.protocol import StoreError
 from wahdx_tui.core.store.sql import SQLITE, SqlStore, Statements
+from wahdx_tui.core.store.sqlite.filewatch import FileWatch
 from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 from wahdx_tui.core.store.tables import statements
 
@@ -22,7 +23,15 @@ BUSY_SLICE_MS = 100
 """A write waits for another process's lock in slices this long, looking between them whether
 to give up (`stop_waiting`): SQLite's own wait cannot be interrupted."""
 WATCH_INTERVAL = 0.2
-"""Seconds between two looks at PRAGMA data_version while waiting for a change."""
+"""Seconds between two looks at PRAGMA data_version while waiting for a change, where the
+system cannot say when the file is written (no inotify)."""
+SETTLE = 0.5
+"""Seconds after a write to the file during which PRAGMA data_version is looked at every
+SETTLE_INTERVAL, when the write's event came but no commit yet (a transaction under way, or
+a commit published a moment after its last write)."""
+SETTLE_INTERVAL = 0.1
+WRITE_SETTLES = 0.01
+"""Seconds from a write's event to the look at data_version: a commit's writes come together."""
 
 # What an SQLite error code means for the operator.
 _REASONS = {
@@ -126,6 +135,8 @@ class SqliteStore(SqlStore):
         self._watch_lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._seen_version: int | None = None
+        self._files: FileWatch | None = None  # with _watch: wakes the wait on a write
+        self._settle_until = 0.0  # monotonic: until then the wait polls (a write just came)
         # What every command that opens a history takes (watch also --no-history: it says so).
         self._hint = hint or "fix the path or pass --history FILE"
         self._conn = self._opened()
@@ -169,6 +180,7 @@ class SqliteStore(SqlStore):
                     with contextlib.suppress(sqlite3.Error):
                         gone.close()
             self._watch, self._seen_version = None, None
+            self._close_files()
             self._scopes.clear()
             self._pending.clear()
             for path, identity in orphans.items():
@@ -182,6 +194,12 @@ class SqliteStore(SqlStore):
         """A write waiting for another process's lock gives up within BUSY_SLICE_MS, and
         later ones after one slice."""
         self._give_up.set()
+
+    def _close_files(self) -> None:
+        """Let the watch on the file go (under _watch_lock)."""
+        if self._files is not None:
+            self._files.close()
+            self._files = None
 
     @property
     def location(self) -> str:
@@ -294,9 +312,12 @@ class SqliteStore(SqlStore):
     def close(self) -> None:
         """Close the file; later calls raise StoreError."""
         self._closed.set()
+        if (files := self._files) is not None:
+            files.wake()  # a wait in another thread returns, and lets go of _watch_lock
         with self._lock, contextlib.suppress(sqlite3.Error):
             self._conn.close()
         with self._watch_lock, contextlib.suppress(sqlite3.Error):
+            self._close_files()
             if self._watch is not None:
                 self._watch.close()
                 self._watch = None
@@ -397,7 +418,10 @@ class SqliteStore(SqlStore):
         return self._version >= 2
 
     def wait_for_change(self, timeout: float) -> bool:
-        """Block up to `timeout` s; True when another connection may have written."""
+        """Block up to `timeout` s; True when another connection may have written.
+
+        Where the system says when the file is written (inotify), the wait sleeps until then
+        and confirms with PRAGMA data_version; elsewhere it looks every WATCH_INTERVAL."""
         deadline = time.monotonic() + max(0.0, timeout)
         with self._watch_lock:
             if self._closed.is_set():
@@ -408,15 +432,27 @@ class SqliteStore(SqlStore):
                         self._connect_ro(immutable=False) if self.readonly else self._connect_rw()
                     )
                     self._seen_version = self._data_version(self._watch)
+                    if self._files is None:
+                        self._files = FileWatch.open(self.path)
                     return True  # the first call: nothing is known yet
                 while True:
                     version = self._data_version(self._watch)
                     if version != self._seen_version:
-                        self._seen_version = version
+                        self._seen_version, self._settle_until = version, 0.0
                         return True
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or self._closed.wait(min(WATCH_INTERVAL, remaining)):
+                    now = time.monotonic()
+                    remaining = deadline - now
+                    if remaining <= 0 or self._closed.is_set():
                         return False
+                    files = self._files
+                    if files is None:
+                        if self._closed.wait(min(WATCH_INTERVAL, remaining)):
+                            return False
+                    elif now < self._settle_until:
+                        if self._closed.wait(min(SETTLE_INTERVAL, remaining)):
+                            return False
+                    elif files.wait(remaining, settle=WRITE_SETTLES):
+                        self._settle_until = time.monotonic() + SETTLE
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read history at {self.path}: {_reason(exc)}") from None
 
