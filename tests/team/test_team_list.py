@@ -39,7 +39,6 @@ from wahdx_tui.core.domain.model import PostKey, State
 from wahdx_tui.core.settings.table import DEFAULTS
 from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import ListedPost, scope_for
-from wahdx_tui.core.team import engine as teamengine
 from wahdx_tui.core.watchlist.reader import load_watchlist, sample_watchlist_path
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -309,12 +308,9 @@ async def test_n_adds_a_post_and_d_retires_one_on_every_board(team: Team) -> Non
             await pilot_until(pilot, lambda: "1 retired" in summary(two), "counted")
 
 
-async def test_a_post_retired_off_a_file_board_is_no_longer_polled(
-    team: Team, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_post_retired_off_a_file_board_is_no_longer_polled(team: Team) -> None:
     """A board with a file registered its posts when it started; once one of them retires,
     it leaves that board, and the poller stops asking for it although it was registered."""
-    monkeypatch.setattr(teamengine, "RETIRE_EVERY", 0.0)  # look after every pass
     mine = team.root / "mine.yaml"
     mine.write_text(
         "posts:\n"

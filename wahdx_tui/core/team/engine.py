@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -37,11 +38,10 @@ from wahdx_tui.core.watchlist.reader import Watchlist
 
 _T = TypeVar("_T")
 log = logging.getLogger("wahdx_tui.team")
-WAIT_FOR_CHANGE = 0.5  # seconds one look at the store may wait for a write elsewhere
+MIN_WAIT = 0.05  # seconds a look at the store waits at least, when a chore is overdue
 RECHECK_WAIT = 10.0  # seconds an attached board waits for the poller's re-check
 REFRESH_KEYS_MAX = 50  # posts a poller re-checks one by one for a board's request
 REQUEST_FRESH = 60.0  # seconds a board's request stays worth serving
-RETIRE_EVERY = 10.0  # seconds between the poller's looks for finished posts to retire
 LEAVE_WITHIN = 2.0  # seconds letting the lease go may take at a stop
 
 
@@ -147,7 +147,7 @@ class TeamEngine(Engine):
         self.team_list = TeamList(watchlist.path)  # the team's watchlist, as followed here
         self.team_list.file_posts = watchlist.posts
         self.retirement = Retirement()
-        self._retire_looked = -RETIRE_EVERY  # monotonic: the poller's last look
+        self._retire_looked = -math.inf  # monotonic: the poller's last look
         # The live boards' registrations as last read, the posts they registered, and what
         # the union of the others was last made from (registrations, own rows, the list).
         self._registrations_seen: tuple[object, ...] | None = None
@@ -339,7 +339,8 @@ class TeamEngine(Engine):
     async def _retire_finished(self) -> None:
         """Now and then, the poller retires the posts published, or failed and acknowledged,
         long enough ago: the change feed takes them off every board."""
-        if not self.team.holding or time.monotonic() - self._retire_looked < RETIRE_EVERY:
+        since = time.monotonic() - self._retire_looked
+        if not self.team.holding or since < self.retirement.look_every():
             return
         self._retire_looked = time.monotonic()
         team, retirement = self.team, self.retirement
@@ -448,7 +449,7 @@ class TeamEngine(Engine):
     async def _follow(self) -> FollowOutcome:
         team = self.team
         try:
-            changed = await asyncio.to_thread(team.store.wait_for_change, WAIT_FOR_CHANGE)
+            changed = await asyncio.to_thread(team.store.wait_for_change, self._chores_due_in())
             if time.monotonic() - self._last_upkeep >= RENEW_EVERY:
                 try:
                     await self._upkeep()
@@ -458,8 +459,9 @@ class TeamEngine(Engine):
                 took, lost = self._lease_news()
             if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY:
                 self._last_heartbeat = time.monotonic()
-                posts = self._own_posts()
-                await self._store(lambda: team.heartbeat(posts))
+                if not await self._store(team.heartbeat):  # the store forgot this board
+                    posts = self._own_posts()  # (listed only then: 100,000 took 14 ms)
+                    await self._store(lambda: team.register(posts))
             changes, first = Changes(), not self._followed
             # While the store is unreachable every look asks it (the link's backoff keeps that
             # cheap), so "reachable again" is said only once it has really answered.
@@ -475,7 +477,7 @@ class TeamEngine(Engine):
             if self._unseen:  # the look-up at a reload failed: the store answers again
                 changes.changed += await self.restore_unseen()
             refresh, recheck = False, list[WatchedPost]()
-            if team.holding:
+            if team.holding and (changed or first or took):  # a board's request is a write
                 after = self._served
                 requests = await self._store(
                     lambda: team.store.take_refresh_requests(team.scope, after)
@@ -510,6 +512,13 @@ class TeamEngine(Engine):
             poller_gone=self._poller_state(),
             listed=news,
         )
+
+    def _chores_due_in(self) -> float:
+        """Seconds a look may wait for a write elsewhere: until the lease or the heartbeat is
+        due (a write wakes it at once: the store says when)."""
+        now = time.monotonic()
+        due = min(self._last_upkeep + RENEW_EVERY, self._last_heartbeat + HEARTBEAT_EVERY)
+        return min(RENEW_EVERY, max(MIN_WAIT, due - now))
 
     async def _read_feed(self) -> FeedPage:
         team, cursor = self.team, self.cursor

@@ -170,10 +170,9 @@ class TeamLink:
         """Say which posts this process watches, so the poller polls them too."""
         self.store.register_board(self.scope, self.board_id, self.holder.host, posts)
 
-    def heartbeat(self, posts: list[WatchedPost]) -> None:
-        """Say this process is alive (registering again if the store forgot it)."""
-        if not self.store.heartbeat_board(self.board_id):
-            self.register(posts)
+    def heartbeat(self) -> bool:
+        """Say this process is alive; False when the store forgot it (register again)."""
+        return self.store.heartbeat_board(self.board_id)
 
     def leave(self) -> None:
         """Let the lease go (a standby takes over at once) and forget the registration."""

@@ -20,6 +20,9 @@ def file_source(path: str) -> str:
     return clean(f"file {socket.gethostname()}:{os.path.abspath(path)}", 1000)
 
 
+RETIRE_LOOK_MAX = 60.0  # seconds between looks for posts to retire, at most
+
+
 @dataclass(frozen=True, slots=True)
 class Retirement:
     """When finished posts retire, in seconds (0: never)."""
@@ -37,6 +40,12 @@ class Retirement:
         published = now - self.published_after if self.published_after > 0 else None
         failed = now - self.failed_after if self.failed_after > 0 else None
         return published, failed
+
+    def look_every(self) -> float:
+        """Seconds between the poller's looks for posts to retire: a tenth of the shortest
+        time set, from 1 s to RETIRE_LOOK_MAX (each look reads the whole list)."""
+        times = [t for t in (self.published_after, self.failed_after) if t > 0]
+        return min(RETIRE_LOOK_MAX, max(1.0, min(times, default=RETIRE_LOOK_MAX) / 10))
 
 
 @dataclass(frozen=True, slots=True)
