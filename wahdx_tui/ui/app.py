@@ -49,7 +49,7 @@ from wahdx_tui.ui.widgets.filterbox import FilterBox
 from wahdx_tui.ui.widgets.fit import Said
 from wahdx_tui.ui.widgets.follower import TeamFollower
 from wahdx_tui.ui.widgets.footer import FittingFooter
-from wahdx_tui.ui.widgets.summary import Status, SummaryBar, title_text
+from wahdx_tui.ui.widgets.summary import Status, SummaryBar, summary_key, title_text
 from wahdx_tui.ui.widgets.table import BoardTable, TableHeader
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -88,6 +88,7 @@ class BoardApp(BoardViews):
         self.poll_timer: Timer | None = None  # armed between passes
         self.accounts = Accounts()  # kept current while the accounts view is shown
         self._title_shown = ""
+        self._summary_said: tuple[object, ...] | None = None  # what the summary was drawn from
         self._age_slot = -1  # the AGE_STEP the ages were last redrawn in
 
     # What the engine holds, by the names the board's own code reads most.
@@ -395,11 +396,8 @@ class BoardApp(BoardViews):
     # -- the summary and the title --------------------------------------------------------------
 
     def update_summary(self) -> None:
-        """Redraw the summary lines (each only if its text changed) and the terminal title."""
-        try:
-            bar = self.query_one(SummaryBar)
-        except NoMatches:
-            return
+        """Redraw the summary lines (each only if its text changed) and the terminal title,
+        unless nothing they are made of changed since they were last drawn."""
         engine, board = self.engine, self.board
         team = self.team
         retired = team.team_list.retired() if team is not None else 0
@@ -408,9 +406,16 @@ class BoardApp(BoardViews):
         try:
             shown = [c.key for c in self.table.column_layout.columns]
             sort_shown = board.sort_column in shown
+            said = summary_key(
+                board, counts, status, sort_shown=sort_shown, retired=retired, mono=self.no_color
+            )
+            if said == self._summary_said:
+                return
+            bar = self.query_one(SummaryBar)
             bar.show_board(board, counts, status, sort_shown=sort_shown, retired=retired)
         except NoMatches:
             return  # its pieces are not mounted yet, or taken down already (at quit)
+        self._summary_said = said
         self._set_terminal_title(title_text(counts, engine.health))
 
     def _set_terminal_title(self, title: str) -> None:

@@ -224,6 +224,29 @@ def title_text(counts: Mapping[State, int], health: Health) -> str:
     return title + " (stale)" if health.stale else title
 
 
+def summary_key(
+    board: Board,
+    counts: Mapping[State, int],
+    status: Status,
+    *,
+    sort_shown: bool,
+    retired: int,
+    mono: bool,
+) -> tuple[object, ...]:
+    """Everything the summary's pieces and the terminal title read, as one value: while it
+    is equal, so are they (a board redraws it every second, and rebuilt, it cost most of an
+    idle attached board's own CPU)."""
+    health = status.health
+    return (
+        tuple(counts.items()),
+        (board.unreviewed, board.stuck, board.unknown, len(board.rows), len(board)),
+        (board.state_filter, board.account_filter, board.category_filter, board.text_filter),
+        (board.sort_column, board.reverse, sort_shown, retired, mono),
+        (health.state, health.down_since, health.last_error, health.last_success, health.stale),
+        (status.next_at, status.paused, status.source),
+    )
+
+
 class SummaryLine(Widget):
     """One line of the summary bar, made of pieces fitted to its width when drawn (the least
     useful give way, the alarms never); redrawn only when a piece's text changes."""
