@@ -55,16 +55,6 @@ class Setup:
         """The client's options from the resolved settings."""
         return client_options(self.settings)
 
-    @property
-    def interval(self) -> float:
-        """Seconds between refreshes."""
-        return self.settings.interval
-
-    @property
-    def final_every(self) -> int:
-        """Final posts are re-checked every this many passes."""
-        return self.settings.final_every
-
 
 def client_options(settings: Settings) -> ClientOptions:
     """The client's tunables that are settings: batch size, concurrency, timeouts."""

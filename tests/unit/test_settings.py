@@ -409,7 +409,7 @@ def test_resolve_reads_file_and_flags(tmp_path: Path, monkeypatch: pytest.Monkey
     assert setup.options == ClientOptions(batch_size=7, concurrency=8, timeout=10.0)
     args = cli.build_parser().parse_args(["serve", str(path), "--max-retry-after", "60"])
     assert cli.resolve(args).options.max_retry_after == 60.0
-    assert (setup.interval, setup.final_every) == (30.0, 5)
+    assert (setup.settings.interval, setup.settings.final_every) == (30.0, 5)
     assert setup.settings.stuck_processing_minutes == 15.0
 
 
