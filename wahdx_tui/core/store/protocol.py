@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
 from wahdx_tui.core.domain.errors import WahdxError
 from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
+from wahdx_tui.core.domain.urls import split_base_url
 
 MAX_RAW_BYTES = 64 * 1024
 """Largest raw payload kept per post, as JSON text; bigger ones are stored as null."""
@@ -144,21 +144,15 @@ class AddCounts:
 
 def scope_for(base_url: str) -> str:
     """The normalised base URL (lower-case scheme and host, no trailing slash) a history is kept under."""
-    url = base_url.strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if not scheme or not host:
-        return url
+    base = split_base_url(base_url)
+    scheme, host, port = base.parts.scheme.lower(), base.host, base.port
+    if base.error or not scheme or not host:
+        return base.text
     if ":" in host:
         host = f"[{host}]"
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
-    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+    return f"{scheme}://{host}{base.parts.path.rstrip('/')}"
 
 
 class Store(Protocol):
