@@ -58,12 +58,7 @@ class Setup:
 
 def client_options(settings: Settings) -> ClientOptions:
     """The client's tunables that are settings: batch size, concurrency, timeouts."""
-    return ClientOptions(
-        batch_size=settings.batch_size,
-        concurrency=settings.concurrency,
-        timeout=settings.timeout,
-        max_retry_after=settings.max_retry_after,
-    )
+    return settings.into(ClientOptions)
 
 
 def _speed(text: str) -> float:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from wahdx_tui import cli
+from wahdx_tui.core.alerts import AlertSettings
 from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.errors import ConfigError, WahdxError
 from wahdx_tui.core.domain.model import State
@@ -36,6 +37,7 @@ from wahdx_tui.core.settings.table import (
     parse_quiet,
     resolve_settings,
 )
+from wahdx_tui.core.team.watchlist import Retirement
 from wahdx_tui.core.watchlist import jsonschema as schema
 from wahdx_tui.core.watchlist import yamlsafe
 from wahdx_tui.core.watchlist.jsonschema import watchlist_schema
@@ -232,6 +234,32 @@ def test_flags_win_over_the_file_and_the_file_over_defaults() -> None:
     assert resolved.concurrency == 4  # None: not given, and not in the file
     assert resolved.notify_quiet is None
     assert resolve_settings(WatchlistSettings(), {}) == DEFAULTS
+
+
+def test_the_values_built_from_settings_take_every_setting_they_name() -> None:
+    """The client's options, the alert settings and the retirement take each setting whose
+    name they bear (after their prefix); their other fields keep their own defaults."""
+    resolved = dataclasses.replace(
+        DEFAULTS,
+        batch_size=7,
+        concurrency=3,
+        timeout=2.5,
+        max_retry_after=60.0,
+        notify_window=30.0,
+        notify_down_after=0.0,
+        notify_remind_every=0.0,
+        notify_max_per_hour=5,
+        notify_quiet=QuietHours(22 * 60, 7 * 60),
+        retire_published_after=3600.0,
+        retire_failed_after=0.0,
+    )
+    assert cli.client_options(resolved) == ClientOptions(
+        batch_size=7, concurrency=3, timeout=2.5, max_retry_after=60.0
+    )
+    assert resolved.into(AlertSettings, prefix="notify_") == AlertSettings(
+        30.0, 0.0, 0.0, 5, QuietHours(22 * 60, 7 * 60)
+    )
+    assert Retirement.of(resolved) == Retirement(3600.0, 0.0)
 
 
 def test_resolving_an_unknown_name_is_refused() -> None:

@@ -21,7 +21,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from wahdx_tui.core.domain.errors import ConfigError
 
@@ -148,6 +151,7 @@ def format_duration(seconds: float) -> str:
 
 Value = int | float | QuietHours | None
 """A setting's value: what :class:`Settings` holds."""
+_Record = TypeVar("_Record", bound="DataclassInstance")
 
 
 def _number(value: float) -> str:
@@ -488,6 +492,17 @@ class Settings:
     retire_published_after: float
     retire_failed_after: float
     forget_after: float
+
+    def into(self, cls: type[_Record], prefix: str = "") -> _Record:
+        """A `cls` (a dataclass) whose fields are settings: each field takes the setting named
+        `prefix` and the field's name; a field that names no setting keeps its default."""
+        return cls(
+            **{
+                field.name: getattr(self, prefix + field.name)
+                for field in fields(cls)
+                if prefix + field.name in SETTING
+            }
+        )
 
 
 def _check_classes() -> None:
