@@ -646,6 +646,7 @@ def _list_store(args: argparse.Namespace) -> tuple[Store, str]:
 def cmd_add(args: argparse.Namespace) -> int:
     """`add`: posts onto the team's watchlist; counts of added, updated and unchanged."""
     from wahdx_tui.core.settings.operator import operator_name
+    from wahdx_tui.core.store.protocol import Origin
     from wahdx_tui.core.watchlist.intake import item_post, load_checks
 
     given = args.account is not None
@@ -665,7 +666,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise ConfigError("say what to add: wahdx-tui add ACCOUNT_ID PUBLISH_ID, or --from FILE")
     store, scope = _list_store(args)
     with store:
-        counts = store.add_watched(scope, posts, source, operator_name())
+        counts = store.add_watched(scope, posts, Origin(source, operator_name()))
         print(f"{counts} on the team's watchlist for {scope} ({store.location})")
     return 0
 

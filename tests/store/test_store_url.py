@@ -16,7 +16,7 @@ from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.store.backend import open_store, read_password_file
 from wahdx_tui.core.store.postgres.store import PgStore
-from wahdx_tui.core.store.protocol import Store, StoreError
+from wahdx_tui.core.store.protocol import Origin, Store, StoreError
 from wahdx_tui.core.store.sqlite.store import SqliteStore
 from wahdx_tui.core.store.url import (
     default_store_path,
@@ -106,8 +106,10 @@ def _fill(store: Store) -> None:
                 [Transition(key, State.QUEUED, State.FAILED, 190.0 + i)],
             )
     store.set_ack(SCOPE, ("acc", "p3"), "known", 300.0)
-    store.add_watched(SCOPE, [WatchedPost("acc", "p3", "video", "Three")], "add", "sam@h1", 50.0)
-    store.add_watched(SCOPE, [WatchedPost("acc", "p4")], "board", "kim@h2", 60.0)
+    store.add_watched(
+        SCOPE, [WatchedPost("acc", "p3", "video", "Three")], Origin("add", "sam@h1"), 50.0
+    )
+    store.add_watched(SCOPE, [WatchedPost("acc", "p4")], Origin("board", "kim@h2"), 60.0)
     store.retire_watched(SCOPE, [("acc", "p4")], "retired by kim@h2", 70.0)
 
 

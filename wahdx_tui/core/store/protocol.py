@@ -126,6 +126,15 @@ class ListedPost:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Who puts posts on the team's watchlist (`added_by`: user@host, or the service), and from
+    where (`source`: `add`, `board`, `http`, `file HOST:PATH`)."""
+
+    source: str
+    added_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddCounts:
     """What a write to the team's watchlist did, post by post."""
 
@@ -359,34 +368,25 @@ class Store(Protocol):
     # -- the team's watchlist -------------------------------------------------------------------
 
     def add_watched(
-        self,
-        scope: str,
-        posts: Sequence[WatchedPost],
-        source: str,
-        added_by: str,
-        now: float | None = None,
+        self, scope: str, posts: Sequence[WatchedPost], origin: Origin, now: float | None = None
     ) -> AddCounts:
         """Put posts on the team's watchlist in one transaction (idempotent).
 
         A post already listed keeps its source and when and by whom it was added; its label
         and media type are replaced when given (an empty label or None keeps the old one).
-        A retired or removed post is listed again, as added by `added_by` from `source`.
+        A retired or removed post is listed again, as added from `origin`.
         """
         ...
 
     def sync_watched(
-        self,
-        scope: str,
-        posts: Sequence[WatchedPost],
-        source: str,
-        added_by: str,
-        now: float | None = None,
+        self, scope: str, posts: Sequence[WatchedPost], origin: Origin, now: float | None = None
     ) -> AddCounts:
-        """Make `source`'s posts on the list be `posts` (a watchlist file, as it now reads).
+        """Make the posts on the list from `origin.source` be `posts` (a watchlist file, as it
+        now reads).
 
-        Posts not on the list are added from `source`; `source`'s own posts take the label
+        Posts not on the list are added from `origin`; the source's own posts take the label
         and media type given (an empty label clears it) and those no longer given are
-        removed; posts added from elsewhere are left alone, and `source`'s retired posts
+        removed; posts added from elsewhere are left alone, and the source's retired posts
         stay retired.
         """
         ...
