@@ -54,6 +54,16 @@ class FeedPage:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryRows:
+    """Rows of one scope's history as another store holds them, for `import_history` to write
+    exactly as given: last payloads, transitions and acknowledgements."""
+
+    posts: Sequence[StoredPost] = ()
+    transitions: Sequence[Transition] = ()
+    acks: Sequence[Ack] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class LeaseHolder:
     """Who holds (or asks for) a lease: a unique id per process run, its host and pid."""
 
@@ -269,13 +279,7 @@ class Store(Protocol):
         """Every scope the store holds anything for."""
         ...
 
-    def import_history(
-        self,
-        scope: str,
-        posts: Sequence[StoredPost],
-        transitions: Sequence[Transition],
-        acks: Sequence[Ack],
-    ) -> int:
+    def import_history(self, scope: str, rows: HistoryRows) -> int:
         """Write rows exactly as given (a copy); a transition already there is skipped.
 
         Returns how many transitions were new. Running it twice changes nothing.

@@ -37,6 +37,7 @@ from wahdx_tui.core.store.protocol import (
     AddCounts,
     BoardInfo,
     FeedPage,
+    HistoryRows,
     LeaseHolder,
     LeaseInfo,
     ListedPost,
@@ -472,26 +473,20 @@ class SqlStore(Store):
 
         return self._write("prune", work)
 
-    def import_history(
-        self,
-        scope: str,
-        posts: Sequence[StoredPost],
-        transitions: Sequence[Transition],
-        acks: Sequence[Ack],
-    ) -> int:
+    def import_history(self, scope: str, rows: HistoryRows) -> int:
         """Write rows exactly as given (a copy); a transition already there is skipped."""
         text = self.dialect.text
 
         def work(db: Db) -> int:
             sid, rev = self._bump(db, scope)
-            if posts:
-                unique = {p.key: p for p in posts}.values()
+            if rows.posts:
+                unique = {p.key: p for p in rows.posts}.values()
                 db.executemany(self.sql.copy_post, codec.copy_rows(sid, rev, unique, text))
             added = 0
-            if transitions:
-                rows = codec.event_rows(sid, rev, transitions, text)
-                added = self._count_inserted(db, self.sql.insert_event, rows)
-            for ack in acks:
+            if rows.transitions:
+                events = codec.event_rows(sid, rev, rows.transitions, text)
+                added = self._count_inserted(db, self.sql.insert_event, events)
+            for ack in rows.acks:
                 self._put_ack(db, sid, rev, ack)
             self._notify(db, scope)
             return added
