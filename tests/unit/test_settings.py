@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -239,27 +240,20 @@ def test_flags_win_over_the_file_and_the_file_over_defaults() -> None:
 def test_the_values_built_from_settings_take_every_setting_they_name() -> None:
     """The client's options, the alert settings and the retirement take each setting whose
     name they bear (after their prefix); their other fields keep their own defaults."""
+    client: dict[str, Any] = {"batch_size": 7, "concurrency": 3, "timeout": 2.5}
+    client.update(max_retry_after=60.0)
+    alerts: dict[str, Any] = {"window": 30.0, "down_after": 0.0, "remind_every": 0.0}
+    alerts.update(max_per_hour=5, quiet=QuietHours(22 * 60, 7 * 60))
+    retire: dict[str, Any] = {"published_after": 3600.0, "failed_after": 0.0}
     resolved = dataclasses.replace(
         DEFAULTS,
-        batch_size=7,
-        concurrency=3,
-        timeout=2.5,
-        max_retry_after=60.0,
-        notify_window=30.0,
-        notify_down_after=0.0,
-        notify_remind_every=0.0,
-        notify_max_per_hour=5,
-        notify_quiet=QuietHours(22 * 60, 7 * 60),
-        retire_published_after=3600.0,
-        retire_failed_after=0.0,
+        **client,
+        **{f"notify_{name}": value for name, value in alerts.items()},
+        **{f"retire_{name}": value for name, value in retire.items()},
     )
-    assert cli.client_options(resolved) == ClientOptions(
-        batch_size=7, concurrency=3, timeout=2.5, max_retry_after=60.0
-    )
-    assert resolved.into(AlertSettings, prefix="notify_") == AlertSettings(
-        30.0, 0.0, 0.0, 5, QuietHours(22 * 60, 7 * 60)
-    )
-    assert Retirement.of(resolved) == Retirement(3600.0, 0.0)
+    assert cli.client_options(resolved) == ClientOptions(**client)
+    assert resolved.into(AlertSettings, prefix="notify_") == AlertSettings(**alerts)
+    assert Retirement.of(resolved) == Retirement(**retire)
 
 
 def test_resolving_an_unknown_name_is_refused() -> None:
