@@ -11,7 +11,8 @@ start.
 To add a setting: add a row to :data:`SETTINGS`, and a field of the same name, in the same
 order, to :class:`Settings` (and to :class:`WatchlistSettings` when it may be set in the
 file); an import-time check refuses a table and classes that disagree. Then regenerate the
-schema: ``python -m wahdx_tui.core.watchlist.jsonschema``.
+schema: ``python -m wahdx_tui.core.watchlist.jsonschema``. A value made of settings (the
+client's options, the alert settings) takes them by name with :meth:`Settings.into`.
 """
 
 from __future__ import annotations
