@@ -99,7 +99,7 @@ def _app(posts: list[WatchedPost], first: list[PostStatus]) -> BoardApp:
 
 async def _after_first_pass(app: BoardApp, pilot: Pilot[int]) -> FrameClock:
     """Wait for the board's first pass and its frame; then time frames from here on."""
-    while app.passes < 1:
+    while app.engine.passes < 1:
         await pilot.pause(0.05)
     await pilot.pause()
     clock = FrameClock(app)

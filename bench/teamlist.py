@@ -24,7 +24,7 @@ from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.settings.table import DEFAULTS
 from wahdx_tui.core.store.backend import open_store
-from wahdx_tui.core.store.protocol import Store, scope_for
+from wahdx_tui.core.store.protocol import Origin, Store, scope_for
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.team.setup import team_engine
 from wahdx_tui.sim import SimConfig, SimServer
@@ -163,7 +163,7 @@ async def _add_to_screen_ms(
 
                 def add(post: WatchedPost = post) -> float:
                     t = time.perf_counter()
-                    adder.add_watched(scope, [post], "add", "bench")
+                    adder.add_watched(scope, [post], Origin("add", "bench"))
                     return t
 
                 started = await asyncio.to_thread(add)
@@ -191,7 +191,7 @@ def add_to_screen(n: int = 1_000, samples: int = 40) -> dict[str, float]:
             state = Path(tmp)
             store = str(state / "team.sqlite3")
             with open_store(store) as seed:
-                seed.add_watched(scope_for(sim.base_url), listed, "add", "bench")
+                seed.add_watched(scope_for(sim.base_url), listed, Origin("add", "bench"))
             with _serving(store, sim, state) as log:
                 wait_until(lambda: "started:" in log.read_text(), "serve's start", 120)
                 delays = asyncio.run(_add_to_screen_ms(store, sim, listed, new))
@@ -276,7 +276,7 @@ def retired_requests(n: int = 100_000, passes: int = 20) -> dict[str, float]:
                 store = str(Path(tmp) / "team.sqlite3")
                 scope = scope_for(sim.base_url)
                 with open_store(store) as seed:
-                    seed.add_watched(scope, [*old, *recent], "add", "bench")
+                    seed.add_watched(scope, [*old, *recent], Origin("add", "bench"))
                     _seed_old(seed, scope, old, time.time())
                 name = "with" if retire else "without"
                 out[f"requests_per_pass_{name}_retirement"] = asyncio.run(

@@ -55,25 +55,10 @@ class Setup:
         """The client's options from the resolved settings."""
         return client_options(self.settings)
 
-    @property
-    def interval(self) -> float:
-        """Seconds between refreshes."""
-        return self.settings.interval
-
-    @property
-    def final_every(self) -> int:
-        """Final posts are re-checked every this many passes."""
-        return self.settings.final_every
-
 
 def client_options(settings: Settings) -> ClientOptions:
     """The client's tunables that are settings: batch size, concurrency, timeouts."""
-    return ClientOptions(
-        batch_size=settings.batch_size,
-        concurrency=settings.concurrency,
-        timeout=settings.timeout,
-        max_retry_after=settings.max_retry_after,
-    )
+    return settings.into(ClientOptions)
 
 
 def _speed(text: str) -> float:
@@ -661,6 +646,7 @@ def _list_store(args: argparse.Namespace) -> tuple[Store, str]:
 def cmd_add(args: argparse.Namespace) -> int:
     """`add`: posts onto the team's watchlist; counts of added, updated and unchanged."""
     from wahdx_tui.core.settings.operator import operator_name
+    from wahdx_tui.core.store.protocol import Origin
     from wahdx_tui.core.watchlist.intake import item_post, load_checks
 
     given = args.account is not None
@@ -680,7 +666,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise ConfigError("say what to add: wahdx-tui add ACCOUNT_ID PUBLISH_ID, or --from FILE")
     store, scope = _list_store(args)
     with store:
-        counts = store.add_watched(scope, posts, source, operator_name())
+        counts = store.add_watched(scope, posts, Origin(source, operator_name()))
         print(f"{counts} on the team's watchlist for {scope} ({store.location})")
     return 0
 

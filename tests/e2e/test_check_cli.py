@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
+import dataclasses
 import io
 import json
 import os
@@ -15,12 +15,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import wahdx_tui.cli as cli
 from wahdx_tui.check import Trying
-from wahdx_tui.core.api.client import ClientEvent, ClientOptions, connect_trouble
+from wahdx_tui.core.api.client import ClientEvent, connect_trouble
 from wahdx_tui.core.domain.categories import CATEGORY_LABELS, categorize
 from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.sim import Faults, SimConfig, SimServer
@@ -383,6 +384,14 @@ def test_key_file_readable_by_others(
     assert "chmod 600" in assert_one_error_line(err, out, sim.api_key)
 
 
+def client_options_with(monkeypatch: pytest.MonkeyPatch, **changed: Any) -> None:
+    """`check` makes its client's options from the settings as always, then with `changed`."""
+    made = cli.client_options
+    monkeypatch.setattr(
+        cli, "client_options", lambda settings: dataclasses.replace(made(settings), **changed)
+    )
+
+
 def test_api_unreachable(
     sim: SimServer,
     watchlist: str,
@@ -390,7 +399,7 @@ def test_api_unreachable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Same retries as production, shorter backoff so the test stays fast.
-    monkeypatch.setattr(cli, "ClientOptions", functools.partial(ClientOptions, backoff_base=0.01))
+    client_options_with(monkeypatch, backoff_base=0.01)
     sim.stop()
     code, out, err = run_main(capsys, watchlist, "--format", "json")
     assert code == 2
@@ -405,9 +414,7 @@ def test_some_posts_not_checked_is_exit_2(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(
-        cli, "ClientOptions", functools.partial(ClientOptions, max_attempts=1, backoff_base=0.01)
-    )
+    client_options_with(monkeypatch, max_attempts=1, backoff_base=0.01)
     sim.faults.error_rate = 0.5
     sim.faults.seed = 0  # three of the six requests answer 500
     code, out, err = run_main(capsys, watchlist, "--format", "json", "--batch-size", "5")

@@ -36,7 +36,9 @@ def demo_sim() -> Iterator[SimServer]:
 async def test_the_demo_board_shows_the_point_after_its_first_pass(demo_sim: SimServer) -> None:
     app = demo_board(demo_sim)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
+        await until(
+            lambda: app.engine.passes >= 1 and not app.engine.polling, "the first pass", pilot=pilot
+        )
         rows = list(app.board.rows.values())
         failed = [r for r in rows if r.state is State.FAILED]
         assert {Category.ACCOUNT, Category.MEDIA} <= {r.category for r in failed}
@@ -54,9 +56,13 @@ async def test_the_demo_board_shows_the_point_after_its_first_pass(demo_sim: Sim
         queued = {r.key for r in rows if r.state is State.QUEUED}
         assert queued
         demo_sim.advance(60)
-        passes = app.passes
+        passes = app.engine.passes
         await pilot.press("r")
-        await until(lambda: app.passes > passes and not app.polling, "the refresh", pilot=pilot)
+        await until(
+            lambda: app.engine.passes > passes and not app.engine.polling,
+            "the refresh",
+            pilot=pilot,
+        )
         assert all(app.board.rows[k].state.is_final for k in queued)
         assert app.board.counts()[State.FAILED] == len(failed) + 1
 

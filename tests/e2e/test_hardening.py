@@ -163,7 +163,9 @@ async def test_a_key_echoed_by_the_api_is_not_on_the_board() -> None:
         engine = Engine(watchlist, client_factory(api.base_url, ApiKey(KEY), QUICK), interval=3600)
         app = BoardApp(engine, bell=False)
         async with app.run_test(size=(160, 40)) as pilot:
-            await until(lambda: app.passes >= 1 and not app.polling, "a pass", pilot=pilot)
+            await until(
+                lambda: app.engine.passes >= 1 and not app.engine.polling, "a pass", pilot=pilot
+            )
             shown = screen_text(app)
             assert "is not allowed" in shown and KEY not in shown
             await pilot.press("enter")
@@ -250,7 +252,9 @@ async def board_on_hostile(
         )
         app = BoardApp(engine, bell=False, export_dir=export_dir)
         async with app.run_test(size=(160, 40)) as pilot:
-            await until(lambda: app.passes >= 1 and not app.polling, "a pass", pilot=pilot)
+            await until(
+                lambda: app.engine.passes >= 1 and not app.engine.polling, "a pass", pilot=pilot
+            )
             yield app, pilot
 
 

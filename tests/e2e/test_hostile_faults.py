@@ -220,12 +220,14 @@ async def test_q_under_a_lock_held_elsewhere_ends_the_board_at_its_deadline(
     async with asyncio.timeout(120):  # a bound for a failure only: the lock is ten minutes
         with ExitStack() as lock:
             async with app.run_test(size=(120, 36)) as pilot:
-                await pilot_until(pilot, lambda: app.passes >= 1 and not app.polling, "pass 1")
+                await pilot_until(
+                    pilot, lambda: app.engine.passes >= 1 and not app.engine.polling, "pass 1"
+                )
                 lock.enter_context(locked(store))  # held until the board has gone
-                passes = app.passes
+                passes = app.engine.passes
                 sim.advance(100_000)  # every post moves on: this pass has changes to write
                 await pilot.press("r")
-                await pilot_until(pilot, lambda: app.passes > passes, "a pass with changes")
+                await pilot_until(pilot, lambda: app.engine.passes > passes, "a pass with changes")
                 started = time.monotonic()
                 await pilot.press("q")
             took = time.monotonic() - started

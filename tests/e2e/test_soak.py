@@ -99,10 +99,10 @@ def posts(n: int) -> list[WatchedPost]:
 
 async def one_cycle(app: BoardApp, everything: bool = False) -> None:
     """Start a pass and wait until it has ended (finished or failed)."""
-    ended = app.passes + app.engine.failed_passes
+    ended = app.engine.passes + app.engine.failed_passes
     app.start_poll(everything=everything)
     await until(
-        lambda: app.passes + app.engine.failed_passes > ended and not app.polling,
+        lambda: app.engine.passes + app.engine.failed_passes > ended and not app.engine.polling,
         "a pass to end",
         tries=2000,
         step=0.005,
@@ -171,7 +171,7 @@ async def test_soak_memory_tasks_and_sockets_stay_flat_and_the_board_converges(
             tasks, fds = len(asyncio.all_tasks()), open_fds()
             assert tasks <= baseline[0], f"tasks {baseline[0]} -> {tasks}"
             assert fds <= baseline[1] + 2, f"file descriptors {baseline[1]} -> {fds}"
-            assert app.passes > CYCLES / 3
+            assert app.engine.passes > CYCLES / 3
             counts = app.board.counts()
             assert sum(counts.values()) == len(watched)
             assert counts[State.PUBLISHED] + counts[State.FAILED] > 0

@@ -25,7 +25,7 @@ from tests.support.teamprocs import KEY, SERVE, WATCHLIST, child_env, engine_on,
 from tests.support.webprocs import VIEW_TOKEN, WRITE_TOKEN, http_serve, metric_values, summed
 from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.core.store.backend import open_store
-from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.store.protocol import Origin, scope_for
 from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.serve.web.app import HttpSide
 from wahdx_tui.serve.web.auth import COOKIE
@@ -487,7 +487,7 @@ async def test_a_post_added_beside_serves_file_is_on_its_wall_and_in_its_metrics
         )
         with open_store(store) as direct:
             added = WatchedPost("acc_added_by_hand", "p_beside_the_file", label="by hand")
-            direct.add_watched(scope_for(sim.base_url), [added], "add", "ana@host")
+            direct.add_watched(scope_for(sim.base_url), [added], Origin("add", "ana@host"))
         await until(
             lambda: total() == len(FILE_POSTS) + 1, "the added post counted", tries=600, step=0.05
         )

@@ -224,6 +224,9 @@ def test_scope_for_normalises_the_base_url() -> None:
     assert scope_for("http://[::1]:9000") == "http://[::1]:9000"
     assert scope_for(" https://x.example/Path/ ") == "https://x.example/Path"
     assert scope_for("https://api.wahdx.com") != scope_for("https://staging.wahdx.com")
+    # A URL urlsplit cannot read (a bad port, an open bracket) is kept as written, trimmed.
+    assert scope_for(" https://api.wahdx.com:99999/ ") == "https://api.wahdx.com:99999"
+    assert scope_for("https://[::1/") == "https://[::1"
 
 
 def test_default_path_respects_xdg_state_home(

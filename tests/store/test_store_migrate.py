@@ -8,7 +8,7 @@ from pathlib import Path
 
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
-from wahdx_tui.core.store.protocol import AddCounts
+from wahdx_tui.core.store.protocol import AddCounts, Origin
 from wahdx_tui.core.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 from wahdx_tui.core.store.sqlite.store import SqliteStore
 from wahdx_tui.core.store.tables import statements
@@ -175,7 +175,7 @@ def test_a_v2_team_file_gets_the_teams_watchlist_and_keeps_its_data(tmp_path: Pa
         assert store.last_posts(SCOPE)[K1].state is State.FAILED
         assert store.acks(SCOPE)[K1].note == "asked Sam"
         assert store.listed_posts(SCOPE) == []  # a file's posts come in when it is next read
-        added = store.add_watched(SCOPE, [WatchedPost(*K1)], "add", "sam@h1")
+        added = store.add_watched(SCOPE, [WatchedPost(*K1)], Origin("add", "sam@h1"))
         assert added == AddCounts(added=1)
         assert [e.key for e in store.changes_since(SCOPE, 0).listed.values()] == [K1]
     conn = sqlite3.connect(path)

@@ -15,7 +15,7 @@ from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Ack, Transition
 from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
-from wahdx_tui.core.store.protocol import LeaseHolder, StoreError
+from wahdx_tui.core.store.protocol import LeaseHolder, Origin, StoreError
 from wahdx_tui.core.store.tables import statements
 
 __all__ = ["pg_server"]
@@ -144,7 +144,7 @@ def test_a_schema_1_database_is_carried_forward(pg_server: PgServer, db: str) ->
         open_store(url, readonly=True)
     with open_store(url) as store:
         store.record(SCOPE, *_pass(1))
-        store.add_watched(SCOPE, [WatchedPost(*K1)], "add", "sam@h1")
+        store.add_watched(SCOPE, [WatchedPost(*K1)], Origin("add", "sam@h1"))
         assert [e.key for e in store.listed_posts(SCOPE)] == [K1]
     with open_store(url, readonly=True) as ro:
         assert set(ro.last_posts(SCOPE)) == {("acc", "p1")}

@@ -15,8 +15,9 @@ from wahdx_tui.cli import main
 from wahdx_tui.core.domain.model import PostStatus, State, WatchedPost
 from wahdx_tui.core.domain.records import Transition
 from wahdx_tui.core.store.backend import open_store, read_password_file
+from wahdx_tui.core.store.copy import copy_store
 from wahdx_tui.core.store.postgres.store import PgStore
-from wahdx_tui.core.store.protocol import Store, StoreError
+from wahdx_tui.core.store.protocol import Origin, Store, StoreError
 from wahdx_tui.core.store.sqlite.store import SqliteStore
 from wahdx_tui.core.store.url import (
     default_store_path,
@@ -106,8 +107,10 @@ def _fill(store: Store) -> None:
                 [Transition(key, State.QUEUED, State.FAILED, 190.0 + i)],
             )
     store.set_ack(SCOPE, ("acc", "p3"), "known", 300.0)
-    store.add_watched(SCOPE, [WatchedPost("acc", "p3", "video", "Three")], "add", "sam@h1", 50.0)
-    store.add_watched(SCOPE, [WatchedPost("acc", "p4")], "board", "kim@h2", 60.0)
+    store.add_watched(
+        SCOPE, [WatchedPost("acc", "p3", "video", "Three")], Origin("add", "sam@h1"), 50.0
+    )
+    store.add_watched(SCOPE, [WatchedPost("acc", "p4")], Origin("board", "kim@h2"), 60.0)
     store.retire_watched(SCOPE, [("acc", "p4")], "retired by kim@h2", 70.0)
 
 
@@ -154,6 +157,17 @@ def test_store_copy_sqlite_to_postgres_and_back_twice(
         assert main(["store", "copy", pg_url, f"sqlite://{back}"]) == 0
     with open_store(str(back)) as copy:
         assert _snapshot(copy) == want
+
+
+def test_a_copy_in_small_chunks_writes_every_state_change_once(tmp_path: Path) -> None:
+    """A history longer than one chunk is copied whole, in chunks after the first, and a
+    second copy writes nothing new."""
+    with open_store(str(tmp_path / "src.sqlite3")) as src, open_store(str(tmp_path / "d")) as dst:
+        _fill(src)
+        first = copy_store(src, dst, chunk=7)
+        assert (first.transitions, first.new_transitions) == (70, 70)
+        assert _snapshot(dst) == _snapshot(src)
+        assert copy_store(src, dst, chunk=7).new_transitions == 0
 
 
 def test_store_copy_bad_input_is_one_error_line(

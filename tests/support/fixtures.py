@@ -454,9 +454,9 @@ class Harness:
 
     async def next_pass(self, after: int | None = None) -> None:
         """Wait until a pass beyond `after` (default: the current count) has been applied."""
-        start = self.app.passes if after is None else after
-        await self.until(lambda: self.app.passes > start, f"pass {start + 1}")
-        await self.until(lambda: not self.app.polling, "the pass to end")
+        start = self.app.engine.passes if after is None else after
+        await self.until(lambda: self.app.engine.passes > start, f"pass {start + 1}")
+        await self.until(lambda: not self.app.engine.polling, "the pass to end")
 
     async def filter_by(self, text: str) -> None:
         """Open the filter with / and put `text` in it (typing is tested on its own), then
@@ -469,7 +469,7 @@ class Harness:
 
     async def refresh(self) -> None:
         """Press r and wait for the pass it starts."""
-        start = self.app.passes
+        start = self.app.engine.passes
         await self.pilot.press("r")
         await self.next_pass(start)
 
@@ -587,8 +587,8 @@ async def running_board(
     try:
         async with app.run_test(size=size) as pilot:
             h = Harness(app, sim, pilot, bells)
-            await h.until(lambda: app.passes >= 1, "the first pass")
-            await h.until(lambda: not app.polling, "the first pass to end")
+            await h.until(lambda: app.engine.passes >= 1, "the first pass")
+            await h.until(lambda: not app.engine.polling, "the first pass to end")
             await pilot.pause()
             yield h
     finally:

@@ -394,7 +394,7 @@ async def test_a_keyed_board_finding_no_poller_polls_for_the_team(
     app = board(team_dir, sim, key=True)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot_until(pilot, lambda: app.engine.polls_api, "the lease taken")
-        await pilot_until(pilot, lambda: app.passes >= 1, "its own first pass")
+        await pilot_until(pilot, lambda: app.engine.passes >= 1, "its own first pass")
         assert app.board.counts()[State.UNKNOWN] == 0
         assert lease_pid(team_dir, sim) == os.getpid()
         # Its own next pass, not "live" (once the pass of the posts new to the team's list,

@@ -32,7 +32,7 @@ from tests.support.teamprocs import (
 from wahdx_tui.core.domain.model import PostKey, State
 from wahdx_tui.core.domain.records import Ack, StoredPost
 from wahdx_tui.core.store.backend import open_store
-from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.store.protocol import Origin, scope_for
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
@@ -249,7 +249,10 @@ async def test_a_post_taken_off_the_list_and_added_back_keeps_its_ack_while_a_bo
             asked = sim.stats.requests
             wait_for(lambda: sim.stats.requests >= asked + 2, "two passes after")
             with open_store(store_url) as direct:
-                assert direct.add_watched(scope, [b.board.rows[key].post], "add", ANA).added == 1
+                assert (
+                    direct.add_watched(scope, [b.board.rows[key].post], Origin("add", ANA)).added
+                    == 1
+                )
             # serve looks at the store every 0.5 s and passes every 2 s: three passes after the
             # add, the post is back on its board; one back without a state is due at once.
             asked = sim.stats.requests

@@ -190,7 +190,7 @@ async def test_a_note_typed_after_a_on_an_acked_post_reaches_no_board_key() -> N
     async with running_board(advance=200) as h:
         app = h.app
         key = await _acked_failure(h)
-        before = (app.paused, app.passes, app.table.cursor, app.board.sort_column)
+        before = (app.paused, app.engine.passes, app.table.cursor, app.board.sort_column)
         await h.pilot.press("a")
         assert isinstance(app.screen, UnackScreen)
         assert app.board.rows[key].acked  # nothing taken back yet
@@ -199,7 +199,7 @@ async def test_a_note_typed_after_a_on_an_acked_post_reaches_no_board_key() -> N
         await h.pilot.pause()
         assert not isinstance(app.screen, UnackScreen)
         assert app.board.rows[key].acked  # Enter keeps it
-        assert (app.paused, app.passes, app.table.cursor, app.board.sort_column) == before
+        assert (app.paused, app.engine.passes, app.table.cursor, app.board.sort_column) == before
         assert not app.query_one(AccountsView).display
 
 

@@ -95,7 +95,7 @@ async def test_a_slow_pass_does_not_undo_a_recheck_asked_after_it() -> None:
         assert app.board.rows[DOORBUSTER].state is not State.FAILED
         client = held_client(app.engine)
         gate = client.after_pass = Gate()  # the API's answer before the failure is held...
-        passes = app.passes
+        passes = app.engine.passes
         app.start_poll(everything=True)
         await h.until(gate.reached.is_set, "the pass to have its (old) answer")
         h.sim.advance(40)  # the post fails now
@@ -171,7 +171,7 @@ async def test_c_on_the_detail_screen_copies_the_shown_post_after_a_refresh() ->
         await h.until(lambda: screen.recheck_note.startswith("re-checked"), "the re-check")
         # a post fails; the board's timer refreshes while the detail screen is open
         h.sim.advance(40)
-        passes = h.app.passes
+        passes = h.app.engine.passes
         h.app.start_poll()
         await h.next_pass(passes)
         assert h.app.board.key_at(0) == DOORBUSTER

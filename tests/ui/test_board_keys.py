@@ -60,7 +60,7 @@ async def test_r_refreshes_now() -> None:
         before = h.sim.stats.batch_requests
         await h.refresh()
         assert h.sim.stats.batch_requests > before
-        assert h.app.passes == 2
+        assert h.app.engine.passes == 2
 
 
 # -- p, +, - ---------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ async def test_p_pauses_and_resumes() -> None:
             h.app.tick()
             await h.pilot.pause()
         assert h.sim.stats.requests == requests
-        assert not h.app.polling
+        assert not h.app.engine.polling
         assert h.app.poll_timer is None
         # r while paused refreshes once, and the board stays paused
         await h.refresh()
@@ -99,7 +99,7 @@ async def test_p_pauses_and_resumes() -> None:
         assert "refreshes resumed" in h.notes()
         assert h.app.poll_timer is not None
         assert h.app.next_at is not None
-        passes = h.app.passes
+        passes = h.app.engine.passes
         h.app.fire_timer()
         await h.next_pass(passes)
         assert h.sim.stats.requests > requests
@@ -108,7 +108,7 @@ async def test_p_pauses_and_resumes() -> None:
 async def test_p_during_a_poll_stops_the_next_one_being_scheduled() -> None:
     async with running_board() as h:
         h.sim.faults.latency = 0.2
-        passes = h.app.passes
+        passes = h.app.engine.passes
         await h.pilot.press("r")
         await h.pilot.press("p")
         await h.next_pass(passes)
@@ -120,19 +120,19 @@ async def test_p_during_a_poll_stops_the_next_one_being_scheduled() -> None:
 async def test_plus_and_minus_step_the_interval() -> None:
     async with running_board(interval=5) as h:
         await h.pilot.press("+")
-        assert h.app.interval == 10
+        assert h.app.engine.interval == 10
         assert h.shows_interval(10)
         assert h.app.poll_timer is not None  # rescheduled on the new interval
         await h.pilot.press("equals_sign")  # '=' is '+' without shift
-        assert h.app.interval == 15
+        assert h.app.engine.interval == 15
         await h.pilot.press("minus", "-")
-        assert h.app.interval == 5
+        assert h.app.engine.interval == 5
         await h.pilot.press("-", "-", "-")
-        assert h.app.interval == INTERVALS[0] == 2
+        assert h.app.engine.interval == INTERVALS[0] == 2
         assert h.shows_interval(2)
         for _ in range(len(INTERVALS) + 2):
             await h.pilot.press("+")
-        assert h.app.interval == INTERVALS[-1]
+        assert h.app.engine.interval == INTERVALS[-1]
 
 
 # -- s, S, header clicks ---------------------------------------------------------------------------
@@ -277,7 +277,7 @@ async def test_keys_typed_in_the_filter_box_are_text_not_commands() -> None:
         assert board.sort_column == "state"
         assert board.state_filter is None
         assert not h.app.paused
-        assert h.app.interval == 60
+        assert h.app.engine.interval == 60
         assert len(h.app.screen_stack) == 1
         assert len(board) == 0
         lines = h.table_lines()

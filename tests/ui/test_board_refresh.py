@@ -44,21 +44,22 @@ async def test_r_during_a_poll_is_coalesced_into_one_more_pass() -> None:
     async with running_board() as h:
         h.sim.stats.reset()
         h.sim.faults.latency = 0.5  # long enough for three more presses (~0.07 s each)
-        passes = h.app.passes
+        passes = h.app.engine.passes
         await h.pilot.press("r")
-        assert h.app.polling
+        assert h.app.engine.polling
         await h.until(lambda: h.sim.stats.in_flight > 0, "the pass's request in flight")
         await h.pilot.press("r", "r", "r")
-        assert h.app.passes == passes  # still the first pass
-        assert h.app.polling
+        assert h.app.engine.passes == passes  # still the first pass
+        assert h.app.engine.polling
         assert h.app.engine.pass_wanted
         # the first pass ends, exactly one more follows, and then the board goes idle
-        await h.until(lambda: h.app.passes >= passes + 1, "the running pass")
+        await h.until(lambda: h.app.engine.passes >= passes + 1, "the running pass")
         await h.until(
-            lambda: h.app.passes >= passes + 2 and not h.app.polling, "the coalesced pass"
+            lambda: h.app.engine.passes >= passes + 2 and not h.app.engine.polling,
+            "the coalesced pass",
         )
         await h.pilot.pause()
-        assert h.app.passes == passes + 2
+        assert h.app.engine.passes == passes + 2
         assert not h.app.engine.pass_wanted
         assert h.sim.stats.batch_requests == 2  # 25 posts: one batch request per pass
         assert h.sim.stats.max_in_flight == 1  # never two passes in flight
@@ -157,7 +158,7 @@ async def test_a_failed_poll_keeps_the_board_marks_it_stale_and_recovers(outage:
         else:
             h.sim.restart()
         assert h.app.poll_timer is not None  # a retry is scheduled
-        passes = h.app.passes
+        passes = h.app.engine.passes
         h.app.fire_timer()
         await h.next_pass(passes)
         assert h.truth_mismatches() == []
@@ -209,7 +210,7 @@ async def test_a_bug_while_taking_in_an_answer_does_not_stop_the_refreshes(
         monkeypatch.setattr(board, "absorb_unchanged", broken_once)
         await h.pilot.press("r")
         await h.until(
-            lambda: h.app.engine.failed_passes == 1 and not h.app.polling, "the failed pass"
+            lambda: h.app.engine.failed_passes == 1 and not h.app.engine.polling, "the failed pass"
         )
         banner = h.banner()
         assert banner is not None and "internal error: RuntimeError: boom" in banner
@@ -225,9 +226,9 @@ async def test_the_board_recovers_from_an_outage_on_its_own_timer() -> None:
         await h.refresh()
         assert "STALE" in h.status()
         h.sim.faults.down = False
-        passes = h.app.passes
+        passes = h.app.engine.passes
         # no key pressed: the 2 s timer brings the next pass
-        await h.until(lambda: h.app.passes > passes, "the timer's pass", tries=1000)
+        await h.until(lambda: h.app.engine.passes > passes, "the timer's pass", tries=1000)
         await h.until(lambda: "STALE" not in h.status(), "fresh data")
         assert h.banner() is None
         assert h.truth_mismatches() == []
@@ -270,14 +271,18 @@ async def test_a_429_asking_for_a_year_puts_the_next_pass_off_by_the_cap_and_r_s
     )
     app = board_on(sim, sample_watchlist(), clients=sim_clients(sim, options), interval=60)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
+        await until(
+            lambda: app.engine.passes >= 1 and not app.engine.polling, "the first pass", pilot=pilot
+        )
         assert app.next_at is not None
         assert 0 <= app.next_at - time.time() <= 60  # the interval, not a year
         assert app.engine.health.state != "ok"
         sim.faults.burst_429_every = 0  # the API is healthy again
-        passes = app.passes
+        passes = app.engine.passes
         await pilot.press("r")
-        await until(lambda: app.passes > passes and not app.polling, "r's pass", pilot=pilot)
+        await until(
+            lambda: app.engine.passes > passes and not app.engine.polling, "r's pass", pilot=pilot
+        )
         assert app.engine.health.state == "ok"
         assert app.next_at is not None
         assert 0 <= app.next_at - time.time() <= 60  # the interval again

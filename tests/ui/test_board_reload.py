@@ -38,7 +38,7 @@ async def test_hot_reload_adds_and_removes_posts_keeping_sort_filter_and_cursor(
         removed = next(e for e in ENTRIES if (e[0], e[1]) != key)
         kept = [e for e in ENTRIES if e is not removed]
         write(path, watchlist_text(kept + EXTRA))
-        passes = h.app.passes
+        passes = h.app.engine.passes
         h.app.check_watchlist_file()
         await h.until(lambda: "watchlist reloaded: +2 / -1 posts" in h.notes(), "the reload")
         assert len(board.rows) == len(ENTRIES) - 1 + 2
@@ -128,21 +128,21 @@ async def test_an_edited_interval_in_the_watchlist_applies_at_once(tmp_path: Pat
     path = tmp_path / "watch.yaml"
     write(path, watchlist_text(ENTRIES))
     async with running_board(watchlist=load_watchlist(path), watch_file=True) as h:
-        assert h.app.interval == 60
+        assert h.app.engine.interval == 60
         write(path, "settings: {interval: 30}\n" + watchlist_text(ENTRIES))
         h.app.check_watchlist_file()
         await h.until(lambda: any("refresh every 30s" in n for n in h.notes()), "the reload")
-        assert h.app.interval == 30
+        assert h.app.engine.interval == 30
         assert h.shows_interval(30)
         assert h.app.next_at is not None and h.app.next_at - time.time() <= 30
         # + changes it on the board; an edit that leaves the file's interval alone keeps that
         await h.pilot.press("plus")
-        assert h.app.interval == 60
+        assert h.app.engine.interval == 60
         h.app.clear_notifications()
         write(path, "settings: {interval: 30}\n" + watchlist_text(ENTRIES[:4]))
         h.app.check_watchlist_file()
         await h.until(lambda: any("reloaded" in n for n in h.notes()), "the second reload")
-        assert h.app.interval == 60
+        assert h.app.engine.interval == 60
         assert h.notes() == [f"watchlist reloaded: +0 / -{len(ENTRIES) - 4} posts"]
 
 
@@ -157,12 +157,12 @@ async def test_an_edited_final_every_applies_and_a_removed_setting_keeps_its_val
         write(path, "settings: {interval: 30, final_every: 3}\n" + watchlist_text(ENTRIES))
         h.app.check_watchlist_file()
         await h.until(lambda: any("every 3 passes" in n for n in h.notes()), "the reload")
-        assert poller.final_every == 3 and h.app.interval == 30
+        assert poller.final_every == 3 and h.app.engine.interval == 30
         h.app.clear_notifications()
         write(path, watchlist_text(ENTRIES[:4]))  # the settings taken out again
         h.app.check_watchlist_file()
         await h.until(lambda: any("reloaded" in n for n in h.notes()), "the second reload")
-        assert poller.final_every == 3 and h.app.interval == 30
+        assert poller.final_every == 3 and h.app.engine.interval == 30
 
 
 async def test_an_interval_given_on_the_command_line_wins_over_an_edit(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ async def test_an_interval_given_on_the_command_line_wins_over_an_edit(tmp_path:
         write(path, "settings: {interval: 30, concurrency: 2}\n" + watchlist_text(ENTRIES))
         h.app.check_watchlist_file()
         await h.until(lambda: any("reloaded" in n for n in h.notes()), "the reload")
-        assert h.app.interval == 60
+        assert h.app.engine.interval == 60
         assert any("concurrency take effect at the next start" in n for n in h.notes())
 
 

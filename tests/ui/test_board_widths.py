@@ -139,7 +139,9 @@ async def test_at_80x24_the_failed_and_stuck_counts_stay_whole(size: tuple[int, 
     with running_demo() as sim:
         app = demo_board(sim)
         async with app.run_test(size=size) as pilot:
-            await until(lambda: app.passes >= 1 and app.board.stuck > 0, "stuck", pilot=pilot)
+            await until(
+                lambda: app.engine.passes >= 1 and app.board.stuck > 0, "stuck", pilot=pilot
+            )
             await pilot.pause()
             counts = screen_text(app).split("\n")[0]
             assert f"✗ {app.board.counts()[State.FAILED]} FAILED" in counts, counts

@@ -54,8 +54,10 @@ async def wait_first_pass(pilot: Pilot[int]) -> None:
     """Wait for the first refresh, then drop its toasts so only the board is pictured."""
     app = pilot.app
     assert isinstance(app, BoardApp)
-    await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
-    assert app.passes >= 1, "the first pass never came"
+    await until(
+        lambda: app.engine.passes >= 1 and not app.engine.polling, "the first pass", pilot=pilot
+    )
+    assert app.engine.passes >= 1, "the first pass never came"
     app.clear_notifications()
     await pilot.pause()
 
@@ -160,9 +162,13 @@ async def api_goes_down(pilot: Pilot[int], server: SimServer) -> str:
     await wait_first_pass(pilot)
     app.check_stuck()
     server.faults.down = True
-    passes = app.passes
+    passes = app.engine.passes
     await pilot.press("r")
-    await until(lambda: app.passes > passes and not app.polling, "the failed pass", pilot=pilot)
+    await until(
+        lambda: app.engine.passes > passes and not app.engine.polling,
+        "the failed pass",
+        pilot=pilot,
+    )
     await pilot.pause()
     app.clear_notifications()
     await pilot.pause()

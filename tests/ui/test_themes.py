@@ -36,7 +36,9 @@ def sim() -> Iterator[SimServer]:
 async def first_pass(pilot: Pilot[int]) -> None:
     app = pilot.app
     assert isinstance(app, BoardApp)
-    await until(lambda: app.passes >= 1 and not app.polling, "the first pass", pilot=pilot)
+    await until(
+        lambda: app.engine.passes >= 1 and not app.engine.polling, "the first pass", pilot=pilot
+    )
 
 
 def test_the_settings_live_in_the_xdg_config_directory(own_config_home: Path) -> None:

@@ -90,7 +90,7 @@ async def test_the_last_runs_states_show_at_start_and_stay_stale_when_the_api_is
     try:
         app = make_app(sim, wl, StoreWriter(SqliteStore(db), SCOPE), tmp_path)
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(lambda: app.passes >= 1, "first pass", pilot=pilot)
+            await until(lambda: app.engine.passes >= 1, "first pass", pilot=pilot)
             first_run = {k: r.state for k, r in app.board.rows.items()}
     finally:
         sim.stop()  # the API is gone for the second run
@@ -332,7 +332,9 @@ async def test_history_the_store_refused_is_kept_and_written_once_it_takes_write
         first = {k: r.state for k, r in app.board.rows.items()}
         sim.advance(200.0)  # most posts move on: a second pass, refused too
         app.start_poll()
-        await until(lambda: app.passes >= 2 and not app.polling, "second pass", pilot=pilot)
+        await until(
+            lambda: app.engine.passes >= 2 and not app.engine.polling, "second pass", pilot=pilot
+        )
         await until(
             lambda: app.engine.history.unsaved > len(first), "both passes kept", pilot=pilot
         )
@@ -377,8 +379,8 @@ async def test_a_pass_that_ends_as_the_board_quits_is_on_disk(tmp_path: Path) ->
         )
         app = QuitsAsAPassEnds(engine, bell=False)
         async with app.run_test(size=(120, 36)):
-            await until(lambda: app.passes, "the first pass")
-        assert app.passes == 1
+            await until(lambda: app.engine.passes, "the first pass")
+        assert app.engine.passes == 1
         shown = {k: r.state for k, r in app.board.rows.items()}
     finally:
         sim.stop()

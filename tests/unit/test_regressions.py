@@ -84,7 +84,7 @@ async def test_the_terminal_board_starts_once(monkeypatch: pytest.MonkeyPatch) -
 
         app = run_module.TerminalBoardApp(Engine(watchlist, factory, interval=3600))
         async with app.run_test(size=(100, 30)) as pilot:
-            await until(lambda: app.passes, "the first pass", pilot=pilot)
+            await until(lambda: app.engine.passes, "the first pass", pilot=pilot)
             await pilot.pause(0.1)
             assert len(made) == 1
-            assert app.passes == 1
+            assert app.engine.passes == 1

@@ -10,10 +10,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wahdx_tui import cli
+from wahdx_tui.core.alerts import AlertSettings
 from wahdx_tui.core.api.client import ClientOptions
 from wahdx_tui.core.domain.errors import ConfigError, WahdxError
 from wahdx_tui.core.domain.model import State
@@ -36,6 +38,7 @@ from wahdx_tui.core.settings.table import (
     parse_quiet,
     resolve_settings,
 )
+from wahdx_tui.core.team.watchlist import Retirement
 from wahdx_tui.core.watchlist import jsonschema as schema
 from wahdx_tui.core.watchlist import yamlsafe
 from wahdx_tui.core.watchlist.jsonschema import watchlist_schema
@@ -234,6 +237,25 @@ def test_flags_win_over_the_file_and_the_file_over_defaults() -> None:
     assert resolve_settings(WatchlistSettings(), {}) == DEFAULTS
 
 
+def test_the_values_built_from_settings_take_every_setting_they_name() -> None:
+    """The client's options, the alert settings and the retirement take each setting whose
+    name they bear (after their prefix); their other fields keep their own defaults."""
+    client: dict[str, Any] = {"batch_size": 7, "concurrency": 3, "timeout": 2.5}
+    client.update(max_retry_after=60.0)
+    alerts: dict[str, Any] = {"window": 30.0, "down_after": 0.0, "remind_every": 0.0}
+    alerts.update(max_per_hour=5, quiet=QuietHours(22 * 60, 7 * 60))
+    retire: dict[str, Any] = {"published_after": 3600.0, "failed_after": 0.0}
+    resolved = dataclasses.replace(
+        DEFAULTS,
+        **client,
+        **{f"notify_{name}": value for name, value in alerts.items()},
+        **{f"retire_{name}": value for name, value in retire.items()},
+    )
+    assert cli.client_options(resolved) == ClientOptions(**client)
+    assert resolved.into(AlertSettings, prefix="notify_") == AlertSettings(**alerts)
+    assert Retirement.of(resolved) == Retirement(**retire)
+
+
 def test_resolving_an_unknown_name_is_refused() -> None:
     with pytest.raises(ConfigError, match="not a setting: 'batchsize'"):
         resolve_settings(WatchlistSettings(), {"batchsize": 10})
@@ -409,7 +431,7 @@ def test_resolve_reads_file_and_flags(tmp_path: Path, monkeypatch: pytest.Monkey
     assert setup.options == ClientOptions(batch_size=7, concurrency=8, timeout=10.0)
     args = cli.build_parser().parse_args(["serve", str(path), "--max-retry-after", "60"])
     assert cli.resolve(args).options.max_retry_after == 60.0
-    assert (setup.interval, setup.final_every) == (30.0, 5)
+    assert (setup.settings.interval, setup.settings.final_every) == (30.0, 5)
     assert setup.settings.stuck_processing_minutes == 15.0
 
 

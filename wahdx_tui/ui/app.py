@@ -91,26 +91,10 @@ class BoardApp(BoardViews):
         self._summary_said: tuple[object, ...] | None = None  # what the summary was drawn from
         self._age_slot = -1  # the AGE_STEP the ages were last redrawn in
 
-    # What the engine holds, by the names the board's own code reads most.
     @property
     def board(self) -> Board:
-        """The rows, sorted and filtered."""
+        """The rows, sorted and filtered: the engine's board, which the view keys work on."""
         return self.engine.board
-
-    @property
-    def passes(self) -> int:
-        """Passes that got a report."""
-        return self.engine.passes
-
-    @property
-    def polling(self) -> bool:
-        """A pass is running."""
-        return self.engine.polling
-
-    @property
-    def interval(self) -> float:
-        """Seconds between passes."""
-        return self.engine.interval
 
     @property
     def team(self) -> TeamEngine | None:
@@ -207,13 +191,13 @@ class BoardApp(BoardViews):
     def on_history_restored(self, message: HistoryRestored) -> None:
         """Show the last run's states until the first refresh (or why they are not shown)."""
         outcome = message.outcome
-        if self.polls_for_team and not self.passes:
+        if self.polls_for_team and not self.engine.passes:
             self.start_poll()  # the lease was free at start: this board polls for the team
         if outcome.error is not None:
             self.banner.say("history-error", history_banner(outcome.error))
         elif outcome.restored:
             self.board_changed()
-            if self.passes == 0:
+            if self.engine.passes == 0:
                 self.banner.show_message(
                     f"showing the last run's states for {outcome.restored} posts until the "
                     "first refresh",
@@ -310,7 +294,7 @@ class BoardApp(BoardViews):
     def _schedule(self) -> None:
         """Set the next pass one interval (or a rate limit's wait) after the last ended."""
         self._stop_timer()
-        if self.paused or self.polling or not self.engine.polls_api:
+        if self.paused or self.engine.polling or not self.engine.polls_api:
             self.next_at = None
             return
         delay = self.engine.next_delay()
@@ -385,7 +369,7 @@ class BoardApp(BoardViews):
             return
         self.table.posts_changed()
         self.banner.hide_message("watchlist")
-        if outcome.interval_changed and not self.polling and not self.paused:
+        if outcome.interval_changed and not self.engine.polling and not self.paused:
             self._schedule()
         note = f"watchlist reloaded: +{outcome.added} / -{outcome.removed} posts"
         self.notify("; ".join([note, *outcome.said]), markup=False)
@@ -447,7 +431,7 @@ class BoardApp(BoardViews):
         if self.paused:
             self._stop_timer()
             self.next_at = None
-        elif not self.polling:
+        elif not self.engine.polling:
             self._schedule()
         said = "refreshes paused" if self.paused else "refreshes resumed"
         if self.paused and self.polls_for_team:
@@ -460,7 +444,7 @@ class BoardApp(BoardViews):
         now = self.engine.interval
         current = min(range(len(INTERVALS)), key=lambda i: abs(INTERVALS[i] - now))
         self.engine.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, current + step))]
-        if not self.polling and not self.paused:
+        if not self.engine.polling and not self.paused:
             self._schedule()
         said = f"refresh every {self.engine.interval:g}s"
         if self.follows_poller:
@@ -631,7 +615,7 @@ class BoardApp(BoardViews):
         if self.follows_poller:
             refresh = "live, as the team's poller writes"
         else:
-            refresh = f"every {self.interval:g}s (+ and - change it)"
+            refresh = f"every {self.engine.interval:g}s (+ and - change it)"
         said = alerts.summary() if alerts else "no alert targets set"
         if self.follows_poller and (team := self.team) is not None:
             said = team.alert_word()  # the team's poller sends them, never this board

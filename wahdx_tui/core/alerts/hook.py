@@ -5,23 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from wahdx_tui.core.alerts import Alerter, AlertPost, AlertSettings, ApiState
+from wahdx_tui.core.alerts import Alerter, AlertPost, ApiState
 from wahdx_tui.core.board.state import Row
 from wahdx_tui.core.domain.model import PostKey
-from wahdx_tui.core.settings.table import Settings
 
 REMIND_CHECK_EVERY = 60.0  # seconds between looks at the unacknowledged failures
-
-
-def alert_settings(settings: Settings) -> AlertSettings:
-    """The alert settings as the settings table resolved them."""
-    return AlertSettings(
-        window=settings.notify_window,
-        down_after=settings.notify_down_after,
-        remind_every=settings.notify_remind_every,
-        max_per_hour=settings.notify_max_per_hour,
-        quiet=settings.notify_quiet,
-    )
 
 
 def alert_post(row: Row) -> AlertPost:

@@ -57,7 +57,8 @@ EventKind = Literal["retry", "rate_limited", "shrink"]
 
 @dataclass(frozen=True, slots=True)
 class ClientOptions:
-    """Tunables of the client; defaults suit the public API (the first three are settings)."""
+    """Tunables of the client; defaults suit the public API (those named like a setting are
+    settings: `Settings.into`)."""
 
     batch_size: int = DEFAULTS.batch_size
     concurrency: int = DEFAULTS.concurrency

@@ -7,11 +7,11 @@ import os
 import re
 import socket
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import httpx
 
 from wahdx_tui.core.domain.errors import ConfigError
+from wahdx_tui.core.domain.urls import split_base_url
 from wahdx_tui.core.settings.secret import ApiKey
 from wahdx_tui.core.settings.secretfile import read_secret_file
 
@@ -70,13 +70,10 @@ def is_ip_address(host: str) -> bool:
 
 def check_base_url(url: str) -> str:
     """Return the URL without a trailing slash, or raise ConfigError when it is unusable or unsafe."""
-    url = url.strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        _ = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"invalid base URL {url[:80]!r}: {exc}") from None
+    base = split_base_url(url)
+    url, parts, host = base.text, base.parts, base.host
+    if base.error:
+        raise ConfigError(f"invalid base URL {url[:80]!r}: {base.error}")
     if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(
             f"invalid base URL {url[:80]!r}: use https://HOST, for example {DEFAULT_BASE_URL}"

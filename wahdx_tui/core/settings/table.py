@@ -11,7 +11,8 @@ start.
 To add a setting: add a row to :data:`SETTINGS`, and a field of the same name, in the same
 order, to :class:`Settings` (and to :class:`WatchlistSettings` when it may be set in the
 file); an import-time check refuses a table and classes that disagree. Then regenerate the
-schema: ``python -m wahdx_tui.core.watchlist.jsonschema``.
+schema: ``python -m wahdx_tui.core.watchlist.jsonschema``. A value made of settings (the
+client's options, the alert settings) takes them by name with :meth:`Settings.into`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from wahdx_tui.core.domain.errors import ConfigError
 
@@ -148,6 +152,7 @@ def format_duration(seconds: float) -> str:
 
 Value = int | float | QuietHours | None
 """A setting's value: what :class:`Settings` holds."""
+_Record = TypeVar("_Record", bound="DataclassInstance")
 
 
 def _number(value: float) -> str:
@@ -488,6 +493,17 @@ class Settings:
     retire_published_after: float
     retire_failed_after: float
     forget_after: float
+
+    def into(self, cls: type[_Record], prefix: str = "") -> _Record:
+        """A `cls` (a dataclass) whose fields are settings: each field takes the setting named
+        `prefix` and the field's name; a field that names no setting keeps its default."""
+        return cls(
+            **{
+                field.name: getattr(self, prefix + field.name)
+                for field in fields(cls)
+                if prefix + field.name in SETTING
+            }
+        )
 
 
 def _check_classes() -> None:

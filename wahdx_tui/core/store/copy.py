@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from wahdx_tui.core.domain.sanitize import clean
-from wahdx_tui.core.store.protocol import Store
+from wahdx_tui.core.store.protocol import HistoryRows, Store
 from wahdx_tui.core.store.url import is_postgres, sqlite_path
 
 CHUNK = 20_000
@@ -65,9 +65,9 @@ def copy_store(src: Store, dst: Store, chunk: int = CHUNK) -> CopyReport:
         posts += len(last)
         transitions += len(events)
         acks += len(ack_list)
-        new += dst.import_history(scope, last, events[:chunk], ack_list)
+        new += dst.import_history(scope, HistoryRows(last, events[:chunk], ack_list))
         for start in range(chunk, len(events), chunk):
-            new += dst.import_history(scope, [], events[start : start + chunk], [])
+            new += dst.import_history(scope, HistoryRows(transitions=events[start : start + chunk]))
         entries = src.listed_posts(scope, retired=True)
         dst.import_listed(scope, entries)
         listed += len(entries)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from wahdx_tui.core.domain.model import PostKey, WatchedPost
 from wahdx_tui.core.store.codec import Row, Text
-from wahdx_tui.core.store.protocol import AddCounts, ListedPost, ListStatus
+from wahdx_tui.core.store.protocol import AddCounts, ListedPost, ListStatus, Origin
 
 LIST_COLUMNS = (
     "account, publish, media_type, label, added_at, added_by, source, status, status_at, why"
@@ -67,16 +67,16 @@ def _relabelled(old: ListedPost, media: str | None, label: str) -> ListedPost:
 @dataclass(frozen=True, slots=True)
 class ListPlan:
     """One write to the team's watchlist, worked out before it is made: what the store holds
-    of the posts concerned (`existing`), and who writes (`added_by`), from where (`source`)
-    and when (`now`)."""
+    of the posts concerned (`existing`), who writes and from where (`origin`), and when
+    (`now`)."""
 
     existing: Mapping[PostKey, ListedPost]
-    source: str
-    added_by: str
+    origin: Origin
     now: float
 
     def _fresh(self, post: WatchedPost) -> ListedPost:
-        return ListedPost(post, self.now, self.added_by, self.source, "listed", self.now, "")
+        by, source = self.origin.added_by, self.origin.source
+        return ListedPost(post, self.now, by, source, "listed", self.now, "")
 
     def add(self, posts: Iterable[WatchedPost]) -> ListWrite:
         """`add`: new or brought-back posts from the source; listed ones keep where they came
@@ -106,12 +106,13 @@ class ListPlan:
         added = updated = unchanged = 0
         wanted = unique(posts)
         keys = {p.key for p in wanted}
+        source = self.origin.source
         for post in wanted:
             old = self.existing.get(post.key)
             if old is None or old.status == "removed":
                 out.rows.append(self._fresh(post))
                 added += 1
-            elif old.source != self.source or old.status != "listed":
+            elif old.source != source or old.status != "listed":
                 unchanged += 1  # another source's, or retired: left alone
             elif post.media_type == old.post.media_type and post.label == old.post.label:
                 unchanged += 1
@@ -121,7 +122,7 @@ class ListPlan:
         out.removed = [
             key
             for key, old in self.existing.items()
-            if old.source == self.source and old.status != "removed" and key not in keys
+            if old.source == source and old.status != "removed" and key not in keys
         ]
         out.counts = AddCounts(added, updated, unchanged, len(out.removed))
         return out

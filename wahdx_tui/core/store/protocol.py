@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
 from wahdx_tui.core.domain.errors import WahdxError
 from wahdx_tui.core.domain.model import PostKey, PostStatus, WatchedPost
 from wahdx_tui.core.domain.records import Ack, StoredPost, Transition
+from wahdx_tui.core.domain.urls import split_base_url
 
 MAX_RAW_BYTES = 64 * 1024
 """Largest raw payload kept per post, as JSON text; bigger ones are stored as null."""
@@ -51,6 +51,16 @@ class FeedPage:
     def empty(self) -> bool:
         """True when nothing was written after the cursor."""
         return not (self.posts or self.acks or self.transitions or self.listed)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRows:
+    """Rows of one scope's history as another store holds them, for `import_history` to write
+    exactly as given: last payloads, transitions and acknowledgements."""
+
+    posts: Sequence[StoredPost] = ()
+    transitions: Sequence[Transition] = ()
+    acks: Sequence[Ack] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +136,15 @@ class ListedPost:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Who puts posts on the team's watchlist (`added_by`: user@host, or the service), and from
+    where (`source`: `add`, `board`, `http`, `file HOST:PATH`)."""
+
+    source: str
+    added_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddCounts:
     """What a write to the team's watchlist did, post by post."""
 
@@ -144,21 +163,15 @@ class AddCounts:
 
 def scope_for(base_url: str) -> str:
     """The normalised base URL (lower-case scheme and host, no trailing slash) a history is kept under."""
-    url = base_url.strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if not scheme or not host:
-        return url
+    base = split_base_url(base_url)
+    scheme, host, port = base.parts.scheme.lower(), base.host, base.port
+    if base.error or not scheme or not host:
+        return base.text
     if ":" in host:
         host = f"[{host}]"
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
-    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+    return f"{scheme}://{host}{base.parts.path.rstrip('/')}"
 
 
 class Store(Protocol):
@@ -266,13 +279,7 @@ class Store(Protocol):
         """Every scope the store holds anything for."""
         ...
 
-    def import_history(
-        self,
-        scope: str,
-        posts: Sequence[StoredPost],
-        transitions: Sequence[Transition],
-        acks: Sequence[Ack],
-    ) -> int:
+    def import_history(self, scope: str, rows: HistoryRows) -> int:
         """Write rows exactly as given (a copy); a transition already there is skipped.
 
         Returns how many transitions were new. Running it twice changes nothing.
@@ -365,34 +372,25 @@ class Store(Protocol):
     # -- the team's watchlist -------------------------------------------------------------------
 
     def add_watched(
-        self,
-        scope: str,
-        posts: Sequence[WatchedPost],
-        source: str,
-        added_by: str,
-        now: float | None = None,
+        self, scope: str, posts: Sequence[WatchedPost], origin: Origin, now: float | None = None
     ) -> AddCounts:
         """Put posts on the team's watchlist in one transaction (idempotent).
 
         A post already listed keeps its source and when and by whom it was added; its label
         and media type are replaced when given (an empty label or None keeps the old one).
-        A retired or removed post is listed again, as added by `added_by` from `source`.
+        A retired or removed post is listed again, as added from `origin`.
         """
         ...
 
     def sync_watched(
-        self,
-        scope: str,
-        posts: Sequence[WatchedPost],
-        source: str,
-        added_by: str,
-        now: float | None = None,
+        self, scope: str, posts: Sequence[WatchedPost], origin: Origin, now: float | None = None
     ) -> AddCounts:
-        """Make `source`'s posts on the list be `posts` (a watchlist file, as it now reads).
+        """Make the posts on the list from `origin.source` be `posts` (a watchlist file, as it
+        now reads).
 
-        Posts not on the list are added from `source`; `source`'s own posts take the label
+        Posts not on the list are added from `origin`; the source's own posts take the label
         and media type given (an empty label clears it) and those no longer given are
-        removed; posts added from elsewhere are left alone, and `source`'s retired posts
+        removed; posts added from elsewhere are left alone, and the source's retired posts
         stay retired.
         """
         ...

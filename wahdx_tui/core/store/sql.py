@@ -37,9 +37,11 @@ from wahdx_tui.core.store.protocol import (
     AddCounts,
     BoardInfo,
     FeedPage,
+    HistoryRows,
     LeaseHolder,
     LeaseInfo,
     ListedPost,
+    Origin,
     RefreshRequest,
     Store,
 )
@@ -471,26 +473,20 @@ class SqlStore(Store):
 
         return self._write("prune", work)
 
-    def import_history(
-        self,
-        scope: str,
-        posts: Sequence[StoredPost],
-        transitions: Sequence[Transition],
-        acks: Sequence[Ack],
-    ) -> int:
+    def import_history(self, scope: str, rows: HistoryRows) -> int:
         """Write rows exactly as given (a copy); a transition already there is skipped."""
         text = self.dialect.text
 
         def work(db: Db) -> int:
             sid, rev = self._bump(db, scope)
-            if posts:
-                unique = {p.key: p for p in posts}.values()
+            if rows.posts:
+                unique = {p.key: p for p in rows.posts}.values()
                 db.executemany(self.sql.copy_post, codec.copy_rows(sid, rev, unique, text))
             added = 0
-            if transitions:
-                rows = codec.event_rows(sid, rev, transitions, text)
-                added = self._count_inserted(db, self.sql.insert_event, rows)
-            for ack in acks:
+            if rows.transitions:
+                events = codec.event_rows(sid, rev, rows.transitions, text)
+                added = self._count_inserted(db, self.sql.insert_event, events)
+            for ack in rows.acks:
                 self._put_ack(db, sid, rev, ack)
             self._notify(db, scope)
             return added
@@ -724,22 +720,19 @@ class SqlStore(Store):
         self,
         scope: str,
         posts: Sequence[WatchedPost],
-        source: str,
-        added_by: str,
+        origin: Origin,
         now: float | None,
         *,
         sync: bool,
     ) -> AddCounts:
-        """Add `posts` to the list, or (`sync`) make them `source`'s whole part of it."""
+        """Add `posts` to the list, or (`sync`) make them the origin's source's whole part of it."""
         text = self.dialect.text
-        only = source if sync else None  # the source whose other posts leave the list
+        only = origin.source if sync else None  # the source whose other posts leave the list
 
         def work(db: Db) -> AddCounts:
             sid, rev = self._lock_scope(db, scope)
             at = float(db.execute(self.sql.now_or, (now,)).fetchone()[0])
-            plan = ListPlan(
-                self._list_rows(db, sid, unique_keys(posts), only), source, added_by, at
-            )
+            plan = ListPlan(self._list_rows(db, sid, unique_keys(posts), only), origin, at)
             write = plan.sync(posts) if sync else plan.add(posts)
             if write.empty:
                 return write.counts
@@ -755,24 +748,14 @@ class SqlStore(Store):
         return self._write("write", work)
 
     def add_watched(
-        self,
-        scope: str,
-        posts: Sequence[WatchedPost],
-        source: str,
-        added_by: str,
-        now: float | None = None,
+        self, scope: str, posts: Sequence[WatchedPost], origin: Origin, now: float | None = None
     ) -> AddCounts:
-        return self._write_list(scope, posts, source, added_by, now, sync=False)
+        return self._write_list(scope, posts, origin, now, sync=False)
 
     def sync_watched(
-        self,
-        scope: str,
-        posts: Sequence[WatchedPost],
-        source: str,
-        added_by: str,
-        now: float | None = None,
+        self, scope: str, posts: Sequence[WatchedPost], origin: Origin, now: float | None = None
     ) -> AddCounts:
-        return self._write_list(scope, posts, source, added_by, now, sync=True)
+        return self._write_list(scope, posts, origin, now, sync=True)
 
     def _set_status(
         self, scope: str, now: float | None, statements: Callable[[int, int, float], list[Step]]

@@ -24,7 +24,7 @@ from wahdx_tui.core.engine.outcomes import (
 )
 from wahdx_tui.core.engine.poller import DEFAULT_FINAL_EVERY, PollReport
 from wahdx_tui.core.settings.operator import operator_name
-from wahdx_tui.core.store.protocol import AddCounts, FeedPage, RefreshRequest, StoreError
+from wahdx_tui.core.store.protocol import AddCounts, FeedPage, Origin, RefreshRequest, StoreError
 from wahdx_tui.core.store.writer import StoreWriter
 from wahdx_tui.core.team.lease import (
     BOARD_ALIVE,
@@ -372,7 +372,7 @@ class TeamEngine(Engine):
         if listed.source is None:
             return
         counts = team.store.sync_watched(
-            team.scope, listed.file_posts, listed.source, operator_name()
+            team.scope, listed.file_posts, Origin(listed.source, operator_name())
         )
         if counts.added or counts.updated or counts.removed:
             log.info("%s synced into the team's watchlist: %s", listed.path, counts)
@@ -701,8 +701,8 @@ class TeamEngine(Engine):
     async def add_posts(self, posts: list[WatchedPost]) -> AddCounts:
         """Put posts on the team's watchlist (a board's `n`); every board hears of it through
         the change feed. Raises StoreError."""
-        team, who = self.team, operator_name()
-        return await self._store(lambda: team.store.add_watched(team.scope, posts, "board", who))
+        team, origin = self.team, Origin("board", operator_name())
+        return await self._store(lambda: team.store.add_watched(team.scope, posts, origin))
 
     async def retire_post(self, key: PostKey) -> bool:
         """Retire a post from the team's watchlist (a board's `d`); False when it was not

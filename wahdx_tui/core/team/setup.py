@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from wahdx_tui.core.alerts import open_alerter
-from wahdx_tui.core.alerts.hook import AlertHook, alert_settings
+from wahdx_tui.core.alerts import AlertSettings, open_alerter
+from wahdx_tui.core.alerts.hook import AlertHook
 from wahdx_tui.core.api.client import (
     ClientEvent,
     ClientFactory,
@@ -82,7 +82,7 @@ def team_engine(
     engine.retirement = Retirement.of(settings)
     engine.history.forget_after = settings.forget_after
     if link.can_poll:  # only the poller sends: a board that may become it gets the targets
-        alerter = open_alerter(alert_settings(settings), notify_config)
+        alerter = open_alerter(settings.into(AlertSettings, prefix="notify_"), notify_config)
         engine.alerts = AlertHook(alerter) if alerter is not None else None
     return engine
 

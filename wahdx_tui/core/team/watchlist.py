@@ -33,7 +33,7 @@ class Retirement:
     @staticmethod
     def of(settings: Settings) -> Retirement:
         """From resolved settings."""
-        return Retirement(settings.retire_published_after, settings.retire_failed_after)
+        return settings.into(Retirement, prefix="retire_")
 
     def cutoffs(self, now: float) -> tuple[float | None, float | None]:
         """(published before, acknowledged before): what retires at `now` (None: nothing)."""

@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from wahdx_tui.core.domain.sanitize import clean
-from wahdx_tui.core.store.protocol import StoreError
+from wahdx_tui.core.store.protocol import Origin, StoreError
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.watchlist.intake import IntakeError, item_post, parse_items
 
@@ -65,9 +65,9 @@ async def add_posts(engine: TeamEngine, request: web.Request, limit: int) -> web
         posts = parse_items(value, "body")
     except IntakeError as exc:
         return _error(400, str(exc))
-    store, scope, who = engine.team.store, engine.team.scope, _who(request)
+    store, scope, origin = engine.team.store, engine.team.scope, Origin(SOURCE, _who(request))
     try:
-        counts = await engine.history.call(lambda: store.add_watched(scope, posts, SOURCE, who))
+        counts = await engine.history.call(lambda: store.add_watched(scope, posts, origin))
     except StoreError as exc:
         return _error(503, f"store unreachable, nothing added: {exc}")
     return web.Response(
