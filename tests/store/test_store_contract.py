@@ -374,9 +374,9 @@ def test_the_poller_polls_the_union_of_live_boards_posts(backend: Backend) -> No
         (K3, None, "Story"),
     ]
     infos = store.boards(SCOPE, alive_within=30.0, now=1010.0)
-    assert [(i.board_id, i.host, i.posts) for i in infos] == [
-        ("board-a", "jump-1", 2),
-        ("board-b", "laptop-2", 2),
+    assert [(i.board_id, i.host, i.registered_at) for i in infos] == [
+        ("board-a", "jump-1", 1000.0),
+        ("board-b", "laptop-2", 1001.0),
     ]
     # board-a stops its heartbeat; board-b keeps going
     assert store.heartbeat_board("board-b", now=1040.0)

@@ -105,8 +105,8 @@ class BoardInfo:
 
     board_id: str
     host: str
-    posts: int
     registered_at: float
+    """When it last registered: a new set of posts is a new time."""
     seen_at: float
 
 

@@ -239,9 +239,7 @@ ON CONFLICT (scope, account, publish) DO UPDATE SET
         " ORDER BY b.registered_at, b.board_id, p.position"
     )
     boards: str = (
-        "SELECT b.board_id, b.host,"
-        " (SELECT count(*) FROM {p}board_posts p WHERE p.board_id = b.board_id),"
-        " b.registered_at, b.seen_at FROM {p}boards b"
+        "SELECT b.board_id, b.host, b.registered_at, b.seen_at FROM {p}boards b"
         f" WHERE b.scope = ? AND b.seen_at >= coalesce({_SECONDS}, {{now}}) - ?"
         " ORDER BY b.registered_at, b.board_id"
     )
@@ -687,7 +685,7 @@ class SqlStore(Store):
         if not self._team():
             return []
         rows = self._rows(scope, self.sql.boards, now, alive_within)
-        return [BoardInfo(i, h, int(n), r, s) for i, h, n, r, s in rows]
+        return [BoardInfo(i, h, r, s) for i, h, r, s in rows]
 
     # -- the team's watchlist -------------------------------------------------------------------
 
