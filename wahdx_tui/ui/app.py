@@ -53,8 +53,8 @@ from wahdx_tui.ui.widgets.summary import Status, SummaryBar, summary_key, title_
 from wahdx_tui.ui.widgets.table import BoardTable, TableHeader
 
 INTERVALS = (2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-STUCK_CHECK_EVERY = 5.0
-FILE_CHECK_EVERY = 2.0
+STUCK_CHECK_EVERY = 5  # seconds (ticks of the one clock)
+FILE_CHECK_EVERY = 2  # seconds (ticks of the one clock)
 AGE_STEP = 10.0
 """Seconds between redraws of the ages, on the wall clock's ten-second marks: they read in
 minutes, so every line that turned a minute in the last ten seconds is redrawn in one frame,
@@ -89,6 +89,7 @@ class BoardApp(BoardViews):
         self.accounts = Accounts()  # kept current while the accounts view is shown
         self._title_shown = ""
         self._summary_said: tuple[object, ...] | None = None  # what the summary was drawn from
+        self._seconds = 0  # ticks of the board's one clock (`second`)
         self._age_slot = -1  # the AGE_STEP the ages were last redrawn in
 
     @property
@@ -141,10 +142,7 @@ class BoardApp(BoardViews):
         self.table.focus()
         self.update_summary()
         # Each clock has its own timer: ages and alerts, stuck posts, the watchlist file.
-        self.set_interval(1.0, self.tick)
-        self.set_interval(STUCK_CHECK_EVERY, self.check_stuck)
-        if self.engine.watched is not None:
-            self.set_interval(FILE_CHECK_EVERY, self.check_watchlist_file)
+        self.set_interval(1.0, self.second)  # one clock: each timer of its own woke the board
         if (team := self.team) is not None:
             self.mount(TeamFollower(team))  # restores, then starts the first pass
         else:
@@ -312,6 +310,16 @@ class BoardApp(BoardViews):
         self.update_summary()
 
     # -- clocks -------------------------------------------------------------------------------
+
+    def second(self) -> None:
+        """The board's one clock: each second the summary and the ages; every
+        FILE_CHECK_EVERY the watchlist file's saves, every STUCK_CHECK_EVERY the stuck posts."""
+        self._seconds += 1
+        self.tick()
+        if self.engine.watched is not None and not self._seconds % FILE_CHECK_EVERY:
+            self.check_watchlist_file()
+        if not self._seconds % STUCK_CHECK_EVERY:
+            self.check_stuck()
 
     def tick(self) -> None:
         """Once a second: the summary and whether alerts are getting through (each drawn only

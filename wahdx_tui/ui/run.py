@@ -111,7 +111,6 @@ class TerminalBoardApp(BoardApp):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             loop.add_signal_handler(sig, self._hang_up)
-        self.set_interval(1.0, self._check_terminal)
         self.app_resume_signal.subscribe(self, self._redraw)
 
     def _redraw(self, _app: App[Any]) -> None:
@@ -121,9 +120,12 @@ class TerminalBoardApp(BoardApp):
     def _hang_up(self) -> None:
         self.exit(EXIT_TERMINAL_GONE)
 
-    def _check_terminal(self) -> None:
+    def second(self) -> None:
+        """The board's clock, after a look whether its terminal is still there."""
         if terminal_gone():
             self.exit(EXIT_TERMINAL_GONE)
+            return
+        super().second()
 
 
 def run_board(engine: Engine, *, bell: bool, subtitle: str) -> int:
