@@ -69,7 +69,6 @@ def test_remove_and_retire_then_add_brings_a_post_back(backend: Backend) -> None
     store.add_watched(SCOPE, [post(A, "a"), post(B, "b"), post(C, "c")], Origin("add", "sam@h1"))
     assert store.remove_watched(SCOPE, [A, ("acc_x", "unknown")]) == 1
     assert store.remove_watched(SCOPE, [A]) == 0  # once only
-    assert store.remove_watched(SCOPE, [B], source="board") == 0  # not the board's
     assert store.retire_watched(SCOPE, [B], "retired by kim@h2") == 1
     assert listed(store) == {C: ("c", "add", "listed")}
     assert listed(store, retired=True) == {

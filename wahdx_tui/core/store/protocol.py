@@ -395,15 +395,9 @@ class Store(Protocol):
         """
         ...
 
-    def remove_watched(
-        self,
-        scope: str,
-        keys: Sequence[PostKey],
-        source: str | None = None,
-        now: float | None = None,
-    ) -> int:
-        """Take posts off the list (only `source`'s, when given); returns how many left it.
-        Their history stays."""
+    def remove_watched(self, scope: str, keys: Sequence[PostKey], now: float | None = None) -> int:
+        """Take posts off the list, whoever put them there (`remove`, the HTTP DELETE); returns
+        how many left it. Their history stays. (A file's sync takes off only that file's.)"""
         ...
 
     def retire_watched(

@@ -773,15 +773,9 @@ class SqlStore(Store):
 
         return self._write("write", work)
 
-    def remove_watched(
-        self,
-        scope: str,
-        keys: Sequence[PostKey],
-        source: str | None = None,
-        now: float | None = None,
-    ) -> int:
+    def remove_watched(self, scope: str, keys: Sequence[PostKey], now: float | None = None) -> int:
         def statements(sid: int, rev: int, at: float) -> list[Step]:
-            rows = removal_rows(sid, rev, keys, at, "", source, self.dialect.text)
+            rows = removal_rows(sid, rev, keys, at, "", None, self.dialect.text)
             return [(self.sql.remove_listed, row) for row in rows]
 
         return len(self._set_status(scope, now, statements))
