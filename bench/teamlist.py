@@ -276,8 +276,11 @@ def retired_requests(n: int = 100_000, passes: int = 20) -> dict[str, float]:
                 store = str(Path(tmp) / "team.sqlite3")
                 scope = scope_for(sim.base_url)
                 with open_store(store) as seed:
-                    seed.add_watched(scope, [*old, *recent], Origin("add", "bench"))
-                    _seed_old(seed, scope, old, time.time())
+                    # Listed two days ago too: a post retires once listed (or brought back)
+                    # longer ago than retire_published_after, not only published.
+                    now = time.time()
+                    seed.add_watched(scope, [*old, *recent], Origin("add", "bench"), now - 2 * DAY)
+                    _seed_old(seed, scope, old, now)
                 name = "with" if retire else "without"
                 out[f"requests_per_pass_{name}_retirement"] = asyncio.run(
                     _requests_per_pass(store, sim, retire, passes)
