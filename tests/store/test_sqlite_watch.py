@@ -3,6 +3,8 @@ commit, never by a neighbour's file, and at once by a close."""
 
 from __future__ import annotations
 
+import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -124,3 +126,38 @@ def test_no_inotify_in_the_c_library_means_no_watch(
 ) -> None:
     monkeypatch.setattr(filewatch, "_libc", lambda: None)
     assert FileWatch.open(tmp_path / "team.sqlite3") is None
+
+
+@linux_only
+def test_a_store_opened_through_a_link_is_woken_where_the_file_is(tmp_path: Path) -> None:
+    """SQLite writes a linked file and its -wal in the folder the link points to."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").mkdir()
+    real = tmp_path / "real" / "team.sqlite3"
+    SqliteStore(real).close()
+    link = tmp_path / "linked" / "team.sqlite3"
+    link.symlink_to(real)
+    board, writer = SqliteStore(link), SqliteStore(real)
+    try:
+        assert board.wait_for_change(0)
+        thread, heard = _waiting(board, 600)  # only a write can end it in time
+        writer.set_ack(SCOPE, KEY, "seen", 10.0)
+        thread.join(60)
+        assert heard.is_set()
+    finally:
+        board.close()
+        writer.close()
+
+
+@linux_only
+def test_a_store_dropped_without_a_close_lets_its_watch_go(tmp_path: Path) -> None:
+    """Each watch is an inotify instance, 128 per user: a store left to the collector must
+    not keep one."""
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(5):
+        store = SqliteStore(tmp_path / f"team{i}.sqlite3")
+        assert store.wait_for_change(0)
+        assert store._files is not None
+        del store
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before

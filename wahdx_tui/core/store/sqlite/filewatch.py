@@ -9,7 +9,9 @@ import errno
 import os
 import select
 import struct
+import sys
 import threading
+import weakref
 from pathlib import Path
 
 # From <sys/inotify.h>.
@@ -28,14 +30,27 @@ _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
 
 def _libc() -> ctypes.CDLL | None:
     """The C library, when it has inotify (Linux); None elsewhere."""
-    name = ctypes.util.find_library("c")
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.inotify_init1.argtypes = [ctypes.c_int]
         libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
-    except (OSError, AttributeError):
+    except Exception:  # no inotify of any kind: the caller polls
         return None
     return libc
+
+
+def _close_all(fds: tuple[int, ...]) -> None:
+    """Close descriptors, those already closed too."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _ready(poll: select.poll, timeout: float) -> set[int]:
+    """The descriptors of `poll` readable within `timeout` s."""
+    return {fd for fd, _ in poll.poll(max(0.0, timeout) * 1000)}
 
 
 class FileWatch:
@@ -55,6 +70,13 @@ class FileWatch:
         os.set_blocking(self._wake_w, False)
         self._lock = threading.Lock()  # a wake never writes to a descriptor closed (and reused)
         self._closed = False
+        self._poll = select.poll()  # not select(): a descriptor above 1023 is fine
+        self._poll.register(fd, select.POLLIN)
+        self._poll.register(self._wake_r, select.POLLIN)
+        self._wake_poll = select.poll()  # the settling wait: only a wake ends it early
+        self._wake_poll.register(self._wake_r, select.POLLIN)
+        # A store dropped without close() must not keep an inotify instance (128 per user).
+        self._finalizer = weakref.finalize(self, _close_all, (fd, self._wake_r, self._wake_w))
 
     @classmethod
     def open(cls, path: Path) -> FileWatch | None:
@@ -65,19 +87,22 @@ class FileWatch:
         fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if fd < 0:
             return None
-        folder = os.fsencode(path.parent if str(path.parent) else Path("."))
-        if libc.inotify_add_watch(fd, folder, _WATCHED) < 0:
-            os.close(fd)
-            return None
-        return cls(fd, os.fsencode(path.name))
+        try:
+            path = path.resolve()  # SQLite writes a linked file and its -wal where it points
+            if libc.inotify_add_watch(fd, os.fsencode(path.parent), _WATCHED) >= 0:
+                return cls(fd, os.fsencode(path.name))
+        except (OSError, RuntimeError):  # a link loop, or no descriptors left for the pipe
+            pass
+        os.close(fd)
+        return None
 
     def wait(self, timeout: float, settle: float = 0.0) -> bool:
         """Up to `timeout` s; True when one of the database's files was touched (or events
         were lost), False on the timeout or when woken. After the first event it waits
         `settle` s more and takes the events of that time with it (one write's many)."""
-        ready, _, _ = select.select([self._fd, self._wake_r], [], [], max(0.0, timeout))
+        ready = _ready(self._poll, timeout)
         if self._fd in ready and self._wake_r not in ready and settle > 0:
-            ready, _, _ = select.select([self._wake_r], [], [], settle)
+            ready |= _ready(self._wake_poll, settle)
         if self._wake_r in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 64)
@@ -116,6 +141,4 @@ class FileWatch:
             if self._closed:
                 return
             self._closed = True
-            for fd in (self._fd, self._wake_r, self._wake_w):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            self._finalizer()
