@@ -519,6 +519,8 @@ class TeamEngine(Engine):
         due (a write wakes it at once: the store says when)."""
         now = time.monotonic()
         due = min(self._last_upkeep + RENEW_EVERY, self._last_heartbeat + HEARTBEAT_EVERY)
+        if self.team.holding:  # a lease that cannot be renewed is said lost when it runs out
+            due = min(due, self.team.held_until)
         return min(RENEW_EVERY, max(MIN_WAIT, due - now))
 
     async def _read_feed(self) -> FeedPage:
