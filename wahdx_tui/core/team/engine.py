@@ -147,6 +147,7 @@ class TeamEngine(Engine):
         self.team_list = TeamList(watchlist.path)  # the team's watchlist, as followed here
         self.team_list.file_posts = watchlist.posts
         self.retirement = Retirement()
+        self._reopened = False  # the store was opened anew since the faces were told
         self._retire_looked = -math.inf  # monotonic: the poller's last look
         # The live boards' registrations as last read, the posts they registered, and what
         # the union of the others was last made from (registrations, own rows, the list).
@@ -271,6 +272,7 @@ class TeamEngine(Engine):
             )
         self._store_problem = problem
         self.team.held_until = 0.0
+        self._reopened = True
         await self._store(store.reopen)
         self._store_problem = None
         self.cursor, self._served, self._followed = 0, 0, False
@@ -312,8 +314,11 @@ class TeamEngine(Engine):
         """(took, lost) since the faces were last told: the lease is a deadline, so it can
         also run out between two looks."""
         holding = self.team.holding
-        took, lost = holding and not self._held, self._held and not holding
-        self._held = holding
+        # The store opened anew (its file was deleted or replaced) took the lease with it: a
+        # lease taken again in the same look is news too, or serve's passes would wait for good.
+        took = holding and (not self._held or self._reopened)
+        lost = self._held and not holding
+        self._held, self._reopened = holding, False
         if took:
             log.info("poller lease taken: this process polls for the team")
         if lost:
