@@ -32,7 +32,7 @@ from tests.support.teamprocs import (
     wait_for,
 )
 from wahdx_tui.core.store.backend import open_store
-from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.store.protocol import StoreError, scope_for
 from wahdx_tui.core.store.sqlite import store as sqlitestore
 from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import Faults, SimConfig, SimServer
@@ -271,7 +271,10 @@ def test_a_store_deleted_under_serve_is_said_and_only_one_poller_runs_on_the_new
             pids = {one.proc.pid: (one, one_debug), two.proc.pid: (two, two_debug)}
 
             def poller() -> int | None:
-                lease = lease_of(str(store), sim.base_url)
+                try:
+                    lease = lease_of(str(store), sim.base_url)
+                except StoreError:  # no file at the path yet: neither serve has made it
+                    return None
                 return lease.pid if lease is not None and not lease.expired else None
 
             wait_for(lambda: poller() in pids, "a poller on the new file")
