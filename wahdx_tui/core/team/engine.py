@@ -691,7 +691,7 @@ class TeamEngine(Engine):
         outcome = await super().reload_file(seq)
         if outcome is not None and outcome.error is None:
             posts, team = self._own_posts(), self.team
-            with contextlib.suppress(StoreError):  # the heartbeat registers it again later
+            with contextlib.suppress(StoreError):  # tried again at the next reload only
                 await self._store(self._sync_file)
                 await self._store(lambda: team.register(posts))
         return outcome
