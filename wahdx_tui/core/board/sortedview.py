@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from wahdx_tui.core.board.sortedblocks import SortedBlocks
 
 SortTuple = tuple[Any, ...]
 
@@ -32,20 +33,9 @@ class SortStats:
     moved_rows: int = 0
 
 
-def _contains(view: list[SortTuple], item: SortTuple) -> bool:
-    i = bisect_left(view, item)
-    return i < len(view) and view[i] == item
-
-
-def _drop(view: list[SortTuple], item: SortTuple) -> None:
-    i = bisect_left(view, item)
-    if i < len(view) and view[i] == item:
-        del view[i]
-
-
 class SortedView(Generic[K, R]):
-    """What the posts board and the accounts have in common: `rows` by key, a list of their
-    sort tuples kept in order (`_all`), the filtered part of it when a filter is on
+    """What the posts board and the accounts have in common: `rows` by key, their
+    sort tuples kept in order in blocks (`_all`), the filtered part of it when a filter is on
     (`_shown`), read from either end (`reverse`). Subclasses say how an item sorts (`_tuple`)
     and which items a filter lets through (`_matches`, `_filtering`)."""
 
@@ -58,8 +48,8 @@ class SortedView(Generic[K, R]):
         self.reverse = reverse
         self.text_filter = ""
         self.stats = SortStats()
-        self._all: list[SortTuple] = []
-        self._shown: list[SortTuple] | None = None
+        self._all: SortedBlocks[SortTuple] = SortedBlocks()
+        self._shown: SortedBlocks[SortTuple] | None = None
 
     # -- what the subclass knows ----------------------------------------------------------
 
@@ -77,7 +67,7 @@ class SortedView(Generic[K, R]):
 
     # -- reading --------------------------------------------------------------------------
 
-    def _view(self) -> list[SortTuple]:
+    def _view(self) -> SortedBlocks[SortTuple]:
         return self._all if self._shown is None else self._shown
 
     def __len__(self) -> int:
@@ -102,15 +92,12 @@ class SortedView(Generic[K, R]):
 
     def _index_of_tuple(self, sort_tuple: SortTuple) -> int | None:
         """Where the item with this sort tuple stands in the view (None: not shown)."""
-        view = self._view()
-        i = bisect_left(view, sort_tuple)
-        if i < len(view) and view[i] == sort_tuple:
-            return self._pos(i)
-        return None
+        i = self._view().index(sort_tuple)
+        return None if i is None else self._pos(i)
 
     def _was_shown(self, old: SortTuple) -> bool:
         """Whether the filtered view holds this sort tuple (False when no filter is on)."""
-        return self._shown is not None and _contains(self._shown, old)
+        return self._shown is not None and old in self._shown
 
     def keys_in_view(self) -> list[K]:
         """Every key in view order (for export); O(n)."""
@@ -123,7 +110,7 @@ class SortedView(Generic[K, R]):
         """Sort every item again (a new sort column, or too many changes to move one by one)."""
         for row in self.rows.values():
             row.sort_tuple = self._tuple(row)
-        self._all = sorted(row.sort_tuple for row in self.rows.values())
+        self._all = SortedBlocks(row.sort_tuple for row in self.rows.values())
         self._refilter()
         self.stats.full_sorts += 1
 
@@ -132,7 +119,7 @@ class SortedView(Generic[K, R]):
             self._shown = None
             return
         rows = self.rows
-        self._shown = [t for t in self._all if self._matches(rows[t[-1]])]
+        self._shown = SortedBlocks(t for t in self._all if self._matches(rows[t[-1]]))
 
     def _move(self, row: R, old: SortTuple | None, was_shown: bool) -> None:
         """Put an item whose sort tuple or filter match changed where it now belongs (`old`:
@@ -140,20 +127,20 @@ class SortedView(Generic[K, R]):
         new = row.sort_tuple
         if new != old:
             if old is not None:
-                _drop(self._all, old)
-            insort(self._all, new)
+                self._all.discard(old)
+            self._all.add(new)
         if self._shown is not None:
             if was_shown and old is not None:
-                _drop(self._shown, old)
+                self._shown.discard(old)
             if self._matches(row):
-                insort(self._shown, new)
+                self._shown.add(new)
         self.stats.moved_rows += 1
 
     def _forget(self, old: SortTuple, was_shown: bool) -> None:
         """Take a removed item's sort tuple out of the lists."""
-        _drop(self._all, old)
+        self._all.discard(old)
         if self._shown is not None and was_shown:
-            _drop(self._shown, old)
+            self._shown.discard(old)
 
     def set_sort(self, column: str, reverse: bool | None = None) -> None:
         """Sort by `column` (one of SORT_COLUMNS); keep or set the direction."""
