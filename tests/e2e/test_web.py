@@ -9,9 +9,11 @@ this process, served on loopback: no test opens a port beyond this machine.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import subprocess
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -28,8 +30,9 @@ from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import Origin, scope_for
 from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.serve.web.app import HttpSide
-from wahdx_tui.serve.web.auth import COOKIE
+from wahdx_tui.serve.web.auth import COOKIE, Gate
 from wahdx_tui.serve.web.config import HttpConfig, HttpToken
+from wahdx_tui.serve.web.hostnames import LoopbackNames
 from wahdx_tui.sim import SimConfig, SimServer
 
 FILE_POSTS = load_watchlist(WATCHLIST).posts
@@ -286,6 +289,40 @@ def test_a_foreign_host_name_is_refused_on_a_loopback_bind(tmp_path: Path, sim: 
         # A page elsewhere whose name was pointed at 127.0.0.1 (DNS rebinding) reads nothing.
         assert get(f"{url}/api/v1/posts", headers={"Host": "evil.example:80"}).status_code == 421
         assert get(f"{url}/api/v1/posts", headers={"Host": "localhost"}).status_code == 200
+
+
+async def test_a_host_name_lookup_that_hangs_holds_up_no_other_request(
+    tmp_path: Path, sim: SimServer
+) -> None:
+    """Review: the Host check looked each name up on serve's own loop at every request, so a
+    resolver that hung stalled every page, the metrics and the poller's passes with it."""
+    release = threading.Event()
+    asked: list[str] = []
+
+    def resolver(name: str) -> bool:  # the system's, as a slow DNS would make it
+        asked.append(name)
+        if name == "slow.localhost":
+            release.wait(60)
+        return True
+
+    engine = engine_on(str(tmp_path / "t.sqlite3"), sim.base_url, key=None)
+    config = HttpConfig("127.0.0.1", 0)
+    side = HttpSide(engine, config)
+    side.gate = Gate(config, LoopbackNames(resolver))
+    async with following(engine), TestClient(TestServer(side.application())) as client:
+        slow = asyncio.ensure_future(
+            client.get("/api/v1/posts", headers={"Host": "slow.localhost"})
+        )
+        await until(lambda: "slow.localhost" in asked, "the slow lookup under way")
+        for host in ("127.0.0.1:8787", "localhost:8787", "LOCALHOST", "[::1]:8787"):
+            answer = await client.get("/api/v1/posts", headers={"Host": host})
+            assert answer.status == 200, host
+        foreign = await client.get("/api/v1/posts", headers={"Host": "evil.example"})
+        assert foreign.status == 421
+        assert not slow.done()  # still waiting on its own lookup, alone
+        assert asked == ["slow.localhost", "localhost"]  # a name is looked up once a minute
+        release.set()
+        assert (await slow).status == 200
 
 
 # -- beyond loopback (the application in this process, served on loopback) ---------------------

@@ -113,7 +113,7 @@ class HttpSide:
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Refuse a foreign Host on loopback, and a request without the access it needs."""
-        if not self.gate.host_allowed(request.headers.get("Host")):
+        if not await self.gate.host_allowed(request.headers.get("Host")):
             return json_error(421, "this address answers to localhost and 127.0.0.1 only")
         access = self._access(request)
         route = request.match_info.route
@@ -265,7 +265,7 @@ class HttpSide:
         log.info(
             "http: listening on %s (%s)",
             replace(self.config, port=self.port).url,
-            "reads open on loopback" if not self.config.reads_need_token else "token required",
+            "reads open on loopback" if self.gate.loopback else "token required",
         )
 
     async def stop(self) -> None:

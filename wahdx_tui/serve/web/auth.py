@@ -12,8 +12,8 @@ import hashlib
 import hmac
 from enum import IntEnum
 
-from wahdx_tui.core.settings.apiaccess import is_loopback_host
 from wahdx_tui.serve.web.config import HttpConfig, HttpToken
+from wahdx_tui.serve.web.hostnames import LoopbackNames
 
 COOKIE = "wahdx_wall"
 COOKIE_MAX_AGE = 400 * 86400  # seconds: the most browsers keep a cookie (a TV stays signed in)
@@ -41,9 +41,12 @@ def cookie_value(token: HttpToken) -> str:
 class Gate:
     """Decides each request's access from its headers, by the config's tokens."""
 
-    def __init__(self, config: HttpConfig) -> None:
+    def __init__(self, config: HttpConfig, names: LoopbackNames | None = None) -> None:
         self.config = config
         self._cookies = [cookie_value(t) for t in config.tokens()]
+        # Decided once: the socket is bound where the name pointed at the start.
+        self.loopback = config.loopback
+        self._names = names or LoopbackNames()
 
     def token_access(self, given: str) -> Access:
         """What a token, as given, opens."""
@@ -73,14 +76,14 @@ class Gate:
         """The request's access: its bearer token's, else its cookie's, and reads are open
         to anyone on a loopback bind."""
         got = max(self.bearer(authorization), self.cookie(cookie))
-        if not self.config.reads_need_token:
+        if self.loopback:
             got = max(got, Access.READ)
         return got
 
-    def host_allowed(self, host_header: str | None) -> bool:
+    async def host_allowed(self, host_header: str | None) -> bool:
         """On a loopback bind, only a loopback Host (a web page elsewhere pointing its own
         name at 127.0.0.1 cannot read the wall); any Host beyond loopback, where tokens rule."""
-        if not self.config.loopback:
+        if not self.loopback:
             return True
         if not host_header:
             return False
@@ -89,4 +92,4 @@ class Gate:
             host = host[1 : host.find("]")] if "]" in host else host
         else:
             host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-        return is_loopback_host(host)
+        return await self._names.is_loopback(host)

@@ -42,11 +42,6 @@ class HttpConfig:
         return is_loopback_host(self.host)
 
     @property
-    def reads_need_token(self) -> bool:
-        """Reads need a token: the bind reaches beyond this machine."""
-        return not self.loopback
-
-    @property
     def url(self) -> str:
         """The address as a browser opens it (never with a token)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
