@@ -155,6 +155,28 @@ def test_a_hostile_label_is_shown_as_text(browser: Any, tmp_path: Path) -> None:
         server.stop()
 
 
+def test_a_post_the_api_does_not_know_is_listed_and_its_tile_alarms(
+    browser: Any, tmp_path: Path, sim: SimServer
+) -> None:
+    # The sim serves the sample; the watchlist also names a post it has never heard of.
+    typo = WatchedPost("acc_tiktok_main", "v_pub_typo", "video", "Typo in the publish ID")
+    path = watchlist_with(tmp_path, typo)
+    with http_serve(tmp_path, sim, "--store", str(tmp_path / "t.sqlite3"), watchlist=path) as (
+        _,
+        url,
+    ):
+        browser.get(url + "/")
+        wait_for(lambda: "Typo in the publish ID" in rows_text(browser), "the unknown post listed")
+        rows = browser.find_elements("css selector", "#rows tr")
+        assert "failed" in rows[0].get_attribute("class").split()  # the failure stays first
+        typo_row = next(r for r in rows if "v_pub_typo" in r.text)
+        assert "unknown" in typo_row.get_attribute("class").split()
+        assert "not known to the API" in typo_row.text and "post not found" in typo_row.text
+        unknown = browser.find_element("id", "c-unknown")
+        assert "alarm" in unknown.get_attribute("class").split()
+        assert "1 not known to the API" in unknown.text
+
+
 def test_the_page_loads_nothing_from_another_origin(
     browser: Any, tmp_path: Path, sim: SimServer
 ) -> None:

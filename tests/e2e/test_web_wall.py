@@ -88,3 +88,37 @@ def test_the_model_follows_the_board_even_when_a_change_was_not_named(tmp_path: 
     wall.update([])  # the next change of anything: the totals disagree, so it rescans
     assert wall.rescans == 2
     assert wall.counts()["failed"] == 1 and posts[3].key in wall.attention
+
+
+def test_a_post_the_api_does_not_know_is_listed_after_stuck_ones_and_counted(
+    tmp_path: Path,
+) -> None:
+    engine = engine_with(tmp_path, 12)
+    now = time.time()
+    posts = engine.board.posts
+    engine.board.apply([status(p, State.QUEUED, now - 600) for p in posts if p is not posts[3]])
+    engine.board.apply(
+        [
+            status(posts[1], State.FAILED, now - 30),
+            status(posts[2], State.FAILED, now - 20),
+            # Never known, then not found: the API does not know this one (a typo in its ID?).
+            PostStatus(posts[3].key, State.UNKNOWN, None, None, "post not found", now - 10),
+            # A status word nobody understood.
+            PostStatus(posts[4].key, State.UNKNOWN, "ARCHIVED", None, None, now - 5),
+        ]
+    )
+    engine.board.set_flags(posts[2].key, acked=True, note="re-sent")
+    engine.board.set_flags(posts[5].key, stuck=True)
+    wall = WallModel(engine)
+    listed, more = wall.listed(WallFilter())
+    # Unreviewed failure, stuck, the two unknown longest first, then the reviewed failure.
+    assert [r["publish"] for r in listed] == ["p00001", "p00005", "p00003", "p00004", "p00002"]
+    assert listed[2]["state"] == "unknown" and listed[2]["detail"] == "post not found"
+    assert [r["not_known"] for r in listed] == [False, False, True, True, False]
+    assert more == 0 and wall.agrees()
+    counts = wall.counts()
+    assert counts["not_known"] == 2 and counts["unknown"] == 2
+    # Found again (the ID was fixed at the API's end): off the list.
+    wall.update(engine.board.apply([status(posts[3], State.PUBLISHED, now)]).changed)
+    assert posts[3].key not in wall.attention and wall.counts()["not_known"] == 1
+    assert wall.rescans == 1  # followed change by change, never rescanned

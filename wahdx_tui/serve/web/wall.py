@@ -24,8 +24,8 @@ ROWS_SHOWN = 60
 ACCOUNTS_SHOWN = 12
 TEXT_LIMIT = 300
 STATE_WORDS = ("attention", "all", "stuck", *(s.value for s in State))
-"""The page's state filter: `attention` (failed and stuck, the default), `all`, `stuck`, or
-one state."""
+"""The page's state filter: `attention` (failed, stuck and not known to the API, the
+default), `all`, `stuck`, or one state."""
 
 Json = dict[str, Any]
 
@@ -68,19 +68,23 @@ class WallFilter:
 
 
 def needs_someone(row: Row) -> bool:
-    """Failed (reviewed or not) or stuck: what the wall lists first."""
-    return row.state is State.FAILED or row.stuck
+    """Failed (reviewed or not), stuck, or answered in no known state (the API does not know
+    the post: its real state, failed or not, is hidden until someone fixes its IDs): what the
+    wall lists first, as the board's summary alarms on each."""
+    return row.state is State.FAILED or row.stuck or row.unknown_answer
 
 
 def _attention_order(row: Row) -> tuple[int, float]:
-    """Unreviewed failures newest first, then stuck posts longest first, then reviewed
-    failures newest first."""
+    """Unreviewed failures newest first, then stuck posts longest first, then posts the API
+    does not know longest first, then reviewed failures newest first."""
     since = row.since or 0.0
     if row.unreviewed_failure:
         return (0, -since)
     if row.stuck:
         return (1, since)
-    return (2, -since)
+    if row.unknown_answer:
+        return (2, since)
+    return (3, -since)
 
 
 def row_json(row: Row) -> Json:
@@ -100,6 +104,7 @@ def row_json(row: Row) -> Json:
         "note": clean(row.note, TEXT_LIMIT),
         "stuck": row.stuck,
         "stale": row.unanswered,
+        "not_known": row.unknown_answer,
     }
 
 
@@ -167,14 +172,16 @@ class WallModel:
             +counts == theirs
             and unreviewed == board.unreviewed
             and stuck == board.stuck
-            # No failed row is stuck (the flag clears when a post leaves queued or processing).
-            and len(self.attention) == theirs[State.FAILED] + board.stuck
+            # No failed or unknown row is stuck (the flag clears when a post leaves queued or
+            # processing), so the three never overlap.
+            and len(self.attention) == theirs[State.FAILED] + board.stuck + board.unknown
         )
 
     # -- what the page shows --------------------------------------------------------------
 
     def counts(self) -> Json:
-        """Posts per state, failures reviewed or not, stuck and stale posts."""
+        """Posts per state, failures reviewed or not, stuck and stale posts, and the unknown
+        ones the API answered about (`not_known`; the rest are not checked yet)."""
         board = self.engine.board
         counts = board.counts()
         failed = counts[State.FAILED]
@@ -185,6 +192,7 @@ class WallModel:
             "acknowledged": failed - board.unreviewed,
             "stuck": board.stuck,
             "stale": board.unanswered,
+            "not_known": board.unknown,
         }
 
     def worst_accounts(self) -> list[Json]:

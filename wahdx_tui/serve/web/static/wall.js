@@ -68,13 +68,13 @@
     $("f-state").value = f.state;
     $("f-account").value = f.account;
     $("f-q").value = f.q;
-    const names = { attention: "failed and stuck", all: "every post" };
+    const names = { attention: "failed, stuck, unknown to the API", all: "every post" };
     let title = names[f.state] || f.state;
     if (f.account) title += " · " + f.account;
     if (f.q) title += " · “" + f.q + "”";
     $("list-title").textContent = title;
     $("empty").textContent = f.state === "attention" && !f.account && !f.q
-      ? "nothing failed or stuck" : "no post matches";
+      ? "nothing failed, stuck or unknown to the API" : "no post matches";
   }
 
   // -- rows ---------------------------------------------------------------------------------
@@ -90,7 +90,8 @@
     post.children[2].textContent = r.acked ? "acknowledged" + (r.note ? ": " + r.note : "") : "";
     cells[2].textContent = r.account;
     const reason = cells[3];
-    reason.children[0].textContent = r.reason || (r.stuck ? "stuck " + r.state : "");
+    reason.children[0].textContent = r.reason || (r.stuck ? "stuck " + r.state
+      : r.not_known ? "not known to the API" : "");
     reason.children[1].textContent = r.detail;
     cells[4].textContent = age(r.since);
   }
@@ -165,7 +166,7 @@
       processing: [c.processing, ""],
       queued: [c.queued, ""],
       published: [c.published, ""],
-      unknown: [c.unknown, ""],
+      unknown: [c.unknown, c.not_known ? num(c.not_known) + " not known to the API" : ""],
     };
     for (const [name, [n, sub]] of Object.entries(tiles)) {
       const tile = $("c-" + name);
@@ -175,6 +176,7 @@
     }
     $("c-failed").classList.toggle("alarm", c.unreviewed > 0);
     $("c-stuck").classList.toggle("alarm", c.stuck > 0);
+    $("c-unknown").classList.toggle("alarm", c.not_known > 0);
     $("totals").textContent = num(c.total) + " posts watched" +
       (c.stale ? " · " + num(c.stale) + " stale (not answered at the last look)" : "");
     document.title = (c.unreviewed ? "✗ " + num(c.unreviewed) + " failed · " : "") + "wahdx-tui wall";
