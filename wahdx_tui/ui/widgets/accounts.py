@@ -192,10 +192,16 @@ class AccountsView(Widget):
     """
     BINDINGS = [
         Binding("enter", "choose", "Posts", show=False),
-        Binding("s", "sort_next", "Sort", show=False),
+        # Shown: bound here, they stand in for the app's own s and / in the footer.
+        Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse", show=False),
-        Binding("slash", "filter", "Filter", show=False),
+        Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        # Keys of the posts view alone: bound here, hidden, so the footer leaves them out while
+        # this view has the keyboard; pressed, the app says where they work.
+        Binding("a", "app.ack", "Ack", show=False),
+        Binding("f", "app.state_filter", "State", show=False),
+        Binding("F", "app.category_filter", "Reason", show=False),
     ]
 
     def __init__(self, accounts: Accounts, **kwargs: object) -> None:
