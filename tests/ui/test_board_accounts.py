@@ -125,6 +125,7 @@ async def test_a_c_f_and_x_in_the_accounts_view(tmp_path: Path) -> None:
         account = app.accounts.row_at(0)
         # The footer offers only what works here; the posts view's own keys still say where.
         assert not {"a", "f"} & footer() and {"s", "slash", "v", "x"} <= footer()
+        assert app.screen.active_bindings["v"].binding.description == "Posts"
         await h.pilot.press("a")
         assert not isinstance(app.screen, AckScreen)
         assert h.notes()[-1] == (

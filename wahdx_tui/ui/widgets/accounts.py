@@ -196,6 +196,7 @@ class AccountsView(Widget):
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse", show=False),
         Binding("slash", "filter", "Filter"),
+        Binding("v", "app.toggle_view", "Posts"),  # back to the posts: said as such here
         Binding("escape", "clear_filter", "Clear filter", show=False),
         # Keys of the posts view alone: bound here, hidden, so the footer leaves them out while
         # this view has the keyboard; pressed, the app says where they work.
