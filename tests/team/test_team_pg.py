@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fixtures import until
 from tests.support.pgserver import PgServer, pg_server
 from tests.support.teamprocs import (
     KEY,
@@ -29,7 +30,7 @@ from tests.support.teamprocs import (
     summary,
     wait_for,
 )
-from wahdx_tui.core.domain.model import State
+from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import scope_for
 from wahdx_tui.core.watchlist.reader import load_watchlist
@@ -114,6 +115,46 @@ async def test_the_server_restarting_mid_run_loses_nothing(
             finally:
                 store.close()
         assert served.proc.poll() is None  # the poller lived through it
+
+
+async def test_a_post_added_to_a_board_file_while_the_server_is_down_is_polled_once_it_is_back(
+    database: str, pg_server: PgServer, tmp_path: Path
+) -> None:
+    """Review: a watchlist reload whose sync and registration the store refused was tried
+    again only at the next reload, so the poller never heard of the posts added and the
+    board showed them unchecked for good."""
+    sample = load_watchlist(WATCHLIST).posts
+    extra = WatchedPost("acc_tiktok_main", "v_pub_only_mine", "video", "Only in my file")
+    # The API knows the extra post; serve's own list does not name it.
+    sim = SimServer(SimConfig(posts=(*sample, extra), seed=7, api_key=KEY)).start()
+    sim.advance(120)
+    mine = tmp_path / "mine.yaml"
+    entry = "  - {{accountId: {0.account_id}, publishId: {0.publish_id}, mediaType: video}}\n"
+    mine.write_text("posts:\n" + entry.format(sample[0]), encoding="utf-8")
+    try:
+        with serving_on(database, tmp_path / "host-a", sim) as served:
+            wait_for(lambda: served.says("pass 1:"), "serve's first pass")
+            board = engine_on(database, sim.base_url, key=None, watchlist=load_watchlist(mine))
+            async with following(board):
+                await until(lambda: board.board.rows[sample[0].key].since, "the first state")
+                pg_server.stop("fast")
+                await until(lambda: board.store_down_since, "the outage seen", tries=3000)
+                mine.write_text(
+                    "posts:\n" + entry.format(sample[0]) + entry.format(extra), encoding="utf-8"
+                )
+                seq = board.file_saved()
+                assert seq is not None
+                outcome = await board.reload_file(seq)  # its sync is refused
+                assert outcome is not None and outcome.error is None
+                assert board.board.rows[extra.key].state is State.UNKNOWN  # on it, unchecked
+                pg_server.start()
+                await until(
+                    lambda: board.board.rows[extra.key].state is not State.UNKNOWN,
+                    "the added post polled by serve",
+                    tries=6000,
+                )
+    finally:
+        sim.stop()
 
 
 def test_a_standby_on_another_host_takes_over_after_kill_9(

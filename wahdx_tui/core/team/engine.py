@@ -144,6 +144,7 @@ class TeamEngine(Engine):
         self._rechecks: dict[PostKey, asyncio.Future[PostStatus]] = {}
         self._held = False  # whether the faces were last told this process polls
         self._unseen = False  # posts gained whose stored states are still to be looked up
+        self._resync = False  # a reload's sync and registration the store refused, to redo
         self.team_list = TeamList(watchlist.path)  # the team's watchlist, as followed here
         self.team_list.file_posts = watchlist.posts
         self.retirement = Retirement()
@@ -480,6 +481,8 @@ class TeamEngine(Engine):
                 news = await self._take_list(feed)
                 changes = await self._take_in(feed)
                 changes.changed += news.restored  # gained with a known state: drawn, counted
+            if self._resync:  # a reload's sync failed: the store answers again
+                await self._sync_and_register()
             if self._unseen:  # the look-up at a reload failed: the store answers again
                 changes.changed += await self.restore_unseen()
             refresh, recheck = False, list[WatchedPost]()
@@ -690,11 +693,29 @@ class TeamEngine(Engine):
         told what this board now watches."""
         outcome = await super().reload_file(seq)
         if outcome is not None and outcome.error is None:
-            posts, team = self._own_posts(), self.team
-            with contextlib.suppress(StoreError):  # tried again at the next reload only
-                await self._store(self._sync_file)
-                await self._store(lambda: team.register(posts))
+            self._resync = False  # this reload's sync stands for any still to redo
+            await self._sync_and_register()
         return outcome
+
+    async def _sync_and_register(self) -> None:
+        """After a reload: the file into the team's list, and this board's posts registered
+        again. When the store refuses, each look at the store tries again until it takes
+        them (`_resync`): till then the poller does not know the posts added, and they
+        would stay unchecked on this board."""
+        posts, team = self._own_posts(), self.team
+        try:
+            await self._store(self._sync_file)
+            await self._store(lambda: team.register(posts))
+        except StoreError as exc:
+            if not self._resync:
+                log.warning(
+                    "watchlist not synced into the store (%s): tried again at each look", exc
+                )
+            self._resync = True
+            return
+        if self._resync:
+            log.info("watchlist synced into the store")
+        self._resync = False
 
     def reload(self, watchlist: Watchlist) -> ReloadOutcome:
         """As the engine does, but for the file's posts that are retired (and of accounts
