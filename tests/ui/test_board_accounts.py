@@ -117,9 +117,10 @@ async def test_no_key_in_the_accounts_view_acts_on_the_hidden_posts(
 async def test_a_c_f_and_x_in_the_accounts_view(tmp_path: Path) -> None:
     async with running_board(advance=200, export_dir=tmp_path) as h:
         app = h.app
-        footer = lambda: {
-            a.binding.key for a in app.screen.active_bindings.values() if a.binding.show
-        }  # noqa: E731
+
+        def footer() -> set[str]:
+            return {a.binding.key for a in app.screen.active_bindings.values() if a.binding.show}
+
         assert {"a", "f"} <= footer()
         await h.pilot.press("v")
         account = app.accounts.row_at(0)
