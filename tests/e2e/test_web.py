@@ -291,6 +291,24 @@ def test_a_foreign_host_name_is_refused_on_a_loopback_bind(tmp_path: Path, sim: 
         assert get(f"{url}/api/v1/posts", headers={"Host": "localhost"}).status_code == 200
 
 
+def test_a_post_the_api_does_not_know_is_its_own_gauge(tmp_path: Path, sim: SimServer) -> None:
+    """`wahdx_posts{state="unknown"}` also counts posts not checked yet, so an alert on it fires
+    at every start; `wahdx_not_known_posts` counts only those the API answered about."""
+    watchlist = tmp_path / "w.yaml"
+    typo = "  - {accountId: acc_tiktok_main, publishId: v_pub_typo, mediaType: video}\n"
+    watchlist.write_text(WATCHLIST.read_text().replace("posts:\n", "posts:\n" + typo, 1))
+    with http_serve(tmp_path, sim, "--store", str(tmp_path / "t.sqlite3"), watchlist=watchlist) as (
+        _,
+        url,
+    ):
+        text = get(f"{url}/metrics").text
+    assert metric_values(text, "wahdx_not_known_posts") == {
+        **{frozenset({("platform", p)}): 0.0 for p in ("facebook", "instagram", "threads")},
+        frozenset({("platform", "tiktok")}): 1.0,
+    }
+    assert summed(metric_values(text, "wahdx_posts"), state="unknown") == 1
+
+
 async def test_a_host_name_lookup_that_hangs_holds_up_no_other_request(
     tmp_path: Path, sim: SimServer
 ) -> None:

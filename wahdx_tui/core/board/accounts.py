@@ -77,6 +77,7 @@ class _Share:
     state: State
     unreviewed: bool
     stuck: bool
+    not_known: bool
     category: Category | None
     reason: str
     url_platform: str | None
@@ -89,6 +90,7 @@ def _share(row: Row) -> _Share:
         state=row.state,
         unreviewed=row.unreviewed_failure,
         stuck=row.stuck,
+        not_known=row.unknown_answer,
         category=(row.category or Category.UNKNOWN) if failed else None,
         reason=clean(row.detail, REASON_LIMIT) if failed else "",
         url_platform=platform_from_url(url),
@@ -109,6 +111,8 @@ class AccountRow:
     counts: Counter[State] = field(default_factory=Counter)
     unreviewed: int = 0
     stuck: int = 0
+    not_known: int = 0
+    """Posts the API answered about in no known state (`Row.unknown_answer`)."""
     category: Category | None = None
     """The most common failure category among the account's failed posts."""
     reason: str = ""
@@ -134,6 +138,7 @@ class AccountRow:
         self.counts[share.state] += sign
         self.unreviewed += sign * share.unreviewed
         self.stuck += sign * share.stuck
+        self.not_known += sign * share.not_known
         if share.category is not None:
             self._categories[share.category] += sign
             self._reasons[(share.category, share.reason)] += sign

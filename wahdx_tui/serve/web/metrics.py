@@ -146,7 +146,8 @@ class BoardCollector(Collector):
         yield requests
 
     def _posts(self) -> Iterator[Metric]:
-        """wahdx_posts and wahdx_stuck_posts, summed over the accounts by platform."""
+        """wahdx_posts, wahdx_stuck_posts and wahdx_not_known_posts, summed over the accounts
+        by platform."""
         posts = GaugeMetricFamily(
             "wahdx_posts",
             "Posts watched, by state and platform; acknowledged failures apart",
@@ -155,8 +156,15 @@ class BoardCollector(Collector):
         stuck = GaugeMetricFamily(
             "wahdx_stuck_posts", "Posts flagged stuck, by platform", labels=["platform"]
         )
+        not_known = GaugeMetricFamily(
+            "wahdx_not_known_posts",
+            "Posts the API answered about in no known state (not found: a typo in an ID?), by"
+            " platform",
+            labels=["platform"],
+        )
         by_platform: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
         stuck_by: dict[str, int] = defaultdict(int)
+        not_known_by: dict[str, int] = defaultdict(int)
         for account in self.wall.accounts.rows.values():
             platform = account.platform or NO_PLATFORM
             counts = by_platform[platform]
@@ -168,12 +176,15 @@ class BoardCollector(Collector):
                     n = account.unreviewed
                 counts[(state.value, "false")] = counts.get((state.value, "false"), 0) + n
             stuck_by[platform] += account.stuck
+            not_known_by[platform] += account.not_known
         for platform, counts in sorted(by_platform.items()):
             for (word, acked_word), count in sorted(counts.items()):
                 posts.add_metric([word, platform, acked_word], float(count))
             stuck.add_metric([platform], float(stuck_by[platform]))
+            not_known.add_metric([platform], float(not_known_by[platform]))
         yield posts
         yield stuck
+        yield not_known
 
 
 def metrics_registry(engine: TeamEngine, wall: WallModel) -> tuple[CollectorRegistry, Tally]:

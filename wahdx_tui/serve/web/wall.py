@@ -162,16 +162,18 @@ class WallModel:
         """Whether the aggregate's totals are the board's own counters (O(accounts))."""
         board = self.engine.board
         counts: Counter[State] = Counter()
-        unreviewed = stuck = 0
+        unreviewed = stuck = not_known = 0
         for account in self.accounts.rows.values():
             counts.update(account.counts)
             unreviewed += account.unreviewed
             stuck += account.stuck
+            not_known += account.not_known
         theirs = +board.counts()
         return (
             +counts == theirs
             and unreviewed == board.unreviewed
             and stuck == board.stuck
+            and not_known == board.unknown
             # No failed or unknown row is stuck (the flag clears when a post leaves queued or
             # processing), so the three never overlap.
             and len(self.attention) == theirs[State.FAILED] + board.stuck + board.unknown
