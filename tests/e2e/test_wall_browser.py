@@ -170,11 +170,41 @@ def test_a_post_the_api_does_not_know_is_listed_and_its_tile_alarms(
         rows = browser.find_elements("css selector", "#rows tr")
         assert "failed" in rows[0].get_attribute("class").split()  # the failure stays first
         typo_row = next(r for r in rows if "v_pub_typo" in r.text)
-        assert "unknown" in typo_row.get_attribute("class").split()
+        assert {"unknown", "not-known"} <= set(typo_row.get_attribute("class").split())
         assert "not known to the API" in typo_row.text and "post not found" in typo_row.text
         unknown = browser.find_element("id", "c-unknown")
         assert "alarm" in unknown.get_attribute("class").split()
         assert "1 not known to the API" in unknown.text
+
+
+def test_a_post_not_checked_yet_is_not_drawn_as_one_the_api_does_not_know(
+    browser: Any, tmp_path: Path, sim: SimServer
+) -> None:
+    """Review: every row in state unknown was drawn magenta, the posts not checked yet (here:
+    all of them, the API refusing serve's key) as loud as the ones the API does not know."""
+    with http_serve(
+        tmp_path,
+        sim,
+        "--store",
+        str(tmp_path / "t.sqlite3"),
+        env={"WAHDX_API_KEY": "wrong-key-0000000000"},
+        polls=False,
+    ) as (_, url):
+        browser.get(url + "/?state=unknown")
+        wait_for(lambda: "not checked yet" in rows_text(browser), "the unchecked rows")
+        # The colour the page gives a post the API does not know, read from the page itself.
+        magenta = browser.execute_script(
+            "const p = document.createElement('div');"
+            "p.style.background = 'var(--not-known-bg)'; document.body.appendChild(p);"
+            "const c = getComputedStyle(p).backgroundColor; p.remove(); return c;"
+        )
+        colours = browser.execute_script(
+            "return [...document.querySelectorAll('#rows tr')]"
+            ".map(r => getComputedStyle(r).backgroundColor)"
+        )
+        assert colours and magenta not in colours
+        unknown = browser.find_element("id", "c-unknown")
+        assert "alarm" not in unknown.get_attribute("class").split()
 
 
 def test_the_page_loads_nothing_from_another_origin(

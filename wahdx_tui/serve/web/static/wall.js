@@ -80,8 +80,8 @@
   // -- rows ---------------------------------------------------------------------------------
 
   function fillRow(tr, r) {
-    tr.className = [r.state, r.stuck ? "stuck" : "", r.acked ? "acked" : "", r.stale ? "stale" : ""]
-      .filter(Boolean).join(" ");
+    tr.className = [r.state, r.stuck ? "stuck" : "", r.acked ? "acked" : "", r.stale ? "stale" : "",
+      r.not_known ? "not-known" : ""].filter(Boolean).join(" ");
     const cells = tr.children;
     cells[0].textContent = r.stuck ? "⚠ STUCK" : r.word;
     const post = cells[1];
