@@ -36,7 +36,7 @@ from tests.support.teamprocs import (
 )
 from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.core.store.backend import open_store
-from wahdx_tui.core.store.protocol import scope_for
+from wahdx_tui.core.store.protocol import StoreError, scope_for
 from wahdx_tui.core.team.engine import TeamEngine
 from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
@@ -502,3 +502,40 @@ async def test_an_attached_board_swapping_a_post_for_another_gets_the_new_one_po
             await pilot_until(
                 pilot, lambda: app.board.rows[then].state is not State.UNKNOWN, "extra_2 polled"
             )
+
+
+async def test_a_bug_in_a_reload_sync_is_said_once_not_at_every_look(
+    sim: SimServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reload's sync the store refused is tried at every look; one that fails for any other
+    reason (a bug) is said once, by the follow loop, instead of a traceback every look."""
+    mine = tmp_path / "mine.yaml"
+    post = load_watchlist(WATCHLIST).posts[0]
+    line = f"  - {{accountId: {post.account_id}, publishId: {post.publish_id}}}\n"
+    mine.write_text("posts:\n" + line, encoding="utf-8")
+    engine = engine_on(
+        str(tmp_path / "t.sqlite3"), sim.base_url, key=None, watchlist=load_watchlist(mine)
+    )
+    await engine.join()
+    tries: list[str] = []
+
+    def sync() -> None:  # the store down at the reload, then a bug
+        tries.append("sync")
+        if len(tries) == 1:
+            raise StoreError("store unreachable: connection refused")
+        raise ValueError("a bug")
+
+    engine._sync_file = sync  # type: ignore[method-assign]
+    try:
+        mine.write_text("posts:\n" + line + line.replace(post.publish_id, "v_new"), "utf-8")
+        seq = engine.file_saved()
+        assert seq is not None
+        await engine.reload_file(seq)
+        for _ in range(3):
+            await engine.follow()
+    finally:
+        await engine.aclose()
+    assert tries == ["sync", "sync"]
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("internal error while following" in m for m in said) == 1
+    assert sum("watchlist not synced" in m for m in said) == 1

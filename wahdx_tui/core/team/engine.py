@@ -713,6 +713,9 @@ class TeamEngine(Engine):
                 )
             self._resync = True
             return
+        except Exception:
+            self._resync = False  # a bug, not the store: said once by the caller, not each look
+            raise
         if self._resync:
             log.info("watchlist synced into the store")
         self._resync = False
