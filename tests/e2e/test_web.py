@@ -233,6 +233,7 @@ def run_serve(
         (["--http", "[::]:8080"], "reachable beyond this machine"),
         (["--http", "8080:x"], "give HOST:PORT or a port from 1 to 65535"),
         (["--http", "::1:8080"], "put an IPv6 address in brackets"),
+        (["--http", "999.1.1.1:8080"], "'999.1.1.1' is not an IP address (four numbers"),
         (["--http-token-file", "x"], "go with --http HOST:PORT"),
     ],
 )
@@ -259,12 +260,27 @@ def test_a_token_file_must_be_owner_only_and_a_short_token_is_refused(
     assert done.returncode == 2 and "shorter than 16 characters" in done.stderr
 
 
+def test_an_address_not_on_this_machine_is_one_error_line_about_the_host(
+    tmp_path: Path, sim: SimServer
+) -> None:
+    # 192.0.2.1 is TEST-NET-1: never an address of this machine.
+    env = {"WAHDX_HTTP_TOKEN": WRITE_TOKEN, "WAHDX_HTTP_VIEW_TOKEN": VIEW_TOKEN}
+    done = run_serve(tmp_path, sim, "--http", "192.0.2.1:8080", **env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (line,) = [ln for ln in done.stderr.splitlines() if ln.startswith("error: ")]
+    assert line.startswith("error: cannot listen on 192.0.2.1:8080: ")
+    assert line.endswith(
+        "check the host of --http (an address of this machine, or a name that resolves)"
+    )
+
+
 def test_a_taken_port_is_one_error_line(tmp_path: Path, sim: SimServer) -> None:
     with http_serve(tmp_path, sim, "--store", str(tmp_path / "one.sqlite3")) as (_, url):
         port = url.rsplit(":", 1)[1]
         done = run_serve(tmp_path, sim, "--http", f"127.0.0.1:{port}")
     assert done.returncode == 2
     assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "pick another --http port" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from importlib.resources import files
@@ -255,9 +257,16 @@ class HttpSide:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
+            # A name that does not resolve, or an address not on this machine, is the host's
+            # fault; anything else (in use, a privileged port) the port's.
+            fix = (
+                "check the host of --http (an address of this machine, or a name that resolves)"
+                if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL
+                else "pick another --http port"
+            )
             raise ConfigError(
                 f"cannot listen on {self.config.host}:{self.config.port}: "
-                f"{exc.strerror or exc}; pick another --http port"
+                f"{exc.strerror or exc}; {fix}"
             ) from None
         self._runner = runner
         self.port = int(runner.addresses[0][1])  # the one chosen, for --http HOST:0

@@ -74,6 +74,8 @@ def parse_bind(text: str) -> tuple[str, int]:
         host = LOOPBACK
     if not is_ip_address(host) and not _is_name(host):
         raise ConfigError(f"--http {raw!r}: {host!r} is not an IP address or a host name")
+    if not is_ip_address(host) and host.replace(".", "").isdigit():
+        raise ConfigError(f"--http {raw!r}: {host!r} is not an IP address (four numbers, 0 to 255)")
     return host, int(port_text)
 
 
