@@ -21,7 +21,7 @@ move a few hundred and keep the list of blocks short enough to scan for a positi
 
 
 class SortedBlocks(Generic[T]):
-    """Items kept in order, read by position (`[i]`, `bisect_left`) and changed one at a time
+    """Items kept in order, read by position (`[i]`, `index`) and changed one at a time
     (`add`, `discard`): a list of sorted blocks, the largest item of each beside it, and where
     each block starts (worked out again on the first read after a change)."""
 
@@ -51,13 +51,6 @@ class SortedBlocks(Generic[T]):
 
     def __contains__(self, item: object) -> bool:
         return self._find(item) is not None
-
-    def bisect_left(self, item: T) -> int:
-        """Where `item` would go: the count of items less than it."""
-        b = bisect_left(self._maxes, item)
-        if b == len(self._blocks):
-            return self._len
-        return self._block_starts()[b] + bisect_left(self._blocks[b], item)
 
     def index(self, item: T) -> int | None:
         """The position of `item`, or None when it is not held."""
