@@ -38,6 +38,7 @@ from wahdx_tui.core.domain.model import State, WatchedPost
 from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import StoreError, scope_for
 from wahdx_tui.core.team.engine import TeamEngine
+from wahdx_tui.core.team.lease import PollerWord
 from wahdx_tui.core.watchlist.reader import Watchlist, load_watchlist
 from wahdx_tui.sim import SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -539,3 +540,25 @@ async def test_a_bug_in_a_reload_sync_is_said_once_not_at_every_look(
     said = [r.getMessage() for r in caplog.records]
     assert sum("internal error while following" in m for m in said) == 1
     assert sum("watchlist not synced" in m for m in said) == 1
+
+
+async def test_a_new_pollers_first_pass_reaches_the_boards_at_the_next_look(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """Boards say STALE from the moment a poller goes until its successor's lease carries a
+    complete pass; that used to wait for the lease's next renewal (3 s) after the pass."""
+    store = str(tmp_path / "t.sqlite3")
+    engine = engine_on(store, sim.base_url, key=KEY)
+    await engine.join()
+    try:
+        assert engine.team.holding
+        said = lease_of(store, sim.base_url)
+        assert said is not None and PollerWord.decode(said.status).last_pass is None
+        outcome = await engine.run_pass()
+        assert outcome.ran and engine.health.last_success is not None
+        await engine.follow()  # the look after the pass, well within a renewal
+        said = lease_of(store, sim.base_url)
+        assert said is not None
+        assert PollerWord.decode(said.status).last_pass == engine.health.last_success
+    finally:
+        await engine.aclose()

@@ -145,6 +145,7 @@ class TeamEngine(Engine):
         self._held = False  # whether the faces were last told this process polls
         self._unseen = False  # posts gained whose stored states are still to be looked up
         self._resync = False  # a reload's sync and registration the store refused, to redo
+        self._said_pass: float | None = None  # the last complete pass the lease last carried
         self.team_list = TeamList(watchlist.path)  # the team's watchlist, as followed here
         self.team_list.file_posts = watchlist.posts
         self.retirement = Retirement()
@@ -251,6 +252,7 @@ class TeamEngine(Engine):
         await self._store_in_place()
         word = PollerWord.of(self.health, self.interval, time.time(), self._alerting())
         await asyncio.to_thread(self.team.upkeep, word)
+        self._said_pass = word.last_pass
         if self._rewrite and self.team.holding:
             # The poller of a store opened anew: it holds none of the states yet, and passes
             # write only what changed.
@@ -339,6 +341,10 @@ class TeamEngine(Engine):
         with contextlib.suppress(StoreError):  # poll what they watched last time
             await self._take_others()
         outcome = await super().run_pass(everything, only)
+        if self._said_pass is None and self.health.last_success is not None:
+            # The first complete pass since the lease was taken: the boards, showing STALE
+            # since the last poller went, hear of it at the next look, not a renewal later.
+            self._last_upkeep = -RENEW_EVERY
         await self._retire_finished()
         return outcome
 
