@@ -34,6 +34,7 @@ from tests.support.teamprocs import (
 from wahdx_tui.core.store.backend import open_store
 from wahdx_tui.core.store.protocol import StoreError, scope_for
 from wahdx_tui.core.store.sqlite import store as sqlitestore
+from wahdx_tui.core.team.lease import PollerWord
 from wahdx_tui.core.watchlist.reader import load_watchlist
 from wahdx_tui.sim import Faults, SimConfig, SimServer
 from wahdx_tui.ui.app import BoardApp
@@ -223,6 +224,16 @@ async def test_q_under_a_lock_held_elsewhere_ends_the_board_at_its_deadline(
                 await pilot_until(
                     pilot, lambda: app.engine.passes >= 1 and not app.engine.polling, "pass 1"
                 )
+
+                def lease_says_pass_1() -> bool:
+                    lease = lease_of(str(store), sim.base_url)
+                    return (
+                        lease is not None and PollerWord.decode(lease.status).last_pass is not None
+                    )
+
+                # The renewal that carries pass 1 comes at the next look: taken under the lock it
+                # would hang there, and the lease run out before the pass asked for below.
+                await pilot_until(pilot, lease_says_pass_1, "the lease saying pass 1")
                 lock.enter_context(locked(store))  # held until the board has gone
                 passes = app.engine.passes
                 sim.advance(100_000)  # every post moves on: this pass has changes to write
