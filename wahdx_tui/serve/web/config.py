@@ -73,12 +73,12 @@ def parse_bind(text: str) -> tuple[str, int]:
     if host == "localhost":
         host = LOOPBACK
     if not is_ip_address(host):
-        if host.replace(".", "").isdigit():  # 999.1.1.1 would pass for a name
+        if not _is_name(host):
+            raise ConfigError(f"--http {raw!r}: {host!r} is not an IP address or a host name")
+        if host.replace(".", "").isdigit():  # 999.1.1.1 passes for a name
             raise ConfigError(
                 f"--http {raw!r}: {host!r} is not an IP address (four numbers, 0 to 255)"
             )
-        if not _is_name(host):
-            raise ConfigError(f"--http {raw!r}: {host!r} is not an IP address or a host name")
     return host, int(port_text)
 
 
